@@ -1,0 +1,109 @@
+/**
+ * Configuration from the environment, validated once at start-up. A wrong or missing value
+ * throws ConfigError naming the variable and what it expects; entry points print it and exit.
+ */
+export class ConfigError extends Error {
+  constructor(
+    readonly variable: string,
+    readonly expected: string,
+    readonly got: string | undefined,
+  ) {
+    super(
+      got === undefined
+        ? `${variable} is not set: expected ${expected}`
+        : `${variable} is invalid (${JSON.stringify(redactValue(variable, got))}): expected ${expected}`,
+    );
+    this.name = 'ConfigError';
+  }
+}
+
+function redactValue(name: string, value: string): string {
+  return /KEY|TOKEN|SECRET|PASSWORD/i.test(name) ? '[redacted]' : value;
+}
+
+type Env = Record<string, string | undefined>;
+
+/** Small typed readers so each package can validate the variables it owns, the same way. */
+export const env = {
+  string(e: Env, name: string, opts: { default?: string; expected?: string } = {}): string {
+    const v = e[name];
+    if (v === undefined || v === '') {
+      if (opts.default !== undefined) return opts.default;
+      throw new ConfigError(name, opts.expected ?? 'a non-empty string', undefined);
+    }
+    return v;
+  },
+  optionalString(e: Env, name: string): string | undefined {
+    const v = e[name];
+    return v === undefined || v === '' ? undefined : v;
+  },
+  int(e: Env, name: string, opts: { default: number; min?: number; max?: number }): number {
+    const v = e[name];
+    if (v === undefined || v === '') return opts.default;
+    const n = Number(v);
+    const min = opts.min ?? Number.MIN_SAFE_INTEGER;
+    const max = opts.max ?? Number.MAX_SAFE_INTEGER;
+    if (!Number.isInteger(n) || n < min || n > max) {
+      throw new ConfigError(name, `an integer between ${min} and ${max}`, v);
+    }
+    return n;
+  },
+  number(e: Env, name: string, opts: { default: number; min?: number; max?: number }): number {
+    const v = e[name];
+    if (v === undefined || v === '') return opts.default;
+    const n = Number(v);
+    const min = opts.min ?? -Infinity;
+    const max = opts.max ?? Infinity;
+    if (!Number.isFinite(n) || n < min || n > max) {
+      throw new ConfigError(name, `a number between ${min} and ${max}`, v);
+    }
+    return n;
+  },
+  url(e: Env, name: string, opts: { default?: string; protocols: string[] }): string | undefined {
+    const v = e[name];
+    if (v === undefined || v === '') return opts.default;
+    let u: URL;
+    try {
+      u = new URL(v);
+    } catch {
+      throw new ConfigError(name, `a URL (${opts.protocols.join(' or ')})`, v.replace(/\/\/[^@/]*@/, '//***@'));
+    }
+    if (!opts.protocols.includes(u.protocol)) {
+      throw new ConfigError(name, `a URL with scheme ${opts.protocols.join(' or ')}`, v.replace(/\/\/[^@/]*@/, '//***@'));
+    }
+    return v;
+  },
+  oneOf<T extends string>(e: Env, name: string, values: readonly T[], def: T): T {
+    const v = e[name];
+    if (v === undefined || v === '') return def;
+    if (!(values as readonly string[]).includes(v)) throw new ConfigError(name, `one of ${values.join(', ')}`, v);
+    return v as T;
+  },
+};
+
+export interface IdgraphConfig {
+  /** PostgreSQL URL; absent means the embedded PGlite database under dataDir. */
+  databaseUrl: string | undefined;
+  redisUrl: string;
+  /** Directory for the embedded database and the generated local secret key. */
+  dataDir: string;
+  /** base64url-encoded 32-byte key for secrets at rest; absent means a key file in dataDir. */
+  secretKey: string | undefined;
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  tenant: string;
+}
+
+export function loadConfig(e: Env = process.env): IdgraphConfig {
+  const secretKey = env.optionalString(e, 'IDGRAPH_SECRET_KEY');
+  if (secretKey !== undefined && Buffer.from(secretKey, 'base64url').length !== 32) {
+    throw new ConfigError('IDGRAPH_SECRET_KEY', '32 random bytes, base64url-encoded (e.g. `openssl rand -base64 32 | tr "+/" "-_" | tr -d "="`)', secretKey);
+  }
+  return {
+    databaseUrl: env.url(e, 'DATABASE_URL', { protocols: ['postgres:', 'postgresql:'] }),
+    redisUrl: env.url(e, 'REDIS_URL', { default: 'redis://127.0.0.1:6379', protocols: ['redis:', 'rediss:'] })!,
+    dataDir: env.string(e, 'IDGRAPH_DATA_DIR', { default: '.idgraph' }),
+    secretKey,
+    logLevel: env.oneOf(e, 'LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, 'info'),
+    tenant: env.string(e, 'IDGRAPH_TENANT', { default: 'default' }),
+  };
+}
