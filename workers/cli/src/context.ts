@@ -1,0 +1,43 @@
+import { createLogger, loadConfig, type IdgraphConfig, type Logger } from '@idgraph/core';
+import { GraphStore, migrateDatabase, openDatabase, type GraphDb } from '@idgraph/graph';
+import { UserError } from './errors.js';
+
+/** What a command needs, opened lazily and closed once. */
+export class CliContext {
+  readonly config: IdgraphConfig;
+  readonly logger: Logger;
+  private gdb: GraphDb | undefined;
+  private storeInstance: GraphStore | undefined;
+
+  constructor(opts: { quiet?: boolean } = {}) {
+    this.config = loadConfig();
+    this.logger = createLogger({ level: opts.quiet ? 'warn' : this.config.logLevel, name: 'idgraph' });
+  }
+
+  /** Opens the graph database (PostgreSQL when DATABASE_URL is set, else embedded) and brings its schema up to date. */
+  async store(): Promise<GraphStore> {
+    if (this.storeInstance) return this.storeInstance;
+    try {
+      this.gdb = await openDatabase({ databaseUrl: this.config.databaseUrl, dataDir: this.config.dataDir, logger: this.logger });
+    } catch (err) {
+      throw new UserError(
+        `cannot open the graph database ${this.config.databaseUrl ? '(DATABASE_URL)' : `(embedded, in ${this.config.dataDir})`}: ${(err as Error).message}`,
+      );
+    }
+    await migrateDatabase(this.gdb);
+    this.storeInstance = new GraphStore(this.gdb, { tenant: this.config.tenant });
+    await this.storeInstance.ensureTenant();
+    return this.storeInstance;
+  }
+
+  async database(): Promise<GraphDb> {
+    await this.store();
+    return this.gdb!;
+  }
+
+  async close(): Promise<void> {
+    await this.gdb?.close();
+    this.gdb = undefined;
+    this.storeInstance = undefined;
+  }
+}

@@ -1,0 +1,96 @@
+import { readFile } from 'node:fs/promises';
+import { createOktaClient, type OktaAuth, type OktaClient, type RateGovernor } from '@idgraph/okta';
+import type { Logger } from '@idgraph/core';
+import type { GraphStore } from '@idgraph/graph';
+import { UsageError, UserError } from './errors.js';
+
+export interface CredentialOptions {
+  tokenEnv?: string;
+  clientId?: string;
+  keyFile?: string;
+  kid?: string;
+  scopes?: string[];
+}
+
+export type IntegrationSecrets = { token: string } | { privateKeyPem: string };
+
+/** Reads credentials the way the CLI accepts them: a token from a named env var, or a service app's key file. */
+export async function readCredentials(opts: CredentialOptions): Promise<{
+  authMethod: 'ssws' | 'oauth';
+  clientId?: string;
+  keyId?: string;
+  secrets: IntegrationSecrets;
+}> {
+  const oauthParts = [opts.clientId, opts.keyFile, opts.kid].filter((v) => v !== undefined).length;
+  if (opts.tokenEnv && oauthParts > 0) {
+    throw new UsageError('give either --token-env VAR or --client-id/--key-file/--kid, not both');
+  }
+  if (opts.tokenEnv) {
+    const token = process.env[opts.tokenEnv];
+    if (!token) {
+      throw new UserError(`environment variable ${opts.tokenEnv} (named by --token-env) is not set or empty: export it with the Okta API token first`);
+    }
+    return { authMethod: 'ssws', secrets: { token: token.replace(/^SSWS\s+/i, '').trim() } };
+  }
+  if (oauthParts === 3) {
+    let pem: string;
+    try {
+      pem = await readFile(opts.keyFile!, 'utf8');
+    } catch (err) {
+      throw new UserError(`cannot read --key-file ${opts.keyFile}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    }
+    if (!/-----BEGIN (RSA |EC )?PRIVATE KEY-----/.test(pem)) {
+      throw new UserError(`--key-file ${opts.keyFile} is not a PEM private key (expected "-----BEGIN PRIVATE KEY-----", PKCS#8; convert with \`openssl pkcs8 -topk8 -nocrypt\`)`);
+    }
+    return { authMethod: 'oauth', clientId: opts.clientId, keyId: opts.kid, secrets: { privateKeyPem: pem } };
+  }
+  if (oauthParts > 0) {
+    throw new UsageError('a service app needs all three of --client-id, --key-file and --kid');
+  }
+  throw new UsageError('credentials missing: give --token-env VAR (an SSWS API token in that variable) or --client-id ID --key-file PEM --kid KID');
+}
+
+export function validateOrgUrl(raw: string, allowHttp: boolean): string {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new UsageError(`--org-url "${raw}" is not a URL: expected e.g. https://acme.okta.com`);
+  }
+  if (url.protocol !== 'https:' && !(allowHttp && url.protocol === 'http:')) {
+    throw new UsageError(
+      url.protocol === 'http:'
+        ? `--org-url ${url.origin} uses http: Okta orgs are https only (--allow-http exists for local simulators)`
+        : `--org-url must be an https:// URL, got ${url.protocol}`,
+    );
+  }
+  return url.origin;
+}
+
+export function authFor(
+  integration: { authMethod: string; clientId: string | null; keyId: string | null },
+  secrets: IntegrationSecrets,
+): OktaAuth {
+  if (integration.authMethod === 'ssws' && 'token' in secrets) return { kind: 'ssws', token: secrets.token };
+  if (integration.authMethod === 'oauth' && 'privateKeyPem' in secrets && integration.clientId && integration.keyId) {
+    return { kind: 'oauth', clientId: integration.clientId, keyId: integration.keyId, privateKeyPem: secrets.privateKeyPem };
+  }
+  throw new UserError('the stored credentials of this integration are incomplete: re-add it with `idgraph integration add`');
+}
+
+/** An Okta client for a stored integration (secrets decrypted only here, in memory). */
+export async function clientForIntegration(
+  store: GraphStore,
+  integration: Parameters<GraphStore['integrationSecrets']>[0] & { orgUrl: string; allowHttp: boolean; authMethod: string; clientId: string | null; keyId: string | null },
+  opts: { logger: Logger; governor?: RateGovernor; signal?: AbortSignal },
+): Promise<OktaClient> {
+  const secrets = (await store.integrationSecrets(integration)) as IntegrationSecrets;
+  return createOktaClient({
+    orgUrl: integration.orgUrl,
+    auth: authFor(integration, secrets),
+    allowInsecureHttp: integration.allowHttp,
+    governor: opts.governor,
+    logger: opts.logger,
+    signal: opts.signal,
+  });
+}
