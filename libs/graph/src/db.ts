@@ -1,0 +1,151 @@
+/**
+ * Opening the graph database: PostgreSQL (postgres-js) when a URL is given, otherwise an embedded
+ * PGlite under the data directory. Same drizzle schema, same migrations, same store code.
+ */
+import { mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { sql, type SQL } from 'drizzle-orm';
+import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
+import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
+import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator';
+import postgres from 'postgres';
+import { scrubSecrets, type Logger } from '@idgraph/core';
+import * as schema from './schema.js';
+
+export type GraphSchema = typeof schema;
+/** The drizzle database both drivers provide; store code is written against this only. */
+export type GraphDrizzle = PgDatabase<PgQueryResultHKT, GraphSchema>;
+
+export interface GraphDb {
+  db: GraphDrizzle;
+  kind: 'postgres' | 'pglite';
+  /** Runs raw SQL; both drivers' results normalised to an array of rows. */
+  execute<Row = Record<string, unknown>>(query: SQL): Promise<Row[]>;
+  close(): Promise<void>;
+  /** Applies pending migrations (see migrateDatabase). */
+  migrate(migrationsFolder: string): Promise<void>;
+}
+
+export interface OpenDatabaseOptions {
+  /** postgres:// URL; absent means the embedded PGlite database. */
+  databaseUrl?: string | undefined;
+  /** Directory for the embedded database (`${dataDir}/pgdata`). Default `.idgraph`. */
+  dataDir?: string | undefined;
+  logger?: Logger | undefined;
+  /** postgres-js pool size. Default 10. */
+  maxConnections?: number | undefined;
+}
+
+/**
+ * The migrations shipped with this package. src/db.ts and dist/db.js sit at the same depth,
+ * so the built CLI and the tests find the same folder.
+ */
+export const DEFAULT_MIGRATIONS_FOLDER = fileURLToPath(new URL('../../../migrations', import.meta.url));
+
+// A fixed advisory-lock key so two processes running `migrate` at once apply each migration once.
+const MIGRATION_LOCK_KEY = 0x1d6a7a;
+
+function rowsOf<Row>(result: unknown): Row[] {
+  if (Array.isArray(result)) return result as Row[];
+  if (result && typeof result === 'object' && Array.isArray((result as { rows?: unknown }).rows)) {
+    return (result as { rows: Row[] }).rows;
+  }
+  throw new Error('unexpected database driver result: expected an array of rows or {rows}');
+}
+
+export async function openDatabase(opts: OpenDatabaseOptions = {}): Promise<GraphDb> {
+  return opts.databaseUrl ? openPostgres(opts.databaseUrl, opts) : openPglite(opts.dataDir ?? '.idgraph', opts);
+}
+
+async function openPostgres(url: string, opts: OpenDatabaseOptions): Promise<GraphDb> {
+  const client = postgres(url, { max: opts.maxConnections ?? 10, onnotice: () => {} });
+  try {
+    await client`select 1`;
+  } catch (err) {
+    await client.end({ timeout: 1 }).catch(() => {});
+    throw new Error(
+      `cannot connect to PostgreSQL at ${scrubSecrets(url)}: ${scrubSecrets((err as Error).message)}. ` +
+        'Check DATABASE_URL and that the server is running.',
+    );
+  }
+  const db = drizzlePostgres(client, { schema });
+  opts.logger?.debug({ database: 'postgres' }, 'database opened');
+  return {
+    db: db as unknown as GraphDrizzle,
+    kind: 'postgres',
+    execute: async <Row>(query: SQL) => rowsOf<Row>(await db.execute(query)),
+    close: () => client.end({ timeout: 5 }),
+    async migrate(migrationsFolder) {
+      // Migrate on one dedicated connection that holds the advisory lock for the whole run.
+      const single = postgres(url, { max: 1, onnotice: () => {} });
+      try {
+        await single`select pg_advisory_lock(${MIGRATION_LOCK_KEY})`;
+        await migratePostgres(drizzlePostgres(single, { schema }), { migrationsFolder });
+      } finally {
+        await single`select pg_advisory_unlock(${MIGRATION_LOCK_KEY})`.catch(() => {});
+        await single.end({ timeout: 5 });
+      }
+    },
+  };
+}
+
+async function openPglite(dataDir: string, opts: OpenDatabaseOptions): Promise<GraphDb> {
+  const dir = join(dataDir, 'pgdata');
+  mkdirSync(dir, { recursive: true });
+  // Loaded lazily: PostgreSQL users never pay for the embedded engine.
+  const { PGlite } = await import('@electric-sql/pglite');
+  const { drizzle: drizzlePglite } = await import('drizzle-orm/pglite');
+  const { migrate: migratePglite } = await import('drizzle-orm/pglite/migrator');
+  let client;
+  try {
+    client = await PGlite.create(dir);
+  } catch (err) {
+    throw new Error(
+      `cannot open the embedded database in ${dir}: ${(err as Error).message}. ` +
+        'Is another idgraph process using it? Set DATABASE_URL to use a PostgreSQL server instead.',
+    );
+  }
+  const db = drizzlePglite(client, { schema });
+  opts.logger?.debug({ database: 'pglite', dir }, 'database opened');
+  return {
+    db: db as unknown as GraphDrizzle,
+    kind: 'pglite',
+    execute: async <Row>(query: SQL) => rowsOf<Row>(await db.execute(query)),
+    close: () => client.close(),
+    migrate: (migrationsFolder) => migratePglite(db, { migrationsFolder }),
+  };
+}
+
+/** Applies every migration in the folder (default: the package's /migrations) not yet applied. */
+export async function migrateDatabase(gdb: GraphDb, migrationsFolder = DEFAULT_MIGRATIONS_FOLDER): Promise<void> {
+  await gdb.migrate(migrationsFolder);
+}
+
+interface Journal {
+  entries: { idx: number; when: number; tag: string }[];
+}
+
+function latestMigrationMillis(migrationsFolder: string): number {
+  const journalPath = join(migrationsFolder, 'meta', '_journal.json');
+  let journal: Journal;
+  try {
+    journal = JSON.parse(readFileSync(journalPath, 'utf8')) as Journal;
+  } catch (err) {
+    throw new Error(`cannot read the migrations journal ${journalPath}: ${(err as Error).message}`);
+  }
+  return journal.entries.reduce((max, e) => Math.max(max, e.when), 0);
+}
+
+/** True when the database has every migration of the folder applied (for readiness checks). */
+export async function migrationsCurrent(gdb: GraphDb, migrationsFolder = DEFAULT_MIGRATIONS_FOLDER): Promise<boolean> {
+  const wanted = latestMigrationMillis(migrationsFolder);
+  const [exists] = await gdb.execute<{ present: boolean }>(
+    sql`select to_regclass('drizzle.__drizzle_migrations') is not null as present`,
+  );
+  if (!exists?.present) return false;
+  const [last] = await gdb.execute<{ created_at: string | number | null }>(
+    sql`select max(created_at) as created_at from drizzle.__drizzle_migrations`,
+  );
+  return last?.created_at != null && Number(last.created_at) >= wanted;
+}

@@ -1,0 +1,388 @@
+/**
+ * The identity graph's PostgreSQL schema: the single source of truth for tables, keys and indexes.
+ * Migrations in /migrations are generated from this file with `pnpm db:generate`.
+ *
+ * Conventions:
+ * - every key starts with tenant_id (then integration_id), so one tenant's rows cluster together;
+ * - Okta ids and other sort keys are `text COLLATE "C"`: the graph export must come out in
+ *   JavaScript string order whatever the server's default collation, and with "C" columns the
+ *   primary-key indexes already hold rows in that order (keyset paging walks the index);
+ * - every graph row carries when we first/last saw it, the Okta-side time of the state it holds
+ *   (`source_updated_at`), the run that last saw it and a tombstone (`deleted_at`, null = live).
+ */
+import { sql } from 'drizzle-orm';
+import {
+  boolean,
+  check,
+  customType,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  primaryKey,
+  text,
+  timestamp,
+  unique,
+  uuid,
+} from 'drizzle-orm/pg-core';
+
+/** Text compared byte-wise (code point order), matching JavaScript's string comparison for ids. */
+const idText = customType<{ data: string; driverData: string }>({
+  dataType() {
+    return 'text COLLATE "C"';
+  },
+});
+
+const tstz = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
+
+/** Columns every graph row (node or edge) carries besides its own fields. */
+const graphColumns = () => ({
+  tenantId: text('tenant_id').notNull(),
+  integrationId: uuid('integration_id').notNull(),
+  firstSeenAt: tstz('first_seen_at').notNull().defaultNow(),
+  lastSeenAt: tstz('last_seen_at').notNull().defaultNow(),
+  /** Okta-side time of the state held: lastUpdated, an event's published, or the listing's Date. */
+  sourceUpdatedAt: tstz('source_updated_at').notNull(),
+  lastRunId: uuid('last_run_id'),
+  /** Tombstone: when we learned the object is gone. Null = live. Rows are never hard-deleted. */
+  deletedAt: tstz('deleted_at'),
+  raw: jsonb('raw'),
+});
+
+export const tenants = pgTable('tenants', {
+  id: text('id').primaryKey(),
+  name: text('name').notNull(),
+  createdAt: tstz('created_at').notNull().defaultNow(),
+});
+
+export interface IntegrationSchedule {
+  fullIntervalMinutes: number;
+  incrementalIntervalMinutes: number;
+  factorsIntervalMinutes: number;
+  logBackfillDays: number;
+}
+
+export const integrations = pgTable(
+  'integrations',
+  {
+    tenantId: text('tenant_id')
+      .notNull()
+      .references(() => tenants.id),
+    id: uuid('id').notNull().defaultRandom(),
+    name: text('name').notNull(),
+    orgUrl: text('org_url').notNull(),
+    authMethod: text('auth_method', { enum: ['ssws', 'oauth'] }).notNull(),
+    clientId: text('client_id'),
+    keyId: text('key_id'),
+    /** JWE compact (dir + A256GCM) of {token} or {privateKeyPem}; never plaintext. */
+    secretsEnc: text('secrets_enc').notNull(),
+    allowHttp: boolean('allow_http').notNull().default(false),
+    /** EventBridge partner event source: aws.partner/okta.com/ORG/STREAM */
+    eventSource: text('event_source'),
+    schedule: jsonb('schedule').$type<IntegrationSchedule>(),
+    lastConnectivity: jsonb('last_connectivity'),
+    lastConnectivityAt: tstz('last_connectivity_at'),
+    createdAt: tstz('created_at').notNull().defaultNow(),
+    updatedAt: tstz('updated_at').notNull().defaultNow(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.tenantId, t.id] }),
+    unique('integrations_tenant_name_unique').on(t.tenantId, t.name),
+    unique('integrations_event_source_unique').on(t.eventSource),
+    check('integrations_auth_method_check', sql`${t.authMethod} in ('ssws', 'oauth')`),
+  ],
+);
+
+// ---------------------------------------------------------------- graph nodes
+
+export const users = pgTable(
+  'users',
+  {
+    ...graphColumns(),
+    oktaId: idText('okta_id').notNull(),
+    status: text('status').notNull(),
+    login: text('login'),
+    email: text('email'),
+    firstName: text('first_name'),
+    lastName: text('last_name'),
+    created: tstz('created'),
+    activated: tstz('activated'),
+    statusChanged: tstz('status_changed'),
+    lastLogin: tstz('last_login'),
+    passwordChanged: tstz('password_changed'),
+    credentialProvider: text('credential_provider'),
+  },
+  (t) => [
+    primaryKey({ columns: [t.tenantId, t.integrationId, t.oktaId] }),
+    index('users_status_idx').on(t.tenantId, t.integrationId, t.status),
+    index('users_login_idx').on(t.tenantId, t.integrationId, t.login),
+  ],
+);
+
+export const groups = pgTable(
+  'groups',
+  {
+    ...graphColumns(),
+    oktaId: idText('okta_id').notNull(),
+    groupType: text('group_type').notNull(),
+    name: text('name').notNull(),
+    description: text('description'),
+  },
+  (t) => [primaryKey({ columns: [t.tenantId, t.integrationId, t.oktaId] })],
+);
+
+export const apps = pgTable(
+  'apps',
+  {
+    ...graphColumns(),
+    oktaId: idText('okta_id').notNull(),
+    name: text('name').notNull(),
+    label: text('label'),
+    status: text('status').notNull(),
+    signOnMode: text('sign_on_mode'),
+    clientId: text('client_id'),
+    isServiceApp: boolean('is_service_app').notNull().default(false),
+    created: tstz('created'),
+  },
+  (t) => [
+    primaryKey({ columns: [t.tenantId, t.integrationId, t.oktaId] }),
+    // Role assignments to service apps name the OAuth client id.
+    index('apps_client_id_idx').on(t.tenantId, t.integrationId, t.clientId),
+  ],
+);
+
+export const factors = pgTable(
+  'factors',
+  {
+    ...graphColumns(),
+    oktaId: idText('okta_id').notNull(),
+    userId: idText('user_id').notNull(),
+    factorType: text('factor_type').notNull(),
+    provider: text('provider'),
+    status: text('status').notNull(),
+    created: tstz('created'),
+  },
+  (t) => [
+    primaryKey({ columns: [t.tenantId, t.integrationId, t.oktaId] }),
+    // Posture ("admins without phishing-resistant factors"), has_factor export and per-user refresh.
+    index('factors_user_idx').on(t.tenantId, t.integrationId, t.userId, t.oktaId),
+  ],
+);
+
+/** Custom admin roles. Standard roles are identified by their type and have no row. */
+export const roles = pgTable(
+  'roles',
+  {
+    ...graphColumns(),
+    oktaId: idText('okta_id').notNull(),
+    label: text('label').notNull(),
+    description: text('description'),
+  },
+  (t) => [primaryKey({ columns: [t.tenantId, t.integrationId, t.oktaId] })],
+);
+
+export const resourceSets = pgTable(
+  'resource_sets',
+  {
+    ...graphColumns(),
+    oktaId: idText('okta_id').notNull(),
+    label: text('label').notNull(),
+    description: text('description'),
+  },
+  (t) => [primaryKey({ columns: [t.tenantId, t.integrationId, t.oktaId] })],
+);
+
+// ---------------------------------------------------------------- graph edges
+
+export const groupMemberships = pgTable(
+  'group_memberships',
+  {
+    ...graphColumns(),
+    userId: idText('user_id').notNull(),
+    groupId: idText('group_id').notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.tenantId, t.integrationId, t.userId, t.groupId] }),
+    index('group_memberships_group_idx').on(t.tenantId, t.integrationId, t.groupId, t.userId),
+  ],
+);
+
+export const appUserAssignments = pgTable(
+  'app_user_assignments',
+  {
+    ...graphColumns(),
+    appId: idText('app_id').notNull(),
+    userId: idText('user_id').notNull(),
+    /** USER (direct) | GROUP (through a group assignment) */
+    scope: text('scope'),
+    status: text('status'),
+  },
+  (t) => [
+    primaryKey({ columns: [t.tenantId, t.integrationId, t.appId, t.userId] }),
+    // Export walks user→app edges in user order; posture asks "which apps does this user have".
+    index('app_user_assignments_user_idx').on(t.tenantId, t.integrationId, t.userId, t.appId),
+  ],
+);
+
+export const appGroupAssignments = pgTable(
+  'app_group_assignments',
+  {
+    ...graphColumns(),
+    appId: idText('app_id').notNull(),
+    groupId: idText('group_id').notNull(),
+    priority: integer('priority'),
+  },
+  (t) => [
+    primaryKey({ columns: [t.tenantId, t.integrationId, t.appId, t.groupId] }),
+    index('app_group_assignments_group_idx').on(t.tenantId, t.integrationId, t.groupId, t.appId),
+  ],
+);
+
+export const roleAssignments = pgTable(
+  'role_assignments',
+  {
+    ...graphColumns(),
+    principalKind: idText('principal_kind').$type<'user' | 'group' | 'app'>().notNull(),
+    principalId: idText('principal_id').notNull(),
+    /** A standard role's type (SUPER_ADMIN, …) or a custom role's id. */
+    roleId: idText('role_id').notNull(),
+    /** '' for standard roles (a primary key column cannot be null). */
+    resourceSetId: idText('resource_set_id').notNull().default(''),
+    assignmentId: text('assignment_id'),
+    status: text('status'),
+  },
+  (t) => [
+    primaryKey({ columns: [t.tenantId, t.integrationId, t.principalKind, t.principalId, t.roleId, t.resourceSetId] }),
+    index('role_assignments_role_idx').on(t.tenantId, t.integrationId, t.roleId),
+    check('role_assignments_principal_kind_check', sql`${t.principalKind} in ('user', 'group', 'app')`),
+  ],
+);
+
+// ---------------------------------------------------------------- events
+
+/**
+ * System Log events, stored once per uuid whichever way they arrived.
+ * DESIGN wants this table partitioned by time (published); drizzle-kit cannot generate
+ * declarative partitioning, so it is a plain table for now. A partitioned layout would need the
+ * partition key in the primary key: (tenant_id, integration_id, published, uuid).
+ */
+export const logEvents = pgTable(
+  'log_events',
+  {
+    tenantId: text('tenant_id').notNull(),
+    integrationId: uuid('integration_id').notNull(),
+    uuid: text('uuid').notNull(),
+    published: tstz('published').notNull(),
+    eventType: text('event_type').notNull(),
+    severity: text('severity'),
+    actorId: text('actor_id'),
+    outcome: text('outcome'),
+    receivedVia: text('received_via', { enum: ['poll', 'stream', 'file'] }).notNull(),
+    storedAt: tstz('stored_at').notNull().defaultNow(),
+    raw: jsonb('raw'),
+  },
+  (t) => [
+    primaryKey({ columns: [t.tenantId, t.integrationId, t.uuid] }),
+    index('log_events_published_idx').on(t.tenantId, t.integrationId, t.published),
+    index('log_events_type_idx').on(t.tenantId, t.integrationId, t.eventType, t.published),
+    check('log_events_received_via_check', sql`${t.receivedVia} in ('poll', 'stream', 'file')`),
+  ],
+);
+
+// ---------------------------------------------------------------- collection runs
+
+export const RUN_MODES = ['full', 'incremental', 'refresh'] as const;
+export type RunMode = (typeof RUN_MODES)[number];
+export const RUN_TRIGGERS = ['schedule', 'collect-now', 'scan', 'stream'] as const;
+export type RunTrigger = (typeof RUN_TRIGGERS)[number];
+export const RUN_STATUSES = ['running', 'succeeded', 'failed', 'partial'] as const;
+export type RunStatus = (typeof RUN_STATUSES)[number];
+export const RUN_RESOURCE_STATES = ['pending', 'running', 'done', 'failed'] as const;
+export type RunResourceState = (typeof RUN_RESOURCE_STATES)[number];
+
+export const collectionRuns = pgTable(
+  'collection_runs',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    tenantId: text('tenant_id').notNull(),
+    integrationId: uuid('integration_id').notNull(),
+    mode: text('mode', { enum: RUN_MODES }).notNull(),
+    trigger: text('trigger', { enum: RUN_TRIGGERS }).notNull(),
+    status: text('status', { enum: RUN_STATUSES }).notNull().default('running'),
+    startedAt: tstz('started_at').notNull().defaultNow(),
+    endedAt: tstz('ended_at'),
+    error: text('error'),
+  },
+  (t) => [
+    index('collection_runs_integration_idx').on(t.tenantId, t.integrationId, t.startedAt),
+    check('collection_runs_mode_check', sql`${t.mode} in ('full', 'incremental', 'refresh')`),
+    check('collection_runs_trigger_check', sql`${t.trigger} in ('schedule', 'collect-now', 'scan', 'stream')`),
+    check('collection_runs_status_check', sql`${t.status} in ('running', 'succeeded', 'failed', 'partial')`),
+  ],
+);
+
+export const runResources = pgTable(
+  'run_resources',
+  {
+    runId: uuid('run_id')
+      .notNull()
+      .references(() => collectionRuns.id, { onDelete: 'cascade' }),
+    resource: text('resource').notNull(),
+    state: text('state', { enum: RUN_RESOURCE_STATES }).notNull().default('pending'),
+    /** True when this resource is collected in full (a complete pass may tombstone). */
+    full: boolean('full').notNull().default(false),
+    pages: integer('pages').notNull().default(0),
+    objects: integer('objects').notNull().default(0),
+    requests: integer('requests').notNull().default(0),
+    waited429: integer('waited_429').notNull().default(0),
+    retries: integer('retries').notNull().default(0),
+    startedAt: tstz('started_at'),
+    endedAt: tstz('ended_at'),
+    error: text('error'),
+  },
+  (t) => [
+    primaryKey({ columns: [t.runId, t.resource] }),
+    check('run_resources_state_check', sql`${t.state} in ('pending', 'running', 'done', 'failed')`),
+  ],
+);
+
+/**
+ * Paging cursors, committed with each page. scope_key '' covers a whole resource; a group id
+ * scopes one group's members, and so on. System Log polling keeps its cursor here across runs.
+ */
+export const checkpoints = pgTable(
+  'checkpoints',
+  {
+    tenantId: text('tenant_id').notNull(),
+    integrationId: uuid('integration_id').notNull(),
+    resource: text('resource').notNull(),
+    scopeKey: text('scope_key').notNull().default(''),
+    runId: uuid('run_id'),
+    nextUrl: text('next_url'),
+    done: boolean('done').notNull().default(false),
+    updatedAt: tstz('updated_at').notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.tenantId, t.integrationId, t.resource, t.scopeKey] })],
+);
+
+// ---------------------------------------------------------------- posture
+
+export const findings = pgTable(
+  'findings',
+  {
+    tenantId: text('tenant_id').notNull(),
+    integrationId: uuid('integration_id').notNull(),
+    checkId: text('check_id').notNull(),
+    /** 'user:00u…', 'app:0oa…' */
+    subject: idText('subject').notNull(),
+    severity: text('severity').notNull(),
+    details: jsonb('details'),
+    firstSeenAt: tstz('first_seen_at').notNull().defaultNow(),
+    lastSeenAt: tstz('last_seen_at').notNull().defaultNow(),
+    resolvedAt: tstz('resolved_at'),
+  },
+  (t) => [
+    primaryKey({ columns: [t.tenantId, t.integrationId, t.checkId, t.subject] }),
+    index('findings_open_idx').on(t.tenantId, t.integrationId, t.resolvedAt),
+  ],
+);
