@@ -1,1 +1,3 @@
-export {};
+export * from './consumer.js';
+export * from './metrics.js';
+export { Backoff } from './backoff.js';
