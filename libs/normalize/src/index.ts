@@ -1,1 +1,30 @@
-export {};
+/**
+ * @idgraph/normalize — pure mapping from Okta objects and System Log events to graph rows and
+ * mutations. No I/O: every function here is a deterministic function of its arguments.
+ */
+export { NormalizeError } from './read.js';
+export type {
+  OktaAppGroupInput,
+  OktaAppInput,
+  OktaAppUserInput,
+  OktaFactorInput,
+  OktaGroupInput,
+  OktaIamObjectInput,
+  OktaRoleAssignmentInput,
+  OktaUserInput,
+} from './okta-inputs.js';
+export {
+  normalizeApp,
+  normalizeCustomRole,
+  normalizeFactor,
+  normalizeGroup,
+  normalizeResourceSet,
+  normalizeUser,
+} from './objects.js';
+export { normalizeAppGroup, normalizeAppUser, normalizeMembership, normalizeRoleAssignment } from './edges.js';
+export type { LogEventValidation, OktaLogActor, OktaLogEvent, OktaLogEventInput, OktaLogTarget } from './log-event.js';
+export { normalizeLogEventRow, validateLogEvent } from './log-event.js';
+export type { OktaEventSource, ParsedEventMessage } from './event-message.js';
+export { isOktaEventSource, parseEventMessage, parseOktaEventSource } from './event-message.js';
+export type { GraphChanges } from './event-changes.js';
+export { HANDLED_EVENT_TYPES, HANDLED_EVENT_TYPE_PREFIXES, eventToGraphChanges, isHandledEventType } from './event-changes.js';

@@ -1,0 +1,83 @@
+/**
+ * One message from the Log Streaming path (API-NOTES §5): an EventBridge envelope whose `detail`
+ * is one LogEvent (the SQS body when the rule target has no InputPath), or a bare LogEvent (with
+ * `InputPath: "$.detail"`). Anything else is rejected with a short, stable reason.
+ */
+import { type OktaLogEvent, validateLogEvent } from './log-event.js';
+import { isRecord } from './read.js';
+
+export type ParsedEventMessage =
+  | {
+      ok: true;
+      event: OktaLogEvent;
+      /** The EventBridge `source`; null for a bare LogEvent. */
+      source: string | null;
+      /** The EventBridge envelope `id` (not the Okta uuid); null for a bare LogEvent. */
+      envelopeId: string | null;
+    }
+  | { ok: false; reason: string };
+
+/** `aws.partner/okta.com/<oktaSubdomain>/<eventSourceName>`, as Okta names its partner sources. */
+const OKTA_PARTNER_SOURCE = /^aws\.partner\/okta\.com\/([A-Za-z0-9][A-Za-z0-9-]*)\/([.\-_A-Za-z0-9]{1,75})$/;
+
+export interface OktaEventSource {
+  oktaSubdomain: string;
+  eventSourceName: string;
+}
+
+/** Splits an Okta partner event source name into its parts; null when it is not one. */
+export function parseOktaEventSource(source: unknown): OktaEventSource | null {
+  if (typeof source !== 'string') return null;
+  const match = OKTA_PARTNER_SOURCE.exec(source);
+  if (!match?.[1] || !match[2]) return null;
+  return { oktaSubdomain: match[1], eventSourceName: match[2] };
+}
+
+export function isOktaEventSource(source: unknown): boolean {
+  return parseOktaEventSource(source) !== null;
+}
+
+export function parseEventMessage(input: unknown): ParsedEventMessage {
+  let message: unknown = input;
+  if (typeof input === 'string') {
+    try {
+      message = JSON.parse(input);
+    } catch {
+      return { ok: false, reason: 'not JSON' };
+    }
+  }
+  if (!isRecord(message)) return { ok: false, reason: 'message is not a JSON object' };
+  if (isEventHookPayload(message)) {
+    return { ok: false, reason: 'Okta Event Hook payloads are not accepted (expected Log Streaming via EventBridge)' };
+  }
+  if (isEnvelope(message)) return parseEnvelope(message);
+  const validation = validateLogEvent(message);
+  if (!validation.ok) return validation;
+  return { ok: true, event: validation.event, source: null, envelopeId: null };
+}
+
+/** An EventBridge envelope always carries `detail-type` and `detail`; a LogEvent has neither. */
+function isEnvelope(message: Record<string, unknown>): boolean {
+  return 'detail-type' in message || 'detail' in message;
+}
+
+/** Okta Event Hooks wrap a batch of events in a CloudEvents-style `com.okta.event_hook` object. */
+function isEventHookPayload(message: Record<string, unknown>): boolean {
+  return message['eventType'] === 'com.okta.event_hook';
+}
+
+function parseEnvelope(envelope: Record<string, unknown>): ParsedEventMessage {
+  if (envelope['version'] !== '0') return { ok: false, reason: 'envelope version must be "0"' };
+  const id = envelope['id'];
+  if (typeof id !== 'string' || id === '') return { ok: false, reason: 'envelope id missing' };
+  if (envelope['detail-type'] !== 'SystemLog') return { ok: false, reason: 'envelope detail-type must be SystemLog' };
+  const source = envelope['source'];
+  if (typeof source !== 'string' || !isOktaEventSource(source)) {
+    return { ok: false, reason: 'envelope source is not an Okta partner source' };
+  }
+  const detail = envelope['detail'];
+  if (!isRecord(detail)) return { ok: false, reason: 'envelope detail is not an object' };
+  const validation = validateLogEvent(detail);
+  if (!validation.ok) return validation;
+  return { ok: true, event: validation.event, source, envelopeId: id };
+}

@@ -1,0 +1,131 @@
+/**
+ * Okta System Log events (LogEvent, API-NOTES §4.1): their shape, validation and the stored row.
+ */
+import type { LogEventRow } from '@idgraph/graph';
+import { NormalizeError, isRecord, parseIsoTime } from './read.js';
+
+export interface OktaLogActor {
+  id: string;
+  type: string;
+  alternateId?: string | null;
+  displayName?: string | null;
+  [key: string]: unknown;
+}
+
+export type OktaLogTarget = OktaLogActor;
+
+/**
+ * What the normalizers read from a LogEvent, loose enough for events from either System Log
+ * polling or Log Streaming. Everything else (client, debugContext, …) is kept in `raw`.
+ */
+export interface OktaLogEventInput {
+  uuid: string;
+  /** ISO-8601 UTC time, e.g. 2023-05-30T14:17:58.126Z. */
+  published: string;
+  eventType: string;
+  severity?: string | null;
+  actor?: OktaLogActor | null;
+  outcome?: { result?: string | null; reason?: string | null } | null;
+  /** Okta sends `null` (not `[]`) on some events; find targets by type, never by index. */
+  target?: OktaLogTarget[] | null;
+  [key: string]: unknown;
+}
+
+/** A LogEvent that passed `validateLogEvent`: it has an actor and well-formed targets. */
+export interface OktaLogEvent extends OktaLogEventInput {
+  actor: OktaLogActor;
+}
+
+export type LogEventValidation = { ok: true; event: OktaLogEvent } | { ok: false; reason: string };
+
+/**
+ * Checks the fields idgraph relies on: `uuid` (the dedup key; any non-empty string, because
+ * Okta documents no format for it beyond "unique"), `published` (ISO-8601), `eventType`,
+ * `actor{id,type}`, `target` null or an array of `{id,type}`, and `outcome` null or an object.
+ * Reasons are short, stable strings fit for a dead-letter queue and for metrics.
+ */
+export function validateLogEvent(value: unknown): LogEventValidation {
+  if (!isRecord(value)) return fail('LogEvent is not a JSON object');
+  const uuidProblem = stringProblem(value['uuid'], 'LogEvent.uuid');
+  if (uuidProblem) return fail(uuidProblem);
+  const publishedProblem = stringProblem(value['published'], 'LogEvent.published');
+  if (publishedProblem) return fail(publishedProblem);
+  if (!parseIsoTime(value['published'] as string)) return fail('LogEvent.published is not an ISO-8601 time');
+  const eventTypeProblem = stringProblem(value['eventType'], 'LogEvent.eventType');
+  if (eventTypeProblem) return fail(eventTypeProblem);
+
+  const actor = value['actor'];
+  if (actor === undefined || actor === null) return fail('LogEvent.actor missing');
+  const actorProblem = principalProblem(actor, 'LogEvent.actor');
+  if (actorProblem) return fail(actorProblem);
+
+  const target = value['target'];
+  if (target !== undefined && target !== null) {
+    if (!Array.isArray(target)) return fail('LogEvent.target must be null or an array');
+    for (const [index, entry] of target.entries()) {
+      const problem = principalProblem(entry, `LogEvent.target[${index}]`);
+      if (problem) return fail(problem);
+    }
+  }
+
+  const outcome = value['outcome'];
+  if (outcome !== undefined && outcome !== null) {
+    if (!isRecord(outcome)) return fail('LogEvent.outcome must be null or an object');
+    const result = outcome['result'];
+    if (result !== undefined && result !== null && typeof result !== 'string') return fail('LogEvent.outcome.result is not a string');
+  }
+  return { ok: true, event: value as OktaLogEvent };
+}
+
+function fail(reason: string): { ok: false; reason: string } {
+  return { ok: false, reason };
+}
+
+function stringProblem(value: unknown, path: string): string | null {
+  if (value === undefined || value === null || value === '') return `${path} missing`;
+  if (typeof value !== 'string') return `${path} is not a string`;
+  return null;
+}
+
+function principalProblem(value: unknown, path: string): string | null {
+  if (!isRecord(value)) return `${path} is not an object`;
+  return stringProblem(value['id'], `${path}.id`) ?? stringProblem(value['type'], `${path}.type`);
+}
+
+/** The event's `published` as a Date; throws when it is not an ISO-8601 time. */
+export function publishedAt(event: OktaLogEventInput): Date {
+  const date = typeof event.published === 'string' ? parseIsoTime(event.published) : null;
+  if (!date) {
+    throw new NormalizeError(
+      `LogEvent ${String(event.uuid)} has an invalid \`published\` (${JSON.stringify(event.published)}); expected an ISO-8601 time like 2023-05-30T14:17:58.126Z`,
+      'LogEvent.published',
+    );
+  }
+  return date;
+}
+
+/** `outcome.result`, or null when the event carries no outcome. */
+export function outcomeResult(event: OktaLogEventInput): string | null {
+  const result = event.outcome?.result;
+  return typeof result === 'string' ? result : null;
+}
+
+export function normalizeLogEventRow(event: OktaLogEventInput): LogEventRow {
+  if (!isRecord(event) || typeof event.uuid !== 'string' || event.uuid === '') {
+    throw new NormalizeError('LogEvent has no `uuid`; validate it with validateLogEvent or parseEventMessage first', 'LogEvent.uuid');
+  }
+  if (typeof event.eventType !== 'string' || event.eventType === '') {
+    throw new NormalizeError(`LogEvent ${event.uuid} has no \`eventType\``, 'LogEvent.eventType');
+  }
+  const actorId = event.actor?.id;
+  const severity = event.severity;
+  return {
+    uuid: event.uuid,
+    published: publishedAt(event),
+    eventType: event.eventType,
+    severity: typeof severity === 'string' ? severity : null,
+    actorId: typeof actorId === 'string' ? actorId : null,
+    outcome: outcomeResult(event),
+    raw: event,
+  };
+}
