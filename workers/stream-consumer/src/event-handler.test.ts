@@ -1,0 +1,236 @@
+import { ReceiveMessageCommand, SendMessageBatchCommand } from '@aws-sdk/client-sqs';
+import { createLogger } from '@idgraph/core';
+import type { RefreshRequest } from '@idgraph/graph';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { REJECT_REASON_ATTRIBUTE, StreamConsumer } from './consumer.js';
+import {
+  createEventStreamHandler,
+  type EventStreamStore,
+  type IngestEventItem,
+  type IngestEventsResult,
+  type StreamEvent,
+} from './event-handler.js';
+import { InMemoryStreamMetrics } from './metrics.js';
+import { startLocalSqs, type LocalSqs } from './testdata/local-sqs.js';
+
+const SOURCE_A = 'aws.partner/okta.com/acme/idgraph-stream';
+const SOURCE_FOREIGN = 'aws.partner/okta.com/someoneelse/their-stream';
+
+function logEvent(uuid: string, eventType: string, target: { id: string; type: string }[], published = '2024-03-01T10:00:00.000Z') {
+  return {
+    uuid,
+    published,
+    eventType,
+    version: '0',
+    severity: 'INFO',
+    displayMessage: eventType,
+    actor: { id: '00uadmin', type: 'User', alternateId: 'admin@acme.test', displayName: 'Admin' },
+    outcome: { result: 'SUCCESS', reason: null },
+    target,
+  };
+}
+
+function envelope(detail: unknown, source = SOURCE_A): string {
+  return JSON.stringify({
+    version: '0',
+    id: `env-${Math.random().toString(16).slice(2)}`,
+    'detail-type': 'SystemLog',
+    source,
+    account: '123456789012',
+    time: '2024-03-01T10:00:00Z',
+    region: 'us-east-1',
+    resources: [],
+    detail,
+  });
+}
+
+const membershipAdd = (uuid: string, userId = '00u1', groupId = '00g1') =>
+  logEvent(uuid, 'group.user_membership.add', [
+    { id: userId, type: 'User' },
+    { id: groupId, type: 'UserGroup' },
+  ]);
+const factorActivate = (uuid: string, userId = '00u1') =>
+  logEvent(uuid, 'user.mfa.factor.activate', [{ id: userId, type: 'User' }]);
+
+/** Behaves like GraphStore.ingestEvents: one uuid stored once per integration, mutations of new events applied. */
+class FakeEventStore implements EventStreamStore {
+  readonly events = new Map<string, IngestEventItem>();
+  lookups = 0;
+  lookupFails = false;
+  ingestCalls: IngestEventItem[][] = [];
+  readonly integrations = new Map<string, { id: string }>([[SOURCE_A, { id: 'int-a' }]]);
+
+  async integrationByEventSource(source: string): Promise<{ id: string } | null> {
+    this.lookups += 1;
+    if (this.lookupFails) throw new Error('connection refused');
+    return this.integrations.get(source) ?? null;
+  }
+
+  async ingestEvents(items: IngestEventItem[]): Promise<IngestEventsResult> {
+    this.ingestCalls.push(items);
+    const storedUuids: string[] = [];
+    let applied = 0;
+    for (const item of items) {
+      const key = `${item.integrationId}/${item.row.uuid}`;
+      if (this.events.has(key)) continue;
+      this.events.set(key, item);
+      storedUuids.push(item.row.uuid);
+      applied += item.mutations.length;
+    }
+    return { stored: storedUuids.length, duplicates: items.length - storedUuids.length, applied, storedUuids };
+  }
+}
+
+const silent = createLogger({ level: 'silent' });
+
+describe('createEventStreamHandler', () => {
+  it('routes an envelope to its integration and maps it to a stored row and mutations', async () => {
+    const store = new FakeEventStore();
+    const handler = createEventStreamHandler({ store, logger: silent });
+    const result = await handler.classify(envelope(membershipAdd('u-1')));
+    expect(result.ok).toBe(true);
+    if (!result.ok) return;
+    expect(result.key).toBe('int-a');
+    expect(result.value.integrationId).toBe('int-a');
+    expect(result.value.row.uuid).toBe('u-1');
+    expect(result.value.row.eventType).toBe('group.user_membership.add');
+    expect(result.value.mutations).toEqual([
+      { kind: 'membership.add', at: new Date('2024-03-01T10:00:00.000Z'), userId: '00u1', groupId: '00g1' },
+    ]);
+  });
+
+  it('rejects foreign sources, bare LogEvents and malformed bodies with a reason', async () => {
+    const store = new FakeEventStore();
+    const handler = createEventStreamHandler({ store, logger: silent });
+    const foreign = await handler.classify(envelope(membershipAdd('u-2'), SOURCE_FOREIGN));
+    expect(foreign).toMatchObject({ ok: false, logContext: { uuid: 'u-2', eventType: 'group.user_membership.add' } });
+    expect(!foreign.ok && foreign.reason).toContain(`unknown event source ${SOURCE_FOREIGN}`);
+    const bare = await handler.classify(JSON.stringify(membershipAdd('u-3')));
+    expect(bare).toMatchObject({ ok: false, reason: expect.stringMatching(/bare LogEvent/) });
+    expect(await handler.classify('{oops')).toEqual({ ok: false, reason: 'not JSON', logContext: { uuid: null, eventType: null } });
+    const noUuid = await handler.classify(envelope({ ...membershipAdd('x'), uuid: undefined }));
+    expect(noUuid.ok).toBe(false);
+  });
+
+  it('caches source lookups, forgets unknown sources after their TTL, and never caches a failed lookup', async () => {
+    let now = 1_000;
+    const store = new FakeEventStore();
+    const handler = createEventStreamHandler({ store, logger: silent, unknownSourceTtlMs: 30_000, now: () => now });
+    await Promise.all([1, 2, 3, 4, 5].map((i) => handler.classify(envelope(membershipAdd(`c-${i}`)))));
+    expect(store.lookups).toBe(1);
+
+    expect((await handler.classify(envelope(membershipAdd('f-1'), SOURCE_FOREIGN))).ok).toBe(false);
+    store.integrations.set(SOURCE_FOREIGN, { id: 'int-b' });
+    expect((await handler.classify(envelope(membershipAdd('f-2'), SOURCE_FOREIGN))).ok).toBe(false); // still cached as unknown
+    now += 30_001;
+    expect(await handler.classify(envelope(membershipAdd('f-3'), SOURCE_FOREIGN))).toMatchObject({ ok: true, key: 'int-b' });
+
+    const failing = new FakeEventStore();
+    failing.lookupFails = true;
+    const h2 = createEventStreamHandler({ store: failing, logger: silent });
+    await expect(h2.classify(envelope(membershipAdd('e-1')))).rejects.toThrow('connection refused');
+    failing.lookupFails = false;
+    expect((await h2.classify(envelope(membershipAdd('e-1')))).ok).toBe(true);
+  });
+
+  it('ingests a batch once via "stream", deduplicated, and asks refreshes only for newly stored events', async () => {
+    const store = new FakeEventStore();
+    const refreshes: { integrationId: string; requests: RefreshRequest[] }[] = [];
+    const handler = createEventStreamHandler({
+      store,
+      logger: silent,
+      onRefresh: (integrationId, requests) => void refreshes.push({ integrationId, requests }),
+    });
+    const classified = await Promise.all(
+      [membershipAdd('b-1'), factorActivate('b-2'), factorActivate('b-3'), membershipAdd('b-1')].map((e) => handler.classify(envelope(e))),
+    );
+    const values = classified.map((c) => (c.ok ? c.value : null)).filter((v): v is StreamEvent => v !== null);
+    expect(values).toHaveLength(4);
+    await handler.handleBatch(values);
+    expect(store.ingestCalls).toHaveLength(1);
+    expect(store.ingestCalls[0]!.map((i) => [i.row.uuid, i.via])).toEqual([['b-1', 'stream'], ['b-2', 'stream'], ['b-3', 'stream']]);
+    // two factor events for one user → one merged refresh request
+    expect(refreshes).toEqual([{ integrationId: 'int-a', requests: [{ kind: 'userFactors', userId: '00u1' }] }]);
+
+    // redelivery of the same events: nothing new stored, no refresh asked again
+    await handler.handleBatch(values);
+    expect(store.events.size).toBe(3);
+    expect(refreshes).toHaveLength(1);
+  });
+
+  it('does not fail a committed batch when the refresh sink keeps failing', async () => {
+    const store = new FakeEventStore();
+    const lines: string[] = [];
+    let calls = 0;
+    const handler = createEventStreamHandler({
+      store,
+      logger: createLogger({ level: 'info' }, { write: (s: string) => void lines.push(s) }),
+      onRefresh: () => {
+        calls += 1;
+        throw new Error('redis down redis://:s3cretpw@127.0.0.1:6379');
+      },
+    });
+    const c = await handler.classify(envelope(factorActivate('rf-1')));
+    if (!c.ok) throw new Error('expected ok');
+    await expect(handler.handleBatch([c.value])).resolves.toBeUndefined();
+    expect(calls).toBe(3);
+    expect(lines.some((l) => l.includes('could not request targeted refreshes'))).toBe(true);
+    expect(lines.join('')).not.toContain('s3cretpw');
+  });
+});
+
+describe('StreamConsumer + event handler against fauxqs', () => {
+  let local: LocalSqs;
+  beforeAll(async () => {
+    local = await startLocalSqs();
+  });
+  afterAll(async () => {
+    await local.stop();
+  });
+
+  it('applies good events once, drops duplicates, and dead-letters foreign and malformed messages with reasons', async () => {
+    const dlq = await local.createQueue('handler-dlq');
+    const main = await local.createQueue('handler-main');
+    const store = new FakeEventStore();
+    const metrics = new InMemoryStreamMetrics();
+    const handler = createEventStreamHandler({ store, logger: silent });
+    const good = Array.from({ length: 12 }, (_, i) => envelope(membershipAdd(`m-${i}`, `00u${i}`, '00gA')));
+    const bodies = [
+      ...good,
+      good[0]!, // the same event again (Okta at-least-once + EventBridge retry)
+      envelope(membershipAdd('m-foreign'), SOURCE_FOREIGN),
+      'not json at all',
+      envelope({ ...membershipAdd('m-bad'), published: 'yesterday' }),
+    ];
+    for (let i = 0; i < bodies.length; i += 10) {
+      await local.sqs.send(
+        new SendMessageBatchCommand({
+          QueueUrl: main.url,
+          Entries: bodies.slice(i, i + 10).map((MessageBody, j) => ({ Id: `m${j}`, MessageBody })),
+        }),
+      );
+    }
+    const consumer = new StreamConsumer<StreamEvent>({
+      sqs: local.sqs, queueUrl: main.url, deadLetterQueueUrl: dlq.url, pollers: 2, waitTimeSeconds: 1,
+      classify: handler.classify, handleBatch: handler.handleBatch, metrics, logger: silent,
+    });
+    consumer.start();
+    const deadline = Date.now() + 15_000;
+    while (metrics.snapshot().applied + metrics.snapshot().dlq < bodies.length && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    await consumer.stop();
+
+    expect(store.events.size).toBe(12);
+    expect(metrics.snapshot()).toMatchObject({ received: 16, applied: 13, dlq: 3 });
+    const { Messages } = await local.sqs.send(
+      new ReceiveMessageCommand({ QueueUrl: dlq.url, MaxNumberOfMessages: 10, MessageAttributeNames: ['All'], WaitTimeSeconds: 1 }),
+    );
+    const reasons = (Messages ?? []).map((m) => m.MessageAttributes?.[REJECT_REASON_ATTRIBUTE]?.StringValue).sort();
+    expect(reasons).toEqual([
+      'LogEvent.published is not an ISO-8601 time',
+      'not JSON',
+      `unknown event source ${SOURCE_FOREIGN}: no integration is configured with it (integration add --event-source)`,
+    ]);
+  });
+});
