@@ -1,0 +1,40 @@
+/**
+ * Okta's published per-minute rate-limit buckets (API-NOTES §2.4). Match order as Okta documents
+ * it: an exact endpoint first, else the longest prefix; method matters. Only `/api/v1/apps` and
+ * `/api/v1/logs` are published as prefix buckets; the users/groups rows name exact endpoints, so
+ * sub-resources such as `/api/v1/users/{id}/factors` fall into the org-wide `/api/v1` bucket.
+ */
+const ID = '[^/]+';
+
+interface BucketRule {
+  id: string;
+  methods?: readonly string[];
+  pattern: RegExp;
+}
+
+const RULES: readonly BucketRule[] = [
+  { id: '/api/v1/apps/{id}', methods: ['GET', 'PUT', 'DELETE'], pattern: new RegExp(`^/api/v1/apps/${ID}$`) },
+  { id: '/api/v1/apps', pattern: /^\/api\/v1\/apps(\/.*)?$/ },
+  { id: '/api/v1/groups/{id}', pattern: new RegExp(`^/api/v1/groups/${ID}$`) },
+  { id: '/api/v1/groups', methods: ['GET', 'POST'], pattern: /^\/api\/v1\/groups$/ },
+  { id: 'GET /api/v1/users/{id}', methods: ['GET'], pattern: new RegExp(`^/api/v1/users/${ID}$`) },
+  { id: 'POST/PUT/DELETE /api/v1/users/{id}', methods: ['POST', 'PUT', 'DELETE'], pattern: new RegExp(`^/api/v1/users/${ID}$`) },
+  { id: '/api/v1/users', methods: ['GET', 'POST'], pattern: /^\/api\/v1\/users$/ },
+  { id: '/api/v1/logs', pattern: /^\/api\/v1\/logs(\/.*)?$/ },
+  { id: '/api/v1/events', pattern: /^\/api\/v1\/events(\/.*)?$/ },
+  { id: '/oauth2/v1/clients', pattern: /^\/oauth2\/v1\/clients(\/.*)?$/ },
+  { id: '/oauth2/v1/token', pattern: /^\/oauth2\/v1\/token$/ },
+  { id: '/oauth2/{authServerId}/v1/token', pattern: new RegExp(`^/oauth2/${ID}/v1/token$`) },
+  { id: '/api/v1', pattern: /^\/api\/v1(\/.*)?$/ },
+];
+
+/** The bucket a request counts against; requests outside every published bucket share `other`. */
+export function bucketFor(method: string, pathname: string): string {
+  const m = method.toUpperCase();
+  const path = pathname.length > 1 ? pathname.replace(/\/+$/, '') : pathname;
+  for (const rule of RULES) {
+    if (rule.methods && !rule.methods.includes(m)) continue;
+    if (rule.pattern.test(path)) return rule.id;
+  }
+  return 'other';
+}

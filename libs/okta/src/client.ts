@@ -1,0 +1,351 @@
+import { ConfigError, type Logger } from '@idgraph/core';
+import { OAuthAuthorizer, SswsAuthorizer, type OktaAuth, type RequestAuthorizer } from './auth/authorizer.js';
+import { OktaApiError } from './errors.js';
+import { createMemoryRateGovernor } from './governor/memory.js';
+import type { RateGovernor } from './governor/types.js';
+import { bodyNextLink, pageItems, parseLinkHeader } from './links.js';
+import { Transport, type RequestEvent, type TransportStats } from './transport.js';
+import type {
+  OktaApp,
+  OktaAppGroup,
+  OktaAppUser,
+  OktaCustomRole,
+  OktaFactor,
+  OktaGroup,
+  OktaLogEvent,
+  OktaResourceSet,
+  OktaRoleAssignee,
+  OktaRoleAssignment,
+  OktaUser,
+} from './types.js';
+
+export type Query = Record<string, string | number | undefined>;
+
+export interface OktaClientOptions {
+  orgUrl: string;
+  auth: OktaAuth;
+  /** https is required unless this is set (local simulators and tests only). */
+  allowInsecureHttp?: boolean;
+  /** Default: createMemoryRateGovernor(). */
+  governor?: RateGovernor;
+  /** Per request, default 30000. */
+  timeoutMs?: number;
+  /** Retries of 5xx, network errors, timeouts and truncated bodies; default 6. */
+  maxRetries?: number;
+  signal?: AbortSignal;
+  logger?: Logger;
+  onRequest?: (e: RequestEvent) => void;
+}
+
+export interface OktaPage<T> {
+  items: T[];
+  nextUrl: string | null;
+  selfUrl: string | null;
+  /** The response's Date header (Okta's clock), else the local receive time. */
+  fetchedAt: Date;
+}
+
+export interface ListResult<T> {
+  items: T[];
+  fetchedAt: Date;
+}
+
+export interface Fetched<T> {
+  body: T;
+  fetchedAt: Date;
+}
+
+export interface PagesOptions {
+  query?: Query;
+  startUrl?: string | null;
+  itemsKey?: string;
+}
+
+export interface OktaClient {
+  readonly orgUrl: string;
+  stats(): TransportStats;
+  getJson<T>(pathOrUrl: string, query?: Query): Promise<{ body: T; fetchedAt: Date; headers: Headers }>;
+  /** Follows `next` exactly as given; `startUrl` resumes from a saved next link. */
+  pages<T>(path: string, opts?: PagesOptions): AsyncIterable<OktaPage<T>>;
+  listUsers(opts?: { search?: string; filter?: string; startUrl?: string | null }): AsyncIterable<OktaPage<OktaUser>>;
+  listGroups(opts?: { filter?: string; search?: string; startUrl?: string | null }): AsyncIterable<OktaPage<OktaGroup>>;
+  listGroupUsers(groupId: string, opts?: { startUrl?: string | null }): AsyncIterable<OktaPage<OktaUser>>;
+  listApps(opts?: { filter?: string; startUrl?: string | null }): AsyncIterable<OktaPage<OktaApp>>;
+  listAppUsers(appId: string, opts?: { startUrl?: string | null }): AsyncIterable<OktaPage<OktaAppUser>>;
+  listAppGroups(appId: string, opts?: { startUrl?: string | null }): AsyncIterable<OktaPage<OktaAppGroup>>;
+  listUserFactors(userId: string): Promise<ListResult<OktaFactor>>;
+  listUserRoles(userId: string): Promise<ListResult<OktaRoleAssignment>>;
+  listGroupRoles(groupId: string): Promise<ListResult<OktaRoleAssignment>>;
+  /** Role assignments of a service app (GET /oauth2/v1/clients/{clientId}/roles). */
+  listClientRoles(clientId: string): Promise<ListResult<OktaRoleAssignment>>;
+  listRoleAssigneeUsers(opts?: { startUrl?: string | null }): AsyncIterable<OktaPage<OktaRoleAssignee>>;
+  listCustomRoles(opts?: { startUrl?: string | null }): AsyncIterable<OktaPage<OktaCustomRole>>;
+  listResourceSets(opts?: { startUrl?: string | null }): AsyncIterable<OktaPage<OktaResourceSet>>;
+  getUser(id: string): Promise<Fetched<OktaUser> | null>;
+  getGroup(id: string): Promise<Fetched<OktaGroup> | null>;
+  getApp(id: string): Promise<Fetched<OktaApp> | null>;
+  /** System Log polling (ASCENDING, no until): one page; `nextUrl` is always set. */
+  pollLogs(opts: { since?: Date; startUrl?: string | null; limit?: number }): Promise<OktaPage<OktaLogEvent>>;
+}
+
+/** Largest `limit` each list endpoint accepts (API-NOTES §1.2); fewer pages = fewer rate-limited calls. */
+export const PAGE_LIMITS = {
+  users: 200,
+  groups: 10_000,
+  groupUsers: 1000,
+  apps: 200,
+  appUsers: 500,
+  appGroups: 200,
+  roleAssignees: 100,
+  logs: 1000,
+} as const;
+
+/** Validates and normalises the org URL to its origin: `https://acme.okta.com`. */
+export function normalizeOrgUrl(orgUrl: string, allowInsecureHttp = false): string {
+  const expected = 'an https:// Okta org URL such as https://acme.okta.com (http only with allowInsecureHttp, for local simulators)';
+  let u: URL;
+  try {
+    u = new URL(orgUrl);
+  } catch {
+    throw new ConfigError('orgUrl', expected, orgUrl);
+  }
+  if (u.username || u.password) throw new ConfigError('orgUrl', `${expected}, without user:password`, `${u.protocol}//***@${u.host}`);
+  if (u.protocol === 'http:' && !allowInsecureHttp) throw new ConfigError('orgUrl', expected, orgUrl);
+  if (u.protocol !== 'https:' && u.protocol !== 'http:') throw new ConfigError('orgUrl', expected, orgUrl);
+  if ((u.pathname !== '/' && u.pathname !== '') || u.search || u.hash) {
+    throw new ConfigError('orgUrl', `${expected}, with no path or query (got path ${u.pathname})`, u.origin);
+  }
+  return u.origin;
+}
+
+export function createOktaClient(opts: OktaClientOptions): OktaClient {
+  return new HttpOktaClient(opts);
+}
+
+class HttpOktaClient implements OktaClient {
+  readonly orgUrl: string;
+  private readonly transport: Transport;
+  private readonly authorizer: RequestAuthorizer;
+  private readonly logger: Logger | undefined;
+
+  constructor(opts: OktaClientOptions) {
+    this.orgUrl = normalizeOrgUrl(opts.orgUrl, opts.allowInsecureHttp ?? false);
+    const timeoutMs = opts.timeoutMs ?? 30_000;
+    const maxRetries = opts.maxRetries ?? 6;
+    if (!(timeoutMs > 0)) throw new RangeError(`timeoutMs must be positive, got ${timeoutMs}`);
+    if (!Number.isInteger(maxRetries) || maxRetries < 0) throw new RangeError(`maxRetries must be a non-negative integer, got ${maxRetries}`);
+    this.logger = opts.logger;
+    this.transport = new Transport({
+      org: this.orgUrl,
+      governor: opts.governor ?? createMemoryRateGovernor(),
+      timeoutMs,
+      maxRetries,
+      ...(opts.signal ? { signal: opts.signal } : {}),
+      ...(opts.logger ? { logger: opts.logger } : {}),
+      ...(opts.onRequest ? { onRequest: opts.onRequest } : {}),
+    });
+    switch (opts.auth.kind) {
+      case 'ssws':
+        this.authorizer = new SswsAuthorizer(opts.auth.token);
+        break;
+      case 'oauth':
+        this.authorizer = new OAuthAuthorizer(opts.auth, this.orgUrl, this.transport, opts.logger);
+        break;
+      default:
+        throw new TypeError(`auth.kind must be 'ssws' or 'oauth'`);
+    }
+  }
+
+  stats(): TransportStats {
+    return { ...this.transport.stats };
+  }
+
+  /** Resolves a path (+ query) or an absolute URL and refuses URLs outside the org: credentials go nowhere else. */
+  private resolve(pathOrUrl: string, query?: Query): string {
+    const u = new URL(pathOrUrl, this.orgUrl);
+    if (u.origin !== this.orgUrl) {
+      throw new TypeError(`refusing to send Okta credentials to ${u.origin}: URLs must be on the org ${this.orgUrl} (a saved next link from another org?)`);
+    }
+    for (const [k, v] of Object.entries(query ?? {})) if (v !== undefined) u.searchParams.set(k, String(v));
+    return u.toString();
+  }
+
+  private async send(method: string, url: string): Promise<{ status: number; body: unknown; headers: Headers }> {
+    let res = await this.transport.exchange({ method, url, headers: () => this.authorizer.headersFor(method, url) });
+    if ((res.status === 401 || res.status === 400) && this.authorizer.recover(res)) {
+      res = await this.transport.exchange({ method, url, headers: () => this.authorizer.headersFor(method, url) });
+    }
+    if (res.status >= 200 && res.status < 300) return res;
+    throw new OktaApiError({ status: res.status, method, url, body: res.body, wwwAuthenticate: res.headers.get('www-authenticate') });
+  }
+
+  async getJson<T>(pathOrUrl: string, query?: Query): Promise<{ body: T; fetchedAt: Date; headers: Headers }> {
+    const res = await this.send('GET', this.resolve(pathOrUrl, query));
+    return { body: res.body as T, fetchedAt: responseDate(res.headers), headers: res.headers };
+  }
+
+  async *pages<T>(path: string, opts: PagesOptions = {}): AsyncIterable<OktaPage<T>> {
+    let url: string | null = opts.startUrl ? this.resolve(opts.startUrl) : this.resolve(path, opts.query);
+    while (url) {
+      const res: { body: unknown; headers: Headers; fetchedAt: Date } = await this.getJson<unknown>(url);
+      const { body, headers, fetchedAt } = res;
+      const links = parseLinkHeader(headers.get('link'));
+      const next: string | null = links.next ?? bodyNextLink(body);
+      let items: T[];
+      try {
+        items = pageItems<T>(body, opts.itemsKey);
+      } catch (err) {
+        throw new TypeError(`Okta GET ${new URL(url).pathname}: ${(err as Error).message}`);
+      }
+      const nextUrl: string | null = next ? this.resolve(next) : null;
+      yield { items, nextUrl, selfUrl: links.self ?? null, fetchedAt };
+      url = nextUrl;
+    }
+  }
+
+  listUsers(opts: { search?: string; filter?: string; startUrl?: string | null } = {}) {
+    return this.pages<OktaUser>('/api/v1/users', {
+      query: { limit: PAGE_LIMITS.users, search: opts.search, filter: opts.filter },
+      startUrl: opts.startUrl ?? null,
+    });
+  }
+
+  listGroups(opts: { filter?: string; search?: string; startUrl?: string | null } = {}) {
+    return this.pages<OktaGroup>('/api/v1/groups', {
+      query: { limit: PAGE_LIMITS.groups, filter: opts.filter, search: opts.search },
+      startUrl: opts.startUrl ?? null,
+    });
+  }
+
+  listGroupUsers(groupId: string, opts: { startUrl?: string | null } = {}) {
+    return this.pages<OktaUser>(`/api/v1/groups/${segment(groupId, 'groupId')}/users`, {
+      query: { limit: PAGE_LIMITS.groupUsers },
+      startUrl: opts.startUrl ?? null,
+    });
+  }
+
+  listApps(opts: { filter?: string; startUrl?: string | null } = {}) {
+    // includeNonDeleted: inactive apps still carry assignments that matter for posture.
+    return this.pages<OktaApp>('/api/v1/apps', {
+      query: { limit: PAGE_LIMITS.apps, filter: opts.filter, includeNonDeleted: 'true' },
+      startUrl: opts.startUrl ?? null,
+    });
+  }
+
+  listAppUsers(appId: string, opts: { startUrl?: string | null } = {}) {
+    return this.pages<OktaAppUser>(`/api/v1/apps/${segment(appId, 'appId')}/users`, {
+      query: { limit: PAGE_LIMITS.appUsers },
+      startUrl: opts.startUrl ?? null,
+    });
+  }
+
+  listAppGroups(appId: string, opts: { startUrl?: string | null } = {}) {
+    return this.pages<OktaAppGroup>(`/api/v1/apps/${segment(appId, 'appId')}/groups`, {
+      query: { limit: PAGE_LIMITS.appGroups },
+      startUrl: opts.startUrl ?? null,
+    });
+  }
+
+  private async listAll<T>(path: string): Promise<ListResult<T>> {
+    const items: T[] = [];
+    let fetchedAt: Date | null = null;
+    // These endpoints return one array; follow a next link anyway should Okta ever add one.
+    for await (const page of this.pages<T>(path)) {
+      items.push(...page.items);
+      fetchedAt ??= page.fetchedAt;
+    }
+    return { items, fetchedAt: fetchedAt ?? new Date() };
+  }
+
+  listUserFactors(userId: string) {
+    return this.listAll<OktaFactor>(`/api/v1/users/${segment(userId, 'userId')}/factors`);
+  }
+
+  listUserRoles(userId: string) {
+    return this.listAll<OktaRoleAssignment>(`/api/v1/users/${segment(userId, 'userId')}/roles`);
+  }
+
+  listGroupRoles(groupId: string) {
+    return this.listAll<OktaRoleAssignment>(`/api/v1/groups/${segment(groupId, 'groupId')}/roles`);
+  }
+
+  listClientRoles(clientId: string) {
+    return this.listAll<OktaRoleAssignment>(`/oauth2/v1/clients/${segment(clientId, 'clientId')}/roles`);
+  }
+
+  listRoleAssigneeUsers(opts: { startUrl?: string | null } = {}) {
+    return this.pages<OktaRoleAssignee>('/api/v1/iam/assignees/users', {
+      query: { limit: PAGE_LIMITS.roleAssignees },
+      startUrl: opts.startUrl ?? null,
+      itemsKey: 'value',
+    });
+  }
+
+  listCustomRoles(opts: { startUrl?: string | null } = {}) {
+    return this.pages<OktaCustomRole>('/api/v1/iam/roles', { startUrl: opts.startUrl ?? null, itemsKey: 'roles' });
+  }
+
+  listResourceSets(opts: { startUrl?: string | null } = {}) {
+    return this.pages<OktaResourceSet>('/api/v1/iam/resource-sets', { startUrl: opts.startUrl ?? null, itemsKey: 'resource-sets' });
+  }
+
+  private async getOrNull<T>(path: string): Promise<Fetched<T> | null> {
+    try {
+      const { body, fetchedAt } = await this.getJson<T>(path);
+      return { body, fetchedAt };
+    } catch (err) {
+      if (err instanceof OktaApiError && err.status === 404) return null;
+      throw err;
+    }
+  }
+
+  getUser(id: string) {
+    return this.getOrNull<OktaUser>(`/api/v1/users/${segment(id, 'user id')}`);
+  }
+
+  getGroup(id: string) {
+    return this.getOrNull<OktaGroup>(`/api/v1/groups/${segment(id, 'group id')}`);
+  }
+
+  getApp(id: string) {
+    return this.getOrNull<OktaApp>(`/api/v1/apps/${segment(id, 'app id')}`);
+  }
+
+  async pollLogs(opts: { since?: Date; startUrl?: string | null; limit?: number }): Promise<OktaPage<OktaLogEvent>> {
+    const limit = opts.limit ?? PAGE_LIMITS.logs;
+    if (!Number.isInteger(limit) || limit < 1 || limit > PAGE_LIMITS.logs) {
+      throw new RangeError(`pollLogs limit must be an integer from 1 to ${PAGE_LIMITS.logs}, got ${limit}`);
+    }
+    let url: string;
+    if (opts.startUrl) {
+      url = this.resolve(opts.startUrl);
+    } else {
+      if (!opts.since || Number.isNaN(opts.since.getTime())) {
+        throw new TypeError('pollLogs needs `since` (a valid Date) for the first request, or `startUrl` (the saved next link) to resume');
+      }
+      // Polling = ASCENDING without `until`: Okta then always returns a next link.
+      url = this.resolve('/api/v1/logs', { since: opts.since.toISOString(), sortOrder: 'ASCENDING', limit });
+    }
+    const { body, headers, fetchedAt } = await this.getJson<unknown>(url);
+    const links = parseLinkHeader(headers.get('link'));
+    let nextUrl = links.next ? this.resolve(links.next) : null;
+    if (!nextUrl) {
+      // Contract breach; re-polling the same URL may repeat events (deduped on uuid) but never skips any.
+      this.logger?.warn({ path: '/api/v1/logs' }, 'System Log polling response had no next link; will re-poll the same URL');
+      nextUrl = url;
+    }
+    return { items: pageItems<OktaLogEvent>(body), nextUrl, selfUrl: links.self ?? null, fetchedAt };
+  }
+}
+
+/** One path segment: ids never contain '/', and an encoded id cannot escape the intended path. */
+function segment(id: string, what: string): string {
+  if (typeof id !== 'string' || id.length === 0) throw new TypeError(`${what} must be a non-empty string`);
+  return encodeURIComponent(id);
+}
+
+function responseDate(headers: Headers): Date {
+  const d = headers.get('date');
+  const t = d ? Date.parse(d) : Number.NaN;
+  return Number.isFinite(t) ? new Date(t) : new Date();
+}

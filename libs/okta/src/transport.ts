@@ -1,0 +1,211 @@
+import type { Logger } from '@idgraph/core';
+import { abortReason, backoffDelayMs, sleep } from './backoff.js';
+import { bucketFor } from './buckets.js';
+import { describeRequest, OktaApiError, OktaRequestError } from './errors.js';
+import type { RateGovernor } from './governor/types.js';
+
+/** One finished HTTP attempt, for run progress and metrics. */
+export interface RequestEvent {
+  bucket: string;
+  /** HTTP status, or 0 when the attempt failed without a response (network error, timeout). */
+  status: number;
+  durationMs: number;
+  /** This attempt repeated an earlier one of the same call. */
+  retried: boolean;
+  /** Time this attempt waited for a rate-limit reset after a 429. */
+  waited429Ms: number;
+}
+
+export interface TransportStats {
+  requests: number;
+  waited429: number;
+  retries: number;
+  waited429Ms: number;
+}
+
+export interface RawResponse {
+  status: number;
+  headers: Headers;
+  /** Parsed JSON for 2xx bodies; best-effort parse for error bodies; undefined when empty. */
+  body: unknown;
+  url: string;
+}
+
+export interface ExchangeRequest {
+  method: string;
+  url: string;
+  /** Built per attempt: a DPoP proof must be fresh and never reused. */
+  headers: () => Promise<Record<string, string>>;
+  body?: string;
+}
+
+export interface TransportOptions {
+  org: string;
+  governor: RateGovernor;
+  timeoutMs: number;
+  maxRetries: number;
+  signal?: AbortSignal;
+  logger?: Logger;
+  onRequest?: (e: RequestEvent) => void;
+}
+
+/** Consecutive 429s one call tolerates; each waits for a reset, so this spans many minutes. */
+const MAX_THROTTLED_ATTEMPTS = 30;
+
+class RetryableFailure extends Error {}
+
+/**
+ * Sends one logical request under the rate governor: waits out 429s (the governor holds the
+ * bucket until its reset), retries 5xx, network errors, timeouts and truncated JSON with capped
+ * exponential backoff and full jitter, and hands every other status back to the caller.
+ */
+export class Transport {
+  readonly stats: TransportStats = { requests: 0, waited429: 0, retries: 0, waited429Ms: 0 };
+
+  constructor(private readonly opts: TransportOptions) {}
+
+  async exchange(req: ExchangeRequest): Promise<RawResponse> {
+    const { pathname } = new URL(req.url);
+    const bucket = bucketFor(req.method, pathname);
+    let failures = 0;
+    let throttled = 0;
+    let attempts = 0;
+    let throttledSince: number | null = null;
+    for (;;) {
+      this.throwIfAborted();
+      const headers = await req.headers();
+      const lease = await this.opts.governor.acquire(this.opts.org, bucket, this.opts.signal);
+      const started = Date.now();
+      const waited429Ms = throttledSince === null ? 0 : started - throttledSince;
+      if (waited429Ms > 0) this.stats.waited429Ms += waited429Ms;
+      throttledSince = null;
+      const retried = attempts > 0;
+      attempts += 1;
+      this.stats.requests += 1;
+      if (retried) this.stats.retries += 1;
+
+      let response: Response;
+      let text: string;
+      try {
+        response = await fetch(req.url, {
+          method: req.method,
+          headers: { accept: 'application/json', ...headers },
+          ...(req.body !== undefined ? { body: req.body } : {}),
+          redirect: 'manual',
+          signal: this.attemptSignal(),
+        });
+        text = await response.text();
+      } catch (err) {
+        await lease.release(err instanceof Error ? err : new Error(String(err)));
+        this.emit({ bucket, status: 0, durationMs: Date.now() - started, retried, waited429Ms });
+        if (this.opts.signal?.aborted) throw abortReason(this.opts.signal);
+        failures = await this.backoffOrThrow(req, failures, describeFailure(err), err);
+        continue;
+      }
+      await lease.release({ status: response.status, headers: response.headers });
+      this.emit({ bucket, status: response.status, durationMs: Date.now() - started, retried, waited429Ms });
+
+      if (response.status === 429) {
+        this.stats.waited429 += 1;
+        throttled += 1;
+        if (throttled > MAX_THROTTLED_ATTEMPTS) {
+          throw new OktaApiError({ status: 429, method: req.method, url: req.url, body: safeJson(text) });
+        }
+        throttledSince = Date.now();
+        await this.waitAfter429(response.headers, throttled);
+        continue;
+      }
+      if (response.status >= 500) {
+        failures = await this.backoffOrThrow(req, failures, `HTTP ${response.status}`, undefined, {
+          status: response.status,
+          body: safeJson(text),
+        });
+        continue;
+      }
+      let body: unknown;
+      try {
+        body = parseBody(response, text);
+      } catch (err) {
+        if (!(err instanceof RetryableFailure)) throw err;
+        failures = await this.backoffOrThrow(req, failures, err.message);
+        continue;
+      }
+      return { status: response.status, headers: response.headers, body, url: req.url };
+    }
+  }
+
+  private attemptSignal(): AbortSignal {
+    const timeout = AbortSignal.timeout(this.opts.timeoutMs);
+    return this.opts.signal ? AbortSignal.any([timeout, this.opts.signal]) : timeout;
+  }
+
+  private throwIfAborted(): void {
+    if (this.opts.signal?.aborted) throw abortReason(this.opts.signal);
+  }
+
+  /**
+   * A per-minute 429 marks the bucket spent in the governor until the reset, so the next acquire
+   * does the waiting. A concurrency 429 (limit 0) or one without usable reset headers gets a short
+   * jittered backoff here instead.
+   */
+  private async waitAfter429(headers: Headers, throttled: number): Promise<void> {
+    const limit = headers.get('x-rate-limit-limit');
+    const reset = headers.get('x-rate-limit-reset');
+    const usable = limit !== null && limit !== '0' && reset !== null && !reset.includes(',');
+    if (!usable) await sleep(250 + backoffDelayMs(throttled, { baseMs: 500, capMs: 5_000 }), this.opts.signal);
+  }
+
+  private async backoffOrThrow(
+    req: ExchangeRequest,
+    failures: number,
+    reason: string,
+    cause?: unknown,
+    lastResponse?: { status: number; body: unknown },
+  ): Promise<number> {
+    if (failures >= this.opts.maxRetries) {
+      if (lastResponse) {
+        throw new OktaApiError({ status: lastResponse.status, method: req.method, url: req.url, body: lastResponse.body });
+      }
+      throw new OktaRequestError(req.method, req.url, `${reason} (gave up after ${failures + 1} attempts)`, { cause });
+    }
+    const delay = backoffDelayMs(failures);
+    this.opts.logger?.warn({ request: describeRequest(req.method, req.url), reason, attempt: failures + 1, delayMs: delay }, 'okta request failed; retrying');
+    await sleep(delay, this.opts.signal);
+    return failures + 1;
+  }
+
+  private emit(e: RequestEvent): void {
+    this.opts.onRequest?.(e);
+  }
+}
+
+function parseBody(response: Response, text: string): unknown {
+  if (text.length === 0) return undefined;
+  const type = response.headers.get('content-type') ?? '';
+  const ok = response.status >= 200 && response.status < 300;
+  if (!type.includes('json')) return ok ? text : safeJson(text) ?? text;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    // A cut-off body on a success is a transport fault worth retrying; on an error it is just context.
+    if (ok) throw new RetryableFailure(`truncated or invalid JSON body (${text.length} bytes)`);
+    return undefined;
+  }
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+function describeFailure(err: unknown): string {
+  if (err instanceof Error) {
+    if (err.name === 'TimeoutError') return 'timed out';
+    const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+    return cause?.code ? `${err.message} (${cause.code})` : err.message;
+  }
+  return String(err);
+}
