@@ -1,4 +1,6 @@
 export * from './consumer.js';
 export * from './metrics.js';
 export * from './event-handler.js';
+export * from './config.js';
+export * from './worker.js';
 export { Backoff } from './backoff.js';

@@ -1,0 +1,122 @@
+/**
+ * The stream worker process: SQS → StreamConsumer → event handler → GraphStore, with targeted
+ * refreshes queued on BullMQ for the collector workers. `idgraph workers --stream` calls this.
+ */
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { QUEUES, createLogger, type IdgraphConfig, type Logger, type RefreshJobData } from '@idgraph/core';
+import { GraphStore, migrationsCurrent, openDatabase, type GraphDb } from '@idgraph/graph';
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import { readStreamWorkerConfig, type StreamWorkerConfig } from './config.js';
+import { StreamConsumer } from './consumer.js';
+import { createEventStreamHandler, type EventStreamStore, type RefreshSink, type StreamEvent } from './event-handler.js';
+import { InMemoryStreamMetrics } from './metrics.js';
+
+export interface StreamWorkerOptions {
+  /** Defaults to readStreamWorkerConfig(process.env). */
+  stream?: StreamWorkerConfig;
+  logger?: Logger;
+  /** Defaults to a GraphStore on config.databaseUrl (or the embedded database). */
+  store?: EventStreamStore;
+  /** Defaults to BullMQ jobs on the refresh queue (config.redisUrl). */
+  onRefresh?: RefreshSink;
+  sqs?: SQSClient;
+  /** How often the counters are logged. Default 60 s; 0 turns it off. */
+  metricsLogIntervalMs?: number;
+}
+
+export interface StreamWorker {
+  readonly consumer: StreamConsumer<StreamEvent>;
+  readonly metrics: InMemoryStreamMetrics;
+  /** Graceful: batches in hand finish, then connections close. */
+  stop(): Promise<void>;
+}
+
+export async function runStreamWorker(config: IdgraphConfig, options: StreamWorkerOptions = {}): Promise<StreamWorker> {
+  const stream = options.stream ?? readStreamWorkerConfig();
+  const logger = options.logger ?? createLogger({ name: 'stream-worker', level: config.logLevel });
+  const closers: (() => Promise<void>)[] = [];
+  const closeAll = async (): Promise<void> => {
+    for (const close of closers.reverse()) {
+      await close().catch((err: unknown) => logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'closing a connection failed'));
+    }
+  };
+  try {
+    const store = options.store ?? (await openGraphStore(config, logger, closers));
+    const onRefresh = options.onRefresh ?? refreshQueueSink(config, closers);
+    const sqs = options.sqs ?? createSqsClient(stream, closers);
+    const metrics = new InMemoryStreamMetrics();
+    const handler = createEventStreamHandler({ store, logger, onRefresh });
+    const consumer = new StreamConsumer<StreamEvent>({
+      sqs,
+      queueUrl: stream.queueUrl,
+      deadLetterQueueUrl: stream.deadLetterQueueUrl,
+      pollers: stream.pollers,
+      waitTimeSeconds: stream.waitTimeSeconds,
+      batchSize: stream.batchSize,
+      visibilityTimeoutSeconds: stream.visibilityTimeoutSeconds,
+      classify: handler.classify,
+      handleBatch: handler.handleBatch,
+      logger,
+      metrics,
+    });
+    consumer.start();
+    const interval = options.metricsLogIntervalMs ?? 60_000;
+    const timer = interval > 0 ? setInterval(() => logger.info({ metrics: metrics.snapshot() }, 'stream metrics'), interval) : null;
+    timer?.unref();
+    let stopped: Promise<void> | null = null;
+    return {
+      consumer,
+      metrics,
+      stop() {
+        stopped ??= (async () => {
+          if (timer) clearInterval(timer);
+          await consumer.stop();
+          logger.info({ metrics: metrics.snapshot() }, 'stream worker stopped');
+          await closeAll();
+        })();
+        return stopped;
+      },
+    };
+  } catch (err) {
+    await closeAll();
+    throw err;
+  }
+}
+
+async function openGraphStore(config: IdgraphConfig, logger: Logger, closers: (() => Promise<void>)[]): Promise<EventStreamStore> {
+  const gdb: GraphDb = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, logger });
+  closers.push(() => gdb.close());
+  if (!(await migrationsCurrent(gdb))) {
+    throw new Error('the database schema is not current: run `idgraph migrate` before starting the stream worker');
+  }
+  return new GraphStore(gdb, { tenant: config.tenant });
+}
+
+/** Targeted refreshes become jobs for the collector workers; job data holds ids only, never secrets. */
+function refreshQueueSink(config: IdgraphConfig, closers: (() => Promise<void>)[]): RefreshSink {
+  const connection = new Redis(config.redisUrl, { maxRetriesPerRequest: null, lazyConnect: true });
+  const queue = new Queue<RefreshJobData>(QUEUES.refresh, { connection });
+  closers.push(async () => {
+    await queue.close();
+    connection.disconnect();
+  });
+  return async (integrationId, requests) => {
+    await queue.add(
+      'refresh',
+      { tenant: config.tenant, integrationId, requests },
+      { attempts: 5, backoff: { type: 'exponential', delay: 2_000 }, removeOnComplete: 1_000, removeOnFail: 5_000 },
+    );
+  };
+}
+
+function createSqsClient(stream: StreamWorkerConfig, closers: (() => Promise<void>)[]): SQSClient {
+  // A local SQS-compatible server ignores signatures; give the SDK placeholder credentials when none are set.
+  const placeholderCredentials =
+    stream.endpoint && !process.env.AWS_ACCESS_KEY_ID && !process.env.AWS_PROFILE
+      ? { credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }
+      : {};
+  const sqs = new SQSClient({ region: stream.region, ...(stream.endpoint ? { endpoint: stream.endpoint } : {}), ...placeholderCredentials });
+  closers.push(async () => sqs.destroy());
+  return sqs;
+}
