@@ -67,8 +67,9 @@ export function record(state: BucketState, obs: RateObservation, now: number): v
     state.remaining = Math.min(state.remaining, obs.remaining);
   }
   if (obs.throttled) {
+    // The 429's own reset is Okta's word on when this bucket opens again, even if earlier than we thought.
     state.remaining = 0;
-    state.resetAt = Math.max(state.resetAt, resetAt);
+    state.resetAt = resetAt;
   }
 }
 

@@ -90,7 +90,7 @@ if ARGV[3] == '1' then
   end
   if throttled then
     remaining = 0
-    resetAt = math.max(resetAt, obsResetAt)
+    resetAt = obsResetAt
   end
   redis.call('HSET', KEYS[1], 'limit', obsLimit, 'remaining', remaining, 'resetAt', resetAt)
   redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[8]))
