@@ -68,10 +68,18 @@ export function optionalObject(obj: Record<string, unknown> | undefined, key: st
  * accepted too; anything else (for instance `2024-05-02 18:46:21.121000000`) is rejected rather than
  * handed to Date's lenient parser, which would read it in local time.
  */
-const ISO_8601_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:Z|[+-]\d{2}:\d{2})$/;
+const ISO_8601_TIME = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.\d{1,9})?(?:Z|[+-](\d{2}):(\d{2}))$/;
 
 export function parseIsoTime(value: string): Date | null {
-  if (!ISO_8601_TIME.test(value)) return null;
+  const m = ISO_8601_TIME.exec(value);
+  if (!m) return null;
+  const [year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0, offsetHour = 0, offsetMinute = 0] = m
+    .slice(1)
+    .map((part) => (part === undefined ? 0 : Number(part)));
+  // Date would roll 2023-02-30 over to March 2; a time Okta cannot have sent is rejected instead.
+  const daysInMonth = new Date(Date.UTC(year, month, 0)).getUTCDate();
+  if (month < 1 || month > 12 || day < 1 || day > daysInMonth) return null;
+  if (hour > 23 || minute > 59 || second > 59 || offsetHour > 23 || offsetMinute > 59) return null;
   const date = new Date(value);
   return Number.isNaN(date.getTime()) ? null : date;
 }

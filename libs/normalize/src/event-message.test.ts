@@ -1,0 +1,149 @@
+import { describe, expect, it } from 'vitest';
+import { isOktaEventSource, parseEventMessage, parseOktaEventSource } from './index.js';
+import { listLogEventSamples, readSample } from './testdata/samples.js';
+
+type Json = Record<string, unknown>;
+
+const envelope = (): Json => readSample<Json>('eventbridge-envelope.json');
+const bareEvent = (): Json => readSample<Json>('logevents/03-user.lifecycle.deactivate.json');
+
+function reasonFor(message: unknown): string {
+  const parsed = parseEventMessage(message);
+  if (parsed.ok) throw new Error(`expected a rejection, got event ${parsed.event.uuid}`);
+  return parsed.reason;
+}
+
+describe('parseEventMessage: accepted messages', () => {
+  it('accepts the EventBridge envelope sample (as the SQS body string) with its source and envelope id', () => {
+    const body = JSON.stringify(envelope());
+    const parsed = parseEventMessage(body);
+    expect(parsed).toEqual({
+      ok: true,
+      event: envelope()['detail'],
+      source: 'aws.partner/okta.com/evership/evershipsecuritylake',
+      envelopeId: '4ab6d852-09e9-1036-fc04-2e22004b3c3f',
+    });
+  });
+
+  it('accepts an already-parsed envelope object', () => {
+    const parsed = parseEventMessage(envelope());
+    expect(parsed.ok && parsed.event.uuid).toBe('c6ed294a-fef4-11ed-a5b1-bbb7c1de1a4b');
+  });
+
+  it('the envelope detail equals the bare LogEvent sample 06', () => {
+    expect(envelope()['detail']).toEqual(readSample('logevents/06-user.session.access_admin_app.json'));
+  });
+
+  // Every LogEvent sample parses as a bare LogEvent (the InputPath "$.detail" delivery) and wrapped
+  // in an envelope, except the two that are not LogEvents as Okta streams them.
+  const NOT_STREAMABLE: Record<string, string> = {
+    '02-user.session.start.event-hook-payload.json': 'Okta Event Hook payloads are not accepted (expected Log Streaming via EventBridge)',
+    '20-system.org.rate_limit.warning.json': 'LogEvent.published is not an ISO-8601 time',
+  };
+  const samples = listLogEventSamples();
+
+  it('has all 21 LogEvent samples', () => {
+    expect(samples).toHaveLength(21);
+  });
+
+  it.each(samples.filter((f) => !(f in NOT_STREAMABLE)))('parses logevents/%s bare and in an envelope', (file) => {
+    const event = readSample<Json>(`logevents/${file}`);
+    expect(parseEventMessage(JSON.stringify(event))).toEqual({ ok: true, event, source: null, envelopeId: null });
+    const wrapped = { ...envelope(), id: 'env-1', detail: event };
+    expect(parseEventMessage(JSON.stringify(wrapped))).toEqual({ ok: true, event, source: 'aws.partner/okta.com/evership/evershipsecuritylake', envelopeId: 'env-1' });
+  });
+
+  it.each(Object.entries(NOT_STREAMABLE))('rejects logevents/%s: %s', (file, reason) => {
+    expect(reasonFor(readSample(`logevents/${file}`))).toBe(reason);
+  });
+
+  it('the event inside the Event Hook payload is itself a valid LogEvent', () => {
+    const hook = readSample<{ data: { events: Json[] } }>('logevents/02-user.session.start.event-hook-payload.json');
+    const parsed = parseEventMessage(hook.data.events[0]);
+    expect(parsed.ok && parsed.event.eventType).toBe('user.session.start');
+  });
+
+  it('accepts a LogEvent with a null or absent target and an absent outcome', () => {
+    const { target: _t, outcome: _o, ...rest } = bareEvent();
+    expect(parseEventMessage({ ...rest, target: null }).ok).toBe(true);
+    expect(parseEventMessage(rest).ok).toBe(true);
+  });
+});
+
+describe('parseEventMessage: every reject reason', () => {
+  const withDetail = (patch: (e: Json) => void): Json => {
+    const e = envelope();
+    patch(e['detail'] as Json);
+    return e;
+  };
+
+  it.each<[string, unknown, string]>([
+    ['a non-JSON string', '{"version":"0",', 'not JSON'],
+    ['an empty string', '', 'not JSON'],
+    ['a JSON array', '[]', 'message is not a JSON object'],
+    ['a JSON string', '"hello"', 'message is not a JSON object'],
+    ['null', null, 'message is not a JSON object'],
+    ['a number', 42, 'message is not a JSON object'],
+    ['an envelope with version 1', { ...envelope(), version: '1' }, 'envelope version must be "0"'],
+    ['an envelope without id', { ...envelope(), id: undefined }, 'envelope id missing'],
+    ['an envelope with empty id', { ...envelope(), id: '' }, 'envelope id missing'],
+    ['an envelope of another detail-type', { ...envelope(), 'detail-type': 'Okta Log Event' }, 'envelope detail-type must be SystemLog'],
+    ['an envelope without detail-type', { ...envelope(), 'detail-type': undefined }, 'envelope detail-type must be SystemLog'],
+    ['an envelope from an AWS service', { ...envelope(), source: 'aws.ec2' }, 'envelope source is not an Okta partner source'],
+    ['an envelope from another partner', { ...envelope(), source: 'aws.partner/auth0.com/tenant/stream' }, 'envelope source is not an Okta partner source'],
+    ['an envelope with a non-string source', { ...envelope(), source: 7 }, 'envelope source is not an Okta partner source'],
+    ['an envelope without detail', { ...envelope(), detail: undefined }, 'envelope detail is not an object'],
+    ['an envelope whose detail is a string', { ...envelope(), detail: JSON.stringify(bareEvent()) }, 'envelope detail is not an object'],
+    ['a LogEvent without uuid', withDetail((e) => delete e['uuid']), 'LogEvent.uuid missing'],
+    ['a LogEvent with empty uuid', withDetail((e) => (e['uuid'] = '')), 'LogEvent.uuid missing'],
+    ['a LogEvent with numeric uuid', withDetail((e) => (e['uuid'] = 12)), 'LogEvent.uuid is not a string'],
+    ['a LogEvent without published', withDetail((e) => delete e['published']), 'LogEvent.published missing'],
+    ['a LogEvent with epoch published', withDetail((e) => (e['published'] = 1685456278126)), 'LogEvent.published is not a string'],
+    ['a LogEvent with a space-separated published', withDetail((e) => (e['published'] = '2023-05-30 14:17:58.126')), 'LogEvent.published is not an ISO-8601 time'],
+    ['a LogEvent with an impossible date', withDetail((e) => (e['published'] = '2023-02-30T25:61:00.000Z')), 'LogEvent.published is not an ISO-8601 time'],
+    ['a LogEvent without eventType', withDetail((e) => delete e['eventType']), 'LogEvent.eventType missing'],
+    ['a LogEvent without actor', withDetail((e) => delete e['actor']), 'LogEvent.actor missing'],
+    ['a LogEvent with a null actor', withDetail((e) => (e['actor'] = null)), 'LogEvent.actor missing'],
+    ['a LogEvent with a string actor', withDetail((e) => (e['actor'] = 'admin')), 'LogEvent.actor is not an object'],
+    ['a LogEvent with an actor without id', withDetail((e) => delete (e['actor'] as Json)['id']), 'LogEvent.actor.id missing'],
+    ['a LogEvent with an actor without type', withDetail((e) => delete (e['actor'] as Json)['type']), 'LogEvent.actor.type missing'],
+    ['a LogEvent with an object target', withDetail((e) => (e['target'] = { id: 'x', type: 'User' })), 'LogEvent.target must be null or an array'],
+    ['a LogEvent with a null target entry', withDetail((e) => (e['target'] = [null])), 'LogEvent.target[0] is not an object'],
+    ['a LogEvent with a target without id', withDetail((e) => (e['target'] = [{ id: 'a', type: 'User' }, { type: 'UserGroup' }])), 'LogEvent.target[1].id missing'],
+    ['a LogEvent with a target without type', withDetail((e) => (e['target'] = [{ id: 'a' }])), 'LogEvent.target[0].type missing'],
+    ['a LogEvent with a string outcome', withDetail((e) => (e['outcome'] = 'SUCCESS')), 'LogEvent.outcome must be null or an object'],
+    ['a LogEvent with a numeric outcome.result', withDetail((e) => (e['outcome'] = { result: 1 })), 'LogEvent.outcome.result is not a string'],
+    ['a bare object that is neither', { hello: 'world' }, 'LogEvent.uuid missing'],
+    ['an Event Hook payload', readSample('logevents/02-user.session.start.event-hook-payload.json'), 'Okta Event Hook payloads are not accepted (expected Log Streaming via EventBridge)'],
+  ])('rejects %s', (_label, message, reason) => {
+    expect(reasonFor(typeof message === 'string' ? message : JSON.parse(JSON.stringify(message ?? null)))).toBe(reason);
+  });
+});
+
+describe('isOktaEventSource / parseOktaEventSource', () => {
+  it.each([
+    ['aws.partner/okta.com/evership/evershipsecuritylake', { oktaSubdomain: 'evership', eventSourceName: 'evershipsecuritylake' }],
+    ['aws.partner/okta.com/dev-123456/idgraph.stream_1-a', { oktaSubdomain: 'dev-123456', eventSourceName: 'idgraph.stream_1-a' }],
+  ])('accepts %s', (source, parts) => {
+    expect(isOktaEventSource(source)).toBe(true);
+    expect(parseOktaEventSource(source)).toEqual(parts);
+  });
+
+  it.each([
+    'aws.partner/okta.com/evership',
+    'aws.partner/okta.com//name',
+    'aws.partner/okta.com/sub/name/extra',
+    'aws.partner/okta.com/sub/has space',
+    `aws.partner/okta.com/sub/${'a'.repeat(76)}`,
+    'aws.partner/oktapreview.com/sub/name',
+    'xaws.partner/okta.com/sub/name',
+    'okta',
+    '',
+    null,
+    undefined,
+    42,
+  ])('rejects %s', (source) => {
+    expect(isOktaEventSource(source)).toBe(false);
+    expect(parseOktaEventSource(source)).toBeNull();
+  });
+});
