@@ -1,0 +1,126 @@
+import { createReadStream } from 'node:fs';
+import { access } from 'node:fs/promises';
+import { createInterface } from 'node:readline';
+import type { Command } from 'commander';
+import type { RefreshRequest } from '@idgraph/graph';
+import { eventToGraphChanges, normalizeLogEventRow, parseEventMessage } from '@idgraph/normalize';
+import { refreshObjects } from '@idgraph/collector';
+import { action } from '../action.js';
+import { UserError } from '../errors.js';
+import { out, table } from '../output.js';
+import { clientForIntegration } from '../credentials.js';
+
+const BATCH = 1000;
+const MAX_LISTED_REJECTIONS = 100;
+
+export interface IngestReport {
+  read: number;
+  stored: number;
+  duplicates: number;
+  applied: number;
+  refreshed: number;
+  rejected: number;
+  rejections: { line: number; reason: string }[];
+  refreshFailures: { request: RefreshRequest; error: string }[];
+}
+
+export function registerIngestEvents(program: Command): void {
+  program
+    .command('ingest-events')
+    .description(
+      'Replay JSONL of Okta LogEvents or EventBridge envelopes through the streaming path (no SQS): events are stored once by uuid, applied to the graph, and targeted refreshes run inline.',
+    )
+    .requiredOption('--integration <name>', 'integration the events belong to')
+    .requiredOption('--file <path>', "JSONL file, or '-' for stdin")
+    .option('--json', 'print the counts as one JSON object', false)
+    .action(
+      action(
+        async (ctx, opts: { integration: string; file: string; json: boolean }) => {
+          const store = await ctx.store();
+          const integration = await store.getIntegration(opts.integration);
+          if (!integration) throw new UserError(`no integration named "${opts.integration}" (see \`idgraph integration list\`)`);
+          if (opts.file !== '-') {
+            try {
+              await access(opts.file);
+            } catch {
+              throw new UserError(`cannot read --file ${opts.file}: no such file (use '-' to read stdin)`);
+            }
+          }
+          const input = opts.file === '-' ? process.stdin : createReadStream(opts.file, { encoding: 'utf8' });
+          const report: IngestReport = { read: 0, stored: 0, duplicates: 0, applied: 0, refreshed: 0, rejected: 0, rejections: [], refreshFailures: [] };
+          const refreshes = new Map<string, RefreshRequest>();
+          const seen = new Set<string>();
+          let batch: { item: Parameters<typeof store.ingestEvents>[0][number]; refresh: RefreshRequest[] }[] = [];
+
+          const flush = async () => {
+            if (!batch.length) return;
+            const result = await store.ingestEvents(batch.map((b) => b.item));
+            report.stored += result.stored;
+            report.duplicates += result.duplicates;
+            report.applied += result.applied;
+            const stored = new Set(result.storedUuids);
+            for (const b of batch) {
+              if (!stored.has(b.item.row.uuid)) continue;
+              for (const r of b.refresh) refreshes.set(JSON.stringify(r), r);
+            }
+            batch = [];
+          };
+          const reject = (line: number, reason: string) => {
+            report.rejected++;
+            if (report.rejections.length < MAX_LISTED_REJECTIONS) report.rejections.push({ line, reason });
+          };
+
+          let lineNo = 0;
+          for await (const text of createInterface({ input, crlfDelay: Infinity })) {
+            lineNo++;
+            if (!text.trim()) continue;
+            report.read++;
+            const parsed = parseEventMessage(text);
+            if (!parsed.ok) {
+              reject(lineNo, parsed.reason);
+              continue;
+            }
+            if (parsed.source !== null && integration.eventSource && parsed.source !== integration.eventSource) {
+              reject(lineNo, `event source ${parsed.source} is not this integration's (${integration.eventSource})`);
+              continue;
+            }
+            if (seen.has(parsed.event.uuid)) {
+              report.duplicates++;
+              continue;
+            }
+            seen.add(parsed.event.uuid);
+            const { mutations, refresh } = eventToGraphChanges(parsed.event);
+            batch.push({ item: { integrationId: integration.id, row: normalizeLogEventRow(parsed.event), mutations, via: 'file' }, refresh });
+            if (batch.length >= BATCH) await flush();
+          }
+          await flush();
+
+          if (refreshes.size) {
+            const client = await clientForIntegration(store, integration, { logger: ctx.logger });
+            const result = await refreshObjects({ client, store, integration, requests: [...refreshes.values()], logger: ctx.logger });
+            report.refreshed = result.refreshed;
+            report.refreshFailures = result.failures.map((f) => ({ request: f.request, error: f.error }));
+          }
+
+          if (opts.json) out.json(report);
+          else {
+            out.line(
+              table(
+                ['read', 'stored', 'duplicates', 'applied', 'refreshed', 'rejected'],
+                [[report.read, report.stored, report.duplicates, report.applied, report.refreshed, report.rejected]],
+              ),
+            );
+            if (report.rejections.length) {
+              out.line('\nrejected lines:');
+              out.line(table(['line', 'reason'], report.rejections.map((r) => [r.line, r.reason])));
+            }
+            if (report.refreshFailures.length) {
+              out.line(`\n${report.refreshFailures.length} targeted refreshes failed; the next collection reconciles them:`);
+              for (const f of report.refreshFailures.slice(0, 20)) out.line(`  ${JSON.stringify(f.request)}: ${f.error}`);
+            }
+          }
+        },
+        { quiet: (opts) => opts.json },
+      ),
+    );
+}
