@@ -1,8 +1,9 @@
 /**
  * Okta's published per-minute rate-limit buckets (API-NOTES §2.4). Match order as Okta documents
- * it: an exact endpoint first, else the longest prefix; method matters. Only `/api/v1/apps` and
- * `/api/v1/logs` are published as prefix buckets; the users/groups rows name exact endpoints, so
- * sub-resources such as `/api/v1/users/{id}/factors` fall into the org-wide `/api/v1` bucket.
+ * it: an exact endpoint first, else the longest prefix; method matters. Which bucket sub-resources
+ * such as `/api/v1/users/{id}/factors` or `/api/v1/groups/{id}/users` use is unconfirmed; we follow
+ * the longest-prefix rule (`/api/v1/users*`, `/api/v1/groups*`), which is also the conservative
+ * choice: sharing a bucket's budget never overspends it.
  */
 const ID = '[^/]+';
 
@@ -16,10 +17,10 @@ const RULES: readonly BucketRule[] = [
   { id: '/api/v1/apps/{id}', methods: ['GET', 'PUT', 'DELETE'], pattern: new RegExp(`^/api/v1/apps/${ID}$`) },
   { id: '/api/v1/apps', pattern: /^\/api\/v1\/apps(\/.*)?$/ },
   { id: '/api/v1/groups/{id}', pattern: new RegExp(`^/api/v1/groups/${ID}$`) },
-  { id: '/api/v1/groups', methods: ['GET', 'POST'], pattern: /^\/api\/v1\/groups$/ },
+  { id: '/api/v1/groups', pattern: /^\/api\/v1\/groups(\/.*)?$/ },
   { id: 'GET /api/v1/users/{id}', methods: ['GET'], pattern: new RegExp(`^/api/v1/users/${ID}$`) },
   { id: 'POST/PUT/DELETE /api/v1/users/{id}', methods: ['POST', 'PUT', 'DELETE'], pattern: new RegExp(`^/api/v1/users/${ID}$`) },
-  { id: '/api/v1/users', methods: ['GET', 'POST'], pattern: /^\/api\/v1\/users$/ },
+  { id: '/api/v1/users', pattern: /^\/api\/v1\/users(\/.*)?$/ },
   { id: '/api/v1/logs', pattern: /^\/api\/v1\/logs(\/.*)?$/ },
   { id: '/api/v1/events', pattern: /^\/api\/v1\/events(\/.*)?$/ },
   { id: '/oauth2/v1/clients', pattern: /^\/oauth2\/v1\/clients(\/.*)?$/ },

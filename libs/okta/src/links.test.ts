@@ -36,10 +36,10 @@ describe('bucketFor', () => {
     expect(bucketFor('GET', '/api/v1/users')).toBe('/api/v1/users');
     expect(bucketFor('GET', '/api/v1/users/00u1')).toBe('GET /api/v1/users/{id}');
     expect(bucketFor('DELETE', '/api/v1/users/00u1')).toBe('POST/PUT/DELETE /api/v1/users/{id}');
-    expect(bucketFor('GET', '/api/v1/users/00u1/factors')).toBe('/api/v1');
+    expect(bucketFor('GET', '/api/v1/users/00u1/factors')).toBe('/api/v1/users');
     expect(bucketFor('GET', '/api/v1/groups')).toBe('/api/v1/groups');
     expect(bucketFor('GET', '/api/v1/groups/00g1')).toBe('/api/v1/groups/{id}');
-    expect(bucketFor('GET', '/api/v1/groups/00g1/users')).toBe('/api/v1');
+    expect(bucketFor('GET', '/api/v1/groups/00g1/users')).toBe('/api/v1/groups');
     expect(bucketFor('GET', '/api/v1/apps')).toBe('/api/v1/apps');
     expect(bucketFor('GET', '/api/v1/apps/0oa1')).toBe('/api/v1/apps/{id}');
     expect(bucketFor('GET', '/api/v1/apps/0oa1/users')).toBe('/api/v1/apps');
