@@ -12,6 +12,7 @@ import type {
 } from '@idgraph/graph';
 import type { OktaAppGroupInput, OktaAppUserInput, OktaRoleAssignmentInput } from './okta-inputs.js';
 import { NormalizeError, describe, optionalString, requireId, requireObject, requireString, requireValidDate } from './read.js';
+import { redactSecrets } from './redact.js';
 
 const PRINCIPAL_KINDS: readonly PrincipalKind[] = ['user', 'group', 'app'];
 
@@ -32,7 +33,7 @@ export function normalizeAppUser(appId: string, appUser: OktaAppUserInput, fetch
     scope: optionalString(au, 'scope', 'app user'),
     status: optionalString(au, 'status', 'app user'),
     sourceUpdatedAt: requireValidDate(fetchedAt, 'fetchedAt'),
-    raw: appUser,
+    raw: redactSecrets(appUser),
   };
 }
 
@@ -51,7 +52,7 @@ export function normalizeAppGroup(appId: string, appGroup: OktaAppGroupInput, fe
     groupId: requireString(ag, 'id', 'app group assignment', 'the assigned group id (00g…)'),
     priority: typeof priority === 'number' ? priority : null,
     sourceUpdatedAt: requireValidDate(fetchedAt, 'fetchedAt'),
-    raw: appGroup,
+    raw: redactSecrets(appGroup),
   };
 }
 
@@ -80,6 +81,6 @@ export function normalizeRoleAssignment(
     assignmentId: optionalString(r, 'id', 'role assignment'),
     status: optionalString(r, 'status', 'role assignment'),
     sourceUpdatedAt: requireValidDate(fetchedAt, 'fetchedAt'),
-    raw: assignment,
+    raw: redactSecrets(assignment),
   };
 }

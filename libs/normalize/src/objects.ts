@@ -1,6 +1,7 @@
 /**
  * Okta objects → graph node rows. Each row's `sourceUpdatedAt` is the object's `lastUpdated`
- * (falling back to `fetchedAt` when Okta sent none); `raw` is the object exactly as received.
+ * (falling back to `fetchedAt` when Okta sent none); `raw` is the object as received, with any
+ * secret values redacted (see redact.ts).
  */
 import type { AppRow, FactorRow, GroupRow, ResourceSetRow, RoleRow, UserRow } from '@idgraph/graph';
 import type { OktaAppInput, OktaFactorInput, OktaGroupInput, OktaIamObjectInput, OktaUserInput } from './okta-inputs.js';
@@ -15,6 +16,7 @@ import {
   requireString,
   sourceTime,
 } from './read.js';
+import { redactSecrets } from './redact.js';
 
 export function normalizeUser(user: OktaUserInput, fetchedAt?: Date): UserRow {
   const u = requireObject(user, 'user');
@@ -36,7 +38,7 @@ export function normalizeUser(user: OktaUserInput, fetchedAt?: Date): UserRow {
     passwordChanged: optionalTime(u, 'passwordChanged', 'user'),
     credentialProvider: optionalString(provider, 'type', 'user', 'credentials.provider.type'),
     sourceUpdatedAt: sourceTime(u, 'user', fetchedAt),
-    raw: user,
+    raw: redactSecrets(user),
   };
 }
 
@@ -54,7 +56,7 @@ export function normalizeGroup(group: OktaGroupInput, fetchedAt?: Date): GroupRo
     name,
     description: optionalString(profile, 'description', 'group', 'profile.description'),
     sourceUpdatedAt: sourceTime(g, 'group', fetchedAt),
-    raw: group,
+    raw: redactSecrets(group),
   };
 }
 
@@ -80,7 +82,7 @@ export function normalizeApp(app: OktaAppInput, fetchedAt?: Date): AppRow {
     isServiceApp: isOidc && applicationType === 'service',
     created: optionalTime(a, 'created', 'app'),
     sourceUpdatedAt: sourceTime(a, 'app', fetchedAt),
-    raw: app,
+    raw: redactSecrets(app),
   };
 }
 
@@ -95,7 +97,7 @@ export function normalizeFactor(userId: string, factor: OktaFactorInput, fetched
     status: requireString(f, 'status', 'factor', 'a factor status such as ACTIVE'),
     created: optionalTime(f, 'created', 'factor'),
     sourceUpdatedAt: sourceTime(f, 'factor', fetchedAt),
-    raw: factor,
+    raw: redactSecrets(factor),
   };
 }
 
@@ -114,6 +116,6 @@ function normalizeIamObject(input: OktaIamObjectInput, kind: string, fetchedAt: 
     label: requireString(o, 'label', kind),
     description: optionalString(o, 'description', kind),
     sourceUpdatedAt: sourceTime(o, kind, fetchedAt),
-    raw: input,
+    raw: redactSecrets(input),
   };
 }
