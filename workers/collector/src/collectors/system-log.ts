@@ -1,0 +1,92 @@
+/**
+ * System Log polling. Okta's polling request (ASCENDING, no `until`) always returns a next link,
+ * even on an empty page; that link (`after` cursor) is the only correct way forward, so it is
+ * checkpointed across runs (scope '' of `system_log`, not tied to a run). The first poll of an
+ * integration backfills `logBackfillDays` (default 7, at most Okta's 90-day retention) with `since`.
+ * A run's poll stops at the first empty page (caught up: the next scheduled run continues from the
+ * cursor, which is the back-off) or once it reaches events newer than the run's start.
+ * Events go through ingestEvents with via 'poll', so they dedupe with the stream by uuid and only
+ * newly stored events apply their mutations; their refresh requests are handed to `onRefresh`.
+ */
+import type { RefreshRequest } from '@idgraph/graph';
+import { eventToGraphChanges, normalizeLogEventRow } from '@idgraph/normalize';
+import type { CollectorContext, CollectorResult } from '../context.js';
+import { progressOf } from '../context.js';
+import type { OktaLogEventLike } from '../ports.js';
+
+export const DEFAULT_LOG_BACKFILL_DAYS = 7;
+export const MAX_LOG_BACKFILL_DAYS = 90;
+const LOG_PAGE_LIMIT = 1000;
+
+export interface SystemLogOptions {
+  /** Refreshes asked for by newly stored events (default: ignored — the caller decides where they go). */
+  onRefresh?: (requests: RefreshRequest[]) => Promise<void>;
+  /** Stop after this many pages in one run (default unlimited). */
+  maxPages?: number;
+  /**
+   * Whether an event's refreshes are still needed. A full run re-reads everything anyway, so it
+   * passes "published after the run started" and the backfill does not trigger thousands of re-reads.
+   */
+  needsRefresh?: (event: OktaLogEventLike) => boolean;
+}
+
+export function backfillDays(ctx: CollectorContext): number {
+  const days = ctx.integration.schedule?.logBackfillDays ?? DEFAULT_LOG_BACKFILL_DAYS;
+  if (!Number.isFinite(days) || days < 0) return DEFAULT_LOG_BACKFILL_DAYS;
+  return Math.min(days, MAX_LOG_BACKFILL_DAYS);
+}
+
+export async function collectSystemLog(ctx: CollectorContext, opts: SystemLogOptions = {}): Promise<CollectorResult> {
+  const progress = progressOf(ctx, 'system_log');
+  const saved = await ctx.store.getCheckpoint(ctx.integration.id, 'system_log', '');
+  let cursor = saved?.nextUrl ?? null;
+  const since = new Date(ctx.run.startedAt.getTime() - backfillDays(ctx) * 86_400_000);
+  for (let pages = 0; opts.maxPages === undefined || pages < opts.maxPages; pages++) {
+    ctx.signal.throwIfAborted();
+    const page = await ctx.client.pollLogs(cursor ? { startUrl: cursor, limit: LOG_PAGE_LIMIT } : { since, limit: LOG_PAGE_LIMIT });
+    const refresh = await ingestPage(ctx, page.items, opts.needsRefresh ?? (() => true));
+    if (refresh.length > 0 && opts.onRefresh) await opts.onRefresh(refresh);
+    if (page.nextUrl !== null) {
+      cursor = page.nextUrl;
+      await ctx.store.commitPage({
+        integrationId: ctx.integration.id,
+        runId: ctx.run.id,
+        resource: 'system_log',
+        scopeKey: '',
+        nextUrl: cursor,
+        done: false,
+        rows: {},
+      });
+    }
+    progress.page(page.items.length);
+    if (page.items.length === 0 || page.nextUrl === null) break;
+    const newest = page.items[page.items.length - 1]!;
+    if (Date.parse(newest.published) >= ctx.run.startedAt.getTime()) break;
+  }
+  return { resource: 'system_log', complete: true, objects: progress.snapshot().objects };
+}
+
+/** Stores a page of events (idempotent by uuid) and returns the refreshes of the newly stored ones. */
+async function ingestPage(
+  ctx: CollectorContext,
+  events: OktaLogEventLike[],
+  needsRefresh: (event: OktaLogEventLike) => boolean,
+): Promise<RefreshRequest[]> {
+  if (events.length === 0) return [];
+  const prepared = events.map((event) => ({ event, changes: eventToGraphChanges(event) }));
+  const result = await ctx.store.ingestEvents(
+    prepared.map(({ event, changes }) => ({
+      integrationId: ctx.integration.id,
+      row: normalizeLogEventRow(event),
+      mutations: changes.mutations,
+      via: 'poll' as const,
+    })),
+  );
+  const stored = new Set(result.storedUuids);
+  const merged = new Map<string, RefreshRequest>();
+  for (const { event, changes } of prepared) {
+    if (!stored.has(event.uuid) || !needsRefresh(event)) continue;
+    for (const r of changes.refresh) merged.set(JSON.stringify(r), r);
+  }
+  return [...merged.values()];
+}

@@ -1,0 +1,40 @@
+/**
+ * The arguments every collector takes. No globals: the same collector code runs inside a BullMQ
+ * job and inline in the one-shot scan, with whatever client, store and signal it is handed.
+ */
+import type { Logger } from '@idgraph/core';
+import type { CollectorClient, CollectorStore, GraphReader, RunInfo } from './ports.js';
+import { ResourceProgress } from './progress.js';
+
+export type CollectionMode = 'full' | 'incremental';
+
+export interface IntegrationRef {
+  id: string;
+  schedule?: { logBackfillDays?: number } | null;
+}
+
+export interface CollectorContext {
+  client: CollectorClient;
+  store: CollectorStore & GraphReader;
+  integration: IntegrationRef;
+  run: RunInfo;
+  logger: Logger;
+  signal: AbortSignal;
+  /** Counters of this resource in the run; a detached one is made when absent. */
+  progress?: ResourceProgress;
+  /** Default 'full'. */
+  mode?: CollectionMode;
+  /** Requests in flight for collectors that fan out (one request per user, group or app). Default 8. */
+  concurrency?: number;
+}
+
+export function progressOf(ctx: CollectorContext, resource: string): ResourceProgress {
+  return ctx.progress ?? new ResourceProgress(resource, async () => undefined, true);
+}
+
+/** The collector's result: whether it saw the complete resource (only then may it tombstone). */
+export interface CollectorResult {
+  resource: string;
+  complete: boolean;
+  objects: number;
+}

@@ -1,0 +1,169 @@
+/**
+ * What the collectors need from the Okta client and the graph store, stated as the smallest
+ * structural interfaces. `OktaClient` (@idgraph/okta) and `GraphStore` (@idgraph/graph) satisfy
+ * them; tests and the one-shot scan pass the real objects. Keeping the surface small makes it
+ * obvious which calls a collection depends on.
+ */
+import type {
+  AppGroupAssignmentRow,
+  AppRow,
+  AppUserAssignmentRow,
+  FactorRow,
+  GraphMutation,
+  GroupMembershipRow,
+  GroupRow,
+  LogEventRow,
+  ResourceSetRow,
+  RoleAssignmentRow,
+  RoleRow,
+  UserRow,
+} from '@idgraph/graph';
+import type {
+  OktaAppGroupInput,
+  OktaAppInput,
+  OktaAppUserInput,
+  OktaFactorInput,
+  OktaGroupInput,
+  OktaIamObjectInput,
+  OktaLogEventInput,
+  OktaRoleAssignmentInput,
+  OktaUserInput,
+} from '@idgraph/normalize';
+
+export interface Page<T> {
+  items: T[];
+  nextUrl: string | null;
+  fetchedAt: Date;
+}
+
+export interface ClientStats {
+  requests: number;
+  waited429: number;
+  retries: number;
+  waited429Ms: number;
+}
+
+type Listing<T> = AsyncIterable<Page<T>>;
+type Single<T> = Promise<{ items: T[]; fetchedAt: Date }>;
+
+/** The Okta calls collectors make (a subset of @idgraph/okta's OktaClient). */
+export interface CollectorClient {
+  readonly orgUrl: string;
+  stats(): ClientStats;
+  listUsers(opts?: { search?: string; filter?: string; startUrl?: string | null }): Listing<OktaUserLike>;
+  listGroups(opts?: { filter?: string; search?: string; startUrl?: string | null }): Listing<OktaGroupLike>;
+  listGroupUsers(groupId: string, opts?: { startUrl?: string | null }): Listing<OktaUserLike>;
+  listApps(opts?: { filter?: string; startUrl?: string | null }): Listing<OktaAppLike>;
+  listAppUsers(appId: string, opts?: { startUrl?: string | null }): Listing<OktaAppUserLike>;
+  listAppGroups(appId: string, opts?: { startUrl?: string | null }): Listing<OktaAppGroupLike>;
+  listUserFactors(userId: string): Single<OktaFactorLike>;
+  listUserRoles(userId: string): Single<OktaRoleAssignmentLike>;
+  listGroupRoles(groupId: string): Single<OktaRoleAssignmentLike>;
+  listClientRoles(clientId: string): Single<OktaRoleAssignmentLike>;
+  listRoleAssigneeUsers(opts?: { startUrl?: string | null }): Listing<{ id: string }>;
+  listCustomRoles(opts?: { startUrl?: string | null }): Listing<OktaCustomRoleLike>;
+  listResourceSets(opts?: { startUrl?: string | null }): Listing<OktaResourceSetLike>;
+  getUser(id: string): Promise<{ body: OktaUserLike; fetchedAt: Date } | null>;
+  getGroup(id: string): Promise<{ body: OktaGroupLike; fetchedAt: Date } | null>;
+  getApp(id: string): Promise<{ body: OktaAppLike; fetchedAt: Date } | null>;
+  pollLogs(opts: { since?: Date; startUrl?: string | null; limit?: number }): Promise<Page<OktaLogEventLike>>;
+}
+
+// The Okta objects as the normalizers accept them (the client's richer types are assignable).
+export type OktaUserLike = OktaUserInput;
+export type OktaGroupLike = OktaGroupInput;
+export type OktaAppLike = OktaAppInput;
+export type OktaAppUserLike = OktaAppUserInput;
+export type OktaAppGroupLike = OktaAppGroupInput;
+export type OktaFactorLike = OktaFactorInput;
+export type OktaRoleAssignmentLike = OktaRoleAssignmentInput;
+export type OktaCustomRoleLike = OktaIamObjectInput;
+export type OktaResourceSetLike = OktaIamObjectInput;
+export type OktaLogEventLike = OktaLogEventInput;
+
+/** Rows of one page, all written in the page's transaction. */
+export interface PageRows {
+  users?: UserRow[];
+  groups?: GroupRow[];
+  apps?: AppRow[];
+  factors?: FactorRow[];
+  roles?: RoleRow[];
+  resourceSets?: ResourceSetRow[];
+  memberships?: GroupMembershipRow[];
+  appUsers?: AppUserAssignmentRow[];
+  appGroups?: AppGroupAssignmentRow[];
+  roleAssignments?: RoleAssignmentRow[];
+  logEvents?: LogEventRow[];
+}
+
+export interface Checkpoint {
+  runId: string | null;
+  nextUrl: string | null;
+  done: boolean;
+}
+
+export interface RunInfo {
+  id: string;
+  startedAt: Date;
+  status: string;
+}
+
+export interface RunResourcePatch {
+  state?: 'pending' | 'running' | 'done' | 'failed';
+  full?: boolean;
+  pages?: number;
+  objects?: number;
+  requests?: number;
+  waited429?: number;
+  retries?: number;
+  startedAt?: Date;
+  endedAt?: Date | null;
+  error?: string | null;
+}
+
+export type FullSyncScope =
+  | { groupId: string }
+  | { userId: string }
+  | { appId: string }
+  | { principalKind: 'user' | 'group' | 'app'; principalId: string };
+
+/** The graph-store calls collectors make (a subset of @idgraph/graph's GraphStore). */
+export interface CollectorStore {
+  getCheckpoint(integrationId: string, resource: string, scopeKey: string): Promise<Checkpoint | null>;
+  commitPage(input: {
+    integrationId: string;
+    runId: string;
+    resource: string;
+    scopeKey: string;
+    nextUrl: string | null;
+    done: boolean;
+    rows: PageRows;
+  }): Promise<unknown>;
+  finishFullSync(runId: string, resource: string, scope?: FullSyncScope): Promise<unknown>;
+  ingestEvents(
+    items: { integrationId: string; row: LogEventRow; mutations: GraphMutation[]; via: 'poll' | 'stream' | 'file' }[],
+  ): Promise<{ stored: number; duplicates: number; applied: number; storedUuids: string[] }>;
+}
+
+/**
+ * Streams of what the graph already holds, for collectors that fan out per object (members per
+ * group, factors per user, assignments per app). Each yields live rows in id order, after `afterId`
+ * when given, so a resumed run can continue from its cursor.
+ */
+export interface GraphReader {
+  liveUsers(integrationId: string, afterId?: string): AsyncIterable<{ id: string; status: string }>;
+  liveGroupIds(integrationId: string, afterId?: string): AsyncIterable<string>;
+  liveApps(integrationId: string, afterId?: string): AsyncIterable<{ id: string; clientId: string | null; isServiceApp: boolean }>;
+}
+
+export type RunMode = 'full' | 'incremental' | 'refresh';
+export type RunTrigger = 'schedule' | 'collect-now' | 'scan' | 'stream';
+export type RunStatus = 'running' | 'succeeded' | 'failed' | 'partial';
+
+/** Run bookkeeping (collection_runs / run_resources). */
+export interface RunStore {
+  startRun(input: { integrationId: string; mode: RunMode; trigger: RunTrigger; resources: string[] }): Promise<RunInfo>;
+  getRun(runId: string): Promise<(RunInfo & { integrationId: string; mode: string }) | null>;
+  updateRunResource(runId: string, resource: string, patch: RunResourcePatch): Promise<unknown>;
+  finishRun(runId: string, status: RunStatus, error?: string): Promise<unknown>;
+}

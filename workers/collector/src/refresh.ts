@@ -1,0 +1,153 @@
+/**
+ * Targeted re-reads of single objects, for events that do not carry the new state (profile
+ * updates, privilege grants, factor changes …). Lists that replace a scope (one user's factors,
+ * one principal's roles, one app's assignments, one group's members) end with a scoped
+ * finishFullSync, so what the object no longer has is tombstoned — and only within that scope.
+ */
+import type { Logger } from '@idgraph/core';
+import type { RefreshRequest } from '@idgraph/graph';
+import { normalizeApp, normalizeFactor, normalizeGroup, normalizeMembership, normalizeRoleAssignment, normalizeUser } from '@idgraph/normalize';
+import { forEachConcurrent } from './concurrency.js';
+import type { CollectorContext, IntegrationRef } from './context.js';
+import { collectAssignmentsOf } from './collectors/apps.js';
+import { collectPaged } from './collectors/paged.js';
+import { rolesOf } from './collectors/roles.js';
+import type { CollectorClient, CollectorStore, GraphReader, PageRows, RunInfo, RunStore, RunTrigger } from './ports.js';
+import { ResourceProgress } from './progress.js';
+
+export interface RefreshOptions {
+  client: CollectorClient;
+  store: CollectorStore & GraphReader & RunStore;
+  integration: IntegrationRef;
+  requests: RefreshRequest[];
+  logger: Logger;
+  signal?: AbortSignal;
+  /** Apply within this run (e.g. the collection run whose log poll asked); default: a run of its own. */
+  run?: RunInfo;
+  trigger?: RunTrigger;
+}
+
+export interface RefreshSummary {
+  runId: string;
+  /** Objects re-read and written. */
+  refreshed: number;
+  /** Objects Okta no longer has (404); their deletion events tombstone them. */
+  vanished: number;
+  /** Re-reads that failed (one failing object does not stop the others). */
+  failures: { request: RefreshRequest; error: string }[];
+}
+
+export function refreshKey(r: RefreshRequest): string {
+  return JSON.stringify(r);
+}
+
+export async function refreshObjects(opts: RefreshOptions): Promise<RefreshSummary> {
+  const unique = new Map(opts.requests.map((r) => [refreshKey(r), r]));
+  const ownRun = opts.run === undefined;
+  const run =
+    opts.run ??
+    (await opts.store.startRun({ integrationId: opts.integration.id, mode: 'refresh', trigger: opts.trigger ?? 'stream', resources: ['refresh'] }));
+  const progress = new ResourceProgress('refresh', (resource, patch) => opts.store.updateRunResource(run.id, resource, patch).then(() => undefined), true);
+  const ctx: CollectorContext = {
+    client: opts.client,
+    store: opts.store,
+    integration: opts.integration,
+    run,
+    logger: opts.logger,
+    signal: opts.signal ?? new AbortController().signal,
+    progress,
+  };
+  const summary: RefreshSummary = { runId: run.id, refreshed: 0, vanished: 0, failures: [] };
+  try {
+    if (ownRun) await progress.start(false);
+    await forEachConcurrent(unique.values(), 4, async (request) => {
+      try {
+        if (await refreshOne(ctx, progress, request)) summary.refreshed += 1;
+        else summary.vanished += 1;
+      } catch (err) {
+        if (ctx.signal.aborted) throw err;
+        const error = err instanceof Error ? err.message : String(err);
+        opts.logger.warn({ request, err: error }, 'targeted refresh failed');
+        summary.failures.push({ request, error });
+      }
+    }, ctx.signal);
+    if (ownRun) {
+      const failed = summary.failures.length > 0;
+      await progress.finish(failed ? 'failed' : 'done', failed ? `${summary.failures.length} refreshes failed` : undefined);
+      await opts.store.finishRun(run.id, failed ? 'partial' : 'succeeded', failed ? `${summary.failures.length} of ${unique.size} refreshes failed` : undefined);
+    }
+    return summary;
+  } catch (err) {
+    if (ownRun) {
+      const message = err instanceof Error ? err.message : String(err);
+      await progress.finish('failed', message).catch(() => undefined);
+      await opts.store.finishRun(run.id, 'failed', message);
+    }
+    throw err;
+  }
+}
+
+/** Returns false when Okta no longer has the object (404): its deletion event tombstones it. */
+async function refreshOne(ctx: CollectorContext, progress: ResourceProgress, r: RefreshRequest): Promise<boolean> {
+  const commit = async (resource: string, rows: PageRows) => {
+    await ctx.store.commitPage({ integrationId: ctx.integration.id, runId: ctx.run.id, resource, scopeKey: 'refresh', nextUrl: null, done: true, rows });
+    progress.page(Object.values(rows).reduce((n, list) => n + (Array.isArray(list) ? list.length : 0), 0));
+  };
+  switch (r.kind) {
+    case 'user': {
+      const got = await ctx.client.getUser(r.id);
+      if (got === null) return false;
+      await commit('users', { users: [normalizeUser(got.body, got.fetchedAt)] });
+      return true;
+    }
+    case 'group': {
+      const got = await ctx.client.getGroup(r.id);
+      if (got === null) return false;
+      await commit('groups', { groups: [normalizeGroup(got.body, got.fetchedAt)] });
+      return true;
+    }
+    case 'app': {
+      const got = await ctx.client.getApp(r.id);
+      if (got === null) return false;
+      await commit('apps', { apps: [normalizeApp(got.body, got.fetchedAt)] });
+      return true;
+    }
+    case 'userFactors': {
+      let got;
+      try {
+        got = await ctx.client.listUserFactors(r.userId);
+      } catch (err) {
+        if ((err as { status?: number }).status === 404) return false;
+        throw err;
+      }
+      await commit('factors', { factors: got.items.map((f) => normalizeFactor(r.userId, f, got.fetchedAt)) });
+      await ctx.store.finishFullSync(ctx.run.id, 'factors', { userId: r.userId });
+      return true;
+    }
+    case 'principalRoles': {
+      const got = await rolesOf(ctx, r.principalKind, r.principalId);
+      if (got === null) return false;
+      await commit('role_assignments', {
+        roleAssignments: got.items.map((a) => normalizeRoleAssignment(r.principalKind, r.principalId, a, got.fetchedAt)),
+      });
+      await ctx.store.finishFullSync(ctx.run.id, 'role_assignments', { principalKind: r.principalKind, principalId: r.principalId });
+      return true;
+    }
+    case 'appAssignments': {
+      await collectAssignmentsOf(ctx, progress, r.appId);
+      await ctx.store.finishFullSync(ctx.run.id, 'app_user_assignments', { appId: r.appId });
+      await ctx.store.finishFullSync(ctx.run.id, 'app_group_assignments', { appId: r.appId });
+      return true;
+    }
+    case 'groupMembers': {
+      await collectPaged(ctx, progress, {
+        resource: 'group_members',
+        scopeKey: `refresh:${r.groupId}`,
+        open: (startUrl) => ctx.client.listGroupUsers(r.groupId, { startUrl }),
+        toRows: (items, fetchedAt) => ({ memberships: items.map((u) => normalizeMembership(r.groupId, u.id, fetchedAt)) }),
+      });
+      await ctx.store.finishFullSync(ctx.run.id, 'group_members', { groupId: r.groupId });
+      return true;
+    }
+  }
+}

@@ -1,0 +1,41 @@
+/**
+ * The resources a collection run collects, and the only orderings the data imposes: members need
+ * the groups, assignments the apps, factors the users, group/app role assignments the groups and
+ * apps. Everything else runs at the same time, so every Okta rate-limit bucket stays busy.
+ */
+export const COLLECTOR_RESOURCES = [
+  'users',
+  'groups',
+  'group_members',
+  'apps',
+  'app_assignments',
+  'roles',
+  'factors',
+  'system_log',
+] as const;
+export type CollectorResource = (typeof COLLECTOR_RESOURCES)[number];
+
+export const RESOURCE_DEPENDENCIES: Readonly<Record<CollectorResource, readonly CollectorResource[]>> = {
+  users: [],
+  groups: [],
+  group_members: ['groups'],
+  apps: [],
+  app_assignments: ['apps'],
+  roles: ['groups', 'apps'],
+  factors: ['users'],
+  system_log: [],
+};
+
+export function isCollectorResource(name: string): name is CollectorResource {
+  return (COLLECTOR_RESOURCES as readonly string[]).includes(name);
+}
+
+/** Validates a user-supplied resource list (e.g. `collect-now --resources users,groups`). */
+export function parseResources(names: readonly string[] | undefined): CollectorResource[] {
+  if (names === undefined || names.length === 0) return [...COLLECTOR_RESOURCES];
+  const unknown = names.filter((n) => !isCollectorResource(n));
+  if (unknown.length > 0) {
+    throw new Error(`unknown resource(s) ${unknown.map((n) => JSON.stringify(n)).join(', ')}: expected some of ${COLLECTOR_RESOURCES.join(', ')}`);
+  }
+  return COLLECTOR_RESOURCES.filter((r) => names.includes(r));
+}

@@ -1,0 +1,200 @@
+/**
+ * One collection run of an integration: creates (or resumes) the run, runs each resource's
+ * collector as soon as the resources it depends on are done, records progress per resource, and
+ * returns a summary. A resumed run (same runId, e.g. after a SIGKILL) continues every resource from
+ * its checkpoints; the final graph is the same as an uninterrupted run's.
+ */
+import type { Logger } from '@idgraph/core';
+import { collectAppAssignments, collectApps } from './collectors/apps.js';
+import { collectFactors } from './collectors/factors.js';
+import { collectGroupMembers, collectGroups } from './collectors/groups.js';
+import { collectRoles } from './collectors/roles.js';
+import { collectSystemLog } from './collectors/system-log.js';
+import { collectUsers } from './collectors/users.js';
+import type { CollectionMode, CollectorContext, CollectorResult, IntegrationRef } from './context.js';
+import type { CollectorClient, CollectorStore, GraphReader, RunInfo, RunStatus, RunStore, RunTrigger } from './ports.js';
+import { RequestMeter, ResourceProgress, type ResourceSnapshot } from './progress.js';
+import { refreshObjects } from './refresh.js';
+import { type CollectorResource, RESOURCE_DEPENDENCIES, parseResources } from './resources.js';
+
+export interface CountsReader {
+  counts?(integrationId: string): Promise<Record<string, number>>;
+}
+
+export interface RunCollectionOptions {
+  client: CollectorClient;
+  store: CollectorStore & GraphReader & RunStore & CountsReader;
+  integration: IntegrationRef;
+  mode: CollectionMode;
+  resources?: readonly string[];
+  trigger: RunTrigger;
+  /** Resume this run (its checkpoints) instead of starting a new one. */
+  runId?: string;
+  logger: Logger;
+  signal?: AbortSignal;
+  onProgress?: (update: RunProgress) => void;
+  /** Wire `meter.onRequest` into the client's `onRequest` to attribute retries and 429 waits per resource. */
+  meter?: RequestMeter;
+  /** Requests in flight per fanning-out collector (default 8). */
+  concurrency?: number;
+  /** Called with the run as soon as it exists (e.g. to tell a waiting CLI its id). */
+  onRun?: (run: RunInfo) => void;
+}
+
+export interface RunProgress {
+  runId: string;
+  resources: ResourceSnapshot[];
+}
+
+export type RunOutcome = RunStatus | 'interrupted';
+
+export interface RunSummary {
+  runId: string;
+  /** `interrupted`: stopped by the signal; the run stays resumable. */
+  status: Exclude<RunOutcome, 'running'>;
+  perResource: Record<string, ResourceSnapshot>;
+  counts: Record<string, number>;
+  requests: number;
+  waited429: number;
+  retries: number;
+  durationMs: number;
+  error?: string;
+}
+
+type Collector = (ctx: CollectorContext) => Promise<CollectorResult>;
+
+export async function runCollection(opts: RunCollectionOptions): Promise<RunSummary> {
+  const started = Date.now();
+  const resources = parseResources(opts.resources);
+  const signal = opts.signal ?? new AbortController().signal;
+  const run = await openRun(opts, resources);
+  opts.onRun?.(run);
+  const log = opts.logger.child({ runId: run.id, integrationId: opts.integration.id });
+  const statsBefore = opts.client.stats();
+
+  const progress = new Map<CollectorResource, ResourceProgress>();
+  const emit = (): void => opts.onProgress?.({ runId: run.id, resources: [...progress.values()].map((p) => p.snapshot()) });
+  for (const resource of resources) {
+    const writer = async (name: string, patch: Parameters<RunStore['updateRunResource']>[2]) => {
+      await opts.store.updateRunResource(run.id, name, patch);
+    };
+    progress.set(resource, new ResourceProgress(resource, writer, opts.meter === undefined, emit));
+  }
+
+  const collectors = collectorTable(opts, run);
+  const finished = new Map<CollectorResource, Promise<boolean>>();
+  const runOne = async (resource: CollectorResource): Promise<boolean> => {
+    const deps = RESOURCE_DEPENDENCIES[resource].filter((d) => finished.has(d));
+    const depsOk = await Promise.all(deps.map((d) => finished.get(d)!));
+    const p = progress.get(resource)!;
+    if (depsOk.includes(false)) {
+      await p.finish('failed', `not collected: ${deps.filter((_, i) => !depsOk[i]).join(', ')} failed`);
+      return false;
+    }
+    const ctx: CollectorContext = {
+      client: opts.client,
+      store: opts.store,
+      integration: opts.integration,
+      run,
+      logger: log.child({ resource }),
+      signal,
+      progress: p,
+      mode: run.mode === 'incremental' ? 'incremental' : 'full',
+      concurrency: opts.concurrency ?? 8,
+    };
+    try {
+      await p.start(ctx.mode === 'full');
+      const work = () => collectors[resource](ctx);
+      const result = opts.meter ? await opts.meter.scope(p, work) : await work();
+      await p.finish('done');
+      ctx.logger.info({ objects: result.objects, complete: result.complete }, 'resource collected');
+      return true;
+    } catch (err) {
+      const message = describeError(err);
+      if (signal.aborted) {
+        // Leave it resumable: state stays running, checkpoints hold the resume point.
+        await p.flush({}).catch(() => undefined);
+        throw err;
+      }
+      ctx.logger.error({ err: message }, 'resource failed');
+      await p.finish('failed', message).catch(() => undefined);
+      return false;
+    }
+  };
+  for (const resource of resources) finished.set(resource, runOne(resource));
+
+  const settled = await Promise.allSettled(finished.values());
+  const interrupted = signal.aborted && settled.some((s) => s.status === 'rejected');
+  const okCount = settled.filter((s) => s.status === 'fulfilled' && s.value).length;
+  const status: Exclude<RunOutcome, 'running'> = interrupted
+    ? 'interrupted'
+    : okCount === resources.length
+      ? 'succeeded'
+      : okCount === 0
+        ? 'failed'
+        : 'partial';
+  const failedNames = resources.filter((r) => progress.get(r)!.snapshot().state === 'failed');
+  const error = failedNames.length > 0 ? `failed: ${failedNames.map((r) => `${r} (${progress.get(r)!.snapshot().error})`).join('; ')}` : undefined;
+  if (status !== 'interrupted') await opts.store.finishRun(run.id, status, error);
+  const statsAfter = opts.client.stats();
+  const summary: RunSummary = {
+    runId: run.id,
+    status,
+    perResource: Object.fromEntries([...progress].map(([r, p]) => [r, p.snapshot()])),
+    counts: (await opts.store.counts?.(opts.integration.id)) ?? {},
+    requests: statsAfter.requests - statsBefore.requests,
+    waited429: statsAfter.waited429 - statsBefore.waited429,
+    retries: statsAfter.retries - statsBefore.retries,
+    durationMs: Date.now() - started,
+    ...(error ? { error } : {}),
+  };
+  log.info({ status, requests: summary.requests, durationMs: summary.durationMs }, 'collection run ended');
+  emit();
+  return summary;
+}
+
+async function openRun(opts: RunCollectionOptions, resources: CollectorResource[]): Promise<RunInfo & { mode: string }> {
+  if (opts.runId !== undefined) {
+    const existing = await opts.store.getRun(opts.runId);
+    if (existing === null) throw new Error(`run ${opts.runId} does not exist: pass a run id from \`idgraph runs\` or omit it to start a new run`);
+    if (existing.integrationId !== opts.integration.id) throw new Error(`run ${opts.runId} belongs to another integration`);
+    return existing;
+  }
+  const run = await opts.store.startRun({ integrationId: opts.integration.id, mode: opts.mode, trigger: opts.trigger, resources: [...resources] });
+  return { ...run, mode: opts.mode };
+}
+
+function collectorTable(opts: RunCollectionOptions, run: RunInfo & { mode: string }): Record<CollectorResource, Collector> {
+  const full = run.mode !== 'incremental';
+  return {
+    users: collectUsers,
+    groups: collectGroups,
+    group_members: collectGroupMembers,
+    apps: collectApps,
+    app_assignments: collectAppAssignments,
+    roles: collectRoles,
+    factors: collectFactors,
+    system_log: (ctx) =>
+      collectSystemLog(ctx, {
+        // A full run re-reads every object, so only events newer than the run need targeted re-reads.
+        needsRefresh: full ? (e) => Date.parse(e.published) >= run.startedAt.getTime() : () => true,
+        onRefresh: async (requests) => {
+          const result = await refreshObjects({
+            client: opts.client,
+            store: opts.store,
+            integration: opts.integration,
+            requests,
+            logger: ctx.logger,
+            signal: ctx.signal,
+            trigger: opts.trigger,
+          });
+          if (result.failures.length > 0) ctx.logger.warn({ failures: result.failures.length }, 'some targeted refreshes failed');
+        },
+      }),
+  };
+}
+
+export function describeError(err: unknown): string {
+  if (err instanceof Error) return err.message;
+  return String(err);
+}
