@@ -114,9 +114,9 @@ describe('retries and rate limits', () => {
   });
 
   it('retries 5xx, dropped connections and truncated JSON, then succeeds', async () => {
-    const client = await clientFor((req, res, n) => {
+    const client = await clientFor((_req, res, n) => {
       if (n === 1) sendJson(res, 500, oktaError('E0000009', 'Internal Server Error'));
-      else if (n === 2) req && res.socket?.destroy();
+      else if (n === 2) res.socket?.destroy();
       else if (n === 3) {
         res.setHeader('content-type', 'application/json');
         res.end('[{"id":"00u1","sta');
@@ -148,7 +148,12 @@ describe('retries and rate limits', () => {
   });
 
   it('reports network failure after retries without leaking the token', async () => {
-    const client = await clientFor((_req, res) => res.socket?.destroy(), { maxRetries: 1 });
+    const client = await clientFor(
+      (_req, res) => {
+        res.socket?.destroy();
+      },
+      { maxRetries: 1 },
+    );
     const err = await client.getJson('/api/v1/users?limit=1').catch((e: unknown) => e);
     expect(err).toBeInstanceOf(OktaRequestError);
     expect(String((err as Error).message)).toMatch(/GET \/api\/v1\/users\?limit=1 failed/);
@@ -156,7 +161,9 @@ describe('retries and rate limits', () => {
   });
 
   it('stops on abort', async () => {
-    fake = await startFakeOkta((_req, res) => setTimeout(() => sendJson(res, 200, []), 2000));
+    fake = await startFakeOkta((_req, res) => {
+      setTimeout(() => sendJson(res, 200, []), 2000);
+    });
     const ac = new AbortController();
     const client = createOktaClient({ orgUrl: fake.url, auth: { kind: 'ssws', token: TOKEN }, allowInsecureHttp: true, signal: ac.signal });
     setTimeout(() => ac.abort(new Error('stop requested')), 100);
