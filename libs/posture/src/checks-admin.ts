@@ -18,7 +18,7 @@ export const adminNoPhishingResistantMfa: PostureCheck = {
   rationale:
     'Admin sessions are the prize in Okta-targeted phishing (adversary-in-the-middle kits, help-desk social ' +
     'engineering). DISA Okta IDaaS STIG V-273191 requires non-phishable authenticators for the Okta Admin ' +
-    'Console; Okta HealthInsight recommends phishing-resistant authenticators for administrators.',
+    'Console; since the 2023 help-desk attacks Okta recommends phishing-resistant authenticators for all admins.',
   remediation:
     'Enroll each admin in FIDO2 WebAuthn or Okta Verify FastPass (signed_nonce) and require the ' +
     '"Phishing resistant" possession constraint in the Okta Admin Console authentication policy.',
@@ -35,8 +35,8 @@ export const adminSuperAdminCount: PostureCheck = {
   severity: 'medium',
   title: 'More effective SUPER_ADMINs than the configured maximum (one finding for the org)',
   rationale:
-    'Every Super Administrator can change any policy, admin and app. Okta HealthInsight recommends keeping ' +
-    'the number of Super Admins small and using least-privilege standard or custom roles instead.',
+    'Every Super Administrator can change any policy, admin and app. Okta\'s admin best practices keep ' +
+    'Super Admins few and use least-privilege standard or custom roles instead; CIS Controls v8 5.4 / 6.8.',
   remediation:
     'Reduce Super Administrator assignments (direct and through groups) to the few break-glass and platform ' +
     'owners; give others scoped roles (ORG_ADMIN, APP_ADMIN, custom roles with resource sets).',
@@ -56,7 +56,7 @@ export const adminInactive: PostureCheck = {
   title: 'Admins with no sign-in for the configured number of days',
   rationale:
     'Unused privileged accounts are standing risk nobody watches. DISA Okta IDaaS STIG V-273188 requires ' +
-    'disabling accounts after 35 days of inactivity; Okta HealthInsight flags inactive admins.',
+    'disabling accounts after 35 days of inactivity; CIS Controls v8 5.3 (disable dormant accounts).',
   remediation: 'Remove the admin role (direct or group) from admins who no longer use it, or deactivate the account.',
   subjectKind: 'user',
   query: (p) => {
@@ -76,8 +76,8 @@ export const adminViaLargeGroup: PostureCheck = {
   title: 'Admin roles granted to a group with more members than the configured maximum',
   rationale:
     'A role granted to a large group silently makes every member (and every future member) an admin, and ' +
-    'whoever manages the group manages admin access. Okta HealthInsight recommends reviewing admin group ' +
-    'assignments; CIS Controls v8 5.4 restricts administrator privileges to dedicated accounts.',
+    'whoever manages the group manages admin access. CIS Controls v8 5.4 restricts administrator privileges ' +
+    'to dedicated accounts; DISA Okta IDaaS STIG V-273193 treats Admin Console access as privileged.',
   remediation: 'Grant admin roles to small, dedicated admin groups (or individuals) and review their membership.',
   subjectKind: 'group',
   query: (p) => sql`

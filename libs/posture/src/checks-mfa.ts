@@ -12,7 +12,7 @@ export const mfaNone: PostureCheck = {
   title: 'ACTIVE users with no ACTIVE MFA factor',
   rationale:
     'A password alone protects these accounts. DISA Okta IDaaS STIG V-273194 (CAT I) requires multifactor ' +
-    'authentication for the Okta Dashboard; Okta HealthInsight recommends MFA enrollment for all users.',
+    'authentication for the Okta Dashboard; CIS Controls v8 6.3/6.5 require MFA for externally-exposed apps and admin access.',
   remediation:
     'Require factor enrollment in the authenticator enrollment policy and an MFA rule in the global session / ' +
     'Okta Dashboard authentication policy; follow up with users who have not enrolled.',
