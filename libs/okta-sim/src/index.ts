@@ -1,1 +1,182 @@
-export {};
+/**
+ * @idgraph/okta-sim — an Okta-compatible HTTP server with a deterministic synthetic org.
+ * See README-level docs on each module: generate.ts (the org and the posture plants),
+ * server.ts (endpoints, paging, limits), auth.ts (SSWS, private_key_jwt, DPoP),
+ * rate-limit.ts (buckets), mutate.ts (live changes and their System Log events).
+ */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { ExportLine } from '@idgraph/graph';
+import { AuthService } from './auth.js';
+import type { KeyAlg } from './auth.js';
+import type { PlantedPosture } from './generate.js';
+import { generateOrg } from './generate.js';
+import type { EventBridgeEnvelope, OktaLogEvent, SimApp, SimOrgState, StandardRoleType } from './model.js';
+import { STANDARD_ROLE_LABELS, STANDARD_ROLE_TYPES } from './model.js';
+import type { SimChange } from './mutate.js';
+import { Mutator, SimClock } from './mutate.js';
+import { RateLimiter } from './rate-limit.js';
+import { Renderer } from './render.js';
+import { Rng } from './rng.js';
+import type { FaultOptions, SimStats } from './server.js';
+import { SimHttpHandler } from './server.js';
+import { orgTruth } from './truth.js';
+
+export type { SimChange, SimChangeType } from './mutate.js';
+export { SimChangeError } from './mutate.js';
+export type * from './model.js';
+export { STANDARD_ROLE_LABELS, STANDARD_ROLE_TYPES, USER_STATUSES } from './model.js';
+export type { PlantedPosture } from './generate.js';
+export type { FaultOptions, SimStats } from './server.js';
+export { appUsersOf, roleAssignmentsOf } from './queries.js';
+export { DEFAULT_BUCKETS, findBucket } from './rate-limit.js';
+export type { BucketDef } from './rate-limit.js';
+export { expectedFindings, type ExpectedFindings, type ExpectedFindingsThresholds } from './expected-findings.js';
+
+export interface OktaSimOptions {
+  /** Default 1; the org is a pure function of (seed, sizes, now). */
+  seed?: number;
+  /** Default 200. */
+  users?: number;
+  /** OKTA_GROUP/APP_GROUP count besides Everyone; default max(5, round(users/20)). */
+  groups?: number;
+  /** Default max(5, round(users/100)); two API service apps are added on top. */
+  apps?: number;
+  /** Average memberships besides Everyone; default 3. */
+  membershipsPerUser?: number;
+  /** Clock for generated timestamps; default now (whole seconds). */
+  now?: Date;
+  /** System Log history in days; default 90. */
+  logDays?: number;
+  port?: number;
+  host?: string;
+  /** SSWS token accepted with every scope; default `sim-token-<seed>`. */
+  apiToken?: string;
+  rateLimitFactor?: number;
+  /** Per-minute limit overrides by bucket id (see DEFAULT_BUCKETS). */
+  rateLimits?: Partial<Record<string, number>>;
+  /** Share of a bucket one token/app may use before 429; default 0.5. */
+  tokenShare?: number;
+  /** In-flight requests before a concurrency 429; default 75. */
+  concurrencyLimit?: number;
+  faults?: FaultOptions;
+  /** Plant the documented posture cases (PlantedPosture); default true. */
+  plantPosture?: boolean;
+  /** Access token lifetime (test knob); default 3600. */
+  accessTokenTtlSeconds?: number;
+}
+
+export interface SimMutation {
+  change: SimChange;
+  event: OktaLogEvent;
+  envelope: EventBridgeEnvelope;
+}
+
+export interface OktaSim {
+  url: string;
+  apiToken: string;
+  eventSource: string;
+  setFaults(f: OktaSimOptions['faults']): void;
+  setRateLimitFactor(n: number): void;
+  createServiceApp(opts: { scopes: string[]; alg?: KeyAlg; dpop?: boolean; roles?: string[] }): Promise<{ clientId: string; keyId: string; privateKeyPem: string }>;
+  createApiToken(opts: { scopes?: string[] }): string;
+  mutate(change?: SimChange): SimMutation;
+  truth(): ExportLine[];
+  org: Readonly<SimOrgState>;
+  /** The posture cases planted into the org, or null when `plantPosture: false`. */
+  planted: PlantedPosture | null;
+  stats(): SimStats;
+  close(): Promise<void>;
+}
+
+function positiveInt(name: string, value: number | undefined, fallback: number, min = 0): number {
+  const v = value ?? fallback;
+  if (!Number.isInteger(v) || v < min) throw new Error(`okta-sim option ${name} must be an integer ≥ ${min}, got ${String(value)}`);
+  return v;
+}
+
+export async function startOktaSim(opts: OktaSimOptions = {}): Promise<OktaSim> {
+  const seed = positiveInt('seed', opts.seed, 1);
+  const users = positiveInt('users', opts.users, 200);
+  const groups = positiveInt('groups', opts.groups, Math.max(5, Math.round(users / 20)));
+  const apps = positiveInt('apps', opts.apps, Math.max(5, Math.round(users / 100)));
+  const membershipsPerUser = positiveInt('membershipsPerUser', opts.membershipsPerUser, 3);
+  const logDays = positiveInt('logDays', opts.logDays, 90, 1);
+  const concurrencyLimit = positiveInt('concurrencyLimit', opts.concurrencyLimit, 75, 1);
+  const now = opts.now ?? new Date(Math.floor(Date.now() / 1000) * 1000);
+  if (Number.isNaN(now.getTime())) throw new Error('okta-sim option now must be a valid Date');
+  const subdomain = `sim${seed}`;
+  const gen = generateOrg({ seed, users, groups, apps, membershipsPerUser, now, logDays, plantPosture: opts.plantPosture ?? true, subdomain });
+  const org = gen.org;
+
+  let tokenUrl = '';
+  const auth = new AuthService(() => tokenUrl, positiveInt('accessTokenTtlSeconds', opts.accessTokenTtlSeconds, 3600, 1));
+  const apiToken = opts.apiToken ?? `sim-token-${seed}`;
+  auth.addApiToken(apiToken, undefined);
+  const limiter = new RateLimiter(opts.rateLimits ?? {}, opts.rateLimitFactor ?? 1, opts.tokenShare ?? 0.5);
+  const handler = new SimHttpHandler(org, new Renderer(org), auth, limiter, { concurrencyLimit });
+  handler.setFaults(opts.faults);
+  const mutator = new Mutator(org, gen.ids, new Rng(seed * 31 + 17), gen.events, new SimClock(now));
+
+  const server = createServer((req, res) => handler.handle(req, res));
+  server.keepAliveTimeout = 5000;
+  const host = opts.host ?? '127.0.0.1';
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port ?? 0, host, () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  const url = `http://${host}:${port}`;
+  org.orgUrl = url;
+  tokenUrl = `${url}/oauth2/v1/token`;
+  const eventSource = `aws.partner/okta.com/${subdomain}/idgraph-sim`;
+  let extraTokens = 0;
+
+  return {
+    url,
+    apiToken,
+    eventSource,
+    org,
+    planted: gen.planted,
+    setFaults: (f) => handler.setFaults(f),
+    setRateLimitFactor: (n) => {
+      if (!(n > 0)) throw new Error(`rate limit factor must be > 0, got ${n}`);
+      limiter.factor = n;
+    },
+    async createServiceApp(o) {
+      const roles = o.roles ?? ['READ_ONLY_ADMIN'];
+      for (const r of roles) {
+        if (!STANDARD_ROLE_TYPES.includes(r as StandardRoleType)) throw new Error(`unknown role "${r}" for createServiceApp; use one of ${STANDARD_ROLE_TYPES.join(', ')}`);
+      }
+      const id = gen.ids.next('0oa');
+      const at = new Date().toISOString();
+      const app: SimApp = { id, name: 'oidc_client', label: `Test service app ${id.slice(-6)}`, status: 'ACTIVE', signOnMode: 'OPENID_CONNECT', created: at, lastUpdated: at, isServiceApp: true, clientId: id };
+      const { keyId, privateKeyPem } = await auth.registerServiceApp(id, { scopes: o.scopes, alg: o.alg ?? 'RS256', dpop: o.dpop ?? false });
+      org.apps.set(id, app);
+      org.appUserAssignments.set(id, new Map());
+      org.appGroupAssignments.set(id, new Map());
+      for (const r of roles as StandardRoleType[]) {
+        const assignmentId = gen.ids.next('rac');
+        org.roleAssignments.set(assignmentId, { id: assignmentId, principalKind: 'app', principalId: id, type: r, customRoleId: null, resourceSetId: null, label: STANDARD_ROLE_LABELS[r], status: 'ACTIVE', created: at, lastUpdated: at });
+      }
+      org.version++;
+      return { clientId: id, keyId, privateKeyPem };
+    },
+    createApiToken(o) {
+      extraTokens++;
+      const token = `sim-token-${seed}-${extraTokens}-${Math.random().toString(36).slice(2, 10)}`;
+      auth.addApiToken(token, o.scopes);
+      return token;
+    },
+    mutate(change) {
+      const { change: applied, event } = mutator.apply(change);
+      return { change: applied, event, envelope: gen.events.envelope(event, eventSource, '123456789012', 'us-east-1') };
+    },
+    truth: () => orgTruth(org),
+    stats: () => ({ ...handler.stats, byBucket: { ...handler.stats.byBucket } }),
+    close: () => new Promise<void>((resolve, reject) => {
+      server.closeAllConnections();
+      server.close((err) => (err ? reject(err) : resolve()));
+    }),
+  };
+}

@@ -1,0 +1,627 @@
+/**
+ * The HTTP face of the simulator: routing, Okta paging (Link headers, opaque `after`), limit
+ * clamps, search/filter, rate-limit headers and 429s, concurrency 429s, auth and scope checks,
+ * and injected faults.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { randomBytes } from 'node:crypto';
+import type { AuthFailure, AuthService, Caller } from './auth.js';
+import { TokenError, hasScope } from './auth.js';
+import { OKTA_ERRORS } from './errors.js';
+import type { FilterAst, FilterPolicy } from './filter.js';
+import { FilterSyntaxError, evaluateFilter, parseFilter, pathGetter, validateFilter } from './filter.js';
+import type { OktaLogEvent, SimAppUser, SimGroup, SimOrgState, SimUser } from './model.js';
+import { appUsersOf, roleAssignmentsOf, sortedIds } from './queries.js';
+import type { RateLimiter } from './rate-limit.js';
+import { findBucket } from './rate-limit.js';
+import type { Renderer } from './render.js';
+import { Rng } from './rng.js';
+
+export interface FaultOptions {
+  latencyMs?: number;
+  jitterMs?: number;
+  error5xxRate?: number;
+  dropRate?: number;
+  truncateRate?: number;
+  seed?: number;
+}
+
+export interface SimStats {
+  requests: number;
+  byBucket: Record<string, number>;
+  throttled429: number;
+  concurrency429: number;
+}
+
+interface Reply {
+  status: number;
+  body: unknown;
+  links?: string[];
+  headers?: Record<string, string>;
+}
+
+class HttpError extends Error {
+  constructor(readonly reply: Reply) {
+    super(`HTTP ${reply.status}`);
+  }
+}
+
+const DAY = 86_400_000;
+
+/** `after` cursors are opaque to clients: base64url of the sort key. */
+const encodeCursor = (key: string): string => Buffer.from(`c1:${key}`).toString('base64url');
+function decodeCursor(cursor: string): string {
+  const raw = Buffer.from(cursor, 'base64url').toString();
+  if (!raw.startsWith('c1:')) throw new HttpError({ status: 400, body: OKTA_ERRORS.validation('after: the cursor is not valid; follow the next link as given') });
+  return raw.slice(3);
+}
+
+function lowerBound(sorted: readonly string[], key: string): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if ((sorted[mid] as string) <= key) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+const USER_FILTER_ATTRS = new Set(['status', 'lastUpdated', 'id', 'profile.login', 'profile.email', 'profile.firstName', 'profile.lastName']);
+const USER_TOP_LEVEL = new Set(['id', 'status', 'created', 'activated', 'statusChanged', 'lastUpdated', 'type.id']);
+const RANGE_OPS = new Set(['gt', 'ge', 'lt', 'le']);
+
+const userFilterPolicy: FilterPolicy = {
+  allowNot: false,
+  check: (path, op) => {
+    if (!USER_FILTER_ATTRS.has(path)) return `filter does not support the attribute "${path}"; use search for other attributes`;
+    if (op === 'eq') return null;
+    if (RANGE_OPS.has(op) && path === 'lastUpdated') return null;
+    return `filter supports only eq (and gt/ge/lt/le on lastUpdated); "${op}" on "${path}" is not allowed`;
+  },
+};
+const userSearchPolicy: FilterPolicy = {
+  allowNot: false,
+  check: (path, op) => {
+    if (op === 'ne') return 'search does not support "ne"; use "lt … or … gt" instead';
+    if (!(USER_TOP_LEVEL.has(path) || path.startsWith('profile.'))) return `search does not support the attribute "${path}"`;
+    if (op === 'co' && !['profile.firstName', 'profile.lastName', 'profile.email', 'profile.login'].includes(path)) return `"co" is supported only on profile.firstName, profile.lastName, profile.email and profile.login, not "${path}"`;
+    return null;
+  },
+};
+const GROUP_FILTER_ATTRS = new Set(['id', 'type', 'lastUpdated', 'lastMembershipUpdated']);
+const groupFilterPolicy: FilterPolicy = {
+  allowNot: false,
+  check: (path, op) => {
+    if (!GROUP_FILTER_ATTRS.has(path)) return `filter supports only id, type, lastUpdated and lastMembershipUpdated, not "${path}"`;
+    if (op === 'eq') return null;
+    if (RANGE_OPS.has(op) && (path === 'lastUpdated' || path === 'lastMembershipUpdated')) return null;
+    return `"${op}" is not supported on "${path}"`;
+  },
+};
+const groupSearchPolicy: FilterPolicy = {
+  allowNot: false,
+  check: (path) => (path.startsWith('_embedded') || path.startsWith('_links') || path === 'objectClass' ? `search does not support "${path}"` : null),
+};
+const APP_FILTER_ATTRS = new Set(['id', 'status', 'name', 'credentials.signing.kid', 'settings.slo.enabled']);
+const appFilterPolicy: FilterPolicy = {
+  allowNot: false,
+  check: (path, op) => (APP_FILTER_ATTRS.has(path) && op === 'eq' ? null : `apps filter supports only eq on id, status, name, credentials.signing.kid and settings.slo.enabled (got "${path} ${op}")`),
+};
+const logFilterPolicy: FilterPolicy = {
+  allowNot: true,
+  check: (path, op) => {
+    if (path === 'published') return 'published cannot be used in filter; use since and until';
+    if (op === 'co' && (path === 'debugContext.debugData.url' || path === 'debugContext.debugData.requestUri')) return `"co" is not supported on ${path}`;
+    return null;
+  },
+};
+
+export interface ServerConfig {
+  concurrencyLimit: number;
+}
+
+export class SimHttpHandler {
+  readonly stats: SimStats = { requests: 0, byBucket: {}, throttled429: 0, concurrency429: 0 };
+  private inFlight = 0;
+  private faults: FaultOptions = {};
+  private faultRng = new Rng(1);
+  private readonly cache = new Map<string, { version: number; value: unknown }>();
+
+  constructor(
+    private readonly org: SimOrgState,
+    private readonly render: Renderer,
+    private readonly auth: AuthService,
+    private readonly limiter: RateLimiter,
+    private readonly config: ServerConfig,
+  ) {}
+
+  setFaults(f: FaultOptions | undefined): void {
+    this.faults = { ...(f ?? {}) };
+    this.faultRng = new Rng(f?.seed ?? 1);
+  }
+
+  handle(req: IncomingMessage, res: ServerResponse): void {
+    this.inFlight++;
+    let released = false;
+    const release = (): void => {
+      if (!released) { released = true; this.inFlight--; }
+    };
+    res.on('close', release);
+    res.on('finish', release);
+    this.process(req, res).catch((err: unknown) => {
+      if (!res.headersSent) this.send(res, { status: 500, body: OKTA_ERRORS.internal() }, null);
+      else res.destroy(err instanceof Error ? err : undefined);
+    });
+  }
+
+  private async process(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', this.org.orgUrl);
+    const method = req.method ?? 'GET';
+    this.stats.requests++;
+    const requestId = randomBytes(15).toString('base64url');
+    res.setHeader('X-Okta-Request-Id', requestId);
+
+    if (this.inFlight > this.config.concurrencyLimit) {
+      this.stats.concurrency429++;
+      res.setHeader('X-Rate-Limit-Limit', '0');
+      res.setHeader('X-Rate-Limit-Remaining', '0');
+      res.setHeader('X-Rate-Limit-Reset', String(Math.ceil(Date.now() / 1000) + 1));
+      this.send(res, { status: 429, body: OKTA_ERRORS.rateLimited() }, null);
+      return;
+    }
+
+    // Faults first: they model the network and Okta's front end, not the API semantics.
+    const f = this.faults;
+    const delay = (f.latencyMs ?? 0) + (f.jitterMs ? this.faultRng.int(f.jitterMs + 1) : 0);
+    const drop = this.faultRng.chance(f.dropRate ?? 0);
+    const fail = this.faultRng.chance(f.error5xxRate ?? 0);
+    const truncate = this.faultRng.chance(f.truncateRate ?? 0);
+    if (delay > 0) await new Promise((r) => setTimeout(r, delay));
+    if (drop) { req.socket.destroy(); return; }
+
+    const bucket = findBucket(method, url.pathname);
+    const bucketId = bucket?.id ?? 'none';
+    this.stats.byBucket[bucketId] = (this.stats.byBucket[bucketId] ?? 0) + 1;
+
+    if (url.pathname === '/oauth2/v1/token') {
+      if (bucket) {
+        const d = this.limiter.take(bucket, 'token-endpoint');
+        this.rateHeaders(res, d.limit, d.remaining, d.reset);
+        if (!d.allowed) { this.stats.throttled429++; this.send(res, { status: 429, body: OKTA_ERRORS.rateLimited() }, null); return; }
+      }
+      if (fail) { this.send(res, { status: 500, body: OKTA_ERRORS.internal() }, null); return; }
+      await this.tokenEndpoint(req, res, method);
+      return;
+    }
+
+    const caller = await this.auth.authenticate(req.headers.authorization, headerOf(req, 'dpop'), method, `${this.org.orgUrl}${url.pathname}`);
+    if (bucket) {
+      const principal = 'principal' in caller ? caller.principal : 'unauthenticated';
+      const d = this.limiter.take(bucket, principal);
+      this.rateHeaders(res, d.limit, d.remaining, d.reset);
+      if (!d.allowed) { this.stats.throttled429++; this.send(res, { status: 429, body: OKTA_ERRORS.rateLimited() }, null); return; }
+    }
+    if (!('principal' in caller)) { this.send(res, this.authFailure(caller), null); return; }
+    if (fail) { this.send(res, { status: 500, body: OKTA_ERRORS.internal() }, null); return; }
+    if (method !== 'GET') { this.send(res, { status: 405, body: OKTA_ERRORS.methodNotAllowed(), headers: { Allow: 'GET' } }, null); return; }
+
+    let reply: Reply;
+    try {
+      reply = this.route(url, caller);
+    } catch (err) {
+      if (err instanceof HttpError) reply = err.reply;
+      else throw err;
+    }
+    this.send(res, reply, truncate ? 0.5 : null);
+  }
+
+  private authFailure(f: AuthFailure): Reply {
+    if (f.kind === 'okta') return { status: 401, body: OKTA_ERRORS.invalidToken(), headers: f.wwwAuthenticate ? { 'WWW-Authenticate': f.wwwAuthenticate } : {} };
+    return { status: f.status, body: { error: f.error, error_description: f.description }, headers: { 'WWW-Authenticate': f.wwwAuthenticate } };
+  }
+
+  private rateHeaders(res: ServerResponse, limit: number, remaining: number, reset: number): void {
+    res.setHeader('X-Rate-Limit-Limit', String(limit));
+    res.setHeader('X-Rate-Limit-Remaining', String(remaining));
+    res.setHeader('X-Rate-Limit-Reset', String(reset));
+  }
+
+  private send(res: ServerResponse, reply: Reply, truncateShare: number | null): void {
+    const body = JSON.stringify(reply.body);
+    res.statusCode = reply.status;
+    res.setHeader('Content-Type', 'application/json');
+    if (reply.links?.length) res.setHeader('Link', reply.links);
+    for (const [k, v] of Object.entries(reply.headers ?? {})) res.setHeader(k, v);
+    if (truncateShare !== null) {
+      // Chunked, half the JSON, then a clean end: the client sees a complete but broken body.
+      res.end(body.slice(0, Math.floor(body.length * truncateShare)));
+      return;
+    }
+    res.setHeader('Content-Length', Buffer.byteLength(body));
+    res.end(body);
+  }
+
+  private async tokenEndpoint(req: IncomingMessage, res: ServerResponse, method: string): Promise<void> {
+    if (method !== 'POST') { this.send(res, { status: 405, body: OKTA_ERRORS.methodNotAllowed(), headers: { Allow: 'POST' } }, null); return; }
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const form = new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
+    try {
+      const body = await this.auth.issueToken(form, headerOf(req, 'dpop'));
+      this.send(res, { status: 200, body, headers: { 'Cache-Control': 'no-cache, no-store', Pragma: 'no-cache' } }, null);
+    } catch (err) {
+      if (!(err instanceof TokenError)) throw err;
+      this.send(res, { status: err.status, body: { error: err.error, error_description: err.description }, headers: err.headers }, null);
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Routing
+
+  private route(url: URL, caller: Caller): Reply {
+    const parts = url.pathname.split('/').filter(Boolean);
+    const q = url.searchParams;
+    const need = (scope: string): void => this.requireScope(caller, scope, url.pathname);
+    const [a0, a1, a2, a3, a4, a5, a6] = parts;
+    if (a0 === 'oauth2' && a1 === 'v1' && a2 === 'clients' && a3 && a4 === 'roles' && parts.length === 5) {
+      need('okta.roles.read');
+      if (![...this.org.apps.values()].some((app) => app.clientId === a3)) throw this.notFound(`${a3} (OAuth2Client)`);
+      return { status: 200, body: roleAssignmentsOf(this.org, 'app', a3).map((r) => this.render.roleAssignment(r)) };
+    }
+    if (a0 !== 'api' || a1 !== 'v1') throw this.notFound(url.pathname);
+    switch (a2) {
+      case 'users': {
+        need(a4 === 'roles' ? 'okta.roles.read' : 'okta.users.read');
+        if (!a3) return this.listUsers(url);
+        const user = this.findUser(a3);
+        if (parts.length === 4) return { status: 200, body: this.render.user(user) };
+        if (parts.length === 5 && a4 === 'factors') return { status: 200, body: (this.org.factors.get(user.id) ?? []).map((f) => this.render.factor(f)) };
+        if (parts.length === 5 && a4 === 'roles') return { status: 200, body: roleAssignmentsOf(this.org, 'user', user.id).map((r) => this.render.roleAssignment(r)) };
+        if (parts.length === 5 && a4 === 'groups') {
+          const ids = this.cached(`ug:${user.id}`, () => sortedIds(this.org.userGroups.get(user.id) ?? []));
+          return this.pageSorted(url, ids, 200, 200, (id) => this.render.group(this.org.groups.get(id) as SimGroup));
+        }
+        break;
+      }
+      case 'groups': {
+        need(a4 === 'roles' ? 'okta.roles.read' : 'okta.groups.read');
+        if (!a3) return this.listGroups(url);
+        const group = this.org.groups.get(a3);
+        if (!group) throw this.notFound(`${a3} (UserGroup)`);
+        if (parts.length === 4) return { status: 200, body: this.render.group(group) };
+        if (parts.length === 5 && a4 === 'users') {
+          const ids = this.cached(`gm:${group.id}`, () => sortedIds(this.org.groupMembers.get(group.id) ?? []));
+          return this.pageSorted(url, ids, 1000, 1000, (id) => this.render.user(this.org.users.get(id) as SimUser));
+        }
+        if (parts.length === 5 && a4 === 'roles') return { status: 200, body: roleAssignmentsOf(this.org, 'group', group.id).map((r) => this.render.roleAssignment(r)) };
+        break;
+      }
+      case 'apps': {
+        need('okta.apps.read');
+        if (!a3) return this.listApps(url);
+        const app = this.org.apps.get(a3);
+        if (!app) throw this.notFound(`${a3} (AppInstance)`);
+        if (parts.length === 4) return { status: 200, body: this.render.app(app) };
+        if (parts.length === 5 && a4 === 'users') {
+          const view = this.cached(`au:${app.id}`, () => {
+            const users = appUsersOf(this.org, app.id);
+            return { keys: users.map((u) => u.userId), byId: new Map(users.map((u) => [u.userId, u] as const)) };
+          });
+          return this.pageSorted(url, view.keys, 50, 500, (id) => this.render.appUser(view.byId.get(id) as SimAppUser), 1);
+        }
+        if (parts.length === 5 && a4 === 'groups') {
+          const assignments = this.org.appGroupAssignments.get(app.id) ?? new Map();
+          const keys = sortedIds(assignments.keys());
+          return this.pageSorted(url, keys, 20, 200, (id) => this.render.appGroup(assignments.get(id)), 20);
+        }
+        break;
+      }
+      case 'logs':
+        need('okta.logs.read');
+        if (parts.length === 3) return this.listLogs(url);
+        break;
+      case 'iam': {
+        need('okta.roles.read');
+        if (a3 === 'roles' && parts.length === 4) {
+          const ids = sortedIds(this.org.customRoles.keys());
+          return this.bodyPaged(url, ids, 20, 'roles', (id) => this.render.customRole(this.org.customRoles.get(id) as never));
+        }
+        if (a3 === 'resource-sets' && parts.length === 4) {
+          const ids = sortedIds(this.org.resourceSets.keys());
+          return this.bodyPaged(url, ids, 20, 'resource-sets', (id) => this.render.resourceSet(this.org.resourceSets.get(id) as never));
+        }
+        if (a3 === 'assignees' && a4 === 'users' && parts.length === 5) {
+          const ids = this.cached('assignees', () => sortedIds(new Set([...this.org.roleAssignments.values()].filter((r) => r.principalKind === 'user').map((r) => r.principalId))));
+          const limit = this.limitParam(q, 100, 100, 1);
+          return this.bodyPaged(url, ids, limit, 'value', (id) => this.render.assigneeUser(this.org.users.get(id) as SimUser));
+        }
+        break;
+      }
+      default:
+        break;
+    }
+    void a5; void a6;
+    throw this.notFound(url.pathname);
+  }
+
+  private requireScope(caller: Caller, scope: string, resource: string): void {
+    if (hasScope(caller.scopes, scope)) return;
+    if (caller.kind === 'ssws') {
+      // An API token acts with its admin's role: a restricted token is "forbidden by role".
+      throw new HttpError({ status: 403, body: OKTA_ERRORS.forbidden() });
+    }
+    const scheme = caller.scheme === 'DPoP' ? 'DPoP algs="RS256 RS384 RS512 ES256 ES384 ES512",' : 'Bearer';
+    throw new HttpError({
+      status: 403,
+      body: OKTA_ERRORS.forbidden(),
+      headers: {
+        'WWW-Authenticate': `${scheme} authorization_uri="${this.org.orgUrl}/oauth2/v1/authorize", realm="IdpMe", scope="${scope}", error="insufficient_scope", error_description="The access token provided does not contain the required scopes.", resource="${resource}"`,
+      },
+    });
+  }
+
+  private notFound(what: string): HttpError {
+    return new HttpError({ status: 404, body: OKTA_ERRORS.notFound(what) });
+  }
+
+  private findUser(idOrLogin: string): SimUser {
+    const byId = this.org.users.get(idOrLogin);
+    if (byId) return byId;
+    const login = decodeURIComponent(idOrLogin);
+    const idx = this.cached('loginIndex', () => new Map([...this.org.users.values()].map((u) => [u.profile.login.toLowerCase(), u.id] as const)));
+    const id = idx.get(login.toLowerCase());
+    const u = id ? this.org.users.get(id) : undefined;
+    if (!u) throw this.notFound(`${idOrLogin} (User)`);
+    return u;
+  }
+
+  private cached<T>(key: string, compute: () => T): T {
+    const hit = this.cache.get(key);
+    if (hit && hit.version === this.org.version) return hit.value as T;
+    const value = compute();
+    if (this.cache.size > 5000) this.cache.clear();
+    this.cache.set(key, { version: this.org.version, value });
+    return value;
+  }
+
+  /** Call after changes that bypass `org.version` bookkeeping. */
+  invalidate(): void {
+    this.cache.clear();
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Paging helpers
+
+  private limitParam(q: URLSearchParams, def: number, max: number, min: number): number {
+    const raw = q.get('limit');
+    if (raw === null || raw === '') return def;
+    const n = Number(raw);
+    if (!Number.isInteger(n)) throw new HttpError({ status: 400, body: OKTA_ERRORS.validation(`limit: "${raw}" is not an integer`) });
+    if (n < 1) return Math.max(min, def);
+    return Math.min(max, Math.max(min, n));
+  }
+
+  /** Self/next links echoing the effective query: after (if any), limit, then the other parameters. */
+  private links(url: URL, limit: number, after: string | null, next: string | null): string[] {
+    const build = (cursor: string | null): string => {
+      const q = new URLSearchParams();
+      if (cursor !== null) q.set('after', cursor);
+      q.set('limit', String(limit));
+      for (const [k, v] of url.searchParams) if (k !== 'after' && k !== 'limit') q.append(k, v);
+      return `<${this.org.orgUrl}${url.pathname}?${q.toString()}>`;
+    };
+    const out = [`${build(after)}; rel="self"`];
+    if (next !== null) out.push(`${build(next)}; rel="next"`);
+    return out;
+  }
+
+  private pageSorted(url: URL, keys: readonly string[], def: number, max: number, renderOne: (key: string) => unknown, min = 1, accept?: (key: string) => boolean): Reply {
+    const limit = this.limitParam(url.searchParams, def, max, min);
+    const afterParam = url.searchParams.get('after');
+    let i = afterParam ? lowerBound(keys, decodeCursor(afterParam)) : 0;
+    const out: unknown[] = [];
+    let last: string | null = null;
+    for (; i < keys.length && out.length < limit; i++) {
+      const key = keys[i] as string;
+      if (accept && !accept(key)) continue;
+      out.push(renderOne(key));
+      last = key;
+    }
+    let more = false;
+    for (let j = i; j < keys.length; j++) {
+      if (!accept || accept(keys[j] as string)) { more = true; break; }
+    }
+    const next = more && last !== null ? encodeCursor(last) : null;
+    return { status: 200, body: out, links: this.links(url, limit, afterParam, next) };
+  }
+
+  /** IAM endpoints page in the body (`_links.next`), without a Link header. */
+  private bodyPaged(url: URL, keys: readonly string[], pageSize: number, field: string, renderOne: (key: string) => unknown): Reply {
+    const afterParam = url.searchParams.get('after');
+    const start = afterParam ? lowerBound(keys, decodeCursor(afterParam)) : 0;
+    const slice = keys.slice(start, start + pageSize);
+    const body: Record<string, unknown> = { [field]: slice.map(renderOne) };
+    const links: Record<string, unknown> = {};
+    if (start + pageSize < keys.length) {
+      const q = new URLSearchParams(url.searchParams);
+      q.set('after', encodeCursor(slice[slice.length - 1] as string));
+      links.next = { href: `${this.org.orgUrl}${url.pathname}?${q.toString()}` };
+    }
+    if (Object.keys(links).length) body._links = links;
+    return { status: 200, body };
+  }
+
+  private parse(expr: string, policy: FilterPolicy, kind: 'search' | 'filter'): FilterAst {
+    try {
+      const ast = parseFilter(expr);
+      validateFilter(ast, policy);
+      return ast;
+    } catch (err) {
+      if (!(err instanceof FilterSyntaxError)) throw err;
+      throw new HttpError({ status: 400, body: kind === 'search' ? OKTA_ERRORS.invalidSearch(`search: ${err.message}`) : OKTA_ERRORS.invalidFilter(`filter: ${err.message}`) });
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Lists
+
+  private listUsers(url: URL): Reply {
+    const q = url.searchParams;
+    const ids = this.cached('userIds', () => sortedIds(this.org.users.keys()));
+    const users = this.org.users;
+    const qText = q.get('q');
+    const search = q.get('search');
+    const filter = q.get('filter');
+    if (qText !== null && search === null && filter === null) {
+      // q: startsWith on firstName/lastName/email, default 10, not pageable, DEPROVISIONED omitted.
+      const limit = this.limitParam(q, 10, 200, 1);
+      const needle = qText.toLowerCase();
+      const out: unknown[] = [];
+      for (const id of ids) {
+        const u = users.get(id) as SimUser;
+        if (u.status === 'DEPROVISIONED') continue;
+        const p = u.profile;
+        if (p.firstName.toLowerCase().startsWith(needle) || p.lastName.toLowerCase().startsWith(needle) || p.email.toLowerCase().startsWith(needle)) {
+          out.push(this.render.user(u));
+          if (out.length >= limit) break;
+        }
+      }
+      return { status: 200, body: out, links: this.links(url, limit, null, null) };
+    }
+    let accept: (id: string) => boolean;
+    if (search !== null) {
+      const ast = this.parse(search, userSearchPolicy, 'search');
+      accept = (id) => evaluateFilter(ast, pathGetter(users.get(id)), true);
+    } else if (filter !== null) {
+      const ast = this.parse(filter, userFilterPolicy, 'filter');
+      accept = (id) => evaluateFilter(ast, pathGetter(users.get(id)), false);
+    } else {
+      accept = (id) => users.get(id)?.status !== 'DEPROVISIONED';
+    }
+    return this.pageSorted(url, ids, 200, 200, (id) => this.render.user(users.get(id) as SimUser), 1, accept);
+  }
+
+  private listGroups(url: URL): Reply {
+    const q = url.searchParams;
+    const ids = this.cached('groupIds', () => sortedIds(this.org.groups.keys()));
+    const groups = this.org.groups;
+    const view = (g: SimGroup): Record<string, unknown> => ({ ...g, profile: { name: g.name, description: g.description }, source: g.sourceAppId ? { id: g.sourceAppId } : undefined });
+    const qText = q.get('q');
+    if (qText !== null) {
+      // q: startsWith on name, default 300, no paging and no Link header.
+      const limit = this.limitParam(q, 300, 10000, 1);
+      const needle = qText.toLowerCase();
+      const out = ids.map((id) => groups.get(id) as SimGroup).filter((g) => g.name.toLowerCase().startsWith(needle)).slice(0, limit);
+      return { status: 200, body: out.map((g) => this.render.group(g)) };
+    }
+    let accept: ((id: string) => boolean) | undefined;
+    const search = q.get('search');
+    const filter = q.get('filter');
+    if (search !== null) {
+      const ast = this.parse(search, groupSearchPolicy, 'search');
+      accept = (id) => evaluateFilter(ast, pathGetter(view(groups.get(id) as SimGroup)), true);
+    } else if (filter !== null) {
+      const ast = this.parse(filter, groupFilterPolicy, 'filter');
+      accept = (id) => evaluateFilter(ast, pathGetter(view(groups.get(id) as SimGroup)), false);
+    }
+    return this.pageSorted(url, ids, 10000, 10000, (id) => this.render.group(groups.get(id) as SimGroup), 1, accept);
+  }
+
+  private listApps(url: URL): Reply {
+    const q = url.searchParams;
+    const ids = this.cached('appIds', () => sortedIds(this.org.apps.keys()));
+    const apps = this.org.apps;
+    let accept: ((id: string) => boolean) | undefined;
+    const filter = q.get('filter');
+    const qText = q.get('q');
+    if (filter !== null) {
+      const ast = this.parse(filter, appFilterPolicy, 'filter');
+      accept = (id) => evaluateFilter(ast, pathGetter(this.render.app(apps.get(id) as never)), false);
+    } else if (qText !== null) {
+      const needle = qText.toLowerCase();
+      accept = (id) => {
+        const a = apps.get(id);
+        return !!a && (a.name.toLowerCase().startsWith(needle) || a.label.toLowerCase().startsWith(needle));
+      };
+    }
+    return this.pageSorted(url, ids, 20, 200, (id) => this.render.app(apps.get(id) as never), 1, accept);
+  }
+
+  /** System Log with Okta's polling semantics (API-NOTES §4). */
+  private listLogs(url: URL): Reply {
+    const q = url.searchParams;
+    const limit = this.limitParam(q, 100, 1000, 1);
+    const sortOrder = (q.get('sortOrder') ?? 'ASCENDING').toUpperCase();
+    if (sortOrder !== 'ASCENDING' && sortOrder !== 'DESCENDING') throw new HttpError({ status: 400, body: OKTA_ERRORS.validation(`sortOrder: must be ASCENDING or DESCENDING, got "${sortOrder}"`) });
+    const parseTime = (name: string): number | null => {
+      const raw = q.get(name);
+      if (raw === null) return null;
+      const t = Date.parse(raw);
+      if (Number.isNaN(t) || !/^\d{4}-\d{2}-\d{2}/.test(raw)) throw new HttpError({ status: 400, body: OKTA_ERRORS.validation(`${name}: "${raw}" is not an ISO 8601 timestamp`) });
+      return t;
+    };
+    const since = parseTime('since');
+    const until = parseTime('until');
+    const afterParam = q.get('after');
+    if (since !== null && afterParam !== null) throw new HttpError({ status: 400, body: OKTA_ERRORS.validation('since and after cannot be used together; follow the next link as given') });
+    const nowMs = Math.max(Date.now(), this.org.now.getTime());
+    if (since !== null && since < nowMs - 180 * DAY) throw new HttpError({ status: 400, body: OKTA_ERRORS.invalidFilter('Invalid parameter: The since parameter is over 180 days prior to the current day.') });
+    const filterExpr = q.get('filter');
+    const ast = filterExpr !== null ? this.parse(filterExpr, logFilterPolicy, 'filter') : null;
+    const keywords = (q.get('q') ?? '').toLowerCase().split(/\s+/).filter(Boolean);
+    if (keywords.length > 10 || keywords.some((k) => k.length > 40)) throw new HttpError({ status: 400, body: OKTA_ERRORS.validation('q: at most 10 keywords of at most 40 characters') });
+    const matches = (e: OktaLogEvent): boolean => {
+      if (ast && !evaluateFilter(ast, pathGetter(e), true)) return false;
+      if (keywords.length) {
+        const text = JSON.stringify(e).toLowerCase();
+        return keywords.every((k) => text.includes(k));
+      }
+      return true;
+    };
+    const events = this.org.events;
+    const effectiveSince = since ?? (until ?? nowMs) - 7 * DAY;
+    const retention = nowMs - 90 * DAY;
+
+    if (sortOrder === 'ASCENDING' && until === null) {
+      // Polling: persistence order, infinite — a next link is always present.
+      let start = 0;
+      if (afterParam !== null) start = Number(decodeCursor(afterParam)) + 1;
+      if (!Number.isInteger(start) || start < 0) throw new HttpError({ status: 400, body: OKTA_ERRORS.validation('after: the cursor is not valid; follow the next link as given') });
+      const out: OktaLogEvent[] = [];
+      let i = start;
+      for (; i < events.length && out.length < limit; i++) {
+        const e = events[i] as OktaLogEvent;
+        if (afterParam === null) {
+          const t = Date.parse(e.published);
+          if (t < effectiveSince || t < retention) continue;
+        }
+        if (matches(e)) out.push(e);
+      }
+      const cursor = encodeCursor(String(i - 1));
+      return { status: 200, body: out, links: this.links(url, limit, afterParam, cursor) };
+    }
+    // Bounded or descending: ordered by published, finite.
+    const upper = until ?? nowMs + 1;
+    const window = this.cached(`logs:${effectiveSince}:${upper}:${filterExpr ?? ''}:${keywords.join(' ')}`, () => {
+      const idx: number[] = [];
+      for (let i = 0; i < events.length; i++) {
+        const e = events[i] as OktaLogEvent;
+        const t = Date.parse(e.published);
+        if (t >= effectiveSince && t < upper && t >= retention && matches(e)) idx.push(i);
+      }
+      idx.sort((x, y) => Date.parse((events[x] as OktaLogEvent).published) - Date.parse((events[y] as OktaLogEvent).published) || x - y);
+      return idx;
+    });
+    const ordered = sortOrder === 'DESCENDING' ? [...window].reverse() : window;
+    const offset = afterParam !== null ? Number(decodeCursor(afterParam)) : 0;
+    const page = ordered.slice(offset, offset + limit);
+    const next = offset + limit < ordered.length ? encodeCursor(String(offset + limit)) : null;
+    return { status: 200, body: page.map((i) => events[i]), links: this.links(url, limit, afterParam, next) };
+  }
+}
+
+function headerOf(req: IncomingMessage, name: string): string | undefined {
+  const v = req.headers[name];
+  return Array.isArray(v) ? v[0] : v;
+}
