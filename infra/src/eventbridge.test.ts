@@ -13,7 +13,7 @@ import {
   type Target,
 } from '@aws-sdk/client-eventbridge';
 import { GetQueueAttributesCommand, GetQueueUrlCommand, SetQueueAttributesCommand } from '@aws-sdk/client-sqs';
-import { mockClient } from 'aws-sdk-client-mock';
+import { mockClient, type AwsClientStub } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { applyEventBridgeSetup, teardownEventBridge } from './apply.js';
 import { InfraInputError, formatPlan, planEventBridgeSetup } from './plan.js';
@@ -26,7 +26,7 @@ const REGION = 'us-east-1';
 const notFound = (what: string) => new ResourceNotFoundException({ message: `${what} does not exist.`, $metadata: {} });
 
 /** A tiny in-memory EventBridge behind aws-sdk-client-mock: enough state to prove idempotency. */
-function fakeEventBridge(ebMock: ReturnType<typeof mockClient<EventBridgeClient>>) {
+function fakeEventBridge(ebMock: AwsClientStub<EventBridgeClient>) {
   const state = {
     buses: new Set<string>(),
     rules: new Map<string, { EventPattern?: string; State?: string }>(),

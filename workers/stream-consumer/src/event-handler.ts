@@ -33,7 +33,8 @@ export interface IngestEventsResult {
 
 /** What the handler needs of GraphStore (structural, so tests and other stores fit). */
 export interface EventStreamStore {
-  integrationByEventSource(source: string): Promise<{ id: string } | null>;
+  /** null or undefined: no integration has this source. */
+  integrationByEventSource(source: string): Promise<{ id: string } | null | undefined>;
   ingestEvents(items: IngestEventItem[]): Promise<IngestEventsResult>;
 }
 
@@ -166,7 +167,7 @@ class IntegrationBySourceCache {
   async lookup(source: string): Promise<{ id: string } | null> {
     const cached = this.entries.get(source);
     if (cached && cached.expiresAt > this.now()) return cached.value;
-    const value = this.store.integrationByEventSource(source);
+    const value = this.store.integrationByEventSource(source).then((found) => found ?? null);
     // Until it settles, concurrent callers share the pending lookup.
     const entry = { value, expiresAt: Number.POSITIVE_INFINITY };
     this.entries.set(source, entry);
