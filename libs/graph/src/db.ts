@@ -46,7 +46,8 @@ export const DEFAULT_MIGRATIONS_FOLDER = fileURLToPath(new URL('../../../migrati
 // A fixed advisory-lock key so two processes running `migrate` at once apply each migration once.
 const MIGRATION_LOCK_KEY = 0x1d6a7a;
 
-function rowsOf<Row>(result: unknown): Row[] {
+/** Both drivers' raw results as an array of rows (postgres-js: an array; PGlite: {rows}). */
+export function rowsOf<Row>(result: unknown): Row[] {
   if (Array.isArray(result)) return result as Row[];
   if (result && typeof result === 'object' && Array.isArray((result as { rows?: unknown }).rows)) {
     return (result as { rows: Row[] }).rows;

@@ -4,3 +4,18 @@ export * as schema from './schema.js';
 export type { IntegrationSchedule, RunMode, RunTrigger, RunStatus, RunResourceState } from './schema.js';
 export { RUN_MODES, RUN_TRIGGERS, RUN_STATUSES, RUN_RESOURCE_STATES } from './schema.js';
 export * from './db.js';
+export { createSecretBox, resolveSecretKey, type SecretBox } from './secrets.js';
+export {
+  GraphStore,
+  type GraphStoreOptions,
+  type PageRows,
+  type CommitPageInput,
+  type CommitPageResult,
+  type Checkpoint,
+  type GraphCounts,
+} from './store.js';
+export type { Integration, NewIntegration, IntegrationPatch, IntegrationSecrets, AuthMethod } from './integrations.js';
+export type { Run, RunResource, RunResourcePatch, StartRunInput } from './runs.js';
+export type { IngestItem, IngestResult, EventVia } from './event-ingest.js';
+export type { FullSyncScope } from './full-sync.js';
+export type { CurrentFinding, Finding, FindingsSync } from './findings.js';

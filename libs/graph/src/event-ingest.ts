@@ -1,0 +1,326 @@
+/**
+ * Storing System Log events once and applying their graph mutations, in batches.
+ *
+ * Each mutation carries the event's `published` time as `at`: it changes a row only when `at` is
+ * not older than the row's source_updated_at, so replays and out-of-order delivery converge.
+ * Work is done per mutation kind with one statement each (rows passed as one JSON parameter),
+ * never per event, so a batch of ~1000 events costs a handful of round trips.
+ */
+import { sql, type SQL } from 'drizzle-orm';
+import type { GraphMutation, LogEventRow, UserRow } from './model.js';
+import type { Executor } from './executor.js';
+import { jsonParam } from './executor.js';
+
+export type EventVia = 'poll' | 'stream' | 'file';
+
+export interface IngestItem {
+  integrationId: string;
+  row: LogEventRow;
+  mutations: GraphMutation[];
+  via: EventVia;
+}
+
+export interface IngestResult {
+  /** Events stored now for the first time. */
+  stored: number;
+  /** Events already stored before (or twice in this batch): their mutations were not applied again. */
+  duplicates: number;
+  /** Mutations applied (of newly stored events). */
+  applied: number;
+  storedUuids: string[];
+}
+
+const VIAS: readonly EventVia[] = ['poll', 'stream', 'file'];
+
+function checkItem(item: IngestItem, index: number): void {
+  const r = item.row;
+  if (!item.integrationId) throw new Error(`event ${index}: integrationId is required`);
+  if (typeof r.uuid !== 'string' || r.uuid === '') throw new Error(`event ${index}: uuid must be a non-empty string`);
+  if (!(r.published instanceof Date) || Number.isNaN(r.published.getTime())) {
+    throw new Error(`event ${r.uuid}: published must be a valid Date`);
+  }
+  if (typeof r.eventType !== 'string' || r.eventType === '') throw new Error(`event ${r.uuid}: eventType must be a non-empty string`);
+  if (!VIAS.includes(item.via)) throw new Error(`event ${r.uuid}: via must be one of ${VIAS.join(', ')}, got ${JSON.stringify(item.via)}`);
+  for (const m of item.mutations) {
+    if (!(m.at instanceof Date) || Number.isNaN(m.at.getTime())) throw new Error(`event ${r.uuid}: mutation ${m.kind} needs a valid Date in at`);
+  }
+}
+
+/** Inserts the events, ignoring ones already stored; returns `${integrationId}\u0000${uuid}` of the new ones. */
+async function insertEvents(exec: Executor, tenantId: string, items: readonly IngestItem[]): Promise<Set<string>> {
+  const payload = items.map((i) => ({
+    integration_id: i.integrationId,
+    uuid: i.row.uuid,
+    published: i.row.published,
+    event_type: i.row.eventType,
+    severity: i.row.severity ?? null,
+    actor_id: i.row.actorId ?? null,
+    outcome: i.row.outcome ?? null,
+    received_via: i.via,
+    raw: i.row.raw ?? null,
+  }));
+  const rows = await exec.rows<{ integration_id: string; uuid: string }>(sql`
+    INSERT INTO "log_events" ("tenant_id", "integration_id", "uuid", "published", "event_type", "severity",
+      "actor_id", "outcome", "received_via", "raw")
+    SELECT ${tenantId}, x.integration_id, x.uuid, x.published, x.event_type, x.severity, x.actor_id, x.outcome,
+      x.received_via, x.raw
+    FROM jsonb_to_recordset(${jsonParam(payload)}::text::jsonb) AS x(integration_id uuid, uuid text,
+      published timestamptz, event_type text, severity text, actor_id text, outcome text, received_via text, raw jsonb)
+    ON CONFLICT ("tenant_id", "integration_id", "uuid") DO NOTHING
+    RETURNING "integration_id"::text AS integration_id, "uuid"`);
+  return new Set(rows.map((r) => `${r.integration_id}\u0000${r.uuid}`));
+}
+
+type Scoped<M> = M & { integrationId: string; seq: number };
+
+/** Keeps, per key, the mutation with the latest `at` (later in the batch wins ties). */
+function latestPerKey<M extends { at: Date; seq: number }>(items: M[], key: (m: M) => string): M[] {
+  const best = new Map<string, M>();
+  for (const m of items) {
+    const k = key(m);
+    const seen = best.get(k);
+    if (!seen || m.at.getTime() > seen.at.getTime() || (m.at.getTime() === seen.at.getTime() && m.seq > seen.seq)) best.set(k, m);
+  }
+  return [...best.values()];
+}
+
+type MutationOf<K extends GraphMutation['kind']> = Extract<GraphMutation, { kind: K }>;
+
+class MutationBuckets {
+  readonly userUpserts: Scoped<MutationOf<'user.upsert'>>[] = [];
+  readonly userStatus: Scoped<MutationOf<'user.status'>>[] = [];
+  readonly appStatus: Scoped<MutationOf<'app.status'>>[] = [];
+  readonly nodeDeletes: Scoped<{ table: 'users' | 'groups' | 'apps'; id: string; at: Date }>[] = [];
+  readonly memberships: Scoped<{ userId: string; groupId: string; at: Date; removed: boolean }>[] = [];
+  readonly appUsers: Scoped<{ appId: string; userId: string; at: Date; removed: boolean }>[] = [];
+  readonly appGroups: Scoped<{ appId: string; groupId: string; at: Date; removed: boolean }>[] = [];
+  readonly roles: Scoped<{ principalKind: string; principalId: string; roleId: string; resourceSetId: string; at: Date; removed: boolean }>[] = [];
+  private seq = 0;
+
+  add(integrationId: string, m: GraphMutation): void {
+    const s = { integrationId, seq: this.seq++ };
+    switch (m.kind) {
+      case 'user.upsert':
+        this.userUpserts.push({ ...m, ...s });
+        break;
+      case 'user.status':
+        this.userStatus.push({ ...m, ...s });
+        break;
+      case 'app.status':
+        this.appStatus.push({ ...m, ...s });
+        break;
+      case 'user.delete':
+        this.nodeDeletes.push({ table: 'users', id: m.userId, at: m.at, ...s });
+        break;
+      case 'group.delete':
+        this.nodeDeletes.push({ table: 'groups', id: m.groupId, at: m.at, ...s });
+        break;
+      case 'app.delete':
+        this.nodeDeletes.push({ table: 'apps', id: m.appId, at: m.at, ...s });
+        break;
+      case 'membership.add':
+      case 'membership.remove':
+        this.memberships.push({ userId: m.userId, groupId: m.groupId, at: m.at, removed: m.kind === 'membership.remove', ...s });
+        break;
+      case 'appUser.add':
+      case 'appUser.remove':
+        this.appUsers.push({ appId: m.appId, userId: m.userId, at: m.at, removed: m.kind === 'appUser.remove', ...s });
+        break;
+      case 'appGroup.add':
+      case 'appGroup.remove':
+        this.appGroups.push({ appId: m.appId, groupId: m.groupId, at: m.at, removed: m.kind === 'appGroup.remove', ...s });
+        break;
+      case 'role.add':
+      case 'role.remove':
+        this.roles.push({
+          principalKind: m.principalKind,
+          principalId: m.principalId,
+          roleId: m.roleId,
+          resourceSetId: m.resourceSetId,
+          at: m.at,
+          removed: m.kind === 'role.remove',
+          ...s,
+        });
+        break;
+      default: {
+        const unknown: never = m;
+        throw new Error(`unknown graph mutation kind ${JSON.stringify((unknown as { kind: unknown }).kind)}`);
+      }
+    }
+  }
+}
+
+/** User fields a `user.upsert` may carry, with their column and type. */
+const USER_FIELDS: Record<Exclude<keyof Omit<UserRow, 'sourceUpdatedAt'>, 'oktaId'>, [string, string]> = {
+  status: ['status', 'text'],
+  login: ['login', 'text'],
+  email: ['email', 'text'],
+  firstName: ['first_name', 'text'],
+  lastName: ['last_name', 'text'],
+  created: ['created', 'timestamptz'],
+  activated: ['activated', 'timestamptz'],
+  statusChanged: ['status_changed', 'timestamptz'],
+  lastLogin: ['last_login', 'timestamptz'],
+  passwordChanged: ['password_changed', 'timestamptz'],
+  credentialProvider: ['credential_provider', 'text'],
+  raw: ['raw', 'jsonb'],
+};
+type UserField = keyof typeof USER_FIELDS;
+
+/**
+ * user.upsert: inserts a minimal row when the user is unknown (status 'UNKNOWN' until a page or
+ * refresh tells), else sets only the fields the event carried. Grouped by field set so each
+ * statement has one shape.
+ */
+async function applyUserUpserts(exec: Executor, tenantId: string, items: Scoped<MutationOf<'user.upsert'>>[]): Promise<void> {
+  const groups = new Map<string, { fields: UserField[]; items: typeof items }>();
+  for (const m of latestPerKey(items, (x) => `${x.integrationId}\u0000${x.user.oktaId}`)) {
+    const fields = (Object.keys(m.user) as (UserField | 'oktaId')[])
+      .filter((f): f is UserField => f !== 'oktaId' && f in USER_FIELDS && m.user[f] !== undefined)
+      .sort();
+    const sig = fields.join(',');
+    const g = groups.get(sig) ?? { fields, items: [] };
+    g.items.push(m);
+    groups.set(sig, g);
+  }
+  for (const { fields, items: group } of groups.values()) {
+    const payload = group.map((m) => {
+      const o: Record<string, unknown> = { integration_id: m.integrationId, okta_id: m.user.oktaId, at: m.at };
+      for (const f of fields) o[USER_FIELDS[f][0]] = m.user[f] ?? null;
+      return o;
+    });
+    const cols = fields.map((f) => USER_FIELDS[f][0]).filter((col) => col !== 'status');
+    const def = sql.raw(
+      ['integration_id uuid', 'okta_id text', 'at timestamptz', ...fields.map((f) => `"${USER_FIELDS[f][0]}" ${USER_FIELDS[f][1]}`)].join(', '),
+    );
+    const hasStatus = fields.includes('status');
+    const insertCols = sql.raw(cols.map((col) => `, "${col}"`).join(''));
+    const selectCols = sql.raw(cols.map((col) => `, x."${col}"`).join(''));
+    const sets = sql.raw(
+      [...cols, ...(hasStatus ? ['status'] : [])].map((col) => `"${col}" = excluded."${col}", `).join(''),
+    );
+    await exec.rows(sql`
+      INSERT INTO "users" AS t ("tenant_id", "integration_id", "okta_id", "status"${insertCols},
+        "source_updated_at", "first_seen_at", "last_seen_at")
+      SELECT ${tenantId}, x.integration_id, x.okta_id, ${hasStatus ? sql.raw(`coalesce(x."status", 'UNKNOWN')`) : sql.raw(`'UNKNOWN'`)}${selectCols},
+        x.at, now(), now()
+      FROM jsonb_to_recordset(${jsonParam(payload)}::text::jsonb) AS x(${def})
+      ON CONFLICT ("tenant_id", "integration_id", "okta_id") DO UPDATE SET ${sets}
+        "source_updated_at" = excluded."source_updated_at", "deleted_at" = NULL, "last_seen_at" = excluded."last_seen_at"
+      WHERE excluded."source_updated_at" >= t."source_updated_at"`);
+  }
+}
+
+/** Patches a node's status; an event about an object proves it exists, so it also clears a tombstone. */
+async function applyStatus(
+  exec: Executor,
+  tenantId: string,
+  table: 'users' | 'apps',
+  items: { integrationId: string; id: string; status: string; at: Date; seq: number }[],
+): Promise<void> {
+  const latest = latestPerKey(items, (x) => `${x.integrationId}\u0000${x.id}`);
+  if (!latest.length) return;
+  const payload = latest.map((m) => ({ integration_id: m.integrationId, id: m.id, status: m.status, at: m.at }));
+  await exec.rows(sql`
+    UPDATE ${sql.raw(`"${table}"`)} AS t SET "status" = x.status, "source_updated_at" = x.at, "deleted_at" = NULL,
+      "last_seen_at" = now()
+    FROM jsonb_to_recordset(${jsonParam(payload)}::text::jsonb) AS x(integration_id uuid, id text, status text, at timestamptz)
+    WHERE t."tenant_id" = ${tenantId} AND t."integration_id" = x.integration_id AND t."okta_id" = x.id
+      AND x.at >= t."source_updated_at"`);
+}
+
+async function applyNodeDeletes(exec: Executor, tenantId: string, items: MutationBuckets['nodeDeletes']): Promise<void> {
+  for (const table of ['users', 'groups', 'apps'] as const) {
+    const latest = latestPerKey(
+      items.filter((i) => i.table === table),
+      (x) => `${x.integrationId}\u0000${x.id}`,
+    );
+    if (!latest.length) continue;
+    const payload = latest.map((m) => ({ integration_id: m.integrationId, id: m.id, at: m.at }));
+    await exec.rows(sql`
+      UPDATE ${sql.raw(`"${table}"`)} AS t SET "deleted_at" = x.at, "source_updated_at" = x.at
+      FROM jsonb_to_recordset(${jsonParam(payload)}::text::jsonb) AS x(integration_id uuid, id text, at timestamptz)
+      WHERE t."tenant_id" = ${tenantId} AND t."integration_id" = x.integration_id AND t."okta_id" = x.id
+        AND x.at >= t."source_updated_at"`);
+  }
+}
+
+/**
+ * Adds revive or create an edge, removes tombstone it. A remove of an edge we never saw still
+ * writes a tombstoned row: it records that the edge was gone at `at`, so an older page cannot
+ * bring it back.
+ */
+async function applyEdges(
+  exec: Executor,
+  tenantId: string,
+  table: string,
+  keys: { name: string; get: (m: Record<string, unknown>) => unknown }[],
+  items: (Record<string, unknown> & { integrationId: string; at: Date; removed: boolean; seq: number })[],
+): Promise<void> {
+  const latest = latestPerKey(items, (m) => [m.integrationId, ...keys.map((k) => String(k.get(m)))].join('\u0000'));
+  if (!latest.length) return;
+  const payload = latest.map((m) => {
+    const o: Record<string, unknown> = { integration_id: m.integrationId, at: m.at, removed: m.removed };
+    for (const k of keys) o[k.name] = k.get(m);
+    return o;
+  });
+  const keyCols = keys.map((k) => `"${k.name}"`).join(', ');
+  const def = sql.raw(['integration_id uuid', 'at timestamptz', 'removed boolean', ...keys.map((k) => `"${k.name}" text`)].join(', '));
+  const xKeys: SQL = sql.raw(keys.map((k) => `x."${k.name}"`).join(', '));
+  await exec.rows(sql`
+    INSERT INTO ${sql.raw(`"${table}"`)} AS t ("tenant_id", "integration_id", ${sql.raw(keyCols)}, "source_updated_at",
+      "deleted_at", "first_seen_at", "last_seen_at")
+    SELECT ${tenantId}, x.integration_id, ${xKeys}, x.at, CASE WHEN x.removed THEN x.at END, now(), now()
+    FROM jsonb_to_recordset(${jsonParam(payload)}::text::jsonb) AS x(${def})
+    ON CONFLICT ("tenant_id", "integration_id", ${sql.raw(keyCols)}) DO UPDATE SET
+      "source_updated_at" = excluded."source_updated_at",
+      "deleted_at" = excluded."deleted_at",
+      "last_seen_at" = CASE WHEN excluded."deleted_at" IS NULL THEN excluded."last_seen_at" ELSE t."last_seen_at" END
+    WHERE excluded."source_updated_at" >= t."source_updated_at"`);
+}
+
+async function applyMutations(exec: Executor, tenantId: string, b: MutationBuckets): Promise<void> {
+  // Order matters only for equal times on one object: upsert, then status, then delete.
+  if (b.userUpserts.length) await applyUserUpserts(exec, tenantId, b.userUpserts);
+  await applyStatus(exec, tenantId, 'users', b.userStatus.map((m) => ({ ...m, id: m.userId })));
+  await applyStatus(exec, tenantId, 'apps', b.appStatus.map((m) => ({ ...m, id: m.appId })));
+  await applyNodeDeletes(exec, tenantId, b.nodeDeletes);
+  await applyEdges(exec, tenantId, 'group_memberships', [
+    { name: 'user_id', get: (m) => m.userId },
+    { name: 'group_id', get: (m) => m.groupId },
+  ], b.memberships);
+  await applyEdges(exec, tenantId, 'app_user_assignments', [
+    { name: 'app_id', get: (m) => m.appId },
+    { name: 'user_id', get: (m) => m.userId },
+  ], b.appUsers);
+  await applyEdges(exec, tenantId, 'app_group_assignments', [
+    { name: 'app_id', get: (m) => m.appId },
+    { name: 'group_id', get: (m) => m.groupId },
+  ], b.appGroups);
+  await applyEdges(exec, tenantId, 'role_assignments', [
+    { name: 'principal_kind', get: (m) => m.principalKind },
+    { name: 'principal_id', get: (m) => m.principalId },
+    { name: 'role_id', get: (m) => m.roleId },
+    { name: 'resource_set_id', get: (m) => m.resourceSetId },
+  ], b.roles);
+}
+
+/** Stores events once and applies the mutations of the newly stored ones; run inside a transaction. */
+export async function ingestEventBatch(exec: Executor, tenantId: string, items: readonly IngestItem[]): Promise<IngestResult> {
+  if (items.length === 0) return { stored: 0, duplicates: 0, applied: 0, storedUuids: [] };
+  items.forEach(checkItem);
+  const fresh = await insertEvents(exec, tenantId, items);
+  const buckets = new MutationBuckets();
+  const storedUuids: string[] = [];
+  let applied = 0;
+  for (const item of items) {
+    const key = `${item.integrationId}\u0000${item.row.uuid}`;
+    // delete() makes a uuid listed twice in one batch count (and apply) once.
+    if (!fresh.delete(key)) continue;
+    storedUuids.push(item.row.uuid);
+    for (const m of item.mutations) buckets.add(item.integrationId, m);
+    applied += item.mutations.length;
+  }
+  await applyMutations(exec, tenantId, buckets);
+  return { stored: storedUuids.length, duplicates: items.length - storedUuids.length, applied, storedUuids };
+}

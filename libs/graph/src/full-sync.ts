@@ -1,0 +1,93 @@
+/**
+ * Tombstoning after a complete full collection: what the run did not see is gone in Okta.
+ * Rows touched by an event during the run (source_updated_at >= run start) are left alone:
+ * the event is newer than anything the run could have missed. Nothing is ever deleted.
+ */
+import { sql, type SQL } from 'drizzle-orm';
+import type { GraphResource } from './model.js';
+import type { Executor } from './executor.js';
+
+/** Narrows a tombstone pass to one object's edges, for targeted refreshes. */
+export interface FullSyncScope {
+  groupId?: string;
+  userId?: string;
+  appId?: string;
+  principalKind?: 'user' | 'group' | 'app';
+  principalId?: string;
+}
+
+interface ResourceTable {
+  table: string;
+  /** Scope fields this table can be narrowed by, and their column. */
+  scopes: Partial<Record<keyof FullSyncScope, string>>;
+}
+
+const RESOURCE_TABLES: Record<Exclude<GraphResource, 'system_log'>, ResourceTable> = {
+  users: { table: 'users', scopes: {} },
+  groups: { table: 'groups', scopes: {} },
+  group_members: { table: 'group_memberships', scopes: { groupId: 'group_id', userId: 'user_id' } },
+  apps: { table: 'apps', scopes: {} },
+  app_user_assignments: { table: 'app_user_assignments', scopes: { appId: 'app_id', userId: 'user_id' } },
+  app_group_assignments: { table: 'app_group_assignments', scopes: { appId: 'app_id', groupId: 'group_id' } },
+  roles: { table: 'roles', scopes: {} },
+  resource_sets: { table: 'resource_sets', scopes: {} },
+  role_assignments: { table: 'role_assignments', scopes: { principalKind: 'principal_kind', principalId: 'principal_id' } },
+  factors: { table: 'factors', scopes: { userId: 'user_id' } },
+};
+
+function scopeFilter(resource: string, spec: ResourceTable, scope: FullSyncScope | undefined): SQL {
+  const parts: SQL[] = [];
+  for (const [field, value] of Object.entries(scope ?? {}) as [keyof FullSyncScope, string | undefined][]) {
+    if (value === undefined) continue;
+    const column = spec.scopes[field];
+    if (!column) {
+      const allowed = Object.keys(spec.scopes);
+      throw new Error(
+        `finishFullSync: resource ${resource} cannot be scoped by ${field}` +
+          (allowed.length ? ` (it can by ${allowed.join(', ')})` : ' (it has no scopes: pass none)'),
+      );
+    }
+    parts.push(sql` AND ${sql.raw(`"${column}"`)} = ${value}`);
+  }
+  return sql.join(parts, sql.raw(''));
+}
+
+export interface FullSyncRun {
+  id: string;
+  tenantId: string;
+  integrationId: string;
+  status: string;
+  startedAt: Date;
+  resourceState: string | undefined;
+}
+
+/** Tombstones unseen rows of one resource; returns how many were tombstoned. */
+export async function tombstoneUnseen(
+  exec: Executor,
+  run: FullSyncRun,
+  resource: string,
+  scope?: FullSyncScope,
+): Promise<number> {
+  if (run.status === 'failed' || run.status === 'partial') {
+    throw new Error(`finishFullSync refused: run ${run.id} is ${run.status}; only a complete run may tombstone what it did not see`);
+  }
+  if (run.resourceState === 'failed') {
+    throw new Error(`finishFullSync refused: resource ${resource} of run ${run.id} failed; nothing is tombstoned after an incomplete collection`);
+  }
+  if (resource === 'system_log') return 0; // events are a log, never tombstoned
+  const spec = RESOURCE_TABLES[resource as keyof typeof RESOURCE_TABLES];
+  if (!spec) {
+    throw new Error(`finishFullSync: unknown resource ${JSON.stringify(resource)}; expected one of ${Object.keys(RESOURCE_TABLES).join(', ')}`);
+  }
+  const filter = scopeFilter(resource, spec, scope);
+  const rows = await exec.rows<{ n: number }>(sql`
+    WITH gone AS (
+      UPDATE ${sql.raw(`"${spec.table}"`)} SET "deleted_at" = now()
+      WHERE "tenant_id" = ${run.tenantId} AND "integration_id" = ${run.integrationId}::uuid
+        AND "deleted_at" IS NULL
+        AND "last_run_id" IS DISTINCT FROM ${run.id}::uuid
+        AND "source_updated_at" < ${run.startedAt.toISOString()}::timestamptz${filter}
+      RETURNING 1)
+    SELECT count(*)::int AS n FROM gone`);
+  return rows[0]?.n ?? 0;
+}

@@ -1,0 +1,217 @@
+/**
+ * Integrations (an Okta org plus its credentials) of one tenant. Secrets are sealed before
+ * they reach the database and are never part of the objects returned here.
+ */
+import { and, asc, eq, sql } from 'drizzle-orm';
+import type { Executor } from './executor.js';
+import * as schema from './schema.js';
+import type { IntegrationSchedule } from './schema.js';
+import type { SecretBox } from './secrets.js';
+
+export type AuthMethod = 'ssws' | 'oauth';
+
+/** What an SSWS integration stores ({token}) or an OAuth one ({privateKeyPem}). */
+export type IntegrationSecrets = { token: string } | { privateKeyPem: string };
+
+export interface Integration {
+  id: string;
+  tenantId: string;
+  name: string;
+  orgUrl: string;
+  authMethod: AuthMethod;
+  clientId: string | null;
+  keyId: string | null;
+  allowHttp: boolean;
+  eventSource: string | null;
+  schedule: IntegrationSchedule | null;
+  lastConnectivity: unknown;
+  lastConnectivityAt: Date | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface NewIntegration {
+  name: string;
+  orgUrl: string;
+  authMethod: AuthMethod;
+  clientId?: string | null | undefined;
+  keyId?: string | null | undefined;
+  secrets: IntegrationSecrets;
+  allowHttp: boolean;
+  eventSource?: string | null | undefined;
+  schedule?: IntegrationSchedule | null | undefined;
+}
+
+export type IntegrationPatch = Partial<NewIntegration>;
+
+const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const EVENT_SOURCE_RE = /^aws\.partner\/okta\.com\/[^/\s]+\/[^/\s]+$/;
+
+const publicColumns = {
+  id: schema.integrations.id,
+  tenantId: schema.integrations.tenantId,
+  name: schema.integrations.name,
+  orgUrl: schema.integrations.orgUrl,
+  authMethod: schema.integrations.authMethod,
+  clientId: schema.integrations.clientId,
+  keyId: schema.integrations.keyId,
+  allowHttp: schema.integrations.allowHttp,
+  eventSource: schema.integrations.eventSource,
+  schedule: schema.integrations.schedule,
+  lastConnectivity: schema.integrations.lastConnectivity,
+  lastConnectivityAt: schema.integrations.lastConnectivityAt,
+  createdAt: schema.integrations.createdAt,
+  updatedAt: schema.integrations.updatedAt,
+};
+
+/** Checks a complete integration definition; throws naming the field and the fix. */
+export function validateIntegration(i: NewIntegration): void {
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/.test(i.name ?? '')) {
+    throw new Error(`integration name ${JSON.stringify(i.name)} is invalid: use 1-63 letters, digits, '.', '_' or '-', starting with a letter or digit`);
+  }
+  let url: URL;
+  try {
+    url = new URL(i.orgUrl);
+  } catch {
+    throw new Error(`orgUrl ${JSON.stringify(i.orgUrl)} is not a URL: expected e.g. https://example.okta.com`);
+  }
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && i.allowHttp)) {
+    throw new Error(`orgUrl must use https:// (http:// only with allowHttp, for local simulators), got ${url.protocol}//`);
+  }
+  if (i.authMethod === 'ssws') {
+    if (!('token' in i.secrets) || typeof i.secrets.token !== 'string' || !i.secrets.token) {
+      throw new Error('an ssws integration needs secrets.token (the Okta API token)');
+    }
+  } else if (i.authMethod === 'oauth') {
+    if (!i.clientId) throw new Error('an oauth integration needs clientId (the service app\'s client id)');
+    if (!i.keyId) throw new Error('an oauth integration needs keyId (the kid of the service app\'s public key)');
+    if (!('privateKeyPem' in i.secrets) || typeof i.secrets.privateKeyPem !== 'string' || !i.secrets.privateKeyPem) {
+      throw new Error('an oauth integration needs secrets.privateKeyPem (the service app\'s private key, PEM)');
+    }
+  } else {
+    throw new Error(`authMethod must be 'ssws' or 'oauth', got ${JSON.stringify(i.authMethod)}`);
+  }
+  if (i.eventSource != null && !EVENT_SOURCE_RE.test(i.eventSource)) {
+    throw new Error(`eventSource ${JSON.stringify(i.eventSource)} is invalid: expected aws.partner/okta.com/ORG/STREAM`);
+  }
+  if (i.schedule != null) {
+    for (const k of ['fullIntervalMinutes', 'incrementalIntervalMinutes', 'factorsIntervalMinutes', 'logBackfillDays'] as const) {
+      const v = i.schedule[k];
+      if (!Number.isInteger(v) || v < 0) throw new Error(`schedule.${k} must be a non-negative integer, got ${JSON.stringify(v)}`);
+    }
+  }
+}
+
+export class IntegrationRepo {
+  constructor(
+    private readonly exec: Executor,
+    private readonly tenantId: string,
+    private readonly secretBox: () => SecretBox,
+  ) {}
+
+  private async assertFree(name: string, eventSource: string | null | undefined, exceptId?: string): Promise<void> {
+    const sameName = await this.find(name);
+    if (sameName && sameName.id !== exceptId) throw new Error(`an integration named "${name}" exists already`);
+    if (eventSource) {
+      const owner = await this.byEventSource(eventSource);
+      if (owner && owner.id !== exceptId) throw new Error(`event source ${eventSource} is already used by integration "${owner.name}"`);
+    }
+  }
+
+  async create(input: NewIntegration): Promise<Integration> {
+    validateIntegration(input);
+    await this.assertFree(input.name, input.eventSource);
+    const secretsEnc = await this.secretBox().seal(input.secrets);
+    const [row] = await this.exec.db
+      .insert(schema.integrations)
+      .values({
+        tenantId: this.tenantId,
+        name: input.name,
+        orgUrl: input.orgUrl,
+        authMethod: input.authMethod,
+        clientId: input.clientId ?? null,
+        keyId: input.keyId ?? null,
+        secretsEnc,
+        allowHttp: input.allowHttp,
+        eventSource: input.eventSource ?? null,
+        schedule: input.schedule ?? null,
+      })
+      .returning(publicColumns);
+    return row as Integration;
+  }
+
+  async update(nameOrId: string, patch: IntegrationPatch): Promise<Integration> {
+    const current = await this.find(nameOrId);
+    if (!current) throw new Error(`no integration named "${nameOrId}"`);
+    const stored = await this.secrets(current);
+    const merged: NewIntegration = {
+      name: patch.name ?? current.name,
+      orgUrl: patch.orgUrl ?? current.orgUrl,
+      authMethod: patch.authMethod ?? current.authMethod,
+      clientId: patch.clientId !== undefined ? patch.clientId : current.clientId,
+      keyId: patch.keyId !== undefined ? patch.keyId : current.keyId,
+      secrets: patch.secrets ?? stored,
+      allowHttp: patch.allowHttp ?? current.allowHttp,
+      eventSource: patch.eventSource !== undefined ? patch.eventSource : current.eventSource,
+      schedule: patch.schedule !== undefined ? patch.schedule : current.schedule,
+    };
+    validateIntegration(merged);
+    await this.assertFree(merged.name, merged.eventSource, current.id);
+    const [row] = await this.exec.db
+      .update(schema.integrations)
+      .set({
+        name: merged.name,
+        orgUrl: merged.orgUrl,
+        authMethod: merged.authMethod,
+        clientId: merged.clientId ?? null,
+        keyId: merged.keyId ?? null,
+        secretsEnc: patch.secrets ? await this.secretBox().seal(patch.secrets) : undefined,
+        allowHttp: merged.allowHttp,
+        eventSource: merged.eventSource ?? null,
+        schedule: merged.schedule ?? null,
+        updatedAt: new Date(),
+      })
+      .where(and(eq(schema.integrations.tenantId, this.tenantId), eq(schema.integrations.id, current.id)))
+      .returning(publicColumns);
+    return row as Integration;
+  }
+
+  /** By name, or by id when given a uuid. */
+  async find(nameOrId: string): Promise<Integration | undefined> {
+    const t = schema.integrations;
+    const match = UUID_RE.test(nameOrId) ? sql`(${t.id} = ${nameOrId}::uuid OR ${t.name} = ${nameOrId})` : eq(t.name, nameOrId);
+    const [row] = await this.exec.db.select(publicColumns).from(t).where(and(eq(t.tenantId, this.tenantId), match)).limit(1);
+    return row as Integration | undefined;
+  }
+
+  async list(): Promise<Integration[]> {
+    const t = schema.integrations;
+    const rows = await this.exec.db.select(publicColumns).from(t).where(eq(t.tenantId, this.tenantId)).orderBy(asc(t.name));
+    return rows as Integration[];
+  }
+
+  /** Event sources are unique across tenants: the stream consumer routes by them. */
+  async byEventSource(source: string): Promise<Integration | undefined> {
+    const t = schema.integrations;
+    const [row] = await this.exec.db.select(publicColumns).from(t).where(eq(t.eventSource, source)).limit(1);
+    return row as Integration | undefined;
+  }
+
+  async secrets(integration: { id: string }): Promise<IntegrationSecrets> {
+    const t = schema.integrations;
+    const [row] = await this.exec.db
+      .select({ secretsEnc: t.secretsEnc })
+      .from(t)
+      .where(and(eq(t.tenantId, this.tenantId), eq(t.id, integration.id)));
+    if (!row) throw new Error(`no integration with id ${integration.id} in this tenant`);
+    return this.secretBox().open<IntegrationSecrets>(row.secretsEnc);
+  }
+
+  async recordConnectivity(integrationId: string, report: unknown, at = new Date()): Promise<void> {
+    const t = schema.integrations;
+    await this.exec.db
+      .update(t)
+      .set({ lastConnectivity: report, lastConnectivityAt: at, updatedAt: at })
+      .where(and(eq(t.tenantId, this.tenantId), eq(t.id, integrationId)));
+  }
+}

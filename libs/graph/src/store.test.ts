@@ -1,0 +1,372 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { sql } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLogger } from '@idgraph/core';
+import { createTestDatabase, type TestDatabase } from '@idgraph/test-support';
+import { migrateDatabase, openDatabase, type GraphDb } from './db.js';
+import { exportLine, sortExportLines } from './export-format.js';
+import type { ExportLine } from './model.js';
+import { createSecretBox } from './secrets.js';
+import { GraphStore } from './store.js';
+import * as f from './testdata/fixtures.js';
+
+interface Backend {
+  gdb: GraphDb;
+  close(): Promise<void>;
+}
+
+const backends: [string, () => Promise<Backend>][] = [
+  [
+    'postgres',
+    async () => {
+      const tdb: TestDatabase = await createTestDatabase('graph_store');
+      const gdb = await openDatabase({ databaseUrl: tdb.url });
+      await migrateDatabase(gdb);
+      return { gdb, close: async () => { await gdb.close(); await tdb.drop(); } };
+    },
+  ],
+  [
+    'pglite',
+    async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'idgraph-store-'));
+      const gdb = await openDatabase({ dataDir: dir });
+      await migrateDatabase(gdb);
+      return { gdb, close: async () => { await gdb.close(); rmSync(dir, { recursive: true, force: true }); } };
+    },
+  ],
+];
+
+const TOKEN = 'SSWS-00abcdefTOPSECRETtoken1234567890';
+const key = randomBytes(32).toString('base64url');
+
+async function collect(it: AsyncIterable<ExportLine>): Promise<ExportLine[]> {
+  const out: ExportLine[] = [];
+  for await (const line of it) out.push(line);
+  return out;
+}
+
+describe.each(backends)('GraphStore on %s', (_name, open) => {
+  let backend: Backend;
+  let store: GraphStore;
+  let counter = 0;
+  const logLines: string[] = [];
+  const logSink = new Writable({ write(chunk, _enc, cb) { logLines.push(String(chunk)); cb(); } });
+
+  beforeAll(async () => {
+    backend = await open();
+    store = new GraphStore(backend.gdb, {
+      tenant: 'acme',
+      secretBox: createSecretBox(key),
+      logger: createLogger({ level: 'trace' }, logSink),
+    });
+    await store.ensureTenant();
+  });
+  afterAll(async () => {
+    await backend?.close();
+  });
+
+  /** Every test gets its own integration, so tests sharing a database never see each other's rows. */
+  async function newIntegration(s = store) {
+    counter++;
+    return s.createIntegration({
+      name: `org-${counter}`,
+      orgUrl: `https://org${counter}.okta.com`,
+      authMethod: 'ssws',
+      secrets: { token: TOKEN },
+      allowHttp: false,
+    });
+  }
+
+  async function usersOf(integrationId: string) {
+    return backend.gdb.execute<{ okta_id: string; status: string; login: string; deleted: boolean; sua: string; last_run_id: string | null }>(sql`
+      SELECT okta_id, status, login, deleted_at IS NOT NULL AS deleted, to_char(source_updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS') AS sua, last_run_id::text AS last_run_id
+      FROM users WHERE tenant_id = 'acme' AND integration_id = ${integrationId}::uuid ORDER BY okta_id`);
+  }
+
+  it('upserting the same page twice leaves the same state', async () => {
+    const integ = await newIntegration();
+    const page = {
+      integrationId: integ.id, runId: null, resource: 'users', nextUrl: null, done: true,
+      rows: { users: [f.user('00u1'), f.user('00u2', { status: 'SUSPENDED' })], memberships: [f.membership('00u1', '00g1')] },
+    };
+    const first = await store.commitPage(page);
+    const snapshot = await usersOf(integ.id);
+    const counts = await store.counts(integ.id);
+    const second = await store.commitPage(page);
+    expect(first.objects).toBe(3);
+    expect(second.objects).toBe(3);
+    expect(await usersOf(integ.id)).toEqual(snapshot);
+    expect(await store.counts(integ.id)).toEqual(counts);
+    expect(counts).toMatchObject({ users: 2, memberships: 1, groups: 0 });
+  });
+
+  it('never lets an older row overwrite a newer one, but still counts it as seen', async () => {
+    const integ = await newIntegration();
+    const run = await store.startRun({ integrationId: integ.id, mode: 'full', trigger: 'scan', resources: ['users'] });
+    await store.commitPage({ integrationId: integ.id, runId: null, resource: 'users', nextUrl: null, done: true,
+      rows: { users: [f.user('00u1', { status: 'SUSPENDED', sourceUpdatedAt: f.at(10) })] } });
+    await store.commitPage({ integrationId: integ.id, runId: run.id, resource: 'users', nextUrl: null, done: true,
+      rows: { users: [f.user('00u1', { status: 'ACTIVE', login: 'old@example.com', sourceUpdatedAt: f.at(5) })] } });
+    const [row] = await usersOf(integ.id);
+    expect(row).toMatchObject({ status: 'SUSPENDED', login: '00u1@example.com', sua: '2026-01-01T00:10:00', last_run_id: run.id });
+    // A newer row does replace it.
+    await store.commitPage({ integrationId: integ.id, runId: run.id, resource: 'users', nextUrl: null, done: true,
+      rows: { users: [f.user('00u1', { status: 'DEPROVISIONED', sourceUpdatedAt: f.at(11) })] } });
+    expect((await usersOf(integ.id))[0]).toMatchObject({ status: 'DEPROVISIONED', sua: '2026-01-01T00:11:00' });
+  });
+
+  it('tombstones only after a complete run, keeps event-updated rows, and revives returning objects', async () => {
+    const integ = await newIntegration();
+    const page = (runId: string, ids: string[]) => store.commitPage({ integrationId: integ.id, runId, resource: 'users',
+      nextUrl: null, done: true, rows: { users: ids.map((id) => f.user(id)) } });
+    const run1 = await store.startRun({ integrationId: integ.id, mode: 'full', trigger: 'scan', resources: ['users'] });
+    await page(run1.id, ['00u1', '00u2', '00u3']);
+    await store.finishRun(run1.id, 'succeeded');
+
+    // A failed run that saw only 00u1 must tombstone nothing.
+    const failed = await store.startRun({ integrationId: integ.id, mode: 'full', trigger: 'scan', resources: ['users'] });
+    await page(failed.id, ['00u1']);
+    await store.finishRun(failed.id, 'failed', 'HTTP 500 from Okta');
+    await expect(store.finishFullSync(failed.id, 'users')).rejects.toThrow(/run .* is failed/);
+    const partial = await store.startRun({ integrationId: integ.id, mode: 'full', trigger: 'scan', resources: ['users'] });
+    await store.finishRun(partial.id, 'partial');
+    await expect(store.finishFullSync(partial.id, 'users')).rejects.toThrow(/partial/);
+    expect((await usersOf(integ.id)).filter((u) => u.deleted)).toEqual([]);
+
+    // A complete run that saw 00u1 only: 00u3 was updated by an event during the run, so it stays.
+    const run2 = await store.startRun({ integrationId: integ.id, mode: 'full', trigger: 'scan', resources: ['users'] });
+    await page(run2.id, ['00u1']);
+    await store.ingestEvents([{ integrationId: integ.id, via: 'stream', row: f.logEvent('ev-u3', new Date()),
+      mutations: [{ kind: 'user.status', at: new Date(Date.now() + 1000), userId: '00u3', status: 'SUSPENDED' }] }]);
+    expect(await store.finishFullSync(run2.id, 'users')).toBe(1);
+    await store.finishRun(run2.id, 'succeeded');
+    expect((await usersOf(integ.id)).map((u) => [u.okta_id, u.deleted])).toEqual([['00u1', false], ['00u2', true], ['00u3', false]]);
+
+    // 00u2 shows up again: it comes back to life.
+    const run3 = await store.startRun({ integrationId: integ.id, mode: 'full', trigger: 'scan', resources: ['users'] });
+    await page(run3.id, ['00u2']);
+    expect((await usersOf(integ.id)).find((u) => u.okta_id === '00u2')?.deleted).toBe(false);
+  });
+
+  it('scopes a tombstone pass to one group\'s members and rejects scopes a resource does not have', async () => {
+    const integ = await newIntegration();
+    await store.commitPage({ integrationId: integ.id, runId: null, resource: 'group_members', nextUrl: null, done: true,
+      rows: { memberships: [f.membership('00u1', '00gA'), f.membership('00u2', '00gA'), f.membership('00u1', '00gB')] } });
+    const run = await store.startRun({ integrationId: integ.id, mode: 'refresh', trigger: 'stream', resources: ['group_members'] });
+    await store.commitPage({ integrationId: integ.id, runId: run.id, resource: 'group_members', scopeKey: '00gA', nextUrl: null,
+      done: true, rows: { memberships: [f.membership('00u1', '00gA')] } });
+    expect(await store.finishFullSync(run.id, 'group_members', { groupId: '00gA' })).toBe(1);
+    expect(await store.counts(integ.id)).toMatchObject({ memberships: 2 });
+    await expect(store.finishFullSync(run.id, 'users', { groupId: '00gA' })).rejects.toThrow(/cannot be scoped by groupId/);
+  });
+
+  it('commits the cursor with the page and clears it', async () => {
+    const integ = await newIntegration();
+    await store.commitPage({ integrationId: integ.id, runId: null, resource: 'users', nextUrl: 'https://x/api/v1/users?after=00u2',
+      done: false, rows: { users: [f.user('00u1')] } });
+    expect(await store.getCheckpoint(integ.id, 'users')).toMatchObject({ nextUrl: 'https://x/api/v1/users?after=00u2', done: false });
+    // A page that fails to write leaves the cursor (and rows) where they were.
+    await expect(store.commitPage({ integrationId: integ.id, runId: null, resource: 'users', nextUrl: 'https://x/next2', done: false,
+      rows: { users: [f.user('00u9'), f.user('', {})] } })).rejects.toThrow(/okta_id must be a non-empty string/);
+    expect((await store.getCheckpoint(integ.id, 'users'))?.nextUrl).toBe('https://x/api/v1/users?after=00u2');
+    expect(await store.clearCheckpoints(integ.id, 'users')).toBe(1);
+    expect(await store.getCheckpoint(integ.id, 'users')).toBeUndefined();
+  });
+
+  it('keeps two tenants apart', async () => {
+    const other = new GraphStore(backend.gdb, { tenant: 'globex', secretBox: createSecretBox(key) });
+    await other.ensureTenant();
+    const mine = await newIntegration();
+    const theirs = await other.createIntegration({ name: mine.name, orgUrl: 'https://globex.okta.com', authMethod: 'ssws',
+      secrets: { token: 'other-token' }, allowHttp: false });
+    await store.commitPage({ integrationId: mine.id, runId: null, resource: 'users', nextUrl: null, done: true, rows: { users: [f.user('00u1')] } });
+    await other.commitPage({ integrationId: theirs.id, runId: null, resource: 'users', nextUrl: null, done: true,
+      rows: { users: [f.user('00uX'), f.user('00uY')] } });
+    expect((await other.getIntegration(mine.name))?.id).toBe(theirs.id);
+    expect(await other.getIntegration(mine.id)).toBeUndefined();
+    expect((await other.listIntegrations()).map((i) => i.name)).toEqual([mine.name]);
+    expect((await collect(other.exportGraph())).map((l) => l.id)).toEqual(['00uX', '00uY']);
+    expect(await other.counts(mine.id)).toMatchObject({ users: 0 });
+    await expect(other.integrationSecrets(mine)).rejects.toThrow(/no integration/);
+  });
+
+  it('keeps secrets unreadable in the database and out of logs', async () => {
+    const integ = await newIntegration();
+    const [row] = await backend.gdb.execute<{ secrets_enc: string }>(sql`SELECT secrets_enc FROM integrations WHERE id = ${integ.id}::uuid`);
+    expect(row?.secrets_enc.split('.')).toHaveLength(5);
+    expect(row?.secrets_enc).not.toContain(TOKEN);
+    expect(Buffer.from(row!.secrets_enc.split('.')[3]!, 'base64url').toString('latin1')).not.toContain('TOPSECRET');
+    expect(JSON.stringify(integ)).not.toContain(TOKEN);
+    expect(await store.integrationSecrets(integ)).toEqual({ token: TOKEN });
+    await store.removeIntegration(integ.name);
+    expect(logLines.join('')).toContain('integration removed');
+    expect(logLines.join('')).not.toContain(TOKEN);
+    // With another key the secrets cannot be opened, and the error says why without the plaintext.
+    const wrongKey = new GraphStore(backend.gdb, { tenant: 'acme', secretBox: createSecretBox(randomBytes(32).toString('base64url')) });
+    const again = await newIntegration();
+    await expect(wrongKey.integrationSecrets(again)).rejects.toThrow(/different secret key/);
+  });
+
+  it('validates integrations and refuses duplicates with a clear message', async () => {
+    const integ = await newIntegration();
+    await expect(store.createIntegration({ name: integ.name, orgUrl: 'https://a.okta.com', authMethod: 'ssws', secrets: { token: 't' },
+      allowHttp: false })).rejects.toThrow(`an integration named "${integ.name}" exists already`);
+    await expect(store.createIntegration({ name: 'plain-http', orgUrl: 'http://127.0.0.1:1', authMethod: 'ssws', secrets: { token: 't' },
+      allowHttp: false })).rejects.toThrow(/https/);
+    await expect(store.createIntegration({ name: 'oauth-no-key', orgUrl: 'https://a.okta.com', authMethod: 'oauth', clientId: '0oa1',
+      secrets: { privateKeyPem: 'pem' }, allowHttp: false })).rejects.toThrow(/keyId/);
+    const src = `aws.partner/okta.com/org${counter}/stream`;
+    const updated = await store.updateIntegration(integ.name, { eventSource: src, schedule: { fullIntervalMinutes: 1440,
+      incrementalIntervalMinutes: 15, factorsIntervalMinutes: 360, logBackfillDays: 7 } });
+    expect(updated.eventSource).toBe(src);
+    expect((await store.integrationByEventSource(src))?.id).toBe(integ.id);
+    expect(await store.integrationSecrets(integ)).toEqual({ token: TOKEN });
+    const other = await newIntegration();
+    await expect(store.updateIntegration(other.name, { eventSource: src })).rejects.toThrow(/already used by integration/);
+    await store.recordConnectivity(integ.id, { ok: true });
+    expect((await store.getIntegration(integ.id))?.lastConnectivity).toEqual({ ok: true });
+  });
+
+  it('ingests events once and converges whatever the delivery order', async () => {
+    const integ = await newIntegration();
+    await store.commitPage({ integrationId: integ.id, runId: null, resource: 'users', nextUrl: null, done: true,
+      rows: { users: [f.user('00u1')], groups: [f.group('00g1')] } });
+    const batch = [
+      { integrationId: integ.id, via: 'stream' as const, row: f.logEvent('e2', f.at(20), { eventType: 'group.user_membership.remove' }),
+        mutations: [{ kind: 'membership.remove' as const, at: f.at(20), userId: '00u1', groupId: '00g1' }] },
+      { integrationId: integ.id, via: 'stream' as const, row: f.logEvent('e1', f.at(10)),
+        mutations: [{ kind: 'membership.add' as const, at: f.at(10), userId: '00u1', groupId: '00g1' }] },
+      { integrationId: integ.id, via: 'stream' as const, row: f.logEvent('e3', f.at(30), { eventType: 'user.lifecycle.suspend' }),
+        mutations: [{ kind: 'user.status' as const, at: f.at(30), userId: '00u1', status: 'SUSPENDED' }] },
+      { integrationId: integ.id, via: 'stream' as const, row: f.logEvent('e4', f.at(31), { eventType: 'user.lifecycle.create' }),
+        mutations: [{ kind: 'user.upsert' as const, at: f.at(31), user: { oktaId: '00u7', login: 'new@example.com', status: 'STAGED' } }] },
+    ];
+    const first = await store.ingestEvents(batch);
+    expect(first).toMatchObject({ stored: 4, duplicates: 0, applied: 4 });
+    expect(first.storedUuids.sort()).toEqual(['e1', 'e2', 'e3', 'e4']);
+    const second = await store.ingestEvents(batch);
+    expect(second).toEqual({ stored: 0, duplicates: 4, applied: 0, storedUuids: [] });
+    // The add (older) arriving after the remove (newer) in one batch still leaves the edge removed.
+    expect(await store.counts(integ.id)).toMatchObject({ memberships: 0, users: 2, logEvents: 4 });
+    const users = await usersOf(integ.id);
+    expect(users.map((u) => [u.okta_id, u.status, u.login])).toEqual([['00u1', 'SUSPENDED', '00u1@example.com'], ['00u7', 'STAGED', 'new@example.com']]);
+    // The same event arriving by polling later is a duplicate too.
+    const polled = await store.commitPage({ integrationId: integ.id, runId: null, resource: 'system_log', nextUrl: 'https://x/logs?after=e3',
+      done: false, rows: { logEvents: [batch[0]!.row] } });
+    expect(polled.events).toMatchObject({ stored: 0, duplicates: 1 });
+    // An old page listing the removed membership cannot bring it back; a newer listing can.
+    await store.commitPage({ integrationId: integ.id, runId: null, resource: 'group_members', nextUrl: null, done: true,
+      rows: { memberships: [f.membership('00u1', '00g1', { sourceUpdatedAt: f.at(15) })] } });
+    expect(await store.counts(integ.id)).toMatchObject({ memberships: 0 });
+    await store.commitPage({ integrationId: integ.id, runId: null, resource: 'group_members', nextUrl: null, done: true,
+      rows: { memberships: [f.membership('00u1', '00g1', { sourceUpdatedAt: f.at(25) })] } });
+    expect(await store.counts(integ.id)).toMatchObject({ memberships: 1 });
+    await expect(store.ingestEvents([{ ...batch[0]!, row: { ...batch[0]!.row, uuid: 'e9' }, via: 'carrier-pigeon' as 'poll' }]))
+      .rejects.toThrow(/via must be one of poll, stream, file/);
+  });
+
+  it('exports the graph sorted exactly like sortExportLines, with tombstones only on request', async () => {
+    const integ = await newIntegration();
+    await store.commitPage({ integrationId: integ.id, runId: null, resource: 'mixed', nextUrl: null, done: true, rows: {
+      users: [f.user('00uB'), f.user('00uA', { status: 'SUSPENDED' }), f.user('00uGone')],
+      groups: [f.group('00g2'), f.group('00g1')],
+      apps: [f.app('0oa1')],
+      factors: [f.factor('mfa2', '00uA'), f.factor('mfa1', '00uB', { factorType: 'webauthn', provider: 'FIDO' })],
+      roles: [f.role('cr1')],
+      resourceSets: [f.resourceSet('rs1')],
+      memberships: [f.membership('00uB', '00g1'), f.membership('00uA', '00g2'), f.membership('00uGone', '00g1')],
+      appUsers: [f.appUser('0oa1', '00uB', { scope: 'GROUP' })],
+      appGroups: [f.appGroup('0oa1', '00g1', { priority: 3 })],
+      roleAssignments: [
+        f.roleAssignment('user', '00uA', 'SUPER_ADMIN'),
+        f.roleAssignment('group', '00g1', 'cr1', { resourceSetId: 'rs1' }),
+        f.roleAssignment('app', '0oa1', 'READ_ONLY_ADMIN'),
+        f.roleAssignment('user', '00uGone', 'ORG_ADMIN'),
+      ],
+    } });
+    await store.ingestEvents([{ integrationId: integ.id, via: 'stream', row: f.logEvent('del-1', f.at(5), { eventType: 'user.lifecycle.delete.completed' }),
+      mutations: [{ kind: 'user.delete', at: f.at(5), userId: '00uGone' }] }]);
+    const expected = sortExportLines([
+      exportLine.user({ id: '00uA', status: 'SUSPENDED', login: '00uA@example.com' }),
+      exportLine.user({ id: '00uB', status: 'ACTIVE', login: '00uB@example.com' }),
+      exportLine.group({ id: '00g1', name: 'Group 00g1', groupType: 'OKTA_GROUP' }),
+      exportLine.group({ id: '00g2', name: 'Group 00g2', groupType: 'OKTA_GROUP' }),
+      exportLine.app({ id: '0oa1', status: 'ACTIVE', name: 'oidc_client', label: 'App 0oa1', signOnMode: 'OPENID_CONNECT' }),
+      exportLine.factor({ id: 'mfa1', status: 'ACTIVE', factorType: 'webauthn', provider: 'FIDO', userId: '00uB' }),
+      exportLine.factor({ id: 'mfa2', status: 'ACTIVE', factorType: 'token:software:totp', provider: 'GOOGLE', userId: '00uA' }),
+      exportLine.role({ id: 'SUPER_ADMIN', custom: false, label: null }),
+      exportLine.role({ id: 'READ_ONLY_ADMIN', custom: false, label: null }),
+      exportLine.role({ id: 'cr1', custom: true, label: 'Role cr1' }),
+      exportLine.resourceSet({ id: 'rs1', label: 'Set rs1' }),
+      exportLine.memberOf({ userId: '00uB', groupId: '00g1' }),
+      exportLine.memberOf({ userId: '00uA', groupId: '00g2' }),
+      exportLine.userAssignedTo({ userId: '00uB', appId: '0oa1', scope: 'GROUP' }),
+      exportLine.groupAssignedTo({ groupId: '00g1', appId: '0oa1', priority: 3 }),
+      exportLine.hasRole({ principalKind: 'user', principalId: '00uA', roleId: 'SUPER_ADMIN', resourceSetId: '' }),
+      exportLine.hasRole({ principalKind: 'group', principalId: '00g1', roleId: 'cr1', resourceSetId: 'rs1' }),
+      exportLine.hasRole({ principalKind: 'app', principalId: '0oa1', roleId: 'READ_ONLY_ADMIN', resourceSetId: '' }),
+      exportLine.hasFactor({ userId: '00uA', factorId: 'mfa2' }),
+      exportLine.hasFactor({ userId: '00uB', factorId: 'mfa1' }),
+    ]);
+    const lines = await collect(store.exportGraph({ integrationId: integ.id }));
+    expect(JSON.stringify(lines)).toBe(JSON.stringify(expected));
+
+    const withDeleted = await collect(store.exportGraph({ integrationId: integ.id, includeDeleted: true }));
+    const deleted = withDeleted.filter((l) => l.deleted === true);
+    expect(deleted).toEqual([
+      { ...exportLine.role({ id: 'ORG_ADMIN', custom: false, label: null }), deleted: true },
+      { ...exportLine.user({ id: '00uGone', status: 'ACTIVE', login: '00uGone@example.com' }), deleted: true },
+      { ...exportLine.hasRole({ principalKind: 'user', principalId: '00uGone', roleId: 'ORG_ADMIN', resourceSetId: '' }), deleted: true },
+      { ...exportLine.memberOf({ userId: '00uGone', groupId: '00g1' }), deleted: true },
+    ]);
+    expect(JSON.stringify(withDeleted)).toBe(JSON.stringify(sortExportLines([...withDeleted])));
+  });
+
+  it('tracks runs and per-resource progress', async () => {
+    const integ = await newIntegration();
+    const run = await store.startRun({ integrationId: integ.id, mode: 'full', trigger: 'collect-now', resources: ['users', { resource: 'system_log', full: false }] });
+    expect(run.resources.map((r) => [r.resource, r.state, r.full])).toEqual([['system_log', 'pending', false], ['users', 'pending', true]]);
+    expect((await store.runningRun(integ.id))?.id).toBe(run.id);
+    await store.updateRunResource(run.id, 'users', { state: 'running', pages: 1, objects: 200, requests: 1 });
+    const r = await store.updateRunResource(run.id, 'users', { state: 'done', pages: 1, objects: 50, requests: 2, waited429: 1, retries: 1 });
+    expect(r).toMatchObject({ state: 'done', pages: 2, objects: 250, requests: 3, waited429: 1, retries: 1 });
+    expect(r.startedAt).toBeInstanceOf(Date);
+    await expect(store.updateRunResource(run.id, 'groups', { pages: 1 })).rejects.toThrow(/no resource "groups"/);
+    const done = await store.finishRun(run.id, 'failed', 'Authorization: SSWS 00abcSECRET rejected');
+    expect(done.status).toBe('failed');
+    expect(done.error).not.toContain('00abcSECRET');
+    expect(await store.runningRun(integ.id)).toBeUndefined();
+    expect((await store.latestRuns(integ.id, 5)).map((x) => x.id)).toEqual([run.id]);
+  });
+
+  it('opens, keeps, resolves and reopens findings', async () => {
+    const integ = await newIntegration();
+    const check = 'admin-without-phishing-resistant-mfa';
+    expect(await store.syncFindings(integ.id, check, [{ subject: 'user:00u1', severity: 'high', details: { roles: ['SUPER_ADMIN'] } },
+      { subject: 'user:00u2', severity: 'high', details: {} }], f.at(1))).toEqual({ opened: 2, persisting: 0, reopened: 0, resolved: 0 });
+    expect(await store.syncFindings(integ.id, check, [{ subject: 'user:00u1', severity: 'high', details: {} }], f.at(2)))
+      .toEqual({ opened: 0, persisting: 1, reopened: 0, resolved: 1 });
+    expect((await store.listFindings(integ.id, { openOnly: true })).map((x) => x.subject)).toEqual(['user:00u1']);
+    expect(await store.syncFindings(integ.id, check, [{ subject: 'user:00u1', severity: 'high', details: {} },
+      { subject: 'user:00u2', severity: 'medium', details: {} }], f.at(3))).toEqual({ opened: 0, persisting: 1, reopened: 1, resolved: 0 });
+    const all = await store.listFindings(integ.id);
+    expect(all.map((x) => [x.subject, x.severity, x.firstSeenAt.toISOString(), x.lastSeenAt.toISOString(), x.resolvedAt])).toEqual([
+      ['user:00u1', 'high', f.at(1).toISOString(), f.at(3).toISOString(), null],
+      ['user:00u2', 'medium', f.at(3).toISOString(), f.at(3).toISOString(), null],
+    ]);
+  });
+
+  it('removes an integration, keeping its graph rows tombstoned', async () => {
+    const integ = await newIntegration();
+    await store.commitPage({ integrationId: integ.id, runId: null, resource: 'users', nextUrl: 'https://x/n', done: false, rows: { users: [f.user('00u1')] } });
+    expect((await store.removeIntegration(integ.name))?.id).toBe(integ.id);
+    expect(await store.removeIntegration(integ.name)).toBeUndefined();
+    expect(await store.getIntegration(integ.name)).toBeUndefined();
+    expect(await usersOf(integ.id)).toMatchObject([{ okta_id: '00u1', deleted: true }]);
+    expect(await store.getCheckpoint(integ.id, 'users')).toBeUndefined();
+  });
+});

@@ -1,0 +1,390 @@
+/**
+ * GraphStore: everything the collectors, the stream consumer, posture and the CLI persist,
+ * for one tenant. The SQL lives in small helper modules; this class wires them together and
+ * owns transaction boundaries.
+ */
+import { and, eq, sql } from 'drizzle-orm';
+import { loadConfig, type Logger } from '@idgraph/core';
+import type { GraphDb } from './db.js';
+import { ingestEventBatch, type IngestItem, type IngestResult } from './event-ingest.js';
+import { executorOf, type Executor } from './executor.js';
+import { exportIntegration, mergeSorted } from './export-graph.js';
+import { FindingRepo, type CurrentFinding, type Finding, type FindingsSync } from './findings.js';
+import { tombstoneUnseen, type FullSyncScope } from './full-sync.js';
+import {
+  IntegrationRepo,
+  type Integration,
+  type IntegrationPatch,
+  type IntegrationSecrets,
+  type NewIntegration,
+} from './integrations.js';
+import type {
+  AppGroupAssignmentRow,
+  AppRow,
+  AppUserAssignmentRow,
+  ExportLine,
+  FactorRow,
+  GraphMutation,
+  GroupMembershipRow,
+  GroupRow,
+  LogEventRow,
+  ResourceSetRow,
+  RoleAssignmentRow,
+  RoleRow,
+  UserRow,
+} from './model.js';
+import {
+  appGroupSpec,
+  appSpec,
+  appUserSpec,
+  factorSpec,
+  groupSpec,
+  membershipSpec,
+  resourceSetSpec,
+  roleAssignmentSpec,
+  roleSpec,
+  upsertRows,
+  userSpec,
+  type UpsertContext,
+} from './page-upserts.js';
+import { RunRepo, type Run, type RunResource, type RunResourcePatch, type StartRunInput } from './runs.js';
+import * as schema from './schema.js';
+import type { RunStatus } from './schema.js';
+import { createSecretBox, resolveSecretKey, type SecretBox } from './secrets.js';
+
+export interface GraphStoreOptions {
+  tenant: string;
+  /** Seals integration secrets. Default: from IDGRAPH_SECRET_KEY or `${dataDir}/secret.key` (see resolveSecretKey). */
+  secretBox?: SecretBox;
+  logger?: Logger;
+}
+
+export interface PageRows {
+  users?: UserRow[];
+  groups?: GroupRow[];
+  apps?: AppRow[];
+  factors?: FactorRow[];
+  roles?: RoleRow[];
+  resourceSets?: ResourceSetRow[];
+  memberships?: GroupMembershipRow[];
+  appUsers?: AppUserAssignmentRow[];
+  appGroups?: AppGroupAssignmentRow[];
+  roleAssignments?: RoleAssignmentRow[];
+  /** System Log events listed by polling, stored as received via 'poll' (no mutations). */
+  logEvents?: LogEventRow[];
+}
+
+export interface CommitPageInput {
+  integrationId: string;
+  /** The run that collected the page (null for work outside a run). */
+  runId: string | null;
+  resource: string;
+  /** '' for a whole resource; e.g. a group id for one group's members. */
+  scopeKey?: string;
+  /** The `rel="next"` URL to resume from, null when the listing is finished. */
+  nextUrl: string | null;
+  done: boolean;
+  rows: PageRows;
+  /**
+   * System Log events with their graph mutations (polling), stored and applied exactly like
+   * ingestEvents, in the same transaction as the cursor.
+   */
+  events?: { row: LogEventRow; mutations: GraphMutation[] }[];
+}
+
+export interface CommitPageResult {
+  /** Graph rows written (inserted or updated/seen). */
+  objects: number;
+  events: IngestResult | null;
+}
+
+export interface Checkpoint {
+  resource: string;
+  scopeKey: string;
+  runId: string | null;
+  nextUrl: string | null;
+  done: boolean;
+  updatedAt: Date;
+}
+
+export interface GraphCounts {
+  users: number;
+  groups: number;
+  apps: number;
+  factors: number;
+  roles: number;
+  resourceSets: number;
+  memberships: number;
+  appUsers: number;
+  appGroups: number;
+  roleAssignments: number;
+  logEvents: number;
+}
+
+/** Graph tables, for tombstoning everything of a removed integration. */
+const GRAPH_TABLES = [
+  'users', 'groups', 'apps', 'factors', 'roles', 'resource_sets',
+  'group_memberships', 'app_user_assignments', 'app_group_assignments', 'role_assignments',
+] as const;
+
+export class GraphStore {
+  readonly tenant: string;
+  private readonly exec: Executor;
+  private readonly integrationRepo: IntegrationRepo;
+  private readonly runRepo: RunRepo;
+  private readonly findingRepo: FindingRepo;
+  private secretBoxInstance: SecretBox | undefined;
+
+  constructor(
+    readonly gdb: GraphDb,
+    private readonly opts: GraphStoreOptions,
+    exec?: Executor,
+  ) {
+    if (!opts.tenant || typeof opts.tenant !== 'string') throw new Error('GraphStore needs a tenant id (IDGRAPH_TENANT)');
+    this.tenant = opts.tenant;
+    this.exec = exec ?? executorOf(gdb.db);
+    this.secretBoxInstance = opts.secretBox;
+    this.integrationRepo = new IntegrationRepo(this.exec, this.tenant, () => this.secretBox());
+    this.runRepo = new RunRepo(this.exec, this.tenant);
+    this.findingRepo = new FindingRepo(this.exec, this.tenant);
+  }
+
+  private secretBox(): SecretBox {
+    if (!this.secretBoxInstance) {
+      const config = loadConfig();
+      this.secretBoxInstance = createSecretBox(resolveSecretKey({ secretKey: config.secretKey, dataDir: config.dataDir }));
+    }
+    return this.secretBoxInstance;
+  }
+
+  /** Runs fn in one transaction with a store bound to it (nested calls become savepoints). */
+  transaction<T>(fn: (store: GraphStore) => Promise<T>): Promise<T> {
+    return this.exec.tx((tx) => {
+      const bound = new GraphStore(this.gdb, { ...this.opts, secretBox: this.secretBoxInstance ?? this.opts.secretBox }, tx);
+      bound.secretBoxInstance = this.secretBoxInstance;
+      return fn(bound);
+    });
+  }
+
+  // ------------------------------------------------------------ tenants & integrations
+
+  async ensureTenant(name = this.tenant): Promise<void> {
+    await this.exec.db.insert(schema.tenants).values({ id: this.tenant, name }).onConflictDoNothing();
+  }
+
+  createIntegration(input: NewIntegration): Promise<Integration> {
+    return this.integrationRepo.create(input);
+  }
+
+  updateIntegration(nameOrId: string, patch: IntegrationPatch): Promise<Integration> {
+    return this.integrationRepo.update(nameOrId, patch);
+  }
+
+  getIntegration(nameOrId: string): Promise<Integration | undefined> {
+    return this.integrationRepo.find(nameOrId);
+  }
+
+  listIntegrations(): Promise<Integration[]> {
+    return this.integrationRepo.list();
+  }
+
+  /** The integration an EventBridge event source belongs to (any tenant: sources are unique). */
+  integrationByEventSource(source: string): Promise<Integration | undefined> {
+    return this.integrationRepo.byEventSource(source);
+  }
+
+  /** Decrypts the integration's secrets (in memory only; never log the result). */
+  integrationSecrets(integration: { id: string }): Promise<IntegrationSecrets> {
+    return this.integrationRepo.secrets(integration);
+  }
+
+  recordConnectivity(integrationId: string, report: unknown, at?: Date): Promise<void> {
+    return this.integrationRepo.recordConnectivity(integrationId, report, at);
+  }
+
+  /**
+   * Removes an integration. Its graph rows are kept but tombstoned (nothing is hard-deleted and
+   * they drop out of exports and posture), its open findings resolve, its checkpoints go and a
+   * run still marked running is marked failed. Returns the removed integration, or undefined.
+   */
+  async removeIntegration(nameOrId: string): Promise<Integration | undefined> {
+    return this.exec.tx(async (tx) => {
+      const found = await new IntegrationRepo(tx, this.tenant, () => this.secretBox()).find(nameOrId);
+      if (!found) return undefined;
+      const where = sql`"tenant_id" = ${this.tenant} AND "integration_id" = ${found.id}::uuid`;
+      for (const table of GRAPH_TABLES) {
+        await tx.rows(sql`UPDATE ${sql.raw(`"${table}"`)} SET "deleted_at" = now() WHERE ${where} AND "deleted_at" IS NULL`);
+      }
+      await tx.rows(sql`DELETE FROM "checkpoints" WHERE ${where}`);
+      await tx.rows(sql`UPDATE "findings" SET "resolved_at" = now() WHERE ${where} AND "resolved_at" IS NULL`);
+      await tx.rows(sql`UPDATE "collection_runs" SET "status" = 'failed', "ended_at" = now(), "error" = 'integration removed'
+        WHERE ${where} AND "status" = 'running'`);
+      await tx.db
+        .delete(schema.integrations)
+        .where(and(eq(schema.integrations.tenantId, this.tenant), eq(schema.integrations.id, found.id)));
+      this.opts.logger?.info({ integration: found.name }, 'integration removed; its graph rows are tombstoned');
+      return found;
+    });
+  }
+
+  // ------------------------------------------------------------ runs
+
+  startRun(input: StartRunInput): Promise<Run> {
+    return this.runRepo.start(input);
+  }
+
+  getRun(runId: string): Promise<Run | undefined> {
+    return this.runRepo.get(runId);
+  }
+
+  latestRuns(integrationId?: string, n = 10): Promise<Run[]> {
+    return this.runRepo.latest(integrationId, n);
+  }
+
+  updateRunResource(runId: string, resource: string, patch: RunResourcePatch): Promise<RunResource> {
+    return this.runRepo.updateResource(runId, resource, patch);
+  }
+
+  finishRun(runId: string, status: RunStatus, error?: string | null): Promise<Run> {
+    return this.runRepo.finish(runId, status, error);
+  }
+
+  runningRun(integrationId: string): Promise<Run | undefined> {
+    return this.runRepo.running(integrationId);
+  }
+
+  // ------------------------------------------------------------ pages & checkpoints
+
+  /** Upserts one page of rows and moves the cursor, atomically. */
+  async commitPage(input: CommitPageInput): Promise<CommitPageResult> {
+    const ctx: UpsertContext = { tenantId: this.tenant, integrationId: input.integrationId, runId: input.runId };
+    const r = input.rows;
+    return this.exec.tx(async (tx) => {
+      let objects = 0;
+      objects += await upsertRows(tx, userSpec, ctx, r.users ?? []);
+      objects += await upsertRows(tx, groupSpec, ctx, r.groups ?? []);
+      objects += await upsertRows(tx, appSpec, ctx, r.apps ?? []);
+      objects += await upsertRows(tx, factorSpec, ctx, r.factors ?? []);
+      objects += await upsertRows(tx, roleSpec, ctx, r.roles ?? []);
+      objects += await upsertRows(tx, resourceSetSpec, ctx, r.resourceSets ?? []);
+      objects += await upsertRows(tx, membershipSpec, ctx, r.memberships ?? []);
+      objects += await upsertRows(tx, appUserSpec, ctx, r.appUsers ?? []);
+      objects += await upsertRows(tx, appGroupSpec, ctx, r.appGroups ?? []);
+      objects += await upsertRows(tx, roleAssignmentSpec, ctx, r.roleAssignments ?? []);
+      const eventItems: IngestItem[] = [
+        ...(r.logEvents ?? []).map((row) => ({ integrationId: input.integrationId, row, mutations: [], via: 'poll' as const })),
+        ...(input.events ?? []).map((e) => ({ integrationId: input.integrationId, row: e.row, mutations: e.mutations, via: 'poll' as const })),
+      ];
+      const events = eventItems.length ? await ingestEventBatch(tx, this.tenant, eventItems) : null;
+      await this.writeCheckpoint(tx, input);
+      return { objects, events };
+    });
+  }
+
+  private async writeCheckpoint(exec: Executor, input: CommitPageInput): Promise<void> {
+    await exec.db
+      .insert(schema.checkpoints)
+      .values({
+        tenantId: this.tenant,
+        integrationId: input.integrationId,
+        resource: input.resource,
+        scopeKey: input.scopeKey ?? '',
+        runId: input.runId,
+        nextUrl: input.nextUrl,
+        done: input.done,
+      })
+      .onConflictDoUpdate({
+        target: [schema.checkpoints.tenantId, schema.checkpoints.integrationId, schema.checkpoints.resource, schema.checkpoints.scopeKey],
+        set: { runId: input.runId, nextUrl: input.nextUrl, done: input.done, updatedAt: sql`now()` },
+      });
+  }
+
+  async getCheckpoint(integrationId: string, resource: string, scopeKey = ''): Promise<Checkpoint | undefined> {
+    const c = schema.checkpoints;
+    const [row] = await this.exec.db
+      .select({ resource: c.resource, scopeKey: c.scopeKey, runId: c.runId, nextUrl: c.nextUrl, done: c.done, updatedAt: c.updatedAt })
+      .from(c)
+      .where(and(eq(c.tenantId, this.tenant), eq(c.integrationId, integrationId), eq(c.resource, resource), eq(c.scopeKey, scopeKey)));
+    return row;
+  }
+
+  /** Forgets every cursor of a resource (all scopes); returns how many were removed. */
+  async clearCheckpoints(integrationId: string, resource: string): Promise<number> {
+    const c = schema.checkpoints;
+    const rows = await this.exec.db
+      .delete(c)
+      .where(and(eq(c.tenantId, this.tenant), eq(c.integrationId, integrationId), eq(c.resource, resource)))
+      .returning({ resource: c.resource });
+    return rows.length;
+  }
+
+  /**
+   * After a COMPLETE full collection of `resource` in this run: tombstones that integration's
+   * rows of the resource the run did not see (and no event touched since the run started).
+   * Refuses for a failed or partial run, or a failed resource. Returns the number tombstoned.
+   */
+  async finishFullSync(runId: string, resource: string, scope?: FullSyncScope): Promise<number> {
+    const run = await this.runRepo.get(runId);
+    if (!run) throw new Error(`finishFullSync: no run ${runId} in this tenant`);
+    const tombstoned = await tombstoneUnseen(
+      this.exec,
+      {
+        id: run.id,
+        tenantId: run.tenantId,
+        integrationId: run.integrationId,
+        status: run.status,
+        startedAt: run.startedAt,
+        resourceState: run.resources.find((r) => r.resource === resource)?.state,
+      },
+      resource,
+      scope,
+    );
+    this.opts.logger?.debug({ runId, resource, scope, tombstoned }, 'full sync finished');
+    return tombstoned;
+  }
+
+  // ------------------------------------------------------------ events
+
+  /** Stores events once (by uuid) and applies the mutations of newly stored ones, in one transaction. */
+  ingestEvents(items: IngestItem[]): Promise<IngestResult> {
+    return this.exec.tx((tx) => ingestEventBatch(tx, this.tenant, items));
+  }
+
+  // ------------------------------------------------------------ export
+
+  /**
+   * The graph as sorted export lines (see export-format.ts), streamed. Without integrationId,
+   * every current integration of the tenant, merged in order.
+   */
+  async *exportGraph(opts: { integrationId?: string; includeDeleted?: boolean } = {}): AsyncGenerator<ExportLine> {
+    const includeDeleted = opts.includeDeleted ?? false;
+    const ids = opts.integrationId ? [opts.integrationId] : (await this.listIntegrations()).map((i) => i.id);
+    const streams = ids.map((id) => exportIntegration(this.exec, this.tenant, id, includeDeleted));
+    yield* streams.length === 1 ? streams[0]! : mergeSorted(streams);
+  }
+
+  // ------------------------------------------------------------ findings & counts
+
+  syncFindings(integrationId: string, checkId: string, current: readonly CurrentFinding[], at: Date = new Date()): Promise<FindingsSync> {
+    return this.findingRepo.sync(integrationId, checkId, current, at);
+  }
+
+  listFindings(integrationId?: string, opts: { openOnly?: boolean } = {}): Promise<Finding[]> {
+    return this.findingRepo.list(integrationId, opts);
+  }
+
+  /** Live rows per kind (stored events for logEvents). */
+  async counts(integrationId: string): Promise<GraphCounts> {
+    const live = (table: string) =>
+      sql`(SELECT count(*)::int FROM ${sql.raw(`"${table}"`)} WHERE "tenant_id" = ${this.tenant}
+        AND "integration_id" = ${integrationId}::uuid AND "deleted_at" IS NULL)`;
+    const [row] = await this.exec.rows<GraphCounts>(sql`SELECT
+      ${live('users')} AS "users", ${live('groups')} AS "groups", ${live('apps')} AS "apps",
+      ${live('factors')} AS "factors", ${live('roles')} AS "roles", ${live('resource_sets')} AS "resourceSets",
+      ${live('group_memberships')} AS "memberships", ${live('app_user_assignments')} AS "appUsers",
+      ${live('app_group_assignments')} AS "appGroups", ${live('role_assignments')} AS "roleAssignments",
+      (SELECT count(*)::int FROM "log_events" WHERE "tenant_id" = ${this.tenant}
+        AND "integration_id" = ${integrationId}::uuid) AS "logEvents"`);
+    return row!;
+  }
+}
