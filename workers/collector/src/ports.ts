@@ -116,8 +116,6 @@ export interface RunResourcePatch {
   requests?: number;
   waited429?: number;
   retries?: number;
-  startedAt?: Date;
-  endedAt?: Date | null;
   error?: string | null;
 }
 
@@ -129,7 +127,7 @@ export type FullSyncScope =
 
 /** The graph-store calls collectors make (a subset of @idgraph/graph's GraphStore). */
 export interface CollectorStore {
-  getCheckpoint(integrationId: string, resource: string, scopeKey: string): Promise<Checkpoint | null>;
+  getCheckpoint(integrationId: string, resource: string, scopeKey: string): Promise<Checkpoint | null | undefined>;
   commitPage(input: {
     integrationId: string;
     runId: string;
@@ -163,7 +161,7 @@ export type RunStatus = 'running' | 'succeeded' | 'failed' | 'partial';
 /** Run bookkeeping (collection_runs / run_resources). */
 export interface RunStore {
   startRun(input: { integrationId: string; mode: RunMode; trigger: RunTrigger; resources: string[] }): Promise<RunInfo>;
-  getRun(runId: string): Promise<(RunInfo & { integrationId: string; mode: string }) | null>;
+  getRun(runId: string): Promise<(RunInfo & { integrationId: string; mode: string }) | null | undefined>;
   updateRunResource(runId: string, resource: string, patch: RunResourcePatch): Promise<unknown>;
   finishRun(runId: string, status: RunStatus, error?: string): Promise<unknown>;
 }

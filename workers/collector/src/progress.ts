@@ -58,7 +58,7 @@ export class ResourceProgress {
     this.state = 'running';
     this.full = full;
     this.startedAt = new Date();
-    await this.flush({ state: 'running', full, startedAt: this.startedAt, endedAt: null, error: null });
+    await this.flush({ state: 'running', full, error: null });
   }
 
   /** One page (or one single-object call) committed with `objects` rows. */
@@ -84,7 +84,7 @@ export class ResourceProgress {
     this.state = state;
     this.endedAt = new Date();
     this.error = error ?? null;
-    await this.flush({ state, endedAt: this.endedAt, error: this.error });
+    await this.flush({ state, error: this.error });
   }
 
   snapshot(): ResourceSnapshot {

@@ -156,7 +156,7 @@ export async function runCollection(opts: RunCollectionOptions): Promise<RunSumm
 async function openRun(opts: RunCollectionOptions, resources: CollectorResource[]): Promise<RunInfo & { mode: string }> {
   if (opts.runId !== undefined) {
     const existing = await opts.store.getRun(opts.runId);
-    if (existing === null) throw new Error(`run ${opts.runId} does not exist: pass a run id from \`idgraph runs\` or omit it to start a new run`);
+    if (existing == null) throw new Error(`run ${opts.runId} does not exist: pass a run id from \`idgraph runs\` or omit it to start a new run`);
     if (existing.integrationId !== opts.integration.id) throw new Error(`run ${opts.runId} belongs to another integration`);
     return existing;
   }

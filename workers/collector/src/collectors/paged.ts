@@ -28,7 +28,7 @@ export async function collectPaged<T>(
 ): Promise<PagedOutcome> {
   const { store, integration, run, signal } = ctx;
   const saved = await store.getCheckpoint(integration.id, spec.resource, spec.scopeKey);
-  const ours = saved !== null && saved.runId === run.id;
+  const ours = saved != null && saved.runId === run.id;
   if (ours && saved.done) return 'already-done';
   const startUrl = ours ? saved.nextUrl : null;
   signal.throwIfAborted();
@@ -76,6 +76,6 @@ export async function readMarker(
   scopeKey: string,
 ): Promise<{ done: boolean; cursor: string | null } | null> {
   const saved = await ctx.store.getCheckpoint(ctx.integration.id, resource, scopeKey);
-  if (saved === null || saved.runId !== ctx.run.id) return null;
+  if (saved == null || saved.runId !== ctx.run.id) return null;
   return { done: saved.done, cursor: saved.nextUrl };
 }

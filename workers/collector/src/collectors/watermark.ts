@@ -16,7 +16,7 @@ export const INCREMENTAL_SAFETY_MARGIN_MS = 10 * 60_000;
 
 export async function readWatermark(ctx: CollectorContext, resource: string): Promise<Date | null> {
   const saved = await ctx.store.getCheckpoint(ctx.integration.id, resource, WATERMARK_SCOPE);
-  if (saved === null || saved.nextUrl === null) return null;
+  if (saved == null || saved.nextUrl === null) return null;
   const at = new Date(saved.nextUrl);
   return Number.isNaN(at.getTime()) ? null : at;
 }

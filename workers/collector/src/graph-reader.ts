@@ -1,0 +1,85 @@
+/**
+ * Reads what the graph already holds, for collectors that fan out per object. The graph store
+ * has no such streams (yet), so this reads its published drizzle schema directly — read-only,
+ * keyset-paged in id order (ids are `COLLATE "C"`, so SQL order = JavaScript order), a batch at
+ * a time so 100k users never sit in memory at once.
+ */
+import { and, asc, eq, gt, isNull, type SQL } from 'drizzle-orm';
+import { type GraphStore, schema } from '@idgraph/graph';
+import type { GraphReader } from './ports.js';
+
+const BATCH = 1000;
+
+export function createGraphReader(store: Pick<GraphStore, 'gdb' | 'tenant'>, batchSize = BATCH): GraphReader {
+  const db = store.gdb.db;
+  const tenant = store.tenant;
+
+  async function* keyset<Row extends { id: string }>(
+    fetch: (after: string | undefined) => Promise<Row[]>,
+    afterId: string | undefined,
+  ): AsyncGenerator<Row> {
+    let after = afterId;
+    for (;;) {
+      const rows = await fetch(after);
+      for (const row of rows) yield row;
+      if (rows.length < batchSize) return;
+      after = rows[rows.length - 1]!.id;
+    }
+  }
+
+  const live = (
+    table: typeof schema.users | typeof schema.groups | typeof schema.apps,
+    integrationId: string,
+    after: string | undefined,
+  ): SQL =>
+    and(
+      eq(table.tenantId, tenant),
+      eq(table.integrationId, integrationId),
+      isNull(table.deletedAt),
+      ...(after === undefined ? [] : [gt(table.oktaId, after)]),
+    )!;
+
+  return {
+    liveUsers: (integrationId, afterId) =>
+      keyset(
+        (after) =>
+          db
+            .select({ id: schema.users.oktaId, status: schema.users.status })
+            .from(schema.users)
+            .where(live(schema.users, integrationId, after))
+            .orderBy(asc(schema.users.oktaId))
+            .limit(batchSize),
+        afterId,
+      ),
+    liveGroupIds: async function* (integrationId, afterId) {
+      const rows = keyset(
+        (after) =>
+          db
+            .select({ id: schema.groups.oktaId })
+            .from(schema.groups)
+            .where(live(schema.groups, integrationId, after))
+            .orderBy(asc(schema.groups.oktaId))
+            .limit(batchSize),
+        afterId,
+      );
+      for await (const row of rows) yield row.id;
+    },
+    liveApps: (integrationId, afterId) =>
+      keyset(
+        (after) =>
+          db
+            .select({ id: schema.apps.oktaId, clientId: schema.apps.clientId, isServiceApp: schema.apps.isServiceApp })
+            .from(schema.apps)
+            .where(live(schema.apps, integrationId, after))
+            .orderBy(asc(schema.apps.oktaId))
+            .limit(batchSize),
+        afterId,
+      ),
+  };
+}
+
+/** A store that also reads: the real GraphStore plus the reader above. */
+export function withGraphReader<S extends Pick<GraphStore, 'gdb' | 'tenant'>>(store: S): S & GraphReader {
+  const reader = createGraphReader(store);
+  return Object.assign(Object.create(store) as S, reader) as S & GraphReader;
+}
