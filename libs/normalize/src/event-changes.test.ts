@@ -105,7 +105,7 @@ describe('eventToGraphChanges: users', () => {
 
   it('user.account.privilege.grant with the 2025 ROLE target still only refreshes (the ROLE id is a display name)', () => {
     expectChanges(
-      event('user.account.privilege.grant', [ROLE, { id: 'ra1x', type: 'ROLE_ASSIGNED' }, USER]),
+      event('user.account.privilege.grant', [ROLE, { type: 'ROLE_ASSIGNED' }, USER]),
       [],
       [{ kind: 'principalRoles', principalKind: 'user', principalId: '00uTARGET' }],
     );
@@ -234,7 +234,7 @@ describe('eventToGraphChanges: outcomes and unknown events', () => {
   });
 
   it('ignores malformed target entries instead of crashing', () => {
-    const e = { ...event('user.lifecycle.deactivate', [USER]), target: [null, { type: 'User' }, USER] as unknown as OktaLogTarget[] };
+    const e = { ...event('user.lifecycle.deactivate', [USER]), target: [null, { type: 'User' }, { type: 'User', id: null }, USER] as unknown as OktaLogTarget[] };
     expectChanges(e, [{ kind: 'user.status', at, userId: '00uTARGET', status: 'DEPROVISIONED' }]);
   });
 

@@ -18,8 +18,11 @@ export interface GraphChanges {
 /** What a handler may read from an event: its time and its targets by type. */
 interface EventFacts {
   at: Date;
-  target(type: string): OktaLogTarget | undefined;
+  /** The first target of this type that has an id. */
+  target(type: string): IdentifiedTarget | undefined;
 }
+
+type IdentifiedTarget = OktaLogTarget & { id: string };
 
 type EventHandler = (event: EventFacts) => GraphChanges;
 
@@ -258,7 +261,7 @@ export function eventToGraphChanges(event: OktaLogEventInput): GraphChanges {
   const targets = Array.isArray(event.target) ? event.target : [];
   const produced = handler({
     at: publishedAt(event),
-    target: (type) => targets.find((t) => t?.type === type && typeof t.id === 'string' && t.id !== ''),
+    target: (type) => targets.find((t): t is IdentifiedTarget => t?.type === type && typeof t.id === 'string' && t.id !== ''),
   });
   return { mutations: [...produced.mutations], refresh: [...produced.refresh] };
 }

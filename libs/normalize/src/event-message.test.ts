@@ -63,6 +63,11 @@ describe('parseEventMessage: accepted messages', () => {
     expect(parsed.ok && parsed.event.eventType).toBe('user.session.start');
   });
 
+  it('accepts a target without an id (the 2025 privilege.grant ROLE_ASSIGNED target)', () => {
+    const e = { ...bareEvent(), target: [{ id: '00u1', type: 'User' }, { type: 'ROLE_ASSIGNED' }, { id: null, type: 'ROLE' }] };
+    expect(parseEventMessage(e).ok).toBe(true);
+  });
+
   it('accepts a LogEvent with a null or absent target and an absent outcome', () => {
     const { target: _t, outcome: _o, ...rest } = bareEvent();
     expect(parseEventMessage({ ...rest, target: null }).ok).toBe(true);
@@ -109,7 +114,7 @@ describe('parseEventMessage: every reject reason', () => {
     ['a LogEvent with an actor without type', withDetail((e) => delete (e['actor'] as Json)['type']), 'LogEvent.actor.type missing'],
     ['a LogEvent with an object target', withDetail((e) => (e['target'] = { id: 'x', type: 'User' })), 'LogEvent.target must be null or an array'],
     ['a LogEvent with a null target entry', withDetail((e) => (e['target'] = [null])), 'LogEvent.target[0] is not an object'],
-    ['a LogEvent with a target without id', withDetail((e) => (e['target'] = [{ id: 'a', type: 'User' }, { type: 'UserGroup' }])), 'LogEvent.target[1].id missing'],
+    ['a LogEvent with a numeric target id', withDetail((e) => (e['target'] = [{ id: 'a', type: 'User' }, { id: 5, type: 'UserGroup' }])), 'LogEvent.target[1].id is not a string'],
     ['a LogEvent with a target without type', withDetail((e) => (e['target'] = [{ id: 'a' }])), 'LogEvent.target[0].type missing'],
     ['a LogEvent with a string outcome', withDetail((e) => (e['outcome'] = 'SUCCESS')), 'LogEvent.outcome must be null or an object'],
     ['a LogEvent with a numeric outcome.result', withDetail((e) => (e['outcome'] = { result: 1 })), 'LogEvent.outcome.result is not a string'],

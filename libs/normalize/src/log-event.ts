@@ -12,7 +12,17 @@ export interface OktaLogActor {
   [key: string]: unknown;
 }
 
-export type OktaLogTarget = OktaLogActor;
+/**
+ * A target always names its `type`; the spec requires no field, and a 2025 privilege event was
+ * seen with a `ROLE_ASSIGNED` target that carries no id (API-NOTES §7), so `id` may be absent.
+ */
+export interface OktaLogTarget {
+  id?: string | null;
+  type: string;
+  alternateId?: string | null;
+  displayName?: string | null;
+  [key: string]: unknown;
+}
 
 /**
  * What the normalizers read from a LogEvent, loose enough for events from either System Log
@@ -41,7 +51,7 @@ export type LogEventValidation = { ok: true; event: OktaLogEvent } | { ok: false
 /**
  * Checks the fields idgraph relies on: `uuid` (the dedup key; any non-empty string, because
  * Okta documents no format for it beyond "unique"), `published` (ISO-8601), `eventType`,
- * `actor{id,type}`, `target` null or an array of `{id,type}`, and `outcome` null or an object.
+ * `actor{id,type}`, `target` null or an array of `{type, id?}`, and `outcome` null or an object.
  * Reasons are short, stable strings fit for a dead-letter queue and for metrics.
  */
 export function validateLogEvent(value: unknown): LogEventValidation {
@@ -63,7 +73,7 @@ export function validateLogEvent(value: unknown): LogEventValidation {
   if (target !== undefined && target !== null) {
     if (!Array.isArray(target)) return fail('LogEvent.target must be null or an array');
     for (const [index, entry] of target.entries()) {
-      const problem = principalProblem(entry, `LogEvent.target[${index}]`);
+      const problem = targetProblem(entry, `LogEvent.target[${index}]`);
       if (problem) return fail(problem);
     }
   }
@@ -90,6 +100,14 @@ function stringProblem(value: unknown, path: string): string | null {
 function principalProblem(value: unknown, path: string): string | null {
   if (!isRecord(value)) return `${path} is not an object`;
   return stringProblem(value['id'], `${path}.id`) ?? stringProblem(value['type'], `${path}.type`);
+}
+
+/** Like an actor, except that a target's id may be absent or null (but not another type). */
+function targetProblem(value: unknown, path: string): string | null {
+  if (!isRecord(value)) return `${path} is not an object`;
+  const id = value['id'];
+  if (id !== undefined && id !== null && typeof id !== 'string') return `${path}.id is not a string`;
+  return stringProblem(value['type'], `${path}.type`);
 }
 
 /** The event's `published` as a Date; throws when it is not an ISO-8601 time. */
