@@ -1,0 +1,233 @@
+/**
+ * The client against the Okta simulator: paging completeness, a shared Redis budget, 429 storms
+ * with injected faults, missing scopes, and the token endpoint refusing bad assertions.
+ */
+import { generateKeyPairSync, randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Redis } from 'ioredis';
+import { importPKCS8, SignJWT } from 'jose';
+import { startOktaSim, type OktaSim } from '@idgraph/okta-sim';
+import { testRedisPrefix, TEST_REDIS_URL } from '@idgraph/test-support';
+import {
+  createMemoryRateGovernor,
+  createOktaClient,
+  createRedisRateGovernor,
+  OktaAuthError,
+  testConnectivity,
+  type OktaClient,
+  type OktaPage,
+} from './index.js';
+
+async function collectIds<T extends { id: string }>(pages: AsyncIterable<OktaPage<T>>): Promise<string[]> {
+  const ids: string[] = [];
+  for await (const p of pages) ids.push(...p.items.map((i) => i.id));
+  return ids;
+}
+
+function ssws(sim: OktaSim, extra: Partial<Parameters<typeof createOktaClient>[0]> = {}): OktaClient {
+  return createOktaClient({ orgUrl: sim.url, allowInsecureHttp: true, auth: { kind: 'ssws', token: sim.apiToken }, ...extra });
+}
+
+describe('against the simulator (default limits)', () => {
+  let sim: OktaSim;
+  beforeAll(async () => {
+    sim = await startOktaSim({ seed: 7, users: 450, logDays: 3 });
+  });
+  afterAll(async () => {
+    await sim.close();
+  });
+
+  it('pages every user exactly once across page boundaries (and DEPROVISIONED via filter)', async () => {
+    const client = ssws(sim);
+    const listed = await collectIds(client.listUsers());
+    const deprov = await collectIds(client.listUsers({ filter: 'status eq "DEPROVISIONED"' }));
+    const expected = [...sim.org.users.values()].filter((u) => u.status !== 'DEPROVISIONED').map((u) => u.id);
+    expect(listed.length).toBeGreaterThan(200); // more than one page of 200
+    expect(new Set(listed).size).toBe(listed.length);
+    expect(new Set(listed)).toEqual(new Set(expected));
+    expect(new Set(deprov)).toEqual(new Set([...sim.org.users.values()].filter((u) => u.status === 'DEPROVISIONED').map((u) => u.id)));
+  });
+
+  it('lists group members, apps, app assignments, roles and IAM objects completely', async () => {
+    const client = ssws(sim);
+    const everyone = await collectIds(client.listGroupUsers(sim.org.everyoneGroupId));
+    expect(new Set(everyone)).toEqual(sim.org.groupMembers.get(sim.org.everyoneGroupId));
+    const apps = await collectIds(client.listApps());
+    expect(new Set(apps)).toEqual(new Set(sim.org.apps.keys()));
+    const customRoles = await collectIds(client.listCustomRoles());
+    expect(new Set(customRoles)).toEqual(new Set(sim.org.customRoles.keys()));
+    const resourceSets = await collectIds(client.listResourceSets());
+    expect(new Set(resourceSets)).toEqual(new Set(sim.org.resourceSets.keys()));
+    const assignees = await collectIds(client.listRoleAssigneeUsers());
+    const userPrincipals = new Set([...sim.org.roleAssignments.values()].filter((r) => r.principalKind === 'user').map((r) => r.principalId));
+    expect(new Set(assignees)).toEqual(userPrincipals);
+    const anAdmin = [...userPrincipals][0]!;
+    const roles = await client.listUserRoles(anAdmin);
+    expect(roles.items.length).toBeGreaterThan(0);
+    expect(roles.items.every((r) => r.assignmentType === 'USER')).toBe(true);
+    const appWithGroups = [...sim.org.appGroupAssignments.entries()].find(([, m]) => m.size > 0)?.[0];
+    if (appWithGroups) {
+      const groups = await collectIds(client.listAppGroups(appWithGroups));
+      expect(new Set(groups)).toEqual(new Set(sim.org.appGroupAssignments.get(appWithGroups)!.keys()));
+    }
+    const page = await client.pollLogs({ since: new Date(Date.now() - 4 * 86_400_000), limit: 50 });
+    expect(page.items.length).toBeGreaterThan(0);
+    expect(page.nextUrl).toMatch(/\/api\/v1\/logs\?/);
+    expect(await client.getUser('00u_does_not_exist_00')).toBeNull();
+  });
+
+  it('reports a missing scope and a forbidden role; refuses an ungranted scope at the token endpoint', async () => {
+    const app = await sim.createServiceApp({ scopes: ['okta.users.read', 'okta.groups.read'], roles: ['READ_ONLY_ADMIN'] });
+    const oauth = createOktaClient({
+      orgUrl: sim.url,
+      allowInsecureHttp: true,
+      auth: { kind: 'oauth', ...app, scopes: ['okta.users.read'] },
+    });
+    const report = await testConnectivity(oauth);
+    const by = Object.fromEntries(report.resources.map((r) => [r.resource, r]));
+    expect(by.users!.status).toBe('ok');
+    expect(by.factors!.status).toBe('ok');
+    expect(by.groups).toMatchObject({ status: 'missing_scope', scope: 'okta.groups.read' });
+    expect(by.system_log).toMatchObject({ status: 'missing_scope', scope: 'okta.logs.read' });
+    expect(report.ok).toBe(false);
+
+    const greedy = createOktaClient({ orgUrl: sim.url, allowInsecureHttp: true, auth: { kind: 'oauth', ...app } });
+    const err = await greedy.getJson('/api/v1/users').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(OktaAuthError);
+    expect((err as OktaAuthError).error).toBe('invalid_scope');
+
+    const restricted = sim.createApiToken({ scopes: ['okta.users.read'] });
+    const byRole = await testConnectivity(createOktaClient({ orgUrl: sim.url, allowInsecureHttp: true, auth: { kind: 'ssws', token: restricted } }));
+    expect(byRole.resources.find((r) => r.resource === 'apps')!.status).toBe('forbidden');
+    expect(byRole.resources.find((r) => r.resource === 'users')!.status).toBe('ok');
+
+    const full = await testConnectivity(ssws(sim));
+    expect(full.resources.filter((r) => r.status !== 'ok')).toEqual([]);
+  });
+
+  it('gets DPoP-bound tokens in auto mode (ES256 key) and reads with them', async () => {
+    const app = await sim.createServiceApp({ scopes: ['okta.users.read'], alg: 'ES256', dpop: true });
+    const client = createOktaClient({ orgUrl: sim.url, allowInsecureHttp: true, auth: { kind: 'oauth', ...app, scopes: ['okta.users.read'] } });
+    const ids = await collectIds(client.listUsers());
+    expect(ids.length).toBeGreaterThan(200);
+  });
+
+  it('the simulator rejects forged, wrong-audience, expired and replayed client assertions', async () => {
+    const app = await sim.createServiceApp({ scopes: ['okta.users.read'] });
+    const tokenUrl = `${sim.url}/oauth2/v1/token`;
+    const key = await importPKCS8(app.privateKeyPem, 'RS256');
+    const forgedKey = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey;
+    const assertion = (o: { key?: Parameters<SignJWT['sign']>[0]; aud?: string; exp?: number; jti?: string } = {}) =>
+      new SignJWT({})
+        .setProtectedHeader({ alg: 'RS256', kid: app.keyId })
+        .setIssuer(app.clientId)
+        .setSubject(app.clientId)
+        .setAudience(o.aud ?? tokenUrl)
+        .setIssuedAt()
+        .setExpirationTime(o.exp ?? Math.floor(Date.now() / 1000) + 300)
+        .setJti(o.jti ?? randomUUID())
+        .sign(o.key ?? key);
+    const post = async (jwt: string) => {
+      const res = await fetch(tokenUrl, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({
+          grant_type: 'client_credentials',
+          scope: 'okta.users.read',
+          client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+          client_assertion: jwt,
+        }),
+      });
+      return { status: res.status, body: (await res.json()) as { error?: string; access_token?: string } };
+    };
+    expect((await post(await assertion({ key: forgedKey }))).body.error).toBe('invalid_client');
+    expect((await post(await assertion({ aud: `${sim.url}/oauth2/default/v1/token` }))).body.error).toBe('invalid_client');
+    expect((await post(await assertion({ exp: Math.floor(Date.now() / 1000) - 10 }))).body.error).toBe('invalid_client');
+    const once = await assertion();
+    const first = await post(once);
+    expect(first.status).toBe(200);
+    expect(first.body.access_token).toBeTruthy();
+    const replay = await post(once);
+    expect(replay.status).toBe(401);
+    expect(replay.body.error).toBe('invalid_client');
+  });
+});
+
+describe('shared Redis budget', () => {
+  const connections: Redis[] = [];
+  let sim: OktaSim;
+  beforeAll(async () => {
+    sim = await startOktaSim({ seed: 3, users: 50, logDays: 1, tokenShare: 1, rateLimits: { users: 20 } });
+  });
+  afterAll(async () => {
+    await sim.close();
+    await Promise.all(connections.map((c) => c.quit()));
+  });
+
+  it('two clients with separate Redis connections never together exceed the share in a window', async () => {
+    const keyPrefix = testRedisPrefix('okta-sim-budget');
+    const mk = () => {
+      const r = new Redis(TEST_REDIS_URL);
+      connections.push(r);
+      return ssws(sim, { governor: createRedisRateGovernor(r, { share: 0.5, keyPrefix }), signal: AbortSignal.timeout(2500) });
+    };
+    const hammer = async (client: OktaClient) => {
+      let ok = 0;
+      try {
+        for (;;) {
+          await client.getJson('/api/v1/users', { limit: 1 });
+          ok += 1;
+        }
+      } catch {
+        return ok; // the 2.5 s signal ends the run while the governor holds the rest of the window
+      }
+    };
+    const [a, b] = await Promise.all([hammer(mk()), hammer(mk())]);
+    const s = sim.stats();
+    expect(s.byBucket.users).toBe(a + b);
+    expect(a + b).toBe(10); // floor(20 · 0.5): the whole share, and not one request more
+    expect(a).toBeGreaterThan(0);
+    expect(b).toBeGreaterThan(0);
+    expect(s.throttled429).toBe(0);
+  });
+});
+
+describe('429 storms and injected faults', () => {
+  it('concurrency 429s, 5xx, dropped connections and truncated bodies still end in complete results', async () => {
+    const sim = await startOktaSim({ seed: 11, users: 300, groups: 12, logDays: 1, concurrencyLimit: 2 });
+    try {
+      sim.setFaults({ latencyMs: 40, jitterMs: 40, error5xxRate: 0.15, dropRate: 0.05, truncateRate: 0.1, seed: 5 });
+      const client = ssws(sim, { governor: createMemoryRateGovernor({ maxConcurrent: 8 }), maxRetries: 10 });
+      const groupIds = [...sim.org.groups.keys()];
+      const members = await Promise.all(groupIds.map(async (g) => [g, await collectIds(client.listGroupUsers(g))] as const));
+      for (const [g, ids] of members) {
+        expect(new Set(ids).size).toBe(ids.length);
+        expect(new Set(ids)).toEqual(sim.org.groupMembers.get(g) ?? new Set());
+      }
+      const s = sim.stats();
+      expect(s.concurrency429).toBeGreaterThan(0);
+      expect(client.stats().retries).toBeGreaterThan(0);
+    } finally {
+      await sim.close();
+    }
+  });
+
+  it('a spent bucket (429) is waited out until the reset, then the listing completes', { timeout: 150_000 }, async () => {
+    const sim = await startOktaSim({ seed: 12, users: 450, logDays: 1, tokenShare: 1, rateLimits: { users: 3 } });
+    try {
+      // Someone else spends the whole bucket first.
+      for (let i = 0; i < 3; i++) {
+        const r = await fetch(`${sim.url}/api/v1/users?limit=1`, { headers: { authorization: `SSWS ${sim.apiToken}` } });
+        await r.arrayBuffer();
+      }
+      sim.setFaults({ error5xxRate: 0.2, seed: 9 });
+      const client = ssws(sim, { governor: createMemoryRateGovernor({ share: 1 }), maxRetries: 10 });
+      const ids = await collectIds(client.listUsers());
+      expect(new Set(ids)).toEqual(new Set([...sim.org.users.values()].filter((u) => u.status !== 'DEPROVISIONED').map((u) => u.id)));
+      expect(client.stats().waited429).toBeGreaterThan(0);
+      expect(client.stats().waited429Ms).toBeGreaterThan(1000);
+    } finally {
+      await sim.close();
+    }
+  });
+});
