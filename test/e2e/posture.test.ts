@@ -1,0 +1,210 @@
+/**
+ * Posture end to end: a simulated org with planted posture problems is collected into PostgreSQL
+ * through the real collector and Okta client; every check's findings must equal the simulator's
+ * oracle (computed independently from its in-memory org). Then fixes are streamed in as System Log
+ * events through store.ingestEvents, and the findings they fix resolve.
+ */
+import { randomBytes } from 'node:crypto';
+import postgres from 'postgres';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLogger } from '@idgraph/core';
+import { createSecretBox, GraphStore, migrateDatabase, openDatabase, type GraphDb, type Integration } from '@idgraph/graph';
+import { eventToGraphChanges, normalizeLogEventRow, validateLogEvent } from '@idgraph/normalize';
+import { createOktaClient } from '@idgraph/okta';
+import { expectedFindings, startOktaSim, type OktaSim, type PlantedPosture } from '@idgraph/okta-sim';
+import { runCollection, type GraphReader } from '@idgraph/collector';
+import {
+  buildReport,
+  DEFAULT_POSTURE_THRESHOLDS,
+  POSTURE_CHECKS,
+  runPostureChecks,
+  type PostureRunResult,
+} from '@idgraph/posture';
+import { createTestDatabase, type TestDatabase } from '@idgraph/test-support';
+
+const logger = createLogger({ level: 'warn', name: 'posture-e2e' });
+
+/**
+ * Live users/groups/apps in id order: what the collector's fan-outs iterate over. (The collector's
+ * own reader is not exported yet; this one reads the same rows with a plain postgres client.)
+ */
+function graphReader(pg: postgres.Sql, tenant: string): GraphReader {
+  return {
+    async *liveUsers(integrationId, afterId) {
+      yield* await pg<{ id: string; status: string }[]>`
+        SELECT okta_id AS id, status FROM users
+        WHERE tenant_id = ${tenant} AND integration_id = ${integrationId} AND deleted_at IS NULL AND okta_id > ${afterId ?? ''}
+        ORDER BY okta_id`;
+    },
+    async *liveGroupIds(integrationId, afterId) {
+      const rows = await pg<{ id: string }[]>`
+        SELECT okta_id AS id FROM groups
+        WHERE tenant_id = ${tenant} AND integration_id = ${integrationId} AND deleted_at IS NULL AND okta_id > ${afterId ?? ''}
+        ORDER BY okta_id`;
+      for (const r of rows) yield r.id;
+    },
+    async *liveApps(integrationId, afterId) {
+      yield* await pg<{ id: string; clientId: string | null; isServiceApp: boolean }[]>`
+        SELECT okta_id AS id, client_id AS "clientId", is_service_app AS "isServiceApp" FROM apps
+        WHERE tenant_id = ${tenant} AND integration_id = ${integrationId} AND deleted_at IS NULL AND okta_id > ${afterId ?? ''}
+        ORDER BY okta_id`;
+    },
+  };
+}
+
+const subjectsOf = (run: PostureRunResult): Record<string, string[]> =>
+  Object.fromEntries(run.checks.map((c) => [c.id, c.subjects.map((s) => s.subject)]));
+
+describe('posture checks against a collected simulator org', () => {
+  let tdb: TestDatabase;
+  let gdb: GraphDb;
+  let store: GraphStore;
+  let sim: OktaSim;
+  let planted: PlantedPosture;
+  let integration: Integration;
+  let now: Date;
+  let pg: postgres.Sql;
+
+  /** Applies a simulator change and ingests its System Log event the way the stream consumer does. */
+  async function streamFix(change: Parameters<OktaSim['mutate']>[0]): Promise<void> {
+    const checked = validateLogEvent(sim.mutate(change).event);
+    if (!checked.ok) throw new Error(`simulator event rejected: ${checked.reason}`);
+    const event = checked.event;
+    const { mutations } = eventToGraphChanges(event);
+    expect(mutations.length, `event ${event.eventType} should carry a graph mutation`).toBeGreaterThan(0);
+    const result = await store.ingestEvents([{ integrationId: integration.id, row: normalizeLogEventRow(event), mutations, via: 'stream' }]);
+    expect(result.stored).toBe(1);
+  }
+
+  beforeAll(async () => {
+    tdb = await createTestDatabase('posture_e2e');
+    gdb = await openDatabase({ databaseUrl: tdb.url, maxConnections: 4 });
+    await migrateDatabase(gdb);
+    store = new GraphStore(gdb, { tenant: 'posture-e2e', secretBox: createSecretBox(randomBytes(32).toString('base64url')) });
+    await store.ensureTenant();
+    sim = await startOktaSim({ seed: 11, users: 160, plantPosture: true });
+    planted = sim.planted!;
+    now = sim.org.now;
+    integration = await store.createIntegration({
+      name: 'sim-org',
+      orgUrl: sim.url,
+      authMethod: 'ssws',
+      secrets: { token: sim.apiToken },
+      allowHttp: true,
+    });
+    const client = createOktaClient({ orgUrl: sim.url, auth: { kind: 'ssws', token: sim.apiToken }, allowInsecureHttp: true, logger });
+    pg = postgres(tdb.url, { max: 1, onnotice: () => {} });
+    // Typed without `counts` (its GraphCounts return type lacks the index signature the collector's
+    // CountsReader asks for); the method is still there at run time.
+    const collectorStore: Omit<GraphStore, 'counts'> & GraphReader = Object.assign(store, graphReader(pg, store.tenant));
+    const summary = await runCollection({
+      client,
+      store: collectorStore,
+      integration: { id: integration.id },
+      mode: 'full',
+      trigger: 'scan',
+      // Posture reads the graph only; the System Log is not needed (and is collected elsewhere).
+      resources: ['users', 'groups', 'group_members', 'apps', 'app_assignments', 'roles', 'factors'],
+      logger,
+    });
+    expect(summary.status, summary.error).toBe('succeeded');
+  });
+
+  afterAll(async () => {
+    await sim?.close();
+    await pg?.end();
+    await gdb?.close();
+    await tdb?.drop();
+  });
+
+  it('finds exactly what the oracle expects, for every check, and the planted cases', async () => {
+    const run = await runPostureChecks({ db: gdb, store, integrationId: integration.id, now });
+    const expected = expectedFindings(sim.org, DEFAULT_POSTURE_THRESHOLDS, now);
+    expect(Object.keys(expected).sort()).toEqual(POSTURE_CHECKS.map((c) => c.id).sort());
+    const actual = subjectsOf(run);
+    for (const check of POSTURE_CHECKS) expect(actual[check.id], check.id).toEqual(expected[check.id]);
+
+    // The planted cases are among them (the oracle is not trivially empty).
+    expect(actual['admin.no_phishing_resistant_mfa']).toContain(`user:${planted.smsOnlySuperAdmin}`);
+    expect(actual['admin.single_factor']).toContain(`user:${planted.smsOnlySuperAdmin}`);
+    expect(actual['admin.super_admin_count']).toEqual([`org:${new URL(sim.url).host}`]);
+    expect(actual['admin.via_large_group']).toContain(`group:${planted.largeAdminGroup.groupId}`);
+    expect(actual['admin.service_app_privileged']).toContain(`app:${planted.superAdminServiceApp}`);
+    expect(actual['user.deprovisioned_with_access']).toContain(`user:${planted.deprovisionedWithApp.userId}`);
+    expect(actual['admin.inactive']).toContain(`user:${planted.dormantAdmin.userId}`);
+    expect(actual['app.assigned_to_everyone']).toContain(`app:${planted.everyoneApp}`);
+    for (const id of planted.lockedOutUsers) expect(actual['user.locked_out']).toContain(`user:${id}`);
+    for (const id of planted.stalePasswordUsers) expect(actual['user.password_stale']).toContain(`user:${id}`);
+
+    const open = await store.listFindings(integration.id, { openOnly: true });
+    expect(open.length).toBe(run.checks.reduce((n, c) => n + c.count, 0));
+  });
+
+  it('counts admins granted through a group (the group-granted admin path)', async () => {
+    // Members of the large ORG_ADMIN group who hold no role of their own are admins only through it.
+    const direct = new Set([...sim.org.roleAssignments.values()].filter((r) => r.principalKind === 'user').map((r) => r.principalId));
+    const viaGroupOnly = [...(sim.org.groupMembers.get(planted.largeAdminGroup.groupId) ?? [])].filter((id) => {
+      const u = sim.org.users.get(id);
+      return u && !direct.has(id) && u.status !== 'DEPROVISIONED' && u.status !== 'SUSPENDED';
+    });
+    expect(viaGroupOnly.length).toBeGreaterThan(0);
+    const run = await runPostureChecks({ db: gdb, integrationId: integration.id, now });
+    const admins = new Set(subjectsOf(run)['admin.no_phishing_resistant_mfa']);
+    const lacking = viaGroupOnly.filter(
+      (id) => !(sim.org.factors.get(id) ?? []).some((f) => f.status === 'ACTIVE' && (f.factorType === 'webauthn' || f.factorType === 'signed_nonce')),
+    );
+    expect(lacking.length).toBeGreaterThan(0);
+    for (const id of lacking) expect(admins.has(`user:${id}`), id).toBe(true);
+  });
+
+  it('resolves findings after fixes are streamed in, and keeps matching the oracle', async () => {
+    const before = new Map((await store.listFindings(integration.id)).map((f) => [`${f.checkId} ${f.subject}`, f]));
+    // Fix 1: take the DEPROVISIONED user off the app.
+    await streamFix({ type: 'app.user.unassign', appId: planted.deprovisionedWithApp.appId, userId: planted.deprovisionedWithApp.userId });
+    // Fix 2: unassign Everyone from the app.
+    await streamFix({ type: 'app.group.unassign', appId: planted.everyoneApp, groupId: sim.org.everyoneGroupId });
+    // Fix 3: shrink the admin group to the threshold (group-granted admins lose the role).
+    const members = [...(sim.org.groupMembers.get(planted.largeAdminGroup.groupId) ?? [])].sort();
+    const removed = members.slice(DEFAULT_POSTURE_THRESHOLDS.adminGroupMaxMembers);
+    for (const userId of removed) await streamFix({ type: 'group.member.remove', groupId: planted.largeAdminGroup.groupId, userId });
+
+    const later = new Date(now.getTime() + 60_000);
+    const run = await runPostureChecks({ db: gdb, store, integrationId: integration.id, now: later });
+    const actual = subjectsOf(run);
+    const expected = expectedFindings(sim.org, DEFAULT_POSTURE_THRESHOLDS, later);
+    for (const check of POSTURE_CHECKS) expect(actual[check.id], check.id).toEqual(expected[check.id]);
+    expect(actual['user.deprovisioned_with_access']).not.toContain(`user:${planted.deprovisionedWithApp.userId}`);
+    expect(actual['app.assigned_to_everyone']).not.toContain(`app:${planted.everyoneApp}`);
+    expect(actual['admin.via_large_group']).not.toContain(`group:${planted.largeAdminGroup.groupId}`);
+
+    const after = new Map((await store.listFindings(integration.id)).map((f) => [`${f.checkId} ${f.subject}`, f]));
+    for (const key of [
+      `user.deprovisioned_with_access user:${planted.deprovisionedWithApp.userId}`,
+      `app.assigned_to_everyone app:${planted.everyoneApp}`,
+      `admin.via_large_group group:${planted.largeAdminGroup.groupId}`,
+    ]) {
+      expect(before.get(key)?.resolvedAt, key).toBeNull();
+      expect(after.get(key)?.resolvedAt?.getTime(), key).toBe(later.getTime());
+      expect(after.get(key)?.firstSeenAt.getTime(), key).toBe(before.get(key)?.firstSeenAt.getTime());
+    }
+    // A finding that persists keeps its first_seen_at and moves last_seen_at.
+    const persisting = `user.locked_out user:${planted.lockedOutUsers[0]}`;
+    expect(after.get(persisting)?.resolvedAt).toBeNull();
+    expect(after.get(persisting)?.lastSeenAt.getTime()).toBe(later.getTime());
+    expect(after.get(persisting)?.firstSeenAt.getTime()).toBe(now.getTime());
+  });
+
+  it('reports every check in the documented JSON shape', async () => {
+    const run = await runPostureChecks({ db: gdb, integrationId: integration.id, now });
+    const report = JSON.parse(JSON.stringify(buildReport(run))) as Record<string, unknown>;
+    expect(Object.keys(report)).toEqual(['integration', 'generatedAt', 'checks']);
+    expect(report.integration).toBe('sim-org');
+    const checks = report.checks as { id: string; severity: string; title: string; count: number; subjects: string[] }[];
+    expect(checks.map((c) => c.id)).toEqual(POSTURE_CHECKS.map((c) => c.id));
+    for (const c of checks) {
+      expect(Object.keys(c)).toEqual(['id', 'severity', 'title', 'count', 'subjects']);
+      expect(c.subjects).toHaveLength(c.count);
+      for (const s of c.subjects) expect(s).toMatch(/^(user|group|app|org):\S+$/);
+    }
+  });
+});
