@@ -32,12 +32,27 @@ interface Segment {
 const s = (v: unknown): string => v as string;
 const sn = (v: unknown): string | null => (v === null || v === undefined ? null : (v as string));
 
-function join(alias: string, table: string, idColumn: string, extra = ''): SQL {
-  return sql.raw(
-    ` LEFT JOIN "${table}" ${alias} ON ${alias}."tenant_id" = t."tenant_id" AND ${alias}."integration_id" = t."integration_id"` +
-      ` AND ${alias}."okta_id" = t."${idColumn}"${extra}`,
+/**
+ * "the object an edge column points at is tombstoned", as a correlated subquery: always an
+ * index lookup on the full primary key, whatever the table statistics say (a join planned on
+ * stale statistics degrades to scanning the whole integration per row).
+ */
+function tombstoned(table: string, idColumn: string, when = ''): string {
+  return (
+    `EXISTS (SELECT 1 FROM "${table}" x WHERE x."tenant_id" = t."tenant_id" AND x."integration_id" = t."integration_id"` +
+    ` AND x."okta_id" = t."${idColumn}" AND x."deleted_at" IS NOT NULL${when})`
   );
 }
+
+function deletedWhen(...parts: string[]): SQL {
+  return sql.raw(`(t."deleted_at" IS NOT NULL${parts.map((p) => ` OR ${p}`).join('')})`);
+}
+
+/** A role assignment's user or group principal is tombstoned. */
+const PRINCIPAL_TOMBSTONED = [
+  tombstoned('users', 'principal_id', ` AND t."principal_kind" = 'user'`),
+  tombstoned('groups', 'principal_id', ` AND t."principal_kind" = 'group'`),
+];
 
 const SEGMENTS_BEFORE_ROLES: Segment[] = [
   {
@@ -48,10 +63,10 @@ const SEGMENTS_BEFORE_ROLES: Segment[] = [
     line: (r) => exportLine.app({ id: s(r.okta_id), status: s(r.status), name: s(r.name), label: sn(r.label), signOnMode: sn(r.sign_on_mode) }),
   },
   {
-    from: sql.join([sql.raw('"factors" t'), join('u', 'users', 'user_id')], sql.raw('')),
+    from: sql.raw('"factors" t'),
     columns: sql.raw('t."okta_id", t."status", t."factor_type", t."provider", t."user_id"'),
     keys: ['t."okta_id"'],
-    deleted: sql.raw('(t."deleted_at" IS NOT NULL OR u."deleted_at" IS NOT NULL)'),
+    deleted: deletedWhen(tombstoned('users', 'user_id')),
     line: (r) =>
       exportLine.factor({ id: s(r.okta_id), status: s(r.status), factorType: s(r.factor_type), provider: sn(r.provider), userId: s(r.user_id) }),
   },
@@ -80,42 +95,32 @@ const SEGMENTS_AFTER_ROLES: Segment[] = [
     line: (r) => exportLine.user({ id: s(r.okta_id), status: s(r.status), login: sn(r.login) }),
   },
   {
-    from: sql.join([sql.raw('"app_group_assignments" t'), join('g', 'groups', 'group_id'), join('a', 'apps', 'app_id')], sql.raw('')),
+    from: sql.raw('"app_group_assignments" t'),
     columns: sql.raw('t."group_id", t."app_id", t."priority"'),
     keys: ['t."group_id"', 't."app_id"'],
-    deleted: sql.raw('(t."deleted_at" IS NOT NULL OR g."deleted_at" IS NOT NULL OR a."deleted_at" IS NOT NULL)'),
+    deleted: deletedWhen(tombstoned('groups', 'group_id'), tombstoned('apps', 'app_id')),
     line: (r) =>
       exportLine.groupAssignedTo({ groupId: s(r.group_id), appId: s(r.app_id), priority: r.priority === null ? null : Number(r.priority) }),
   },
   {
-    from: sql.join([sql.raw('"app_user_assignments" t'), join('u', 'users', 'user_id'), join('a', 'apps', 'app_id')], sql.raw('')),
+    from: sql.raw('"app_user_assignments" t'),
     columns: sql.raw('t."user_id", t."app_id", t."scope"'),
     keys: ['t."user_id"', 't."app_id"'],
-    deleted: sql.raw('(t."deleted_at" IS NOT NULL OR u."deleted_at" IS NOT NULL OR a."deleted_at" IS NOT NULL)'),
+    deleted: deletedWhen(tombstoned('users', 'user_id'), tombstoned('apps', 'app_id')),
     line: (r) => exportLine.userAssignedTo({ userId: s(r.user_id), appId: s(r.app_id), scope: sn(r.scope) }),
   },
   {
-    from: sql.join([sql.raw('"factors" t'), join('u', 'users', 'user_id')], sql.raw('')),
+    from: sql.raw('"factors" t'),
     columns: sql.raw('t."user_id", t."okta_id"'),
     keys: ['t."user_id"', 't."okta_id"'],
-    deleted: sql.raw('(t."deleted_at" IS NOT NULL OR u."deleted_at" IS NOT NULL)'),
+    deleted: deletedWhen(tombstoned('users', 'user_id')),
     line: (r) => exportLine.hasFactor({ userId: s(r.user_id), factorId: s(r.okta_id) }),
   },
   {
-    from: sql.join(
-      [
-        sql.raw('"role_assignments" t'),
-        join('u', 'users', 'principal_id', ` AND t."principal_kind" = 'user'`),
-        join('g', 'groups', 'principal_id', ` AND t."principal_kind" = 'group'`),
-        join('r', 'roles', 'role_id', ` AND t."resource_set_id" <> ''`),
-      ],
-      sql.raw(''),
-    ),
+    from: sql.raw('"role_assignments" t'),
     columns: sql.raw('t."principal_kind", t."principal_id", t."role_id", t."resource_set_id"'),
     keys: ['t."principal_kind"', 't."principal_id"', 't."role_id"', 't."resource_set_id"'],
-    deleted: sql.raw(
-      '(t."deleted_at" IS NOT NULL OR u."deleted_at" IS NOT NULL OR g."deleted_at" IS NOT NULL OR r."deleted_at" IS NOT NULL)',
-    ),
+    deleted: deletedWhen(...PRINCIPAL_TOMBSTONED, tombstoned('roles', 'role_id', ` AND t."resource_set_id" <> ''`)),
     line: (r) =>
       exportLine.hasRole({
         principalKind: r.principal_kind as 'user' | 'group' | 'app',
@@ -125,10 +130,10 @@ const SEGMENTS_AFTER_ROLES: Segment[] = [
       }),
   },
   {
-    from: sql.join([sql.raw('"group_memberships" t'), join('u', 'users', 'user_id'), join('g', 'groups', 'group_id')], sql.raw('')),
+    from: sql.raw('"group_memberships" t'),
     columns: sql.raw('t."user_id", t."group_id"'),
     keys: ['t."user_id"', 't."group_id"'],
-    deleted: sql.raw('(t."deleted_at" IS NOT NULL OR u."deleted_at" IS NOT NULL OR g."deleted_at" IS NOT NULL)'),
+    deleted: deletedWhen(tombstoned('users', 'user_id'), tombstoned('groups', 'group_id')),
     line: (r) => exportLine.memberOf({ userId: s(r.user_id), groupId: s(r.group_id) }),
   },
 ];
@@ -173,10 +178,8 @@ async function readRoleNodes(exec: Executor, tenantId: string, integrationId: st
   const rows = await exec.rows<{ id: string; custom: boolean; label: string | null; deleted: boolean }>(sql`
     SELECT id, custom, label, deleted FROM (
       SELECT t."role_id" AS id, false AS custom, NULL::text AS label,
-        bool_and(t."deleted_at" IS NOT NULL OR u."deleted_at" IS NOT NULL OR g."deleted_at" IS NOT NULL) AS deleted
+        bool_and(${deletedWhen(...PRINCIPAL_TOMBSTONED)}) AS deleted
       FROM "role_assignments" t
-        ${join('u', 'users', 'principal_id', ` AND t."principal_kind" = 'user'`)}
-        ${join('g', 'groups', 'principal_id', ` AND t."principal_kind" = 'group'`)}
       WHERE t."tenant_id" = ${tenantId} AND t."integration_id" = ${integrationId}::uuid AND t."resource_set_id" = ''
       GROUP BY t."role_id"
       UNION ALL

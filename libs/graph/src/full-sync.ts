@@ -89,5 +89,8 @@ export async function tombstoneUnseen(
         AND "source_updated_at" < ${run.startedAt.toISOString()}::timestamptz${filter}
       RETURNING 1)
     SELECT count(*)::int AS n FROM gone`);
+  // A full pass just rewrote the table: refresh planner statistics now rather than waiting for
+  // autovacuum, or the first export/posture query after an initial load is planned blind.
+  await exec.rows(sql.raw(`ANALYZE "${spec.table}"`));
   return rows[0]?.n ?? 0;
 }

@@ -112,11 +112,10 @@ export const users = pgTable(
     passwordChanged: tstz('password_changed'),
     credentialProvider: text('credential_provider'),
   },
-  (t) => [
-    primaryKey({ columns: [t.tenantId, t.integrationId, t.oktaId] }),
-    index('users_status_idx').on(t.tenantId, t.integrationId, t.status),
-    index('users_login_idx').on(t.tenantId, t.integrationId, t.login),
-  ],
+  // No secondary (tenant, integration, x) indexes: posture reads whole integrations anyway, and
+  // on a freshly loaded table without statistics the planner would pick one of them for a
+  // primary-key lookup and filter every user of the integration per row.
+  (t) => [primaryKey({ columns: [t.tenantId, t.integrationId, t.oktaId] })],
 );
 
 export const groups = pgTable(
@@ -144,11 +143,8 @@ export const apps = pgTable(
     isServiceApp: boolean('is_service_app').notNull().default(false),
     created: tstz('created'),
   },
-  (t) => [
-    primaryKey({ columns: [t.tenantId, t.integrationId, t.oktaId] }),
-    // Role assignments to service apps name the OAuth client id.
-    index('apps_client_id_idx').on(t.tenantId, t.integrationId, t.clientId),
-  ],
+  // Apps are few per org: lookups by client id (service-app role assignments) need no index.
+  (t) => [primaryKey({ columns: [t.tenantId, t.integrationId, t.oktaId] })],
 );
 
 export const factors = pgTable(
