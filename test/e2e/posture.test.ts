@@ -12,7 +12,8 @@ import { createSecretBox, GraphStore, migrateDatabase, openDatabase, type GraphD
 import { eventToGraphChanges, normalizeLogEventRow, validateLogEvent } from '@idgraph/normalize';
 import { createOktaClient } from '@idgraph/okta';
 import { expectedFindings, startOktaSim, type OktaSim, type PlantedPosture } from '@idgraph/okta-sim';
-import { runCollection, type GraphReader } from '@idgraph/collector';
+import { refreshObjects, runCollection, type GraphReader } from '@idgraph/collector';
+import type { OktaClient } from '@idgraph/okta';
 import {
   buildReport,
   DEFAULT_POSTURE_THRESHOLDS,
@@ -64,16 +65,25 @@ describe('posture checks against a collected simulator org', () => {
   let integration: Integration;
   let now: Date;
   let pg: postgres.Sql;
+  let client: OktaClient;
+  let collectorStore: Omit<GraphStore, 'counts'> & GraphReader;
 
-  /** Applies a simulator change and ingests its System Log event the way the stream consumer does. */
+  /**
+   * Applies a simulator change and handles its System Log event the way the stream consumer does:
+   * ingest the event with its mutations, then re-read the objects it asks to refresh.
+   */
   async function streamFix(change: Parameters<OktaSim['mutate']>[0]): Promise<void> {
     const checked = validateLogEvent(sim.mutate(change).event);
     if (!checked.ok) throw new Error(`simulator event rejected: ${checked.reason}`);
     const event = checked.event;
-    const { mutations } = eventToGraphChanges(event);
-    expect(mutations.length, `event ${event.eventType} should carry a graph mutation`).toBeGreaterThan(0);
+    const { mutations, refresh } = eventToGraphChanges(event);
+    expect(mutations.length + refresh.length, `event ${event.eventType} should change the graph`).toBeGreaterThan(0);
     const result = await store.ingestEvents([{ integrationId: integration.id, row: normalizeLogEventRow(event), mutations, via: 'stream' }]);
     expect(result.stored).toBe(1);
+    if (refresh.length) {
+      const summary = await refreshObjects({ client, store: collectorStore, integration: { id: integration.id }, requests: refresh, logger });
+      expect(summary.failures).toEqual([]);
+    }
   }
 
   beforeAll(async () => {
@@ -92,11 +102,11 @@ describe('posture checks against a collected simulator org', () => {
       secrets: { token: sim.apiToken },
       allowHttp: true,
     });
-    const client = createOktaClient({ orgUrl: sim.url, auth: { kind: 'ssws', token: sim.apiToken }, allowInsecureHttp: true, logger });
+    client = createOktaClient({ orgUrl: sim.url, auth: { kind: 'ssws', token: sim.apiToken }, allowInsecureHttp: true, logger });
     pg = postgres(tdb.url, { max: 1, onnotice: () => {} });
     // Typed without `counts` (its GraphCounts return type lacks the index signature the collector's
     // CountsReader asks for); the method is still there at run time.
-    const collectorStore: Omit<GraphStore, 'counts'> & GraphReader = Object.assign(store, graphReader(pg, store.tenant));
+    collectorStore = Object.assign(store, graphReader(pg, store.tenant));
     const summary = await runCollection({
       client,
       store: collectorStore,
@@ -167,6 +177,15 @@ describe('posture checks against a collected simulator org', () => {
     const members = [...(sim.org.groupMembers.get(planted.largeAdminGroup.groupId) ?? [])].sort();
     const removed = members.slice(DEFAULT_POSTURE_THRESHOLDS.adminGroupMaxMembers);
     for (const userId of removed) await streamFix({ type: 'group.member.remove', groupId: planted.largeAdminGroup.groupId, userId });
+    // Fix 4: revoke the dormant admin's role (a privilege event: the principal's roles are re-read).
+    const dormantRoles = [...sim.org.roleAssignments.values()].filter((r) => r.principalKind === 'user' && r.principalId === planted.dormantAdmin.userId);
+    expect(dormantRoles.length).toBeGreaterThan(0);
+    for (const r of dormantRoles) await streamFix({ type: 'role.revoke', assignmentId: r.id });
+    const roleGroups = new Set([...sim.org.roleAssignments.values()].filter((r) => r.principalKind === 'group').map((r) => r.principalId));
+    for (const groupId of [...(sim.org.userGroups.get(planted.dormantAdmin.userId) ?? [])].filter((g) => roleGroups.has(g))) {
+      await streamFix({ type: 'group.member.remove', groupId, userId: planted.dormantAdmin.userId });
+    }
+
 
     const later = new Date(now.getTime() + 60_000);
     const run = await runPostureChecks({ db: gdb, store, integrationId: integration.id, now: later });
@@ -176,12 +195,14 @@ describe('posture checks against a collected simulator org', () => {
     expect(actual['user.deprovisioned_with_access']).not.toContain(`user:${planted.deprovisionedWithApp.userId}`);
     expect(actual['app.assigned_to_everyone']).not.toContain(`app:${planted.everyoneApp}`);
     expect(actual['admin.via_large_group']).not.toContain(`group:${planted.largeAdminGroup.groupId}`);
+    expect(actual['admin.inactive']).not.toContain(`user:${planted.dormantAdmin.userId}`);
 
     const after = new Map((await store.listFindings(integration.id)).map((f) => [`${f.checkId} ${f.subject}`, f]));
     for (const key of [
       `user.deprovisioned_with_access user:${planted.deprovisionedWithApp.userId}`,
       `app.assigned_to_everyone app:${planted.everyoneApp}`,
       `admin.via_large_group group:${planted.largeAdminGroup.groupId}`,
+      `admin.inactive user:${planted.dormantAdmin.userId}`,
     ]) {
       expect(before.get(key)?.resolvedAt, key).toBeNull();
       expect(after.get(key)?.resolvedAt?.getTime(), key).toBe(later.getTime());
