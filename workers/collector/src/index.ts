@@ -12,3 +12,21 @@ export { collectSystemLog, DEFAULT_LOG_BACKFILL_DAYS, MAX_LOG_BACKFILL_DAYS, typ
 export { INCREMENTAL_SAFETY_MARGIN_MS } from './collectors/watermark.js';
 export { refreshObjects, type RefreshOptions, type RefreshSummary } from './refresh.js';
 export { runCollection, type RunCollectionOptions, type RunProgress, type RunSummary } from './run.js';
+export { createGraphReader, withGraphReader } from './graph-reader.js';
+export { IntegrationLocks } from './integration-lock.js';
+export {
+  collectNow,
+  collectNowDedupId,
+  syncSchedules,
+  startCollectorWorkers,
+  redisConnection,
+  DEFAULT_SCHEDULE,
+  type CollectJob,
+  type CollectorWorkers,
+  type CollectorWorkersOptions,
+  type ClientFactory,
+  type IntegrationRecord,
+  type WorkerStore,
+} from './jobs.js';
+export { scanIntegration, type ScanOptions } from './scan.js';
+export { estimateEta, remainingRequests, type Eta, type EtaInput, type BucketBudget } from './eta.js';

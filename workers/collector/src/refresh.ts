@@ -134,7 +134,7 @@ async function refreshOne(ctx: CollectorContext, progress: ResourceProgress, r: 
       return true;
     }
     case 'appAssignments': {
-      await collectAssignmentsOf(ctx, progress, r.appId);
+      await collectAssignmentsOf(ctx, progress, r.appId, 'refresh:');
       await ctx.store.finishFullSync(ctx.run.id, 'app_user_assignments', { appId: r.appId });
       await ctx.store.finishFullSync(ctx.run.id, 'app_group_assignments', { appId: r.appId });
       return true;

@@ -43,7 +43,9 @@ describe('runCollection against the simulator', () => {
         trigger: 'collect-now',
         logger: other.logger,
         signal: abort.signal,
-        onRun: (run) => (runId = run.id),
+        onRun: (run) => {
+          runId = run.id;
+        },
         onProgress: (p) => {
           const pages = p.resources.reduce((n, r) => n + r.pages, 0);
           if (pages >= 25) abort.abort(new Error('test stop'));

@@ -18,7 +18,8 @@ import { refreshObjects } from './refresh.js';
 import { type CollectorResource, RESOURCE_DEPENDENCIES, parseResources } from './resources.js';
 
 export interface CountsReader {
-  counts?(integrationId: string): Promise<Record<string, number>>;
+  /** Live rows per kind (GraphStore.counts). */
+  counts?(integrationId: string): Promise<object>;
 }
 
 export interface RunCollectionOptions {
@@ -38,7 +39,7 @@ export interface RunCollectionOptions {
   /** Requests in flight per fanning-out collector (default 8). */
   concurrency?: number;
   /** Called with the run as soon as it exists (e.g. to tell a waiting CLI its id). */
-  onRun?: (run: RunInfo) => void;
+  onRun?: (run: RunInfo) => void | Promise<void>;
 }
 
 export interface RunProgress {
@@ -53,7 +54,7 @@ export interface RunSummary {
   /** `interrupted`: stopped by the signal; the run stays resumable. */
   status: Exclude<RunOutcome, 'running'>;
   perResource: Record<string, ResourceSnapshot>;
-  counts: Record<string, number>;
+  counts: object;
   requests: number;
   waited429: number;
   retries: number;
@@ -68,7 +69,7 @@ export async function runCollection(opts: RunCollectionOptions): Promise<RunSumm
   const resources = parseResources(opts.resources);
   const signal = opts.signal ?? new AbortController().signal;
   const run = await openRun(opts, resources);
-  opts.onRun?.(run);
+  await opts.onRun?.(run);
   const log = opts.logger.child({ runId: run.id, integrationId: opts.integration.id });
   const statsBefore = opts.client.stats();
 
@@ -186,7 +187,8 @@ function collectorTable(opts: RunCollectionOptions, run: RunInfo & { mode: strin
             requests,
             logger: ctx.logger,
             signal: ctx.signal,
-            trigger: opts.trigger,
+            // Within this run: rows re-read now count as seen by it, so its tombstoning stays right.
+            run,
           });
           if (result.failures.length > 0) ctx.logger.warn({ failures: result.failures.length }, 'some targeted refreshes failed');
         },

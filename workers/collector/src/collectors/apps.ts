@@ -44,24 +44,31 @@ export async function collectAppAssignments(ctx: CollectorContext): Promise<Coll
 }
 
 /** Both assignment listings of one app; also the targeted refresh of one app's assignments. */
-export async function collectAssignmentsOf(ctx: CollectorContext, progress: ResourceProgress, appId: string): Promise<void> {
+export async function collectAssignmentsOf(
+  ctx: CollectorContext,
+  progress: ResourceProgress,
+  appId: string,
+  /** Targeted refreshes inside a running collection use their own checkpoints ('refresh:<id>'). */
+  scopePrefix = '',
+): Promise<void> {
+  const scopeKey = `${scopePrefix}${appId}`;
   try {
     await collectPaged(ctx, progress, {
       resource: 'app_user_assignments',
-      scopeKey: appId,
+      scopeKey,
       open: (startUrl) => ctx.client.listAppUsers(appId, { startUrl }),
       toRows: (items, fetchedAt) => ({ appUsers: items.map((au) => normalizeAppUser(appId, au, fetchedAt)) }),
     });
     await collectPaged(ctx, progress, {
       resource: 'app_group_assignments',
-      scopeKey: appId,
+      scopeKey,
       open: (startUrl) => ctx.client.listAppGroups(appId, { startUrl }),
       toRows: (items, fetchedAt) => ({ appGroups: items.map((ag) => normalizeAppGroup(appId, ag, fetchedAt)) }),
     });
   } catch (err) {
     if (!isNotFound(err)) throw err;
     ctx.logger.debug({ appId }, 'app vanished before its assignments were read');
-    await commitMarker(ctx, 'app_user_assignments', appId, null, true);
-    await commitMarker(ctx, 'app_group_assignments', appId, null, true);
+    await commitMarker(ctx, 'app_user_assignments', scopeKey, null, true);
+    await commitMarker(ctx, 'app_group_assignments', scopeKey, null, true);
   }
 }

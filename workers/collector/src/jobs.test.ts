@@ -1,0 +1,89 @@
+import { QUEUES } from '@idgraph/core';
+import { createMemoryRateGovernor, createOktaClient } from '@idgraph/okta';
+import { TEST_REDIS_URL, testRedisPrefix } from '@idgraph/test-support';
+import { Queue, QueueEvents } from 'bullmq';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { collectNow, redisConnection, startCollectorWorkers, syncSchedules, type CollectorWorkers } from './jobs.js';
+import { startHarness, type Harness } from './testdata/harness.js';
+
+const GRAPH_RESOURCES = ['users', 'groups', 'group_members', 'apps', 'app_assignments', 'roles', 'factors'];
+
+describe('BullMQ collect and refresh jobs', () => {
+  let h: Harness;
+  let workers: CollectorWorkers;
+  let queue: Queue;
+  let events: QueueEvents;
+  const prefix = testRedisPrefix('collector_jobs').replace(/:$/, '');
+  const connection = redisConnection(TEST_REDIS_URL);
+
+  beforeAll(async () => {
+    h = await startHarness('collector_jobs', { users: 250, seed: 5 });
+    queue = new Queue(QUEUES.collect, { connection, prefix });
+    events = new QueueEvents(QUEUES.collect, { connection: redisConnection(TEST_REDIS_URL), prefix });
+    await events.waitUntilReady();
+  });
+  afterAll(async () => {
+    await workers?.close();
+    await events?.close();
+    await queue?.obliterate({ force: true }).catch(() => undefined);
+    await queue?.close();
+    connection.disconnect();
+    await h?.close();
+  });
+
+  it('Collect Now twice in quick succession starts one run, which collects the org', async () => {
+    const first = await collectNow(queue, h.integration.id, GRAPH_RESOURCES, { tenant: 't1' });
+    const second = await collectNow(queue, h.integration.id, GRAPH_RESOURCES, { tenant: 't1' });
+    expect(first.joined).toBe(false);
+    expect(second).toEqual({ jobId: first.jobId, joined: true });
+    expect(await queue.getJobCounts('waiting', 'delayed', 'active')).toMatchObject({ waiting: 1 });
+    // Job data carries ids only.
+    const job = await queue.getJob(first.jobId);
+    expect(JSON.stringify(job?.data)).not.toContain(h.sim.apiToken);
+
+    workers = startCollectorWorkers({
+      redisUrl: TEST_REDIS_URL,
+      store: h.store,
+      logger: h.logger,
+      prefix,
+      makeClient: (_integration, hooks) =>
+        createOktaClient({
+          orgUrl: h.sim.url,
+          auth: { kind: 'ssws', token: h.sim.apiToken },
+          allowInsecureHttp: true,
+          governor: createMemoryRateGovernor({ share: 1, maxConcurrent: 16 }),
+          onRequest: hooks.onRequest,
+        }),
+    });
+    const result = (await job!.waitUntilFinished(events, 60_000)) as { status: string; runId: string };
+    expect(result.status).toBe('succeeded');
+    const runs = await h.store.latestRuns(h.integration.id, 10);
+    expect(runs.map((r) => r.id)).toEqual([result.runId]);
+    expect(runs[0]!.trigger).toBe('collect-now');
+    expect(await h.exportLines()).toEqual(h.sim.truth());
+  });
+
+  it('syncSchedules keeps one scheduler per integration and kind, and drops removed integrations', async () => {
+    const scheduleQueue = new Queue('idgraph-schedules-test', { connection, prefix });
+    try {
+      const first = await syncSchedules(scheduleQueue, h.store);
+      expect(first.upserted.sort()).toEqual(
+        ['factors', 'full', 'incremental'].map((k) => `collect:${h.integration.id}:${k}`).sort(),
+      );
+      const again = await syncSchedules(scheduleQueue, h.store);
+      expect(again.removed).toEqual([]);
+      expect(await scheduleQueue.getJobSchedulersCount()).toBe(3);
+      const schedulers = await scheduleQueue.getJobSchedulers(0, -1);
+      for (const s of schedulers) expect(JSON.stringify(s)).not.toContain(h.sim.apiToken);
+
+      await h.store.removeIntegration('sim');
+      const after = await syncSchedules(scheduleQueue, h.store);
+      expect(after.upserted).toEqual([]);
+      expect(after.removed.sort()).toEqual(first.upserted.sort());
+      expect(await scheduleQueue.getJobSchedulersCount()).toBe(0);
+    } finally {
+      await scheduleQueue.obliterate({ force: true }).catch(() => undefined);
+      await scheduleQueue.close();
+    }
+  });
+});

@@ -1,0 +1,271 @@
+/**
+ * BullMQ wiring: collect jobs (scheduled and Collect Now) and targeted refresh jobs. Job data holds
+ * ids only — the worker reads the integration (and its sealed secrets) from the store and builds
+ * the Okta client itself through `makeClient`.
+ */
+import { QUEUES, type CollectJobData, type Logger, type RefreshJobData } from '@idgraph/core';
+import type { RefreshRequest } from '@idgraph/graph';
+import { DelayedError, Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
+import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
+import type { IntegrationRef } from './context.js';
+import { IntegrationLocks } from './integration-lock.js';
+import type { CollectorClient, CollectorStore, GraphReader, RunInfo, RunStore } from './ports.js';
+import { RequestMeter } from './progress.js';
+import { refreshObjects } from './refresh.js';
+import { parseResources } from './resources.js';
+import { runCollection, type CountsReader, type RunSummary } from './run.js';
+
+/** Collect job data as it travels: the run id is added once the run exists, so a retried job resumes it. */
+export type CollectJob = CollectJobData & { runId?: string };
+
+export interface IntegrationRecord extends IntegrationRef {
+  name?: string;
+  schedule?: {
+    fullIntervalMinutes?: number;
+    incrementalIntervalMinutes?: number;
+    factorsIntervalMinutes?: number;
+    logBackfillDays?: number;
+  } | null;
+}
+
+export interface WorkerStore extends CollectorStore, GraphReader, RunStore, CountsReader {
+  readonly tenant: string;
+  getIntegration(nameOrId: string): Promise<IntegrationRecord | null | undefined>;
+  listIntegrations(): Promise<IntegrationRecord[]>;
+  runningRun(integrationId: string): Promise<RunInfo | null | undefined>;
+}
+
+export type ClientFactory = (
+  integration: IntegrationRecord,
+  hooks: { onRequest: RequestMeter['onRequest'] },
+) => CollectorClient | Promise<CollectorClient>;
+
+export const DEFAULT_SCHEDULE = {
+  fullIntervalMinutes: 24 * 60,
+  incrementalIntervalMinutes: 15,
+  factorsIntervalMinutes: 7 * 24 * 60,
+} as const;
+
+/** BullMQ needs this on every connection a Worker uses (blocking commands). */
+export function redisConnection(redisUrl: string): Redis {
+  return new Redis(redisUrl, { maxRetriesPerRequest: null });
+}
+
+export function collectNowDedupId(integrationId: string): string {
+  return `collect-now:${integrationId}`;
+}
+
+/**
+ * Collect Now: one job per integration while one is waiting or running (BullMQ deduplication),
+ * so a second request joins the run under way instead of starting another.
+ */
+export async function collectNow(
+  queue: Queue,
+  integrationId: string,
+  resources?: readonly string[],
+  opts: { tenant?: string; mode?: 'full' | 'incremental' } = {},
+): Promise<{ jobId: string; joined: boolean }> {
+  const proposed = randomUUID();
+  const data: CollectJob = {
+    tenant: opts.tenant ?? 'default',
+    integrationId,
+    mode: opts.mode ?? 'full',
+    trigger: 'collect-now',
+    ...(resources && resources.length > 0 ? { resources: parseResources(resources) } : {}),
+  };
+  const job = await queue.add('collect', data, {
+    jobId: proposed,
+    deduplication: { id: collectNowDedupId(integrationId) },
+    attempts: 3,
+    backoff: { type: 'exponential', delay: 30_000 },
+    removeOnComplete: 1000,
+    removeOnFail: 1000,
+  });
+  const jobId = job.id ?? proposed;
+  return { jobId, joined: jobId !== proposed };
+}
+
+const schedulerId = (integrationId: string, kind: 'full' | 'incremental' | 'factors'): string => `collect:${integrationId}:${kind}`;
+
+/**
+ * Keeps job schedulers in step with the integrations table: per integration a full, an
+ * incremental and a factors-sweep scheduler at the integration's intervals; schedulers of
+ * integrations that no longer exist are removed. Returns what it did.
+ */
+export async function syncSchedules(
+  queue: Queue,
+  store: Pick<WorkerStore, 'listIntegrations' | 'tenant'>,
+): Promise<{ upserted: string[]; removed: string[] }> {
+  const integrations = await store.listIntegrations();
+  const wanted = new Set<string>();
+  const upserted: string[] = [];
+  for (const integration of integrations) {
+    const s = { ...DEFAULT_SCHEDULE, ...(integration.schedule ?? {}) };
+    const base = { tenant: store.tenant, integrationId: integration.id, trigger: 'schedule' as const };
+    const entries: [ReturnType<typeof schedulerId>, number, CollectJob][] = [
+      [schedulerId(integration.id, 'full'), s.fullIntervalMinutes, { ...base, mode: 'full', resources: ['users', 'groups', 'group_members', 'apps', 'app_assignments', 'roles', 'system_log'] }],
+      [schedulerId(integration.id, 'incremental'), s.incrementalIntervalMinutes, { ...base, mode: 'incremental' }],
+      [schedulerId(integration.id, 'factors'), s.factorsIntervalMinutes, { ...base, mode: 'full', resources: ['factors'] }],
+    ];
+    for (const [id, minutes, data] of entries) {
+      if (!Number.isFinite(minutes) || minutes <= 0) continue;
+      wanted.add(id);
+      await queue.upsertJobScheduler(id, { every: minutes * 60_000 }, { name: 'collect', data, opts: { removeOnComplete: 100, removeOnFail: 100 } });
+      upserted.push(id);
+    }
+  }
+  const removed: string[] = [];
+  for (const scheduler of await queue.getJobSchedulers(0, -1)) {
+    if (scheduler.key.startsWith('collect:') && !wanted.has(scheduler.key)) {
+      await queue.removeJobScheduler(scheduler.key);
+      removed.push(scheduler.key);
+    }
+  }
+  return { upserted, removed };
+}
+
+export interface CollectorWorkersOptions {
+  redisUrl: string;
+  store: WorkerStore;
+  /** Collect jobs processed at once by this process (default 2); refresh jobs use the same. */
+  concurrency?: number;
+  logger: Logger;
+  makeClient: ClientFactory;
+  /** How long a job's lock lives without renewal before another worker takes it over (default 30 s). */
+  lockDurationMs?: number;
+  /** Requests in flight per fanning-out collector (default 8). */
+  requestConcurrency?: number;
+  /** BullMQ key prefix (tests isolate with it). */
+  prefix?: string;
+}
+
+export interface CollectorWorkers {
+  /** Graceful: collectors finish the page in hand, interrupted runs go back to the queue to resume. */
+  close(): Promise<void>;
+  readonly collectWorker: Worker;
+  readonly refreshWorker: Worker;
+}
+
+export function startCollectorWorkers(opts: CollectorWorkersOptions): CollectorWorkers {
+  const connection = redisConnection(opts.redisUrl);
+  const lockRedis = redisConnection(opts.redisUrl);
+  const locks = new IntegrationLocks(lockRedis, `${opts.prefix ?? 'idgraph'}:collect-lock:`, opts.lockDurationMs ?? 30_000);
+  const stop = new AbortController();
+  const log = opts.logger.child({ component: 'collector-worker' });
+  const lockDuration = opts.lockDurationMs ?? 30_000;
+  const common = {
+    connection,
+    concurrency: opts.concurrency ?? 2,
+    lockDuration,
+    stalledInterval: Math.max(1000, Math.floor(lockDuration / 2)),
+    maxStalledCount: 10,
+    ...(opts.prefix ? { prefix: opts.prefix } : {}),
+  };
+
+  const collectWorker = new Worker<CollectJob, RunSummary | { skipped: string }>(
+    QUEUES.collect,
+    async (job, token) => processCollect(job, token, { ...opts, locks, signal: stop.signal, log }),
+    common,
+  );
+  const refreshWorker = new Worker<RefreshJobData>(
+    QUEUES.refresh,
+    async (job) => processRefresh(job, { ...opts, signal: stop.signal, log }),
+    common,
+  );
+  for (const w of [collectWorker, refreshWorker]) {
+    w.on('failed', (job, err) => log.warn({ queue: w.name, jobId: job?.id, err: err.message }, 'job failed'));
+    w.on('error', (err) => log.error({ queue: w.name, err: err.message }, 'worker error'));
+  }
+  return {
+    collectWorker,
+    refreshWorker,
+    async close() {
+      stop.abort(new Error('collector workers shutting down'));
+      await Promise.all([collectWorker.close(), refreshWorker.close()]);
+      connection.disconnect();
+      lockRedis.disconnect();
+    },
+  };
+}
+
+interface ProcessDeps extends CollectorWorkersOptions {
+  signal: AbortSignal;
+  log: Logger;
+}
+
+async function loadIntegration(store: WorkerStore, data: { tenant: string; integrationId: string }): Promise<IntegrationRecord> {
+  if (data.tenant !== store.tenant) {
+    throw new UnrecoverableError(`job is for tenant ${JSON.stringify(data.tenant)} but this worker serves ${JSON.stringify(store.tenant)}`);
+  }
+  const integration = await store.getIntegration(data.integrationId);
+  if (!integration) throw new UnrecoverableError(`integration ${data.integrationId} does not exist (removed?)`);
+  return integration;
+}
+
+async function processCollect(
+  job: Job<CollectJob>,
+  token: string | undefined,
+  deps: ProcessDeps & { locks: IntegrationLocks },
+): Promise<RunSummary | { skipped: string }> {
+  const integration = await loadIntegration(deps.store, job.data);
+  const lock = await deps.locks.tryAcquire(integration.id);
+  if (lock === null) {
+    if (job.data.trigger === 'schedule') return { skipped: 'another collection of this integration is under way' };
+    await job.moveToDelayed(Date.now() + 15_000, token);
+    throw new DelayedError();
+  }
+  try {
+    const meter = new RequestMeter();
+    const client = await deps.makeClient(integration, { onRequest: meter.onRequest });
+    let lastProgress = 0;
+    const summary = await runCollection({
+      client,
+      store: deps.store,
+      integration,
+      mode: job.data.mode,
+      ...(job.data.resources ? { resources: job.data.resources } : {}),
+      trigger: job.data.trigger,
+      ...(job.data.runId ? { runId: job.data.runId } : {}),
+      logger: deps.log.child({ jobId: job.id }),
+      signal: deps.signal,
+      meter,
+      concurrency: deps.requestConcurrency ?? 8,
+      onRun: async (run) => {
+        if (job.data.runId !== run.id) await job.updateData({ ...job.data, runId: run.id });
+      },
+      onProgress: (p) => {
+        if (Date.now() - lastProgress < 1000) return;
+        lastProgress = Date.now();
+        void job.updateProgress({ runId: p.runId, resources: p.resources }).catch(() => undefined);
+      },
+    });
+    if (summary.status === 'interrupted') {
+      // Shutting down: the checkpoints hold the resume point; any worker picks the job up again.
+      await job.moveToDelayed(Date.now() + 1000, token);
+      throw new DelayedError();
+    }
+    return summary;
+  } finally {
+    await lock.release();
+  }
+}
+
+async function processRefresh(job: Job<RefreshJobData>, deps: ProcessDeps): Promise<{ refreshed: number; vanished: number; failures: number }> {
+  const integration = await loadIntegration(deps.store, job.data);
+  const client = await deps.makeClient(integration, { onRequest: () => undefined });
+  // While a collection of this integration runs, refresh inside it: rows re-read now count as seen
+  // by that run, so its tombstoning cannot remove them.
+  const running = await deps.store.runningRun(integration.id);
+  const result = await refreshObjects({
+    client,
+    store: deps.store,
+    integration,
+    requests: job.data.requests as RefreshRequest[],
+    logger: deps.log.child({ jobId: job.id }),
+    signal: deps.signal,
+    ...(running ? { run: running } : {}),
+  });
+  if (result.failures.length > 0) throw new Error(`${result.failures.length} of ${job.data.requests.length} refreshes failed; retrying`);
+  return { refreshed: result.refreshed, vanished: result.vanished, failures: 0 };
+}
