@@ -70,6 +70,14 @@ describe('against the simulator (default limits)', () => {
       const groups = await collectIds(client.listAppGroups(appWithGroups));
       expect(new Set(groups)).toEqual(new Set(sim.org.appGroupAssignments.get(appWithGroups)!.keys()));
     }
+    const serviceApp = [...sim.org.roleAssignments.values()].find((r) => r.principalKind === 'app');
+    if (serviceApp) {
+      const clientRoles = await client.listClientRoles(serviceApp.principalId);
+      expect(clientRoles.items.map((r) => r.type)).toContain(serviceApp.type);
+      expect(clientRoles.items.every((r) => r.assignmentType === 'CLIENT')).toBe(true);
+    }
+    const factors = await client.listUserFactors([...sim.org.factors.keys()][0]!);
+    expect(factors.items.length).toBeGreaterThan(0);
     const page = await client.pollLogs({ since: new Date(Date.now() - 4 * 86_400_000), limit: 50 });
     expect(page.items.length).toBeGreaterThan(0);
     expect(page.nextUrl).toMatch(/\/api\/v1\/logs\?/);
