@@ -61,13 +61,13 @@ const DEPARTMENTS = ['Engineering', 'Sales', 'Finance', 'Support', 'Marketing', 
 const GROUP_WORDS = ['eng', 'sales', 'finance', 'support', 'marketing', 'legal', 'people', 'it', 'contractors', 'oncall', 'emea', 'apac', 'us', 'leads', 'interns'];
 const APP_CATALOG: { name: string; label: string; mode: SignOnMode }[] = [
   { name: 'salesforce', label: 'Salesforce', mode: 'SAML_2_0' },
-  { name: 'slack', label: 'Slack', mode: 'SAML_2_0' },
   { name: 'oidc_client', label: 'Internal Portal', mode: 'OPENID_CONNECT' },
-  { name: 'github_enterprise', label: 'GitHub Enterprise', mode: 'SAML_2_0' },
   { name: 'bookmark', label: 'Benefits Bookmark', mode: 'BOOKMARK' },
   { name: 'template_swa', label: 'Legacy Payroll', mode: 'BROWSER_PLUGIN' },
-  { name: 'workday', label: 'Workday', mode: 'SAML_2_0' },
   { name: 'template_sps', label: 'Expense Tool', mode: 'AUTO_LOGIN' },
+  { name: 'slack', label: 'Slack', mode: 'SAML_2_0' },
+  { name: 'github_enterprise', label: 'GitHub Enterprise', mode: 'SAML_2_0' },
+  { name: 'workday', label: 'Workday', mode: 'SAML_2_0' },
   { name: 'zoomus', label: 'Zoom', mode: 'SAML_2_0' },
   { name: 'oidc_client', label: 'Analytics', mode: 'OPENID_CONNECT' },
 ];
@@ -139,7 +139,8 @@ export function generateOrg(o: GenerateOptions): GeneratedOrg {
     const created = orgCreated + rng.int(nowMs - orgCreated - DAY);
     const app: SimApp = {
       id, name: tpl.name, label: i < APP_CATALOG.length ? tpl.label : `${tpl.label} ${Math.floor(i / APP_CATALOG.length) + 1}`,
-      status: i > 2 && rng.chance(0.12) ? 'INACTIVE' : 'ACTIVE', signOnMode: tpl.mode,
+      // The legacy SWA app is always INACTIVE, so every org has an inactive app; others sometimes.
+      status: i === 3 || (i > 4 && rng.chance(0.12)) ? 'INACTIVE' : 'ACTIVE', signOnMode: tpl.mode,
       created: iso(created), lastUpdated: iso(created + rng.int(nowMs - created)),
       isServiceApp: false, clientId: tpl.mode === 'OPENID_CONNECT' ? id : null,
     };
@@ -169,7 +170,7 @@ export function generateOrg(o: GenerateOptions): GeneratedOrg {
   org.everyoneGroupId = everyone.id;
   const groupList: SimGroup[] = [];
   for (let i = 0; i < o.groups; i++) {
-    const isAppGroup = rng.chance(0.15);
+    const isAppGroup = i === 2 || rng.chance(0.15);
     const created = orgCreated + rng.int(nowMs - orgCreated - DAY);
     const word = GROUP_WORDS[i % GROUP_WORDS.length] as string;
     groupList.push({
@@ -451,6 +452,7 @@ function generateHistory(
   const admins = [...org.roleAssignments.values()].filter((r) => r.principalKind === 'user').map((r) => org.users.get(r.principalId)).filter((u): u is SimUser => !!u);
   const signedIn = users.filter((u) => u.lastLogin !== null);
   const activeApps = apps.filter((a) => a.status === 'ACTIVE' && !a.isServiceApp);
+  const recent = users.filter((u) => Date.parse(u.created) >= start);
   const out: OktaLogEvent[] = [];
   for (let i = 0; i < total; i++) {
     const published = new Date(start + rng.int(nowMs - start));
@@ -470,7 +472,6 @@ function generateHistory(
       if (!g || g.type !== 'OKTA_GROUP' || Date.parse(u.created) > published.getTime()) continue;
       out.push(factory.build({ eventType: 'group.user_membership.add', legacyEventType: 'core.user_group_member.user_add', displayMessage: 'Add user to group membership', published, actor: userActor(actorAdmin), target: [target.user(u), target.group(g)], requestUri: `/api/v1/groups/${g.id}/users/${u.id}`, url: `/api/v1/groups/${g.id}/users/${u.id}?` }));
     } else if (kind === 'create' && actorAdmin) {
-      const recent = users.filter((u) => Date.parse(u.created) >= start);
       if (!recent.length) continue;
       const u = rng.pick(recent);
       out.push(factory.build({ eventType: 'user.lifecycle.create', legacyEventType: 'core.user.config.user_creation.success', displayMessage: 'Create okta user', published: new Date(Date.parse(u.created)), actor: actorAdmin ? userActor(actorAdmin) : SYSTEM_ACTOR, target: [target.user(u)], requestUri: '/api/v1/users', url: '/api/v1/users?activate=true' }));

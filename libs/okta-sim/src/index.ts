@@ -114,9 +114,10 @@ export async function startOktaSim(opts: OktaSimOptions = {}): Promise<OktaSim> 
   const apiToken = opts.apiToken ?? `sim-token-${seed}`;
   auth.addApiToken(apiToken, undefined);
   const limiter = new RateLimiter(opts.rateLimits ?? {}, opts.rateLimitFactor ?? 1, opts.tokenShare ?? 0.5);
-  const handler = new SimHttpHandler(org, new Renderer(org), auth, limiter, { concurrencyLimit });
+  const clock = new SimClock(now);
+  const handler = new SimHttpHandler(org, new Renderer(org), auth, limiter, { concurrencyLimit, now: () => clock.now() });
   handler.setFaults(opts.faults);
-  const mutator = new Mutator(org, gen.ids, new Rng(seed * 31 + 17), gen.events, new SimClock(now));
+  const mutator = new Mutator(org, gen.ids, new Rng(seed * 31 + 17), gen.events, clock);
 
   const server = createServer((req, res) => handler.handle(req, res));
   server.keepAliveTimeout = 5000;

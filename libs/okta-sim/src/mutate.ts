@@ -47,14 +47,23 @@ export type SimChangeType = SimChange['type'];
 
 export class SimChangeError extends Error {}
 
-/** Monotonic clock for mutation timestamps: wall clock, never before the org's `now`, strictly increasing. */
+/**
+ * The org's clock: starts at the generation `now` and advances with the wall clock, so an org
+ * generated "in the past" stays internally consistent (System Log windows, retention, mutation
+ * times). `tick()` is strictly increasing.
+ */
 export class SimClock {
   private last: number;
+  private readonly offset: number;
   constructor(start: Date) {
     this.last = start.getTime();
+    this.offset = start.getTime() - Date.now();
+  }
+  now(): number {
+    return Date.now() + this.offset;
   }
   tick(): Date {
-    this.last = Math.max(Date.now(), this.last + 1);
+    this.last = Math.max(this.now(), this.last + 1);
     return new Date(this.last);
   }
 }

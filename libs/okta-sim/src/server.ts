@@ -119,6 +119,8 @@ const logFilterPolicy: FilterPolicy = {
 
 export interface ServerConfig {
   concurrencyLimit: number;
+  /** The org's current time in ms (see SimClock). */
+  now: () => number;
 }
 
 export class SimHttpHandler {
@@ -403,16 +405,16 @@ export class SimHttpHandler {
   }
 
   /** Self/next links echoing the effective query: after (if any), limit, then the other parameters. */
-  private links(url: URL, limit: number, after: string | null, next: string | null): string[] {
-    const build = (cursor: string | null): string => {
+  private links(url: URL, limit: number, after: string | null, next: string | null, dropInNext: readonly string[] = []): string[] {
+    const build = (cursor: string | null, drop: readonly string[]): string => {
       const q = new URLSearchParams();
       if (cursor !== null) q.set('after', cursor);
       q.set('limit', String(limit));
-      for (const [k, v] of url.searchParams) if (k !== 'after' && k !== 'limit') q.append(k, v);
+      for (const [k, v] of url.searchParams) if (k !== 'after' && k !== 'limit' && !drop.includes(k)) q.append(k, v);
       return `<${this.org.orgUrl}${url.pathname}?${q.toString()}>`;
     };
-    const out = [`${build(after)}; rel="self"`];
-    if (next !== null) out.push(`${build(next)}; rel="next"`);
+    const out = [`${build(after, [])}; rel="self"`];
+    if (next !== null) out.push(`${build(next, dropInNext)}; rel="next"`);
     return out;
   }
 
@@ -565,7 +567,7 @@ export class SimHttpHandler {
     const until = parseTime('until');
     const afterParam = q.get('after');
     if (since !== null && afterParam !== null) throw new HttpError({ status: 400, body: OKTA_ERRORS.validation('since and after cannot be used together; follow the next link as given') });
-    const nowMs = Math.max(Date.now(), this.org.now.getTime());
+    const nowMs = this.config.now();
     if (since !== null && since < nowMs - 180 * DAY) throw new HttpError({ status: 400, body: OKTA_ERRORS.invalidFilter('Invalid parameter: The since parameter is over 180 days prior to the current day.') });
     const filterExpr = q.get('filter');
     const ast = filterExpr !== null ? this.parse(filterExpr, logFilterPolicy, 'filter') : null;
@@ -586,7 +588,7 @@ export class SimHttpHandler {
     if (sortOrder === 'ASCENDING' && until === null) {
       // Polling: persistence order, infinite — a next link is always present.
       let start = 0;
-      if (afterParam !== null) start = Number(decodeCursor(afterParam)) + 1;
+      if (afterParam !== null) start = Number(decodeCursor(afterParam).replace(/^p:/, '')) + 1;
       if (!Number.isInteger(start) || start < 0) throw new HttpError({ status: 400, body: OKTA_ERRORS.validation('after: the cursor is not valid; follow the next link as given') });
       const out: OktaLogEvent[] = [];
       let i = start;
@@ -598,26 +600,34 @@ export class SimHttpHandler {
         }
         if (matches(e)) out.push(e);
       }
-      const cursor = encodeCursor(String(i - 1));
-      return { status: 200, body: out, links: this.links(url, limit, afterParam, cursor) };
+      const cursor = encodeCursor(`p:${i - 1}`);
+      // `since` and `after` are mutually exclusive: the cursor carries the position.
+      return { status: 200, body: out, links: this.links(url, limit, afterParam, cursor, ['since']) };
     }
-    // Bounded or descending: ordered by published, finite.
+    // Bounded or descending: ordered by published, finite. The cursor carries the window start.
+    let windowStart = effectiveSince;
+    let offset = 0;
+    if (afterParam !== null) {
+      const m = /^b:(-?\d+):(\d+)$/.exec(decodeCursor(afterParam));
+      if (!m) throw new HttpError({ status: 400, body: OKTA_ERRORS.validation('after: the cursor is not valid; follow the next link as given') });
+      windowStart = Number(m[1]);
+      offset = Number(m[2]);
+    }
     const upper = until ?? nowMs + 1;
-    const window = this.cached(`logs:${effectiveSince}:${upper}:${filterExpr ?? ''}:${keywords.join(' ')}`, () => {
+    const window = this.cached(`logs:${windowStart}:${upper}:${filterExpr ?? ''}:${keywords.join(' ')}`, () => {
       const idx: number[] = [];
       for (let i = 0; i < events.length; i++) {
         const e = events[i] as OktaLogEvent;
         const t = Date.parse(e.published);
-        if (t >= effectiveSince && t < upper && t >= retention && matches(e)) idx.push(i);
+        if (t >= windowStart && t < upper && t >= retention && matches(e)) idx.push(i);
       }
       idx.sort((x, y) => Date.parse((events[x] as OktaLogEvent).published) - Date.parse((events[y] as OktaLogEvent).published) || x - y);
       return idx;
     });
     const ordered = sortOrder === 'DESCENDING' ? [...window].reverse() : window;
-    const offset = afterParam !== null ? Number(decodeCursor(afterParam)) : 0;
     const page = ordered.slice(offset, offset + limit);
-    const next = offset + limit < ordered.length ? encodeCursor(String(offset + limit)) : null;
-    return { status: 200, body: page.map((i) => events[i]), links: this.links(url, limit, afterParam, next) };
+    const next = offset + limit < ordered.length ? encodeCursor(`b:${windowStart}:${offset + limit}`) : null;
+    return { status: 200, body: page.map((i) => events[i]), links: this.links(url, limit, afterParam, next, ['since']) };
   }
 }
 
