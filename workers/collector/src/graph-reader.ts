@@ -40,6 +40,15 @@ export function createGraphReader(store: Pick<GraphStore, 'gdb' | 'tenant'>, bat
     )!;
 
   return {
+    appsAssignedToGroup: async (integrationId, groupId) => {
+      const t = schema.appGroupAssignments;
+      const rows = await db
+        .select({ appId: t.appId })
+        .from(t)
+        .where(and(eq(t.tenantId, tenant), eq(t.integrationId, integrationId), eq(t.groupId, groupId), isNull(t.deletedAt)))
+        .orderBy(asc(t.appId));
+      return rows.map((r) => r.appId);
+    },
     liveUsers: (integrationId, afterId) =>
       keyset(
         (after) =>

@@ -152,6 +152,8 @@ export interface GraphReader {
   liveUsers(integrationId: string, afterId?: string): AsyncIterable<{ id: string; status: string }>;
   liveGroupIds(integrationId: string, afterId?: string): AsyncIterable<string>;
   liveApps(integrationId: string, afterId?: string): AsyncIterable<{ id: string; clientId: string | null; isServiceApp: boolean }>;
+  /** Apps a group is (live) assigned to: its members are those apps' GROUP-scope users. */
+  appsAssignedToGroup(integrationId: string, groupId: string): Promise<string[]>;
 }
 
 export type RunMode = 'full' | 'incremental' | 'refresh';

@@ -73,4 +73,32 @@ describe('runCollection against the simulator', () => {
       await other.close();
     }
   });
+
+  it('an incremental run picks up user and membership changes made after a full run', async () => {
+    const org = h.sim.org;
+    const users = [...org.users.values()].filter((u) => u.status === 'ACTIVE').slice(0, 3);
+    const group = [...org.groups.values()].find((g) => g.id !== org.everyoneGroupId)!;
+    const member = [...(org.groupMembers.get(group.id) ?? [])][0]!;
+    h.sim.mutate({ type: 'user.update_profile', userId: users[0]!.id, profile: { lastName: 'Changed' } });
+    h.sim.mutate({ type: 'user.suspend', userId: users[1]!.id });
+    h.sim.mutate({ type: 'user.create', activate: false });
+    h.sim.mutate({ type: 'group.member.remove', groupId: group.id, userId: member });
+    const outsider = users.find((u) => !org.groupMembers.get(group.id)?.has(u.id));
+    if (outsider) h.sim.mutate({ type: 'group.member.add', groupId: group.id, userId: outsider.id });
+    expect(await h.exportLines()).not.toEqual(h.sim.truth());
+
+    const summary = await runCollection({
+      client: h.client,
+      store: h.store,
+      integration: h.integration,
+      mode: 'incremental',
+      resources: ['users', 'groups', 'group_members'],
+      trigger: 'schedule',
+      logger: h.logger,
+    });
+    expect(summary.status).toBe('succeeded');
+    // Far fewer user reads than the full run: only changed users come back from the search.
+    expect(summary.perResource.users!.objects).toBeLessThan(20);
+    expect(await h.exportLines()).toEqual(h.sim.truth());
+  });
 });

@@ -9,6 +9,7 @@ import { forEachConcurrent } from '../concurrency.js';
 import type { CollectorContext, CollectorResult } from '../context.js';
 import { progressOf } from '../context.js';
 import type { ResourceProgress } from '../progress.js';
+import { collectAssignmentsOf } from './apps.js';
 import { collectPaged, commitMarker } from './paged.js';
 import { isNotFound } from './not-found.js';
 import { incrementalSince, writeWatermark } from './watermark.js';
@@ -43,13 +44,22 @@ export async function collectGroupMembers(ctx: CollectorContext): Promise<Collec
     await ctx.store.finishFullSync(ctx.run.id, 'group_members');
   } else {
     const changed = ctx.client.listGroups({ filter: `lastMembershipUpdated gt "${since}"` });
+    const affectedApps = new Set<string>();
     for await (const page of changed) {
       progress.page(0);
       await forEachConcurrent(page.items, ctx.concurrency ?? 8, async (group) => {
         await collectMembersOf(ctx, progress, group.id);
         await ctx.store.finishFullSync(ctx.run.id, 'group_members', { groupId: group.id });
+        for (const appId of await ctx.store.appsAssignedToGroup(ctx.integration.id, group.id)) affectedApps.add(appId);
       }, ctx.signal);
     }
+    // A member joining or leaving a group that is assigned to apps becomes or stops being a
+    // GROUP-scope user of those apps; Okta logs no event for that, so re-read their assignments.
+    await forEachConcurrent(affectedApps, ctx.concurrency ?? 8, async (appId) => {
+      await collectAssignmentsOf(ctx, progress, appId, 'refresh:');
+      await ctx.store.finishFullSync(ctx.run.id, 'app_user_assignments', { appId });
+      await ctx.store.finishFullSync(ctx.run.id, 'app_group_assignments', { appId });
+    }, ctx.signal);
   }
   await writeWatermark(ctx, 'group_members');
   return { resource: 'group_members', complete: since === null, objects: progress.snapshot().objects };
