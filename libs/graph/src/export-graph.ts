@@ -148,6 +148,7 @@ async function* readSegment(
   integrationId: string,
   seg: Segment,
   includeDeleted: boolean,
+  batchSize: number,
 ): AsyncGenerator<ExportLine> {
   let cursor: string[] | null = null;
   const keyList = sql.raw(seg.keys.join(', '));
@@ -162,10 +163,10 @@ async function* readSegment(
       FROM ${seg.from}
       WHERE t."tenant_id" = ${tenantId} AND t."integration_id" = ${integrationId}::uuid${live}${after}
       ORDER BY ${keyList}
-      LIMIT ${BATCH}`);
+      LIMIT ${batchSize}`);
     for (const row of rows) yield markDeleted(seg.line(row), row.deleted === true, includeDeleted);
     const last = rows[rows.length - 1];
-    if (!last || rows.length < BATCH) return;
+    if (!last || rows.length < batchSize) return;
     cursor = seg.keys.map((_, i) => s(last[`k${i}`]));
   }
 }
@@ -198,10 +199,11 @@ export async function* exportIntegration(
   tenantId: string,
   integrationId: string,
   includeDeleted: boolean,
+  batchSize = BATCH,
 ): AsyncGenerator<ExportLine> {
-  for (const seg of SEGMENTS_BEFORE_ROLES) yield* readSegment(exec, tenantId, integrationId, seg, includeDeleted);
+  for (const seg of SEGMENTS_BEFORE_ROLES) yield* readSegment(exec, tenantId, integrationId, seg, includeDeleted, batchSize);
   yield* await readRoleNodes(exec, tenantId, integrationId, includeDeleted);
-  for (const seg of SEGMENTS_AFTER_ROLES) yield* readSegment(exec, tenantId, integrationId, seg, includeDeleted);
+  for (const seg of SEGMENTS_AFTER_ROLES) yield* readSegment(exec, tenantId, integrationId, seg, includeDeleted, batchSize);
 }
 
 /** Merges already-sorted streams into one sorted stream. */

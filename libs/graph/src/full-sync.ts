@@ -89,8 +89,9 @@ export async function tombstoneUnseen(
         AND "source_updated_at" < ${run.startedAt.toISOString()}::timestamptz${filter}
       RETURNING 1)
     SELECT count(*)::int AS n FROM gone`);
-  // A full pass just rewrote the table: refresh planner statistics now rather than waiting for
-  // autovacuum, or the first export/posture query after an initial load is planned blind.
-  await exec.rows(sql.raw(`ANALYZE "${spec.table}"`));
+  // A whole-resource pass just (re)wrote the table: refresh planner statistics now rather than
+  // waiting for autovacuum, or the first export/posture query after an initial load is planned
+  // blind. Scoped passes (targeted refreshes) touch a few rows and skip this.
+  if (!scope || Object.values(scope).every((v) => v === undefined)) await exec.rows(sql.raw(`ANALYZE "${spec.table}"`));
   return rows[0]?.n ?? 0;
 }
