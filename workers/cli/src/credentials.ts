@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { createOktaClient, type OktaAuth, type OktaClient, type RateGovernor } from '@idgraph/okta';
+import { createOktaClient, type OktaAuth, type OktaClient, type OktaClientOptions, type RateGovernor } from '@idgraph/okta';
 import type { Logger } from '@idgraph/core';
 import type { GraphStore } from '@idgraph/graph';
 import { UsageError, UserError } from './errors.js';
@@ -82,7 +82,7 @@ export function authFor(
 export async function clientForIntegration(
   store: GraphStore,
   integration: Parameters<GraphStore['integrationSecrets']>[0] & { orgUrl: string; allowHttp: boolean; authMethod: string; clientId: string | null; keyId: string | null },
-  opts: { logger: Logger; governor?: RateGovernor; signal?: AbortSignal },
+  opts: { logger: Logger; governor?: RateGovernor; signal?: AbortSignal; onRequest?: OktaClientOptions['onRequest'] },
 ): Promise<OktaClient> {
   const secrets = (await store.integrationSecrets(integration)) as IntegrationSecrets;
   return createOktaClient({
@@ -92,5 +92,6 @@ export async function clientForIntegration(
     governor: opts.governor,
     logger: opts.logger,
     signal: opts.signal,
+    onRequest: opts.onRequest,
   });
 }

@@ -29,7 +29,7 @@ export function registerGraph(program: Command): void {
           }
           if (buffer) process.stdout.write(buffer);
         },
-        { quiet: () => true },
+        { quiet: (_opts: { integration?: string; includeDeleted: boolean }) => true },
       ),
     );
 }

@@ -1,5 +1,9 @@
 import type { Registrar } from '../program.js';
 import { registerIntegration } from './integration.js';
+import { registerScan } from './scan.js';
+import { registerIngestEvents } from './ingest-events.js';
+import { registerReport } from './report.js';
+import { registerInfra } from './infra.js';
 
 /** Commands beyond the core ones registered in program.ts. */
-export const registerAll: Registrar[] = [registerIntegration];
+export const registerAll: Registrar[] = [registerIntegration, registerScan, registerIngestEvents, registerReport, registerInfra];

@@ -4,7 +4,7 @@ import { createInterface } from 'node:readline';
 import type { Command } from 'commander';
 import type { RefreshRequest } from '@idgraph/graph';
 import { eventToGraphChanges, normalizeLogEventRow, parseEventMessage } from '@idgraph/normalize';
-import { refreshObjects } from '@idgraph/collector';
+import { refreshObjects, withGraphReader } from '@idgraph/collector';
 import { action } from '../action.js';
 import { UserError } from '../errors.js';
 import { out, table } from '../output.js';
@@ -97,7 +97,7 @@ export function registerIngestEvents(program: Command): void {
 
           if (refreshes.size) {
             const client = await clientForIntegration(store, integration, { logger: ctx.logger });
-            const result = await refreshObjects({ client, store, integration, requests: [...refreshes.values()], logger: ctx.logger });
+            const result = await refreshObjects({ client, store: withGraphReader(store), integration, requests: [...refreshes.values()], logger: ctx.logger });
             report.refreshed = result.refreshed;
             report.refreshFailures = result.failures.map((f) => ({ request: f.request, error: f.error }));
           }
