@@ -279,8 +279,8 @@ async function applyEdges(
     WHERE excluded."source_updated_at" >= t."source_updated_at"`);
 }
 
+/** Applies each kind with one statement. For equal times on one object: upsert, then status, then delete. */
 async function applyMutations(exec: Executor, tenantId: string, b: MutationBuckets): Promise<void> {
-  // Order matters only for equal times on one object: upsert, then status, then delete.
   if (b.userUpserts.length) await applyUserUpserts(exec, tenantId, b.userUpserts);
   await applyStatus(exec, tenantId, 'users', b.userStatus.map((m) => ({ ...m, id: m.userId })));
   await applyStatus(exec, tenantId, 'apps', b.appStatus.map((m) => ({ ...m, id: m.appId })));

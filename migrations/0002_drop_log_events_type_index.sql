@@ -1,0 +1,1 @@
+DROP INDEX "log_events_type_idx";
