@@ -1,7 +1,9 @@
 /**
  * Tombstoning after a complete full collection: what the run did not see is gone in Okta.
- * Rows touched by an event during the run (source_updated_at >= run start) are left alone:
- * the event is newer than anything the run could have missed. Nothing is ever deleted.
+ * Left alone are rows touched by an event during the run (source_updated_at >= run start: the
+ * event is newer than anything the run could have missed) and rows another run or event saw
+ * after this run started (last_seen_at >= run start: e.g. a targeted refresh running
+ * concurrently re-listed one user's factors). Nothing is ever deleted.
  */
 import { sql, type SQL } from 'drizzle-orm';
 import type { GraphResource } from './model.js';
@@ -86,6 +88,7 @@ export async function tombstoneUnseen(
       WHERE "tenant_id" = ${run.tenantId} AND "integration_id" = ${run.integrationId}::uuid
         AND "deleted_at" IS NULL
         AND "last_run_id" IS DISTINCT FROM ${run.id}::uuid
+        AND "last_seen_at" < ${run.startedAt.toISOString()}::timestamptz
         AND "source_updated_at" < ${run.startedAt.toISOString()}::timestamptz${filter}
       RETURNING 1)
     SELECT count(*)::int AS n FROM gone`);

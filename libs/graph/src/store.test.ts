@@ -154,6 +154,21 @@ describe.each(backends)('GraphStore on %s', (_name, open) => {
     expect((await usersOf(integ.id)).find((u) => u.okta_id === '00u2')?.deleted).toBe(false);
   });
 
+  it('does not tombstone what a concurrent refresh saw while the full run was going', async () => {
+    const integ = await newIntegration();
+    await store.commitPage({ integrationId: integ.id, runId: null, resource: 'factors', nextUrl: null, done: true,
+      rows: { factors: [f.factor('mfa1', '00u1'), f.factor('mfa2', '00u2')] } });
+    const full = await store.startRun({ integrationId: integ.id, mode: 'full', trigger: 'schedule', resources: ['factors'] });
+    const refresh = await store.startRun({ integrationId: integ.id, mode: 'refresh', trigger: 'stream', resources: ['refresh'] });
+    // The refresh re-lists 00u1's factors after the full run started; the full run's pages saw 00u2's only.
+    await store.commitPage({ integrationId: integ.id, runId: refresh.id, resource: 'factors', scopeKey: 'refresh', nextUrl: null,
+      done: true, rows: { factors: [f.factor('mfa1', '00u1')] } });
+    await store.commitPage({ integrationId: integ.id, runId: full.id, resource: 'factors', nextUrl: null, done: true,
+      rows: { factors: [f.factor('mfa2', '00u2')] } });
+    expect(await store.finishFullSync(full.id, 'factors')).toBe(0);
+    expect(await store.counts(integ.id)).toMatchObject({ factors: 2 });
+  });
+
   it('scopes a tombstone pass to one group\'s members and rejects scopes a resource does not have', async () => {
     const integ = await newIntegration();
     await store.commitPage({ integrationId: integ.id, runId: null, resource: 'group_members', nextUrl: null, done: true,
