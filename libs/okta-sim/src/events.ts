@@ -100,10 +100,8 @@ export class LogEventFactory {
       target: spec.target,
       transaction: { type: job ? 'JOB' : 'WEB', id: job ? this.rng.hex(32) : requestId, detail: {} },
       debugContext: { debugData },
-      authenticationContext: {
-        authenticationProvider: null, credentialProvider: null, credentialType: null, issuer: null,
-        interface: null, authenticationStep: 0, externalSessionId: job ? 'unknown' : `102${this.rng.token(22)}`,
-      },
+      // Unset context fields are omitted, as in recorded admin-API events (samples/logevents/15).
+      authenticationContext: { authenticationStep: 0, externalSessionId: job ? 'unknown' : `102${this.rng.token(22)}` },
       securityContext: SECURITY_CONTEXT,
       request: { ipChain: [] },
     };

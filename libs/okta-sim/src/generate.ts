@@ -118,7 +118,7 @@ export function generateOrg(o: GenerateOptions): GeneratedOrg {
       passwordChanged: passwordChanged === null ? null : iso(Math.max(passwordChanged, created)),
       profile: {
         firstName: first, lastName: last, email: login, login,
-        mobilePhone: rng.chance(0.5) ? `+1-555-${String(1000 + rng.int(9000))}` : null,
+        mobilePhone: rng.chance(0.5) ? `+1555${String(1_000_000 + rng.int(9_000_000))}` : null,
         secondEmail: null,
         department: rng.pick(DEPARTMENTS),
         title: null,
@@ -346,7 +346,7 @@ const FACTOR_SHAPE: Record<FactorType, { prefix: string; provider: SimFactor['pr
 
 export function makeFactor(ids: IdFactory, u: SimUser, type: FactorType, status: FactorStatus, at: string): SimFactor {
   const shape = FACTOR_SHAPE[type];
-  const phone = u.profile.mobilePhone ?? '+1-555-0100';
+  const phone = u.profile.mobilePhone ?? '+15550100';
   const profile: Record<string, string> =
     type === 'sms' || type === 'call' ? { phoneNumber: phone }
       : type === 'email' ? { email: u.profile.email }

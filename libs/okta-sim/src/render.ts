@@ -5,6 +5,15 @@ import type {
 
 type Json = Record<string, unknown>;
 
+/** Okta leaves unset optional profile attributes out, except the ones its schema marks nullable. */
+function userProfile(u: SimUser): Json {
+  const out: Json = {};
+  for (const [k, v] of Object.entries(u.profile)) {
+    if (v !== null || k === 'mobilePhone' || k === 'secondEmail') out[k] = v;
+  }
+  return out;
+}
+
 const LOGO_BASE = 'https://op3static.oktacdn.com/assets/img/logos/groups/odyssey';
 
 export class Renderer {
@@ -48,7 +57,7 @@ export class Renderer {
       lastUpdated: u.lastUpdated,
       passwordChanged: u.passwordChanged,
       type: { id: u.typeId },
-      profile: { ...u.profile },
+      profile: userProfile(u),
       credentials,
       _links: links,
     };
@@ -113,6 +122,10 @@ export class Renderer {
         : { application_type: 'web', grant_types: ['authorization_code'], response_types: ['code'], redirect_uris: [`${this.base}/callback`], consent_method: 'REQUIRED', issuer_mode: 'DYNAMIC' };
     }
     if (a.signOnMode === 'BOOKMARK') common.app = { requestIntegration: false, url: 'https://benefits.example.com' };
+    if (a.signOnMode === 'BROWSER_PLUGIN') {
+      common.app = { buttonField: 'input[type=submit]', passwordField: '#password', usernameField: '#username', url: 'https://payroll.example.com/login' };
+    }
+    if (a.signOnMode === 'AUTO_LOGIN') common.signOn = { loginUrl: 'https://expenses.example.com/login' };
     return common;
   }
 

@@ -1,0 +1,116 @@
+/**
+ * Contract: the simulator's responses validate against Okta's own OpenAPI spec
+ * (/work/shared/okta/management-openapi.yaml, loaded once — it is 3.5 MB).
+ */
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startOktaSim } from './index.js';
+import type { OktaSim } from './index.js';
+import { httpGet } from './testdata/http.js';
+import { SpecValidator } from './testdata/spec-validator.js';
+
+const SPEC = fileURLToPath(new URL('../../../../shared/okta/management-openapi.yaml', import.meta.url));
+
+describe('okta-sim responses validate against the Okta management OpenAPI spec', () => {
+  let sim: OktaSim;
+  let spec: SpecValidator;
+  let auth: Record<string, string>;
+
+  beforeAll(async () => {
+    spec = SpecValidator.load(SPEC);
+    sim = await startOktaSim({ seed: 11, users: 60 });
+    auth = { Authorization: `SSWS ${sim.apiToken}` };
+    // A few live changes so mutation-created objects and events are covered too.
+    for (let i = 0; i < 15; i++) sim.mutate();
+  });
+  afterAll(async () => {
+    await sim.close();
+  });
+
+  async function expectValid(template: string, path: string, status = 200, headers = auth): Promise<unknown> {
+    const res = await httpGet(`${sim.url}${path}`, headers);
+    expect(res.status, `${path}: ${res.text.slice(0, 300)}`).toBe(status);
+    expect(spec.validateResponse(template, 'get', status, res.json), path).toEqual([]);
+    return res.json;
+  }
+
+  it('the validator rejects payloads that break the spec', () => {
+    expect(spec.validateResponse('/api/v1/users', 'get', 200, [{ id: 'x', status: 'BOGUS' }]).length).toBeGreaterThan(0);
+    expect(spec.validateResponse('/api/v1/users/{userId}/factors', 'get', 200, [{ id: 'f', factorType: 'sms', status: 'NOPE' }]).length).toBeGreaterThan(0);
+    expect(spec.validateResponse('/api/v1/logs', 'get', 200, [{ uuid: 'u', published: 'yesterday' }]).length).toBeGreaterThan(0);
+  });
+
+  it('users, user, user groups, factors and roles', async () => {
+    await expectValid('/api/v1/users', '/api/v1/users?limit=200');
+    await expectValid('/api/v1/users', `/api/v1/users?search=${encodeURIComponent('status eq "DEPROVISIONED"')}`);
+    const everyUser = [...sim.org.users.values()];
+    const withFactors = everyUser.filter((u) => (sim.org.factors.get(u.id)?.length ?? 0) > 0).slice(0, 25);
+    const factorTypes = new Set<string>();
+    for (const u of withFactors) {
+      const factors = (await expectValid('/api/v1/users/{userId}/factors', `/api/v1/users/${u.id}/factors`)) as { factorType: string }[];
+      for (const f of factors) factorTypes.add(f.factorType);
+    }
+    expect(factorTypes.size).toBeGreaterThanOrEqual(4);
+    const sample = everyUser[0]?.id as string;
+    await expectValid('/api/v1/users/{id}', `/api/v1/users/${sample}`);
+    await expectValid('/api/v1/users/{id}/groups', `/api/v1/users/${sample}/groups`);
+    const roleHolders = new Set([...sim.org.roleAssignments.values()].filter((r) => r.principalKind === 'user').map((r) => r.principalId));
+    for (const id of roleHolders) await expectValid('/api/v1/users/{userId}/roles', `/api/v1/users/${id}/roles`);
+  });
+
+  it('groups, group, group members and group roles', async () => {
+    await expectValid('/api/v1/groups', '/api/v1/groups');
+    for (const g of sim.org.groups.values()) {
+      await expectValid('/api/v1/groups/{groupId}', `/api/v1/groups/${g.id}`);
+      await expectValid('/api/v1/groups/{groupId}/roles', `/api/v1/groups/${g.id}/roles`);
+    }
+    await expectValid('/api/v1/groups/{groupId}/users', `/api/v1/groups/${sim.org.everyoneGroupId}/users?limit=200`);
+  });
+
+  it('apps, app, app users and app groups', async () => {
+    await expectValid('/api/v1/apps', '/api/v1/apps?limit=200');
+    for (const a of sim.org.apps.values()) {
+      await expectValid('/api/v1/apps/{appId}', `/api/v1/apps/${a.id}`);
+      await expectValid('/api/v1/apps/{appId}/users', `/api/v1/apps/${a.id}/users?limit=500`);
+      await expectValid('/api/v1/apps/{appId}/groups', `/api/v1/apps/${a.id}/groups`);
+    }
+  });
+
+  it('IAM roles, resource sets, assignees and service app roles', async () => {
+    await expectValid('/api/v1/iam/roles', '/api/v1/iam/roles');
+    await expectValid('/api/v1/iam/resource-sets', '/api/v1/iam/resource-sets');
+    await expectValid('/api/v1/iam/assignees/users', '/api/v1/iam/assignees/users');
+    for (const a of sim.org.apps.values()) {
+      if (a.isServiceApp && a.clientId) await expectValid('/oauth2/v1/clients/{clientId}/roles', `/oauth2/v1/clients/${a.clientId}/roles`);
+    }
+  });
+
+  it('System Log events, generated and from mutations', async () => {
+    const events = (await expectValid('/api/v1/logs', '/api/v1/logs?limit=1000')) as unknown[];
+    expect(events.length).toBeGreaterThan(0);
+    const since = new Date(Date.now() - 3_600_000).toISOString();
+    const recent = (await expectValid('/api/v1/logs', `/api/v1/logs?since=${encodeURIComponent(since)}&limit=1000`)) as unknown[];
+    expect(recent.length).toBeGreaterThanOrEqual(15);
+  });
+
+  it('error bodies: 400, 401, 403, 404, 429 are Okta Error objects', async () => {
+    const expectError = async (path: string, status: number, code: string, headers = auth): Promise<void> => {
+      const res = await httpGet(`${sim.url}${path}`, headers);
+      expect(res.status, path).toBe(status);
+      expect(spec.validateComponent('Error', res.json), path).toEqual([]);
+      expect(res.json).toMatchObject({ errorCode: code, errorLink: code });
+    };
+    await expectError(`/api/v1/users?search=${encodeURIComponent('status ne "X"')}`, 400, 'E0000031');
+    await expectError('/api/v1/users', 401, 'E0000011', { Authorization: 'SSWS wrong' });
+    await expectValid('/api/v1/users', '/api/v1/users', 403, { Authorization: `SSWS ${sim.createApiToken({ scopes: ['okta.logs.read'] })}` });
+    await expectError('/api/v1/users/00unknown00000000000', 404, 'E0000007');
+    sim.setRateLimitFactor(0.0001);
+    try {
+      const token = { Authorization: `SSWS ${sim.createApiToken({})}` };
+      await httpGet(`${sim.url}/api/v1/groups`, token);
+      await expectValid('/api/v1/groups', '/api/v1/groups', 429, token);
+    } finally {
+      sim.setRateLimitFactor(1);
+    }
+  });
+});
