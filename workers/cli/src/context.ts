@@ -9,9 +9,11 @@ export class CliContext {
   private gdb: GraphDb | undefined;
   private storeInstance: GraphStore | undefined;
 
-  constructor(opts: { quiet?: boolean } = {}) {
+  constructor(opts: { quiet?: boolean; verbose?: boolean } = {}) {
     this.config = loadConfig();
-    this.logger = createLogger({ level: opts.quiet ? 'warn' : this.config.logLevel, name: 'idgraph' });
+    // Interactive commands log warnings only unless LOG_LEVEL asks for more; long-running ones pass verbose.
+    const level = process.env.LOG_LEVEL ? this.config.logLevel : opts.verbose ? 'info' : 'warn';
+    this.logger = createLogger({ level: opts.quiet && !process.env.LOG_LEVEL ? 'warn' : level, name: 'idgraph' });
   }
 
   /** Opens the graph database (PostgreSQL when DATABASE_URL is set, else embedded) and brings its schema up to date. */

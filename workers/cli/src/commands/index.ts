@@ -4,6 +4,7 @@ import { registerScan } from './scan.js';
 import { registerIngestEvents } from './ingest-events.js';
 import { registerReport } from './report.js';
 import { registerInfra } from './infra.js';
+import { registerDemo } from './demo.js';
 
 /** Commands beyond the core ones registered in program.ts. */
-export const registerAll: Registrar[] = [registerIntegration, registerScan, registerIngestEvents, registerReport, registerInfra];
+export const registerAll: Registrar[] = [registerIntegration, registerScan, registerIngestEvents, registerReport, registerInfra, registerDemo];
