@@ -61,6 +61,16 @@ describe('okta-sim OAuth token endpoint and resource auth', () => {
     expect(challenge).toContain('scope="okta.groups.read"');
   });
 
+  it('forbids (403 E0000006) a service app that holds no admin role, whatever its scopes', async () => {
+    const roleless = await sim.createServiceApp({ scopes: ['okta.users.read'], roles: [] });
+    const res = await tokenRequest(await assertion(roleless), 'okta.users.read');
+    expect(res.status).toBe(200);
+    const token = (res.json as { access_token: string }).access_token;
+    const users = await httpGet(`${sim.url}/api/v1/users?limit=1`, { Authorization: `Bearer ${token}` });
+    expect(users.status).toBe(403);
+    expect(users.json).toMatchObject({ errorCode: 'E0000006' });
+  });
+
   it('accepts ES256 keys', async () => {
     const ec = await sim.createServiceApp({ scopes: ['okta.logs.read'], alg: 'ES256' });
     const res = await tokenRequest(await assertion(ec, { alg: 'ES256' }), 'okta.logs.read');

@@ -348,6 +348,10 @@ export class SimHttpHandler {
   }
 
   private requireScope(caller: Caller, scope: string, resource: string): void {
+    if (caller.kind === 'oauth' && caller.clientId !== null && roleAssignmentsOf(this.org, 'app', caller.clientId).length === 0) {
+      // Permissions = scopes ∩ admin roles: a service app without an admin role may do nothing.
+      throw new HttpError({ status: 403, body: OKTA_ERRORS.forbidden() });
+    }
     if (hasScope(caller.scopes, scope)) return;
     if (caller.kind === 'ssws') {
       // An API token acts with its admin's role: a restricted token is "forbidden by role".
