@@ -1,4 +1,6 @@
+import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
+import { createLogger } from '@idgraph/core';
 import { createOktaClient, OktaApiError, OktaRequestError, type OktaClient, type RequestEvent } from './index.js';
 import { oktaError, rateHeaders, sendJson, startFakeOkta, type FakeHandler, type FakeOkta } from './testdata/fake-okta.js';
 
@@ -145,6 +147,27 @@ describe('retries and rate limits', () => {
     expect(err).toBeInstanceOf(OktaApiError);
     expect((err as OktaApiError).status).toBe(503);
     expect(fake!.requests).toHaveLength(3);
+  });
+
+  it('logs retries without credentials', async () => {
+    let logged = '';
+    const sink = new Writable({
+      write(chunk: Buffer, _enc, cb) {
+        logged += chunk.toString();
+        cb();
+      },
+    });
+    fake = await startFakeOkta((_req, res, n) => (n === 1 ? sendJson(res, 502, oktaError('E0000009', 'Internal Server Error')) : sendJson(res, 200, [])));
+    const client = createOktaClient({
+      orgUrl: fake.url,
+      auth: { kind: 'ssws', token: TOKEN },
+      allowInsecureHttp: true,
+      logger: createLogger({ level: 'debug' }, sink),
+    });
+    await client.getJson('/api/v1/users', { search: 'status eq "ACTIVE"' });
+    expect(logged).toMatch(/okta request failed; retrying/);
+    expect(logged).toMatch(/HTTP 502/);
+    expect(logged).not.toContain(TOKEN);
   });
 
   it('reports network failure after retries without leaking the token', async () => {
