@@ -10,6 +10,7 @@ import { sql, type SQL } from 'drizzle-orm';
 import type { GraphMutation, LogEventRow, UserRow } from './model.js';
 import type { Executor } from './executor.js';
 import { jsonParam } from './executor.js';
+import { UNKNOWN_STATUS } from './page-upserts.js';
 
 export type EventVia = 'poll' | 'stream' | 'file';
 
@@ -202,7 +203,7 @@ async function applyUserUpserts(exec: Executor, tenantId: string, items: Scoped<
     await exec.rows(sql`
       INSERT INTO "users" AS t ("tenant_id", "integration_id", "okta_id", "status"${insertCols},
         "source_updated_at", "first_seen_at", "last_seen_at")
-      SELECT ${tenantId}, x.integration_id, x.okta_id, ${hasStatus ? sql.raw(`coalesce(x."status", 'UNKNOWN')`) : sql.raw(`'UNKNOWN'`)}${selectCols},
+      SELECT ${tenantId}, x.integration_id, x.okta_id, ${hasStatus ? sql`coalesce(x."status", ${UNKNOWN_STATUS})` : sql`${UNKNOWN_STATUS}`}${selectCols},
         x.at, now(), now()
       FROM jsonb_to_recordset(${jsonParam(payload)}::text::jsonb) AS x(${def})
       ON CONFLICT ("tenant_id", "integration_id", "okta_id") DO UPDATE SET ${sets}

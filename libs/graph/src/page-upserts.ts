@@ -6,6 +6,12 @@
  * event. The row still counts as *seen* by the run either way (last_seen_at, last_run_id), so
  * finishFullSync never tombstones an object the run did list. Seeing a row with fresh data
  * clears its tombstone (a returning object comes back to life).
+ *
+ * One exception fills gaps: a row that never held a full Okta object (raw IS NULL: created from
+ * an event that carried only some fields) takes the fields it lacks from a listed object even
+ * when an event has already stamped it newer. Okta stamps the event's `published` a little
+ * after the object's `lastUpdated` for the same change, so otherwise a user created and
+ * activated by events would keep its unknown fields until it next changed in Okta.
  */
 import { sql, type SQL } from 'drizzle-orm';
 import type {
@@ -29,6 +35,8 @@ interface Col<R> {
   name: string;
   type: ColType;
   get: (row: R) => unknown;
+  /** A stand-in value that rows created from events hold until a full object arrives. */
+  placeholder?: string;
 }
 
 export interface TableSpec<R extends { sourceUpdatedAt: Date }> {
@@ -38,13 +46,17 @@ export interface TableSpec<R extends { sourceUpdatedAt: Date }> {
   data: Col<R>[];
 }
 
-const c = <R>(name: string, type: ColType, get: (row: R) => unknown): Col<R> => ({ name, type, get });
+const c = <R>(name: string, type: ColType, get: (row: R) => unknown, placeholder?: string): Col<R> =>
+  placeholder === undefined ? { name, type, get } : { name, type, get, placeholder };
+
+/** Status of a user known only from an event (e.g. user.lifecycle.create) until Okta's object is read. */
+export const UNKNOWN_STATUS = 'UNKNOWN';
 
 export const userSpec: TableSpec<UserRow> = {
   table: 'users',
   keys: [c('okta_id', 'text', (r) => r.oktaId)],
   data: [
-    c('status', 'text', (r) => r.status),
+    c('status', 'text', (r) => r.status, UNKNOWN_STATUS),
     c('login', 'text', (r) => r.login),
     c('email', 'text', (r) => r.email),
     c('first_name', 'text', (r) => r.firstName),
@@ -146,6 +158,13 @@ function ident(name: string): SQL {
   return sql.raw(`"${name}"`);
 }
 
+/** The stored value, with a placeholder counting as missing. */
+function storedValue<R>(col: Col<R>): SQL {
+  return col.placeholder === undefined
+    ? sql`t.${ident(col.name)}`
+    : sql`NULLIF(t.${ident(col.name)}, ${col.placeholder})`;
+}
+
 function list(parts: SQL[]): SQL {
   return sql.join(parts, sql.raw(', '));
 }
@@ -198,7 +217,8 @@ export async function upsertRows<R extends { sourceUpdatedAt: Date }>(
   const recordDef = list([...cols.map((col) => sql.raw(`"${col.name}" ${col.type}`)), sql.raw('"source_updated_at" timestamptz')]);
   const fresher = sql.raw('excluded."source_updated_at" >= t."source_updated_at"');
   const sets: SQL[] = [
-    ...spec.data.map((col) => sql`${ident(col.name)} = CASE WHEN ${fresher} THEN excluded.${ident(col.name)} ELSE t.${ident(col.name)} END`),
+    ...spec.data.map((col) => sql`${ident(col.name)} = CASE WHEN ${fresher} THEN excluded.${ident(col.name)}
+      WHEN t."raw" IS NULL THEN COALESCE(${storedValue(col)}, excluded.${ident(col.name)}) ELSE t.${ident(col.name)} END`),
     sql.raw('"source_updated_at" = GREATEST(t."source_updated_at", excluded."source_updated_at")'),
     sql`"deleted_at" = CASE WHEN ${fresher} THEN NULL ELSE t."deleted_at" END`,
     sql.raw('"last_seen_at" = excluded."last_seen_at"'),

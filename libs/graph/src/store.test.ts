@@ -286,6 +286,28 @@ describe.each(backends)('GraphStore on %s', (_name, open) => {
       .rejects.toThrow(/via must be one of poll, stream, file/);
   });
 
+  it('completes a user known only from events with the listed object, keeping the newer status', async () => {
+    const integ = await newIntegration();
+    await store.ingestEvents([
+      { integrationId: integ.id, via: 'stream', row: f.logEvent('c1', f.at(10), { eventType: 'user.lifecycle.create' }),
+        mutations: [{ kind: 'user.upsert', at: f.at(10), user: { oktaId: '00uN', login: 'n@example.com' } }] },
+      { integrationId: integ.id, via: 'stream', row: f.logEvent('c2', f.at(11), { eventType: 'user.lifecycle.activate' }),
+        mutations: [{ kind: 'user.status', at: f.at(11), userId: '00uN', status: 'ACTIVE' }] },
+    ]);
+    expect((await usersOf(integ.id))[0]).toMatchObject({ status: 'ACTIVE', login: 'n@example.com' });
+    // Okta's object for the same change carries lastUpdated a moment before the events' published.
+    await store.commitPage({ integrationId: integ.id, runId: null, resource: 'users', nextUrl: null, done: true,
+      rows: { users: [f.user('00uN', { status: 'STAGED', login: 'n@example.com', email: 'n@corp.example', sourceUpdatedAt: f.at(9) })] } });
+    const [row] = await backend.gdb.execute<{ status: string; email: string; raw_id: string }>(sql`
+      SELECT status, email, raw->>'id' AS raw_id FROM users WHERE integration_id = ${integ.id}::uuid`);
+    expect(row).toEqual({ status: 'ACTIVE', email: 'n@corp.example', raw_id: '00uN' });
+    // Once it holds a full object, an older listing no longer changes it.
+    await store.commitPage({ integrationId: integ.id, runId: null, resource: 'users', nextUrl: null, done: true,
+      rows: { users: [f.user('00uN', { email: 'older@corp.example', sourceUpdatedAt: f.at(8) })] } });
+    expect((await backend.gdb.execute<{ email: string }>(sql`SELECT email FROM users WHERE integration_id = ${integ.id}::uuid`))[0])
+      .toEqual({ email: 'n@corp.example' });
+  });
+
   it('exports the graph sorted exactly like sortExportLines, with tombstones only on request', async () => {
     const integ = await newIntegration();
     await store.commitPage({ integrationId: integ.id, runId: null, resource: 'mixed', nextUrl: null, done: true, rows: {
