@@ -7,7 +7,7 @@
 import { IdFactory, Rng } from './rng.js';
 import { LogEventFactory, SYSTEM_ACTOR, target, userActor } from './events.js';
 import type {
-  FactorStatus, FactorType, OktaLogEvent, SignOnMode, SimApp, SimFactor, SimGroup,
+  FactorStatus, FactorType, OktaLogEvent, SignOnMode, SimApp, SimAppGroupAssignment, SimAppUserAssignment, SimFactor, SimGroup,
   SimOrgState, SimRoleAssignment, SimUser, StandardRoleType, UserStatus,
 } from './model.js';
 import { STANDARD_ROLE_LABELS } from './model.js';
@@ -221,14 +221,14 @@ export function generateOrg(o: GenerateOptions): GeneratedOrg {
   for (const app of appList) {
     if (app.isServiceApp) continue;
     const direct = Math.min(activeUsers.length, 1 + rng.int(Math.max(1, Math.ceil(o.users / 40))));
-    const map = org.appUserAssignments.get(app.id) as Map<string, import('./model.js').SimAppUserAssignment>;
+    const map = org.appUserAssignments.get(app.id) as Map<string, SimAppUserAssignment>;
     for (let j = 0; j < direct; j++) {
       const u = rng.pick(activeUsers);
       const at = iso(Math.max(Date.parse(u.created), Date.parse(app.created)) + rng.int(DAY));
       map.set(u.id, { appId: app.id, userId: u.id, status: 'ACTIVE', created: at, lastUpdated: at });
     }
     const groupsToAssign = groupList.length === 0 ? 0 : rng.int(3);
-    const gmap = org.appGroupAssignments.get(app.id) as Map<string, import('./model.js').SimAppGroupAssignment>;
+    const gmap = org.appGroupAssignments.get(app.id) as Map<string, SimAppGroupAssignment>;
     for (let j = 0; j < groupsToAssign; j++) {
       // Skip the 3 biggest groups so group-derived app users stay modest.
       const g = groupList[Math.min(groupList.length - 1, 3 + rng.int(Math.max(1, groupList.length - 3)))] as SimGroup;
@@ -314,7 +314,7 @@ export function generateOrg(o: GenerateOptions): GeneratedOrg {
   if (customGroup) grantCustom(org, ids, 'group', customGroup.id, appsRole.id, appsRole.label, appsSet.id, iso(nowMs - 90 * DAY));
 
   // Posture plants -----------------------------------------------------------------------------
-  const planted = o.plantPosture ? plant(org, o, rng, ids, nowMs, userList, groupList, appList, grant, addFactor, addMember) : null;
+  const planted = o.plantPosture ? plant(org, rng, nowMs, userList, groupList, appList, grant, addFactor, addMember) : null;
 
   // System Log ---------------------------------------------------------------------------------
   org.events = generateHistory(org, events, rng, o, nowMs, userList, appList);
@@ -364,7 +364,7 @@ type Grant = (kind: SimRoleAssignment['principalKind'], principalId: string, typ
 type AddFactor = (u: SimUser, type: FactorType, status: FactorStatus, createdMs: number) => SimFactor;
 
 function plant(
-  org: SimOrgState, o: GenerateOptions, rng: Rng, ids: IdFactory, nowMs: number,
+  org: SimOrgState, rng: Rng, nowMs: number,
   users: SimUser[], groups: SimGroup[], apps: SimApp[], grant: Grant, addFactor: AddFactor,
   addMember: (userId: string, groupId: string) => void,
 ): PlantedPosture {
@@ -428,8 +428,7 @@ function plant(
     u.passwordChanged = iso(Math.max(Date.parse(u.created), nowMs - 900 * DAY));
     if (Date.parse(u.passwordChanged) > nowMs - 400 * DAY) u.passwordChanged = iso(nowMs - 400 * DAY);
   }
-  // Random role grants must not add SUPER_ADMINs; the count above is exact.
-  void ids; void o;
+  // The random role grants above never use SUPER_ADMIN, so the count here is exact.
   return {
     smsOnlySuperAdmin: smsOnly.id,
     superAdmins,

@@ -17,7 +17,7 @@ import type { IdFactory, Rng } from './rng.js';
 import { LogEventFactory, SYSTEM_ACTOR, target, userActor } from './events.js';
 import { makeFactor } from './generate.js';
 import type {
-  FactorType, LogActor, OktaLogEvent, SimApp, SimGroup, SimOrgState, SimRoleAssignment, SimUser, SimUserProfile, StandardRoleType, UserStatus,
+  FactorType, LogActor, OktaLogEvent, SimApp, SimAppGroupAssignment, SimAppUserAssignment, SimGroup, SimOrgState, SimRoleAssignment, SimUser, SimUserProfile, StandardRoleType, UserStatus,
 } from './model.js';
 import { STANDARD_ROLE_LABELS, STANDARD_ROLE_TYPES } from './model.js';
 
@@ -217,7 +217,7 @@ export class Mutator {
       case 'app.user.unassign': {
         const a = this.app(c.appId);
         const u = this.user(c.userId);
-        const map = this.org.appUserAssignments.get(a.id) as Map<string, import('./model.js').SimAppUserAssignment>;
+        const map = this.org.appUserAssignments.get(a.id) as Map<string, SimAppUserAssignment>;
         const add = c.type === 'app.user.assign';
         if (add && u.status === 'DEPROVISIONED') throw new SimChangeError(`user ${u.id} is DEPROVISIONED; Okta does not assign apps to deactivated users`);
         if (add === map.has(u.id)) throw new SimChangeError(`user ${u.id} is ${add ? 'already' : 'not'} directly assigned to app ${a.id}`);
@@ -232,7 +232,7 @@ export class Mutator {
       case 'app.group.unassign': {
         const a = this.app(c.appId);
         const g = this.group(c.groupId);
-        const map = this.org.appGroupAssignments.get(a.id) as Map<string, import('./model.js').SimAppGroupAssignment>;
+        const map = this.org.appGroupAssignments.get(a.id) as Map<string, SimAppGroupAssignment>;
         const add = c.type === 'app.group.assign';
         if (add === map.has(g.id)) throw new SimChangeError(`group ${g.id} is ${add ? 'already' : 'not'} assigned to app ${a.id}`);
         if (add) map.set(g.id, { appId: a.id, groupId: g.id, priority: map.size, lastUpdated: at });

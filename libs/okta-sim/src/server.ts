@@ -265,7 +265,7 @@ export class SimHttpHandler {
     const parts = url.pathname.split('/').filter(Boolean);
     const q = url.searchParams;
     const need = (scope: string): void => this.requireScope(caller, scope, url.pathname);
-    const [a0, a1, a2, a3, a4, a5, a6] = parts;
+    const [a0, a1, a2, a3, a4] = parts;
     if (a0 === 'oauth2' && a1 === 'v1' && a2 === 'clients' && a3 && a4 === 'roles' && parts.length === 5) {
       need('okta.roles.read');
       if (![...this.org.apps.values()].some((app) => app.clientId === a3)) throw this.notFound(`${a3} (OAuth2Client)`);
@@ -343,7 +343,6 @@ export class SimHttpHandler {
       default:
         break;
     }
-    void a5; void a6;
     throw this.notFound(url.pathname);
   }
 
