@@ -47,6 +47,7 @@ import {
   userSpec,
   type UpsertContext,
 } from './page-upserts.js';
+import { readInSnapshot } from './snapshot.js';
 import { RunRepo, type Run, type RunResource, type RunResourcePatch, type StartRunInput } from './runs.js';
 import * as schema from './schema.js';
 import type { RunStatus } from './schema.js';
@@ -134,6 +135,8 @@ export class GraphStore {
   private readonly runRepo: RunRepo;
   private readonly findingRepo: FindingRepo;
   private secretBoxInstance: SecretBox | undefined;
+  /** True for the store handed to a transaction(fn) callback. */
+  private readonly boundToTransaction: boolean;
 
   constructor(
     readonly gdb: GraphDb,
@@ -143,6 +146,7 @@ export class GraphStore {
     if (!opts.tenant || typeof opts.tenant !== 'string') throw new Error('GraphStore needs a tenant id (IDGRAPH_TENANT)');
     this.tenant = opts.tenant;
     this.exec = exec ?? executorOf(gdb.db);
+    this.boundToTransaction = exec !== undefined;
     this.secretBoxInstance = opts.secretBox;
     this.integrationRepo = new IntegrationRepo(this.exec, this.tenant, () => this.secretBox());
     this.runRepo = new RunRepo(this.exec, this.tenant);
@@ -359,8 +363,14 @@ export class GraphStore {
   async *exportGraph(opts: { integrationId?: string; includeDeleted?: boolean } = {}): AsyncGenerator<ExportLine> {
     const includeDeleted = opts.includeDeleted ?? false;
     const ids = opts.integrationId ? [opts.integrationId] : (await this.listIntegrations()).map((i) => i.id);
-    const streams = ids.map((id) => exportIntegration(this.exec, this.tenant, id, includeDeleted));
-    yield* streams.length === 1 ? streams[0]! : mergeSorted(streams);
+    const produce = (exec: Executor) => {
+      const streams = ids.map((id) => exportIntegration(exec, this.tenant, id, includeDeleted));
+      return streams.length === 1 ? streams[0]! : mergeSorted(streams);
+    };
+    // On PostgreSQL the export reads one consistent snapshot while writers carry on. PGlite has a
+    // single connection: a long read transaction there would stall every other query meanwhile.
+    const snapshot = this.gdb.kind === 'postgres' && !this.boundToTransaction;
+    yield* snapshot ? readInSnapshot(this.gdb.db, produce) : produce(this.exec);
   }
 
   // ------------------------------------------------------------ findings & counts
