@@ -158,24 +158,43 @@ describe('createEventStreamHandler', () => {
     expect(refreshes).toHaveLength(1);
   });
 
-  it('does not fail a committed batch when the refresh sink keeps failing', async () => {
+  it('fails a committed batch whose refreshes cannot be requested, and asks again when it is redelivered', async () => {
     const store = new FakeEventStore();
     const lines: string[] = [];
     let calls = 0;
+    let sinkDown = true;
+    const asked: RefreshRequest[][] = [];
     const handler = createEventStreamHandler({
       store,
       logger: createLogger({ level: 'info' }, { write: (s: string) => void lines.push(s) }),
-      onRefresh: () => {
+      onRefresh: (_integrationId, requests) => {
         calls += 1;
-        throw new Error('redis down redis://:s3cretpw@127.0.0.1:6379');
+        if (sinkDown) throw new Error('redis down redis://:s3cretpw@127.0.0.1:6379');
+        asked.push(requests);
       },
     });
-    const c = await handler.classify(envelope(factorActivate('rf-1')));
-    if (!c.ok) throw new Error('expected ok');
-    await expect(handler.handleBatch([c.value])).resolves.toBeUndefined();
+    const body = envelope(factorActivate('rf-1'));
+    const first = await handler.classify(body, { messageId: 'm1', sentTimestamp: null, approximateReceiveCount: 1 });
+    if (!first.ok) throw new Error('expected ok');
+    // Not deleted: the message comes back after the visibility timeout.
+    await expect(handler.handleBatch([first.value])).rejects.toThrow(/targeted refreshes/);
     expect(calls).toBe(3);
     expect(lines.some((l) => l.includes('could not request targeted refreshes'))).toBe(true);
     expect(lines.join('')).not.toContain('s3cretpw');
+
+    // Redelivered: already stored (a duplicate), but its refreshes were never requested.
+    sinkDown = false;
+    const again = await handler.classify(body, { messageId: 'm1', sentTimestamp: null, approximateReceiveCount: 2 });
+    if (!again.ok) throw new Error('expected ok');
+    await handler.handleBatch([again.value]);
+    expect(asked).toEqual([[{ kind: 'userFactors', userId: '00u1' }]]);
+    expect(store.events.size).toBe(1);
+
+    // A first delivery of an already stored event (e.g. it came through log polling) asks nothing.
+    const other = await handler.classify(envelope(factorActivate('rf-1')), { messageId: 'm2', sentTimestamp: null, approximateReceiveCount: 1 });
+    if (!other.ok) throw new Error('expected ok');
+    await handler.handleBatch([other.value]);
+    expect(asked).toHaveLength(1);
   });
 });
 

@@ -7,7 +7,8 @@ import type { GraphMutation, LogEventRow, RefreshRequest } from '@idgraph/graph'
 import { createLogger, scrubSecrets, type Logger } from '@idgraph/core';
 import { eventToGraphChanges, normalizeLogEventRow, parseEventMessage } from '@idgraph/normalize';
 import { sleep } from './backoff.js';
-import type { Classification } from './consumer.js';
+import type { Classification, ReceivedMessageInfo } from './consumer.js';
+import { OktaSideEffects, type SideEffectLookups } from './side-effects.js';
 
 /** One event ready for `ingestEvents`, plus the refreshes it asks for. */
 export interface StreamEvent {
@@ -15,6 +16,11 @@ export interface StreamEvent {
   row: LogEventRow;
   mutations: GraphMutation[];
   refresh: RefreshRequest[];
+  /**
+   * The message was received before (ApproximateReceiveCount > 1): a consumer may have committed
+   * the event and died before requesting its refreshes, so they are requested again.
+   */
+  redelivered?: boolean;
 }
 
 export interface IngestEventItem {
@@ -44,6 +50,12 @@ export interface EventStreamHandlerDeps {
   store: EventStreamStore;
   logger?: Logger;
   onRefresh?: RefreshSink;
+  /**
+   * Graph reads to follow Okta side effects that have no event (Everyone membership of new users,
+   * GROUP-scope app users of joined/left groups, app users of (de)activated users). Without them
+   * those rows wait for the next collection.
+   */
+  sideEffects?: SideEffectLookups;
   /** How long a known source → integration lookup is reused. Default 5 min. */
   knownSourceTtlMs?: number;
   /** How long an unknown source is remembered as unknown (a newly added integration is picked up after it). Default 30 s. */
@@ -52,7 +64,7 @@ export interface EventStreamHandlerDeps {
 }
 
 export interface EventStreamHandler {
-  classify(body: string): Promise<Classification<StreamEvent>>;
+  classify(body: string, message?: ReceivedMessageInfo): Promise<Classification<StreamEvent>>;
   handleBatch(items: StreamEvent[]): Promise<void>;
 }
 
@@ -67,7 +79,9 @@ export function createEventStreamHandler(deps: EventStreamHandlerDeps): EventStr
     deps.now ?? Date.now,
   );
 
-  async function classify(body: string): Promise<Classification<StreamEvent>> {
+  const sideEffects = deps.sideEffects ? new OktaSideEffects(deps.sideEffects) : null;
+
+  async function classify(body: string, message?: ReceivedMessageInfo): Promise<Classification<StreamEvent>> {
     const parsed = parseEventMessage(body);
     if (!parsed.ok) return { ok: false, reason: parsed.reason, logContext: safeIdentifiers(body) };
     const logContext = { uuid: parsed.event.uuid, eventType: parsed.event.eventType };
@@ -84,10 +98,14 @@ export function createEventStreamHandler(deps: EventStreamHandlerDeps): EventStr
       };
     }
     const { mutations, refresh } = eventToGraphChanges(parsed.event);
+    const row = normalizeLogEventRow(parsed.event);
+    // Throws when the store is unreachable, like the lookup above.
+    const extra = sideEffects ? await sideEffects.extraMutations({ integrationId: integration.id, eventType: row.eventType, published: row.published, mutations }) : [];
+    const redelivered = (message?.approximateReceiveCount ?? 1) > 1;
     return {
       ok: true,
       key: integration.id,
-      value: { integrationId: integration.id, row: normalizeLogEventRow(parsed.event), mutations, refresh },
+      value: { integrationId: integration.id, row, mutations: [...mutations, ...extra], refresh, ...(redelivered ? { redelivered } : {}) },
     };
   }
 
@@ -100,40 +118,51 @@ export function createEventStreamHandler(deps: EventStreamHandlerDeps): EventStr
       { events: unique.length, stored: result.stored, duplicates: result.duplicates, applied: result.applied },
       'stream batch committed',
     );
-    if (deps.onRefresh) await requestRefreshes(deps.onRefresh, unique, new Set(result.storedUuids), logger);
+    if (!deps.onRefresh) return;
+    const stored = new Set(result.storedUuids);
+    const needRefresh = unique.filter((e) => stored.has(e.row.uuid) || e.redelivered === true);
+    const derived = sideEffects
+      ? await sideEffects.refreshesFor(needRefresh.map((e) => ({ integrationId: e.integrationId, eventType: e.row.eventType, published: e.row.published, mutations: e.mutations })))
+      : new Map<string, RefreshRequest[]>();
+    await requestRefreshes(deps.onRefresh, mergeRefreshes(needRefresh, derived), logger);
   }
 
   return { classify, handleBatch };
 }
 
-/** The same event twice in one batch (an SQS duplicate) is handed to the store once. */
+/** The same event twice in one batch (an SQS duplicate) is handed to the store once (redelivered if either copy was). */
 function firstOfEachEvent(items: StreamEvent[]): StreamEvent[] {
-  const seen = new Set<string>();
-  const out: StreamEvent[] = [];
+  const seen = new Map<string, StreamEvent>();
   for (const item of items) {
     const key = `${item.integrationId}\u0000${item.row.uuid}`;
-    if (seen.has(key)) continue;
-    seen.add(key);
-    out.push(item);
+    const first = seen.get(key);
+    if (!first) seen.set(key, item);
+    else if (item.redelivered && !first.redelivered) seen.set(key, { ...first, redelivered: true });
   }
-  return out;
+  return [...seen.values()];
+}
+
+/** Refresh requests per integration, each request once. */
+function mergeRefreshes(events: StreamEvent[], derived: Map<string, RefreshRequest[]>): Map<string, RefreshRequest[]> {
+  const byIntegration = new Map<string, Map<string, RefreshRequest>>();
+  const add = (integrationId: string, requests: readonly RefreshRequest[]): void => {
+    if (requests.length === 0) return;
+    let merged = byIntegration.get(integrationId);
+    if (!merged) byIntegration.set(integrationId, (merged = new Map()));
+    for (const r of requests) merged.set(JSON.stringify(r), r);
+  };
+  for (const event of events) add(event.integrationId, event.refresh);
+  for (const [integrationId, requests] of derived) add(integrationId, requests);
+  return new Map([...byIntegration].map(([id, requests]) => [id, [...requests.values()]]));
 }
 
 /**
- * Passes the refreshes of newly stored events (duplicates were handled the first time), merged
- * per integration. The batch is already committed, so a failing sink is retried here and then
- * logged rather than thrown: a redelivery would find the events stored and not ask again.
+ * Passes the refreshes of newly stored (or redelivered) events, merged per integration. The batch
+ * is already committed; a sink that keeps failing makes the batch fail so its messages are not
+ * deleted: they come back, are recognised as redelivered, and ask again. Nothing is lost.
  */
-async function requestRefreshes(sink: RefreshSink, events: StreamEvent[], storedUuids: Set<string>, logger: Logger): Promise<void> {
-  const byIntegration = new Map<string, Map<string, RefreshRequest>>();
-  for (const event of events) {
-    if (!storedUuids.has(event.row.uuid) || event.refresh.length === 0) continue;
-    let requests = byIntegration.get(event.integrationId);
-    if (!requests) byIntegration.set(event.integrationId, (requests = new Map()));
-    for (const r of event.refresh) requests.set(JSON.stringify(r), r);
-  }
-  for (const [integrationId, requests] of byIntegration) {
-    const list = [...requests.values()];
+async function requestRefreshes(sink: RefreshSink, byIntegration: Map<string, RefreshRequest[]>, logger: Logger): Promise<void> {
+  for (const [integrationId, list] of byIntegration) {
     for (let attempt = 1; ; attempt++) {
       try {
         await sink(integrationId, list);
@@ -141,11 +170,8 @@ async function requestRefreshes(sink: RefreshSink, events: StreamEvent[], stored
       } catch (err) {
         const message = scrubSecrets(err instanceof Error ? err.message : String(err));
         if (attempt >= REFRESH_ATTEMPTS) {
-          logger.error(
-            { integrationId, requests: list.length, err: message },
-            'could not request targeted refreshes; the next scheduled collection will reconcile these objects',
-          );
-          break;
+          logger.error({ integrationId, requests: list.length, err: message }, 'could not request targeted refreshes; the batch will be redelivered and ask again');
+          throw new Error(`requesting ${list.length} targeted refreshes for integration ${integrationId} failed: ${message}`);
         }
         await sleep(200 * attempt);
       }

@@ -3,4 +3,5 @@ export * from './metrics.js';
 export * from './event-handler.js';
 export * from './config.js';
 export * from './worker.js';
+export { OktaSideEffects, graphSideEffectLookups, type SideEffectLookups, type SideEffectEvent } from './side-effects.js';
 export { Backoff } from './backoff.js';

@@ -11,6 +11,7 @@ import { readStreamWorkerConfig, type StreamWorkerConfig } from './config.js';
 import { StreamConsumer } from './consumer.js';
 import { createEventStreamHandler, type EventStreamStore, type RefreshSink, type StreamEvent } from './event-handler.js';
 import { InMemoryStreamMetrics } from './metrics.js';
+import { graphSideEffectLookups, type SideEffectLookups } from './side-effects.js';
 
 export interface StreamWorkerOptions {
   /** Defaults to readStreamWorkerConfig(process.env). */
@@ -18,6 +19,8 @@ export interface StreamWorkerOptions {
   logger?: Logger;
   /** Defaults to a GraphStore on config.databaseUrl (or the embedded database). */
   store?: EventStreamStore;
+  /** Graph reads for Okta side effects without events; defaults to the default store's database (none with a custom store). */
+  sideEffects?: SideEffectLookups;
   /** Defaults to BullMQ jobs on the refresh queue (config.redisUrl). */
   onRefresh?: RefreshSink;
   sqs?: SQSClient;
@@ -42,11 +45,14 @@ export async function runStreamWorker(config: IdgraphConfig, options: StreamWork
     }
   };
   try {
-    const store = options.store ?? (await openGraphStore(config, logger, closers));
+    const opened = options.store ? null : await openGraphStore(config, logger, closers);
+    const store = options.store ?? opened!.store;
+    const sideEffects = options.sideEffects ?? opened?.sideEffects;
+    if (!sideEffects) logger.warn('no side-effect lookups: Everyone memberships and GROUP-scope app users wait for the next collection');
     const onRefresh = options.onRefresh ?? refreshQueueSink(config, closers);
     const sqs = options.sqs ?? createSqsClient(stream, closers);
     const metrics = new InMemoryStreamMetrics();
-    const handler = createEventStreamHandler({ store, logger, onRefresh });
+    const handler = createEventStreamHandler({ store, logger, onRefresh, ...(sideEffects ? { sideEffects } : {}) });
     const consumer = new StreamConsumer<StreamEvent>({
       sqs,
       queueUrl: stream.queueUrl,
@@ -84,13 +90,17 @@ export async function runStreamWorker(config: IdgraphConfig, options: StreamWork
   }
 }
 
-async function openGraphStore(config: IdgraphConfig, logger: Logger, closers: (() => Promise<void>)[]): Promise<EventStreamStore> {
+async function openGraphStore(
+  config: IdgraphConfig,
+  logger: Logger,
+  closers: (() => Promise<void>)[],
+): Promise<{ store: EventStreamStore; sideEffects: SideEffectLookups }> {
   const gdb: GraphDb = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, logger });
   closers.push(() => gdb.close());
   if (!(await migrationsCurrent(gdb))) {
     throw new Error('the database schema is not current: run `idgraph migrate` before starting the stream worker');
   }
-  return new GraphStore(gdb, { tenant: config.tenant });
+  return { store: new GraphStore(gdb, { tenant: config.tenant }), sideEffects: graphSideEffectLookups(gdb, config.tenant) };
 }
 
 /** Targeted refreshes become jobs for the collector workers; job data holds ids only, never secrets. */

@@ -1,0 +1,150 @@
+/**
+ * Okta changes some graph rows without logging an event for them:
+ * - every new user joins the built-in Everyone group;
+ * - a user who joins or leaves a group becomes or stops being a GROUP-scope user of every app
+ *   the group is assigned to;
+ * - deactivating a user removes their direct app assignments, and a DEPROVISIONED user drops out
+ *   of app user lists until reactivated;
+ * - a direct app assignment makes the app user USER-scoped, and removing it leaves a GROUP-scoped
+ *   app user when a group still grants the app (the mutations carry no scope).
+ * The events that cause these are known, so the stream follows them: a membership mutation for
+ * Everyone goes into the same transaction as the create event, and the affected apps'
+ * assignments are re-read by targeted refreshes once the batch is committed.
+ */
+import { sql } from 'drizzle-orm';
+import type { GraphDb, GraphMutation, RefreshRequest } from '@idgraph/graph';
+
+/** Graph reads the side effects need (live rows only). */
+export interface SideEffectLookups {
+  /** The integration's built-in Everyone group, or null when the graph has none yet. */
+  everyoneGroupId(integrationId: string): Promise<string | null>;
+  /** Apps assigned to any of the groups. */
+  appsAssignedToGroups(integrationId: string, groupIds: readonly string[]): Promise<string[]>;
+  /** Apps the users are assigned to (directly or through a group) plus apps assigned to their groups. */
+  appsReachableByUsers(integrationId: string, userIds: readonly string[]): Promise<string[]>;
+}
+
+/** Minimal view of an event the rules look at. */
+export interface SideEffectEvent {
+  integrationId: string;
+  eventType: string;
+  published: Date;
+  mutations: readonly GraphMutation[];
+}
+
+const CREATE_EVENTS = new Set(['user.lifecycle.create']);
+/** Status changes into or out of DEPROVISIONED. */
+const DEPROVISIONING_EVENTS = new Set(['user.lifecycle.deactivate', 'user.lifecycle.activate', 'user.lifecycle.reactivate']);
+
+/** The created user's id: the create event's user.upsert carries it. */
+function createdUserId(event: SideEffectEvent): string | null {
+  for (const m of event.mutations) if (m.kind === 'user.upsert') return m.user.oktaId;
+  return null;
+}
+
+function targetUserId(event: SideEffectEvent): string | null {
+  for (const m of event.mutations) {
+    if (m.kind === 'user.status' || m.kind === 'user.upsert') return m.kind === 'user.status' ? m.userId : m.user.oktaId;
+  }
+  return null;
+}
+
+export class OktaSideEffects {
+  private readonly everyone = new Map<string, Promise<string | null>>();
+
+  constructor(private readonly lookups: SideEffectLookups) {}
+
+  /** Mutations to apply with the event in its transaction (Everyone membership of a new user). */
+  async extraMutations(event: SideEffectEvent): Promise<GraphMutation[]> {
+    if (!CREATE_EVENTS.has(event.eventType)) return [];
+    const userId = createdUserId(event);
+    if (!userId) return [];
+    const groupId = await this.everyoneOf(event.integrationId);
+    return groupId ? [{ kind: 'membership.add', at: event.published, userId, groupId }] : [];
+  }
+
+  /** Refreshes of app assignments that newly stored events changed without saying so, per integration. */
+  async refreshesFor(events: readonly SideEffectEvent[]): Promise<Map<string, RefreshRequest[]>> {
+    const groupsByIntegration = new Map<string, Set<string>>();
+    const usersByIntegration = new Map<string, Set<string>>();
+    const add = (map: Map<string, Set<string>>, key: string, value: string): void => {
+      let set = map.get(key);
+      if (!set) map.set(key, (set = new Set()));
+      set.add(value);
+    };
+    const directApps = new Map<string, Set<string>>();
+    for (const event of events) {
+      for (const m of event.mutations) {
+        if (m.kind === 'appUser.add' || m.kind === 'appUser.remove') add(directApps, event.integrationId, m.appId);
+        if (m.kind === 'membership.add' || m.kind === 'membership.remove') add(groupsByIntegration, event.integrationId, m.groupId);
+      }
+      if (DEPROVISIONING_EVENTS.has(event.eventType)) {
+        const userId = targetUserId(event) ?? null;
+        if (userId) add(usersByIntegration, event.integrationId, userId);
+      }
+    }
+    const out = new Map<string, RefreshRequest[]>();
+    for (const integrationId of new Set([...groupsByIntegration.keys(), ...usersByIntegration.keys(), ...directApps.keys()])) {
+      const apps = new Set<string>(directApps.get(integrationId));
+      const groups = [...(groupsByIntegration.get(integrationId) ?? [])];
+      const users = [...(usersByIntegration.get(integrationId) ?? [])];
+      if (groups.length) for (const a of await this.lookups.appsAssignedToGroups(integrationId, groups)) apps.add(a);
+      if (users.length) for (const a of await this.lookups.appsReachableByUsers(integrationId, users)) apps.add(a);
+      if (apps.size) out.set(integrationId, [...apps].sort().map((appId) => ({ kind: 'appAssignments', appId })));
+    }
+    return out;
+  }
+
+  private everyoneOf(integrationId: string): Promise<string | null> {
+    let found = this.everyone.get(integrationId);
+    if (!found) {
+      found = this.lookups.everyoneGroupId(integrationId);
+      this.everyone.set(integrationId, found);
+      // Not known yet (no collection so far) or the lookup failed: ask again next time.
+      found.then(
+        (id) => {
+          if (id === null) this.everyone.delete(integrationId);
+        },
+        () => this.everyone.delete(integrationId),
+      );
+    }
+    return found;
+  }
+}
+
+/** The lookups over the graph's tables (PostgreSQL or PGlite). */
+export function graphSideEffectLookups(gdb: Pick<GraphDb, 'execute'>, tenant: string): SideEffectLookups {
+  return {
+    async everyoneGroupId(integrationId) {
+      const rows = await gdb.execute<{ id: string }>(sql`
+        SELECT okta_id AS id FROM groups
+        WHERE tenant_id = ${tenant} AND integration_id = ${integrationId}::uuid AND group_type = 'BUILT_IN' AND deleted_at IS NULL
+        ORDER BY okta_id LIMIT 1`);
+      return rows[0]?.id ?? null;
+    },
+    async appsAssignedToGroups(integrationId, groupIds) {
+      const rows = await gdb.execute<{ id: string }>(sql`
+        SELECT DISTINCT app_id AS id FROM app_group_assignments
+        WHERE tenant_id = ${tenant} AND integration_id = ${integrationId}::uuid AND deleted_at IS NULL
+          AND group_id = ANY(${pgTextArray(groupIds)}::text[])`);
+      return rows.map((r) => r.id);
+    },
+    async appsReachableByUsers(integrationId, userIds) {
+      const users = pgTextArray(userIds);
+      const rows = await gdb.execute<{ id: string }>(sql`
+        SELECT app_id AS id FROM app_user_assignments
+        WHERE tenant_id = ${tenant} AND integration_id = ${integrationId}::uuid AND deleted_at IS NULL AND user_id = ANY(${users}::text[])
+        UNION
+        SELECT a.app_id FROM app_group_assignments a
+        JOIN group_memberships m ON m.tenant_id = a.tenant_id AND m.integration_id = a.integration_id AND m.group_id = a.group_id
+        WHERE a.tenant_id = ${tenant} AND a.integration_id = ${integrationId}::uuid AND a.deleted_at IS NULL
+          AND m.deleted_at IS NULL AND m.user_id = ANY(${users}::text[])`);
+      return rows.map((r) => r.id);
+    },
+  };
+}
+
+/** A PostgreSQL array literal of text values (passed as one parameter; both drivers accept it). */
+function pgTextArray(values: readonly string[]): string {
+  return `{${values.map((v) => `"${v.replace(/["\\]/g, (c) => `\\${c}`)}"`).join(',')}}`;
+}
