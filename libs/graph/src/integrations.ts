@@ -136,8 +136,18 @@ export class IntegrationRepo {
         eventSource: input.eventSource ?? null,
         schedule: input.schedule ?? null,
       })
-      .returning(publicColumns);
+      .returning(publicColumns)
+      .catch((err: unknown) => this.explainConflict(err, input.name, input.eventSource));
     return row as Integration;
+  }
+
+  /** Two processes adding the same name at once: the loser gets the same message as a pre-check. */
+  private explainConflict(err: unknown, name: string, eventSource: string | null | undefined): never {
+    const code = (err as { code?: string; cause?: { code?: string } }).cause?.code ?? (err as { code?: string }).code;
+    if (code === '23505') {
+      throw new Error(`an integration named "${name}"${eventSource ? ` or with event source ${eventSource}` : ''} exists already`);
+    }
+    throw err;
   }
 
   async update(nameOrId: string, patch: IntegrationPatch): Promise<Integration> {
@@ -172,7 +182,8 @@ export class IntegrationRepo {
         updatedAt: new Date(),
       })
       .where(and(eq(schema.integrations.tenantId, this.tenantId), eq(schema.integrations.id, current.id)))
-      .returning(publicColumns);
+      .returning(publicColumns)
+      .catch((err: unknown) => this.explainConflict(err, merged.name, merged.eventSource));
     return row as Integration;
   }
 

@@ -244,6 +244,15 @@ describe.each(backends)('GraphStore on %s', (_name, open) => {
     expect(await store.integrationSecrets(integ)).toEqual({ token: TOKEN });
     const other = await newIntegration();
     await expect(store.updateIntegration(other.name, { eventSource: src })).rejects.toThrow(/already used by integration/);
+    // Two processes adding the same name at once: one wins, the other gets the same clear message.
+    const race = await Promise.allSettled(['x', 'y'].map((tok) => store.createIntegration({ name: `race-${counter}`,
+      orgUrl: 'https://race.okta.com', authMethod: 'ssws', secrets: { token: tok }, allowHttp: false })));
+    expect(race.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+    expect(race.find((r): r is PromiseRejectedResult => r.status === 'rejected')?.reason).toMatchObject({
+      message: expect.stringMatching(/an integration named "race-\d+".* exists already/) });
+    // Writes for an integration id this tenant does not have are refused, not stored as orphans.
+    await expect(store.commitPage({ integrationId: '00000000-0000-4000-8000-000000000000', runId: null, resource: 'users',
+      nextUrl: null, done: true, rows: { users: [f.user('00u1')] } })).rejects.toThrow(/no integration with id .* in tenant "acme"/);
     await store.recordConnectivity(integ.id, { ok: true });
     expect((await store.getIntegration(integ.id))?.lastConnectivity).toEqual({ ok: true });
   });

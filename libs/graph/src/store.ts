@@ -137,6 +137,8 @@ export class GraphStore {
   private secretBoxInstance: SecretBox | undefined;
   /** True for the store handed to a transaction(fn) callback. */
   private readonly boundToTransaction: boolean;
+  /** Integration ids verified to belong to this tenant (writes to unknown ids are refused). */
+  private readonly knownIntegrations = new Set<string>();
 
   constructor(
     readonly gdb: GraphDb,
@@ -168,6 +170,22 @@ export class GraphStore {
       bound.secretBoxInstance = this.secretBoxInstance;
       return fn(bound);
     });
+  }
+
+  /**
+   * Refuses writes for an integration id that is not this tenant's: rows keyed by a stray id
+   * would be orphans no export or posture query ever finds.
+   */
+  private async assertIntegrations(ids: Iterable<string>): Promise<void> {
+    for (const id of new Set(ids)) {
+      if (this.knownIntegrations.has(id)) continue;
+      const [row] = await this.exec.db
+        .select({ id: schema.integrations.id })
+        .from(schema.integrations)
+        .where(and(eq(schema.integrations.tenantId, this.tenant), sql`${schema.integrations.id}::text = ${id}`));
+      if (!row) throw new Error(`no integration with id ${JSON.stringify(id)} in tenant "${this.tenant}" (see listIntegrations)`);
+      this.knownIntegrations.add(id);
+    }
   }
 
   // ------------------------------------------------------------ tenants & integrations
@@ -226,6 +244,7 @@ export class GraphStore {
       await tx.db
         .delete(schema.integrations)
         .where(and(eq(schema.integrations.tenantId, this.tenant), eq(schema.integrations.id, found.id)));
+      this.knownIntegrations.delete(found.id);
       this.opts.logger?.info({ integration: found.name }, 'integration removed; its graph rows are tombstoned');
       return found;
     });
@@ -233,7 +252,8 @@ export class GraphStore {
 
   // ------------------------------------------------------------ runs
 
-  startRun(input: StartRunInput): Promise<Run> {
+  async startRun(input: StartRunInput): Promise<Run> {
+    await this.assertIntegrations([input.integrationId]);
     return this.runRepo.start(input);
   }
 
@@ -263,6 +283,7 @@ export class GraphStore {
   async commitPage(input: CommitPageInput): Promise<CommitPageResult> {
     const ctx: UpsertContext = { tenantId: this.tenant, integrationId: input.integrationId, runId: input.runId };
     const r = input.rows;
+    await this.assertIntegrations([input.integrationId]);
     return this.exec.tx(async (tx) => {
       let objects = 0;
       objects += await upsertRows(tx, userSpec, ctx, r.users ?? []);
@@ -350,7 +371,8 @@ export class GraphStore {
   // ------------------------------------------------------------ events
 
   /** Stores events once (by uuid) and applies the mutations of newly stored ones, in one transaction. */
-  ingestEvents(items: IngestItem[]): Promise<IngestResult> {
+  async ingestEvents(items: IngestItem[]): Promise<IngestResult> {
+    await this.assertIntegrations(items.map((i) => i.integrationId));
     return this.exec.tx((tx) => ingestEventBatch(tx, this.tenant, items));
   }
 
