@@ -43,3 +43,12 @@ export class CliContext {
     this.storeInstance = undefined;
   }
 }
+
+/** Workers and the commands that talk to them share one PostgreSQL; the embedded database serves a single process. */
+export function requirePostgres(ctx: CliContext, command: string): void {
+  if (!ctx.config.databaseUrl) {
+    throw new UserError(
+      `\`idgraph ${command}\` needs DATABASE_URL (a PostgreSQL shared by every worker process); the embedded database in ${ctx.config.dataDir} serves one process at a time (scan, report, demo)`,
+    );
+  }
+}

@@ -4,5 +4,7 @@ import { registerAll } from './commands/index.js';
 
 const code = await runCli(process.argv.slice(2), registerAll);
 process.exitCode = code;
-// Commands close their own resources; a lingering handle (a pool, a timer) must not keep a finished CLI alive.
-setTimeout(() => process.exit(code), 200).unref();
+// Let everything written to stdout reach the pipe first (an export can be large), then make sure
+// a lingering handle (a pool, a timer) cannot keep a finished CLI alive.
+await new Promise<void>((resolve) => process.stdout.write('', () => resolve()));
+setTimeout(() => process.exit(code), 1000).unref();

@@ -5,6 +5,8 @@ import { registerIngestEvents } from './ingest-events.js';
 import { registerReport } from './report.js';
 import { registerInfra } from './infra.js';
 import { registerDemo } from './demo.js';
+import { registerWorkers } from './workers.js';
+import { registerRuns } from './runs.js';
 
 /** Commands beyond the core ones registered in program.ts. */
-export const registerAll: Registrar[] = [registerIntegration, registerScan, registerIngestEvents, registerReport, registerInfra, registerDemo];
+export const registerAll: Registrar[] = [registerIntegration, registerScan, registerIngestEvents, registerReport, registerInfra, registerDemo, registerWorkers, registerRuns];

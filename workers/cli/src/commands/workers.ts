@@ -1,0 +1,195 @@
+import type { Command } from 'commander';
+import { Queue, type Job } from 'bullmq';
+import { Redis } from 'ioredis';
+import { sql } from 'drizzle-orm';
+import { QUEUES } from '@idgraph/core';
+import { startCollectorWorkers, syncSchedules, withGraphReader, redisConnection } from '@idgraph/collector';
+import { createRedisRateGovernor } from '@idgraph/okta';
+import { migrationsCurrent, type GraphStore } from '@idgraph/graph';
+import { createPostureDebouncer, runPostureChecks, postureThresholdsFromEnv } from '@idgraph/posture';
+import { runStreamWorker, type StreamWorker, type EventStreamStore } from '@idgraph/stream-consumer';
+import { action } from '../action.js';
+import { requirePostgres } from '../context.js';
+import type { CliContext } from '../context.js';
+import { clientForIntegration } from '../credentials.js';
+import { intOption } from '../options.js';
+import { out } from '../output.js';
+import { startOpsServer } from '../ops/server.js';
+import type { MetricFamily } from '../ops/prometheus.js';
+
+interface WorkersOptions {
+  concurrency: number;
+  stream: boolean;
+  port: number;
+  rateShare: number;
+  scheduleSyncSeconds: number;
+}
+
+/** Request counters per integration and Okta bucket, fed by every client this process makes. */
+class RequestCounters {
+  readonly byKey = new Map<string, { integration: string; bucket: string; status: string; count: number }>();
+  add(integration: string, bucket: string, status: number): void {
+    const s = status === 0 ? 'network_error' : String(status);
+    const key = `${integration}\u0000${bucket}\u0000${s}`;
+    const e = this.byKey.get(key);
+    if (e) e.count++;
+    else this.byKey.set(key, { integration, bucket, status: s, count: 1 });
+  }
+}
+
+/** Wraps the store given to the stream worker so committed batches trigger (debounced) posture checks. */
+function withPostureTrigger(store: GraphStore, trigger: (integrationId: string) => void): EventStreamStore {
+  return {
+    integrationByEventSource: (source) => store.integrationByEventSource(source),
+    async ingestEvents(items) {
+      const result = await store.ingestEvents(items);
+      if (result.applied > 0) for (const id of new Set(items.map((i) => i.integrationId))) trigger(id);
+      return result;
+    },
+  };
+}
+
+async function collectMetrics(ctx: CliContext, store: GraphStore, queues: Queue[], counters: RequestCounters, stream: StreamWorker | null): Promise<MetricFamily[]> {
+  const gdb = await ctx.database();
+  const families: MetricFamily[] = [];
+  const jobs: MetricFamily = { name: 'idgraph_jobs', help: 'BullMQ jobs by queue and state', type: 'gauge', samples: [] };
+  for (const q of queues) {
+    const counts = await q.getJobCounts('waiting', 'active', 'delayed', 'completed', 'failed', 'prioritized', 'waiting-children');
+    for (const [state, value] of Object.entries(counts)) jobs.samples.push({ labels: { queue: q.name, state }, value });
+  }
+  families.push(jobs);
+  const rows = await gdb.execute<{ integration: string; resource: string; pages: number; objects: number; requests: number; waited_429: number; retries: number }>(sql`
+    SELECT i.name AS integration, rr.resource, SUM(rr.pages)::float8 AS pages, SUM(rr.objects)::float8 AS objects,
+           SUM(rr.requests)::float8 AS requests, SUM(rr.waited_429)::float8 AS waited_429, SUM(rr.retries)::float8 AS retries
+    FROM run_resources rr JOIN collection_runs r ON r.id = rr.run_id JOIN integrations i ON i.id = r.integration_id
+    WHERE r.tenant_id = ${store.tenant}
+    GROUP BY i.name, rr.resource`);
+  const per = (name: string, help: string, key: 'pages' | 'objects' | 'requests' | 'waited_429' | 'retries'): MetricFamily => ({
+    name, help, type: 'counter', samples: rows.map((r) => ({ labels: { integration: r.integration, resource: r.resource }, value: Number(r[key]) })),
+  });
+  families.push(
+    per('idgraph_collection_pages_total', 'Pages committed by collection runs', 'pages'),
+    per('idgraph_collection_objects_total', 'Objects collected', 'objects'),
+    per('idgraph_collection_requests_total', 'Okta requests made by collection runs', 'requests'),
+    per('idgraph_collection_429_waits_total', "Waits for an Okta rate-limit reset after a 429", 'waited_429'),
+    per('idgraph_collection_retries_total', 'Retried Okta requests (5xx, timeouts, resets)', 'retries'),
+  );
+  families.push({
+    name: 'idgraph_okta_requests_total',
+    help: 'Okta requests made by this process, by integration, rate-limit bucket and status',
+    type: 'counter',
+    samples: [...counters.byKey.values()].map((e) => ({ labels: { integration: e.integration, bucket: e.bucket, status: e.status }, value: e.count })),
+  });
+  const findings = await gdb.execute<{ check_id: string; open: number }>(sql`
+    SELECT check_id, COUNT(*)::float8 AS open FROM findings WHERE tenant_id = ${store.tenant} AND resolved_at IS NULL GROUP BY check_id`);
+  families.push({ name: 'idgraph_findings_open', help: 'Open posture findings by check', type: 'gauge', samples: findings.map((f) => ({ labels: { check: f.check_id }, value: Number(f.open) })) });
+  if (stream) {
+    const m = stream.metrics.snapshot();
+    families.push(
+      { name: 'idgraph_stream_messages_total', help: 'SQS messages by outcome', type: 'counter', samples: [
+        { labels: { outcome: 'received' }, value: m.received },
+        { labels: { outcome: 'applied' }, value: m.applied },
+        { labels: { outcome: 'dead_lettered' }, value: m.dlq },
+      ] },
+      { name: 'idgraph_stream_dlq_total', help: 'Messages sent to the dead-letter queue', type: 'counter', samples: [{ value: m.dlq }] },
+      { name: 'idgraph_stream_lag_seconds', help: 'Age of the newest message handled (now - SentTimestamp)', type: 'gauge', samples: [{ value: (m.lagMs ?? 0) / 1000 }] },
+      { name: 'idgraph_stream_handler_errors_total', help: 'Batches that failed to commit (retried)', type: 'counter', samples: [{ value: m.handlerErrors }] },
+    );
+  }
+  return families;
+}
+
+export function registerWorkers(program: Command): void {
+  program
+    .command('workers')
+    .description('Run collector workers (scheduled collections, Collect Now, targeted refreshes) on Redis; --stream adds the Log Streaming consumer (SQS_QUEUE_URL, SQS_DLQ_URL).')
+    .option('--concurrency <n>', 'collection jobs at once in this process', intOption('--concurrency', 1, 64), 2)
+    .option('--stream', 'also consume Okta Log Streaming events from SQS', false)
+    .option('--port <port>', 'port for /healthz, /readyz and /metrics (0 = any)', intOption('--port', 0, 65535), Number(process.env.IDGRAPH_OPS_PORT ?? 9464))
+    .option('--rate-share <share>', "share of each Okta rate-limit bucket all workers together may spend", Number, 0.5)
+    .option('--schedule-sync-seconds <s>', 'how often schedules are re-synced with the integrations table', intOption('--schedule-sync-seconds', 1), 30)
+    .action(
+      action(
+        async (ctx, opts: WorkersOptions) => {
+          requirePostgres(ctx, 'workers');
+          const store = await ctx.store();
+          const gdb = await ctx.database();
+          const log = ctx.logger;
+          const redis = new Redis(ctx.config.redisUrl, { maxRetriesPerRequest: 2, lazyConnect: true });
+          try {
+            await redis.connect();
+          } catch (err) {
+            throw new Error(`cannot reach Redis at REDIS_URL (${ctx.config.redisUrl.replace(/\/\/[^@]*@/, '//***@')}): ${(err as Error).message}`);
+          }
+          const governor = createRedisRateGovernor(redis, { share: opts.rateShare });
+          const counters = new RequestCounters();
+          const postureDebouncer = createPostureDebouncer({
+            delayMs: 5000,
+            logger: log,
+            run: async (integrationId: string) => {
+              await runPostureChecks({ store, db: gdb, integrationId, thresholds: postureThresholdsFromEnv(), logger: log });
+            },
+          });
+          const collectors = startCollectorWorkers({
+            redisUrl: ctx.config.redisUrl,
+            store: withGraphReader(store),
+            concurrency: opts.concurrency,
+            logger: log,
+            makeClient: (integration, hooks) =>
+              clientForIntegration(store, integration as Parameters<typeof clientForIntegration>[1], {
+                logger: log,
+                governor,
+                onRequest: (e) => {
+                  hooks.onRequest(e);
+                  counters.add(integration.name ?? integration.id, e.bucket, e.status);
+                },
+              }),
+          });
+          collectors.collectWorker.on('completed', (job: Job) => {
+            const id = (job.data as { integrationId?: string }).integrationId;
+            if (id) postureDebouncer.trigger(id);
+          });
+          const queueConnection = redisConnection(ctx.config.redisUrl);
+          const collectQueue = new Queue(QUEUES.collect, { connection: queueConnection });
+          const refreshQueue = new Queue(QUEUES.refresh, { connection: queueConnection });
+          const sync = async () => {
+            try {
+              const r = await syncSchedules(collectQueue, withGraphReader(store));
+              log.debug({ upserted: r.upserted.length, removed: r.removed.length }, 'schedules synced');
+            } catch (err) {
+              log.warn({ err: (err as Error).message }, 'schedule sync failed; retrying at the next interval');
+            }
+          };
+          await sync();
+          const syncTimer = setInterval(() => void sync(), opts.scheduleSyncSeconds * 1000);
+          const stream = opts.stream ? await runStreamWorker(ctx.config, { logger: log, store: withPostureTrigger(store, (id) => postureDebouncer.trigger(id)) }) : null;
+          const ops = await startOpsServer({
+            port: opts.port,
+            logger: log,
+            readiness: [
+              { name: 'redis', check: async () => void (await redis.ping()) },
+              { name: 'postgres', check: async () => void (await gdb.execute(sql`SELECT 1`)) },
+              { name: 'migrations', check: async () => { if (!(await migrationsCurrent(gdb))) throw new Error('migrations pending: run `idgraph migrate`'); } },
+            ],
+            metrics: () => collectMetrics(ctx, store, [collectQueue, refreshQueue], counters, stream),
+          });
+          out.note(`idgraph workers running (concurrency ${opts.concurrency}${stream ? ', stream consumer on' : ''}); health and metrics on ${ops.url}`);
+          log.info({ concurrency: opts.concurrency, stream: Boolean(stream), ops: ops.url }, 'workers started');
+          await new Promise<void>((resolve) => {
+            process.once('SIGTERM', resolve);
+            process.once('SIGINT', resolve);
+          });
+          log.info('shutting down: finishing the pages and batches in hand');
+          clearInterval(syncTimer);
+          await Promise.all([collectors.close(), stream?.stop()]);
+          await postureDebouncer.close();
+          await ops.close();
+          await collectQueue.close();
+          await refreshQueue.close();
+          queueConnection.disconnect();
+          redis.disconnect();
+        },
+        { verbose: (_opts: WorkersOptions) => true },
+      ),
+    );
+}
