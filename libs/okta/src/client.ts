@@ -344,8 +344,15 @@ function segment(id: string, what: string): string {
   return encodeURIComponent(id);
 }
 
-function responseDate(headers: Headers): Date {
+/**
+ * The Okta-side time of a response. The `Date` header has whole-second precision while events'
+ * `published` has milliseconds, so a re-read made right after an event would look older than the
+ * event and lose to it; within the header's second the local receive time (clocks are NTP-close)
+ * supplies the milliseconds.
+ */
+export function responseDate(headers: Headers, receivedAt: number = Date.now()): Date {
   const d = headers.get('date');
   const t = d ? Date.parse(d) : Number.NaN;
-  return Number.isFinite(t) ? new Date(t) : new Date();
+  if (!Number.isFinite(t)) return new Date(receivedAt);
+  return new Date(Math.max(t, Math.min(receivedAt, t + 999)));
 }
