@@ -113,8 +113,11 @@ export class IntegrationRepo {
     const sameName = await this.find(name);
     if (sameName && sameName.id !== exceptId) throw new Error(`an integration named "${name}" exists already`);
     if (eventSource) {
-      const owner = await this.byEventSource(eventSource);
-      if (owner && owner.id !== exceptId) throw new Error(`event source ${eventSource} is already used by integration "${owner.name}"`);
+      const owner = await this.eventSourceOwner(eventSource);
+      if (owner && owner.id !== exceptId) {
+        const whose = owner.tenantId === this.tenantId ? `integration "${owner.name}"` : 'an integration of another tenant';
+        throw new Error(`event source ${eventSource} is already used by ${whose}`);
+      }
     }
   }
 
@@ -201,11 +204,22 @@ export class IntegrationRepo {
     return rows as Integration[];
   }
 
-  /** Event sources are unique across tenants: the stream consumer routes by them. */
+  /** This tenant's integration with the event source (the stream consumer routes by it). */
   async byEventSource(source: string): Promise<Integration | undefined> {
     const t = schema.integrations;
-    const [row] = await this.exec.db.select(publicColumns).from(t).where(eq(t.eventSource, source)).limit(1);
+    const [row] = await this.exec.db
+      .select(publicColumns)
+      .from(t)
+      .where(and(eq(t.tenantId, this.tenantId), eq(t.eventSource, source)))
+      .limit(1);
     return row as Integration | undefined;
+  }
+
+  /** Event sources are unique across tenants (one Okta stream feeds one integration). */
+  private async eventSourceOwner(source: string): Promise<{ id: string; name: string; tenantId: string } | undefined> {
+    const t = schema.integrations;
+    const [row] = await this.exec.db.select({ id: t.id, name: t.name, tenantId: t.tenantId }).from(t).where(eq(t.eventSource, source)).limit(1);
+    return row;
   }
 
   async secrets(integration: { id: string }): Promise<IntegrationSecrets> {

@@ -208,6 +208,13 @@ describe.each(backends)('GraphStore on %s', (_name, open) => {
     expect((await other.listIntegrations()).map((i) => i.name)).toEqual([mine.name]);
     expect((await collect(other.exportGraph())).map((l) => l.id)).toEqual(['00uX', '00uY']);
     expect(await other.counts(mine.id)).toMatchObject({ users: 0 });
+    const source = `aws.partner/okta.com/acme${counter}/s`;
+    await store.updateIntegration(mine.id, { eventSource: source });
+    expect((await store.integrationByEventSource(source))?.id).toBe(mine.id);
+    expect(await other.integrationByEventSource(source)).toBeUndefined();
+    await expect(other.updateIntegration(theirs.id, { eventSource: source })).rejects.toThrow(/already used by an integration of another tenant/);
+    await expect(other.ingestEvents([{ integrationId: mine.id, via: 'stream', row: f.logEvent('x-tenant', f.at(1)), mutations: [] }]))
+      .rejects.toThrow(/in tenant "globex"/);
     await expect(other.integrationSecrets(mine)).rejects.toThrow(/no integration/);
   });
 

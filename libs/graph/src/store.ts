@@ -210,7 +210,7 @@ export class GraphStore {
     return this.integrationRepo.list();
   }
 
-  /** The integration an EventBridge event source belongs to (any tenant: sources are unique). */
+  /** This tenant's integration fed by an EventBridge event source; undefined for unknown or foreign sources. */
   integrationByEventSource(source: string): Promise<Integration | undefined> {
     return this.integrationRepo.byEventSource(source);
   }
