@@ -48,22 +48,26 @@ export type SimChangeType = SimChange['type'];
 export class SimChangeError extends Error {}
 
 /**
- * The org's clock: starts at the generation `now` and advances with the wall clock, so an org
- * generated "in the past" stays internally consistent (System Log windows, retention, mutation
- * times). `tick()` is strictly increasing.
+ * The org's clock. `now()` starts at the generation `now` and advances with the wall clock, so
+ * an org generated "in the past" keeps its System Log windows and retention meaningful.
+ * `tick()` (mutation times) is strictly increasing and never behind the wall clock: a change made
+ * after a response must never look older than that response's `Date` header, or consumers that
+ * order state by time would keep the stale listing.
  */
 export class SimClock {
   private last: number;
   private readonly offset: number;
   constructor(start: Date) {
     this.last = start.getTime();
-    this.offset = start.getTime() - Date.now();
+    const drift = start.getTime() - Date.now();
+    // The default `now` is the wall clock rounded down to the second: that is the wall clock.
+    this.offset = Math.abs(drift) < 1000 ? 0 : drift;
   }
   now(): number {
     return Date.now() + this.offset;
   }
   tick(): Date {
-    this.last = Math.max(this.now(), this.last + 1);
+    this.last = Math.max(Date.now(), this.now(), this.last + 1);
     return new Date(this.last);
   }
 }

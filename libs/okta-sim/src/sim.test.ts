@@ -298,6 +298,17 @@ describe('okta-sim org and API', () => {
     expect((sim.org.groups.get(group.id)?.lastMembershipUpdated ?? '') > before).toBe(true);
   });
 
+  it('never dates a change before a response already sent (org generated in the past)', async () => {
+    const res = await get('/api/v1/groups?limit=1');
+    const sentAt = Date.parse(String(res.headers['date']));
+    const before = Date.now();
+    const m = sim.mutate({ type: 'user.create' });
+    expect(Date.parse(m.event.published)).toBeGreaterThanOrEqual(sentAt);
+    expect(Date.parse(m.event.published)).toBeGreaterThanOrEqual(before);
+    const user = m.event.target?.[0]?.id as string;
+    expect(sim.org.users.get(user)?.created).toBe(m.event.published);
+  });
+
   it('polls the System Log with an always-present next link and returns new events in order', async () => {
     const since = new Date(NOW.getTime() - 7 * 86_400_000).toISOString();
     let url: string | null = `${sim.url}/api/v1/logs?since=${encodeURIComponent(since)}&limit=1000`;
