@@ -49,6 +49,15 @@ export function createGraphReader(store: Pick<GraphStore, 'gdb' | 'tenant'>, bat
         .orderBy(asc(t.appId));
       return rows.map((r) => r.appId);
     },
+    appsAssignedToUser: async (integrationId, userId) => {
+      const t = schema.appUserAssignments;
+      const rows = await db
+        .select({ appId: t.appId })
+        .from(t)
+        .where(and(eq(t.tenantId, tenant), eq(t.integrationId, integrationId), eq(t.userId, userId), isNull(t.deletedAt)))
+        .orderBy(asc(t.appId));
+      return rows.map((r) => r.appId);
+    },
     liveUsers: (integrationId, afterId) =>
       keyset(
         (after) =>

@@ -154,6 +154,11 @@ export interface GraphReader {
   liveApps(integrationId: string, afterId?: string): AsyncIterable<{ id: string; clientId: string | null; isServiceApp: boolean }>;
   /** Apps a group is (live) assigned to: its members are those apps' GROUP-scope users. */
   appsAssignedToGroup(integrationId: string, groupId: string): Promise<string[]>;
+  /**
+   * Apps a user is (live) assigned to, directly or through a group. Optional: without it a
+   * deactivation event cannot re-read the assignments Okta removed with the user's accounts.
+   */
+  appsAssignedToUser?(integrationId: string, userId: string): Promise<string[]>;
 }
 
 export type RunMode = 'full' | 'incremental' | 'refresh';

@@ -8,7 +8,7 @@
  * Events go through ingestEvents with via 'poll', so they dedupe with the stream by uuid and only
  * newly stored events apply their mutations; their refresh requests are handed to `onRefresh`.
  */
-import type { RefreshRequest } from '@idgraph/graph';
+import type { GraphMutation, RefreshRequest } from '@idgraph/graph';
 import { eventToGraphChanges, normalizeLogEventRow } from '@idgraph/normalize';
 import type { CollectorContext, CollectorResult } from '../context.js';
 import { progressOf } from '../context.js';
@@ -87,6 +87,28 @@ async function ingestPage(
   for (const { event, changes } of prepared) {
     if (!stored.has(event.uuid) || !needsRefresh(event)) continue;
     for (const r of changes.refresh) merged.set(JSON.stringify(r), r);
+    for (const r of await sideEffectRefreshes(ctx, changes.mutations)) merged.set(JSON.stringify(r), r);
   }
   return [...merged.values()];
+}
+
+/**
+ * Re-reads for what an event changes in Okta without saying so. Within one run a re-read of an
+ * app's assignments happens once (its 'refresh:<appId>' checkpoint), however many events ask.
+ * - An app user added or removed: the event carries neither the assignment's scope nor whether
+ *   the user keeps a GROUP-scope assignment to the same app, so the app's assignments are re-read.
+ * - A user deactivated: Okta deprovisions the user's app accounts (direct and group-derived
+ *   assignments go), and the event names only the user, so the apps the graph has them assigned
+ *   to are re-read.
+ */
+async function sideEffectRefreshes(ctx: CollectorContext, mutations: readonly GraphMutation[]): Promise<RefreshRequest[]> {
+  const out: RefreshRequest[] = [];
+  for (const m of mutations) {
+    if (m.kind === 'appUser.add' || m.kind === 'appUser.remove') {
+      out.push({ kind: 'appAssignments', appId: m.appId });
+    } else if (m.kind === 'user.status' && m.status === 'DEPROVISIONED' && ctx.store.appsAssignedToUser) {
+      for (const appId of await ctx.store.appsAssignedToUser(ctx.integration.id, m.userId)) out.push({ kind: 'appAssignments', appId });
+    }
+  }
+  return out;
 }
