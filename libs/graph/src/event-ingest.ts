@@ -44,6 +44,13 @@ function checkItem(item: IngestItem, index: number): void {
   if (!VIAS.includes(item.via)) throw new Error(`event ${r.uuid}: via must be one of ${VIAS.join(', ')}, got ${JSON.stringify(item.via)}`);
   for (const m of item.mutations) {
     if (!(m.at instanceof Date) || Number.isNaN(m.at.getTime())) throw new Error(`event ${r.uuid}: mutation ${m.kind} needs a valid Date in at`);
+    const ids: Record<string, unknown> = m.kind === 'user.upsert' ? { 'user.oktaId': m.user.oktaId } : m;
+    for (const [field, value] of Object.entries(ids)) {
+      if (!/Id$/.test(field) || field === 'resourceSetId') continue;
+      if (typeof value !== 'string' || value === '') {
+        throw new Error(`event ${r.uuid}: mutation ${m.kind} needs a non-empty ${field}, got ${JSON.stringify(value)}`);
+      }
+    }
   }
 }
 

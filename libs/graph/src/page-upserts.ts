@@ -37,6 +37,8 @@ interface Col<R> {
   get: (row: R) => unknown;
   /** A stand-in value that rows created from events hold until a full object arrives. */
   placeholder?: string;
+  /** NOT NULL in the schema: checked up front so the error names the row and field. */
+  required?: boolean;
 }
 
 export interface TableSpec<R extends { sourceUpdatedAt: Date }> {
@@ -48,6 +50,11 @@ export interface TableSpec<R extends { sourceUpdatedAt: Date }> {
 
 const c = <R>(name: string, type: ColType, get: (row: R) => unknown, placeholder?: string): Col<R> =>
   placeholder === undefined ? { name, type, get } : { name, type, get, placeholder };
+/** A NOT NULL column. */
+const req = <R>(name: string, type: ColType, get: (row: R) => unknown, placeholder?: string): Col<R> => ({
+  ...c(name, type, get, placeholder),
+  required: true,
+});
 
 /** Status of a user known only from an event (e.g. user.lifecycle.create) until Okta's object is read. */
 export const UNKNOWN_STATUS = 'UNKNOWN';
@@ -56,7 +63,7 @@ export const userSpec: TableSpec<UserRow> = {
   table: 'users',
   keys: [c('okta_id', 'text', (r) => r.oktaId)],
   data: [
-    c('status', 'text', (r) => r.status, UNKNOWN_STATUS),
+    req('status', 'text', (r) => r.status, UNKNOWN_STATUS),
     c('login', 'text', (r) => r.login),
     c('email', 'text', (r) => r.email),
     c('first_name', 'text', (r) => r.firstName),
@@ -75,8 +82,8 @@ export const groupSpec: TableSpec<GroupRow> = {
   table: 'groups',
   keys: [c('okta_id', 'text', (r) => r.oktaId)],
   data: [
-    c('group_type', 'text', (r) => r.groupType),
-    c('name', 'text', (r) => r.name),
+    req('group_type', 'text', (r) => r.groupType),
+    req('name', 'text', (r) => r.name),
     c('description', 'text', (r) => r.description),
     c('raw', 'jsonb', (r) => r.raw),
   ],
@@ -86,12 +93,12 @@ export const appSpec: TableSpec<AppRow> = {
   table: 'apps',
   keys: [c('okta_id', 'text', (r) => r.oktaId)],
   data: [
-    c('name', 'text', (r) => r.name),
+    req('name', 'text', (r) => r.name),
     c('label', 'text', (r) => r.label),
-    c('status', 'text', (r) => r.status),
+    req('status', 'text', (r) => r.status),
     c('sign_on_mode', 'text', (r) => r.signOnMode),
     c('client_id', 'text', (r) => r.clientId),
-    c('is_service_app', 'boolean', (r) => r.isServiceApp),
+    req('is_service_app', 'boolean', (r) => r.isServiceApp),
     c('created', 'timestamptz', (r) => r.created),
     c('raw', 'jsonb', (r) => r.raw),
   ],
@@ -101,10 +108,10 @@ export const factorSpec: TableSpec<FactorRow> = {
   table: 'factors',
   keys: [c('okta_id', 'text', (r) => r.oktaId)],
   data: [
-    c('user_id', 'text', (r) => r.userId),
-    c('factor_type', 'text', (r) => r.factorType),
+    req('user_id', 'text', (r) => r.userId),
+    req('factor_type', 'text', (r) => r.factorType),
     c('provider', 'text', (r) => r.provider),
-    c('status', 'text', (r) => r.status),
+    req('status', 'text', (r) => r.status),
     c('created', 'timestamptz', (r) => r.created),
     c('raw', 'jsonb', (r) => r.raw),
   ],
@@ -113,13 +120,13 @@ export const factorSpec: TableSpec<FactorRow> = {
 export const roleSpec: TableSpec<RoleRow> = {
   table: 'roles',
   keys: [c('okta_id', 'text', (r) => r.oktaId)],
-  data: [c('label', 'text', (r) => r.label), c('description', 'text', (r) => r.description), c('raw', 'jsonb', (r) => r.raw)],
+  data: [req('label', 'text', (r) => r.label), c('description', 'text', (r) => r.description), c('raw', 'jsonb', (r) => r.raw)],
 };
 
 export const resourceSetSpec: TableSpec<ResourceSetRow> = {
   table: 'resource_sets',
   keys: [c('okta_id', 'text', (r) => r.oktaId)],
-  data: [c('label', 'text', (r) => r.label), c('description', 'text', (r) => r.description), c('raw', 'jsonb', (r) => r.raw)],
+  data: [req('label', 'text', (r) => r.label), c('description', 'text', (r) => r.description), c('raw', 'jsonb', (r) => r.raw)],
 };
 
 export const membershipSpec: TableSpec<GroupMembershipRow> = {
@@ -178,6 +185,11 @@ function checkRow<R extends { sourceUpdatedAt: Date }>(spec: TableSpec<R>, row: 
     // resource_set_id is '' for standard roles; every other key must be a non-empty id.
     if (typeof v !== 'string' || (v === '' && k.name !== 'resource_set_id')) {
       throw new Error(`${spec.table} row ${index}: key ${k.name} must be a non-empty string, got ${JSON.stringify(v)}`);
+    }
+  }
+  for (const col of spec.data) {
+    if (col.required && (col.get(row) === null || col.get(row) === undefined)) {
+      throw new Error(`${spec.table} row ${index} (${spec.keys.map((k) => k.get(row)).join('/')}): ${col.name} is required`);
     }
   }
 }

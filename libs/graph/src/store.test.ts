@@ -190,6 +190,10 @@ describe.each(backends)('GraphStore on %s', (_name, open) => {
     await expect(store.commitPage({ integrationId: integ.id, runId: null, resource: 'users', nextUrl: 'https://x/next2', done: false,
       rows: { users: [f.user('00u9'), f.user('', {})] } })).rejects.toThrow(/okta_id must be a non-empty string/);
     expect((await store.getCheckpoint(integ.id, 'users'))?.nextUrl).toBe('https://x/api/v1/users?after=00u2');
+    await expect(store.commitPage({ integrationId: integ.id, runId: null, resource: 'groups', nextUrl: null, done: true,
+      rows: { groups: [f.group('00g1', { name: null as unknown as string })] } })).rejects.toThrow('groups row 0 (00g1): name is required');
+    await expect(store.ingestEvents([{ integrationId: integ.id, via: 'stream', row: f.logEvent('bad-1', f.at(1)),
+      mutations: [{ kind: 'membership.add', at: f.at(1), userId: '', groupId: '00g1' }] }])).rejects.toThrow(/needs a non-empty userId/);
     expect(await store.clearCheckpoints(integ.id, 'users')).toBe(1);
     expect(await store.getCheckpoint(integ.id, 'users')).toBeUndefined();
   });
