@@ -10,7 +10,7 @@ import { TokenError, hasScope } from './auth.js';
 import { OKTA_ERRORS } from './errors.js';
 import type { FilterAst, FilterPolicy } from './filter.js';
 import { FilterSyntaxError, evaluateFilter, parseFilter, pathGetter, validateFilter } from './filter.js';
-import type { OktaLogEvent, SimAppUser, SimGroup, SimOrgState, SimUser } from './model.js';
+import type { OktaLogEvent, SimApp, SimAppUser, SimCustomRole, SimGroup, SimOrgState, SimResourceSet, SimUser } from './model.js';
 import { appUsersOf, roleAssignmentsOf, sortedIds } from './queries.js';
 import type { RateLimiter } from './rate-limit.js';
 import { findBucket } from './rate-limit.js';
@@ -327,11 +327,11 @@ export class SimHttpHandler {
         need('okta.roles.read');
         if (a3 === 'roles' && parts.length === 4) {
           const ids = sortedIds(this.org.customRoles.keys());
-          return this.bodyPaged(url, ids, 20, 'roles', (id) => this.render.customRole(this.org.customRoles.get(id) as never));
+          return this.bodyPaged(url, ids, 20, 'roles', (id) => this.render.customRole(this.org.customRoles.get(id) as SimCustomRole));
         }
         if (a3 === 'resource-sets' && parts.length === 4) {
           const ids = sortedIds(this.org.resourceSets.keys());
-          return this.bodyPaged(url, ids, 20, 'resource-sets', (id) => this.render.resourceSet(this.org.resourceSets.get(id) as never));
+          return this.bodyPaged(url, ids, 20, 'resource-sets', (id) => this.render.resourceSet(this.org.resourceSets.get(id) as SimResourceSet));
         }
         if (a3 === 'assignees' && a4 === 'users' && parts.length === 5) {
           const ids = this.cached('assignees', () => sortedIds(new Set([...this.org.roleAssignments.values()].filter((r) => r.principalKind === 'user').map((r) => r.principalId))));
@@ -542,7 +542,7 @@ export class SimHttpHandler {
     const qText = q.get('q');
     if (filter !== null) {
       const ast = this.parse(filter, appFilterPolicy, 'filter');
-      accept = (id) => evaluateFilter(ast, pathGetter(this.render.app(apps.get(id) as never)), false);
+      accept = (id) => evaluateFilter(ast, pathGetter(this.render.app(apps.get(id) as SimApp)), false);
     } else if (qText !== null) {
       const needle = qText.toLowerCase();
       accept = (id) => {
@@ -550,7 +550,7 @@ export class SimHttpHandler {
         return !!a && (a.name.toLowerCase().startsWith(needle) || a.label.toLowerCase().startsWith(needle));
       };
     }
-    return this.pageSorted(url, ids, 20, 200, (id) => this.render.app(apps.get(id) as never), 1, accept);
+    return this.pageSorted(url, ids, 20, 200, (id) => this.render.app(apps.get(id) as SimApp), 1, accept);
   }
 
   /** System Log with Okta's polling semantics (API-NOTES §4). */
