@@ -60,6 +60,8 @@ describe('okta-sim responses validate against the Okta management OpenAPI spec',
 
   it('groups, group, group members and group roles', async () => {
     await expectValid('/api/v1/groups', '/api/v1/groups');
+    const withStats = (await expectValid('/api/v1/groups', '/api/v1/groups?expand=stats')) as { id: string; _embedded: { stats: { usersCount: number } } }[];
+    for (const g of withStats) expect(g._embedded.stats.usersCount).toBe(sim.org.groupMembers.get(g.id)?.size);
     for (const g of sim.org.groups.values()) {
       await expectValid('/api/v1/groups/{groupId}', `/api/v1/groups/${g.id}`);
       await expectValid('/api/v1/groups/{groupId}/roles', `/api/v1/groups/${g.id}/roles`);

@@ -530,7 +530,26 @@ export class SimHttpHandler {
       const ast = this.parse(filter, groupFilterPolicy, 'filter');
       accept = (id) => evaluateFilter(ast, pathGetter(view(groups.get(id) as SimGroup)), false);
     }
-    return this.pageSorted(url, ids, 10000, 10000, (id) => this.render.group(groups.get(id) as SimGroup), 1, accept);
+    const stats = (q.get('expand') ?? '').split(',').includes('stats');
+    return this.pageSorted(url, ids, 10000, 10000, (id) => this.groupWithStats(groups.get(id) as SimGroup, stats), 1, accept);
+  }
+
+  /** `expand=stats` adds `_embedded.stats` (API-NOTES §1.4). */
+  private groupWithStats(g: SimGroup, stats: boolean): unknown {
+    const body = this.render.group(g);
+    if (!stats) return body;
+    let appsCount = 0;
+    for (const assignments of this.org.appGroupAssignments.values()) if (assignments.has(g.id)) appsCount++;
+    const hasAdminPrivilege = [...this.org.roleAssignments.values()].some((r) => r.principalKind === 'group' && r.principalId === g.id);
+    return {
+      ...body,
+      _embedded: {
+        stats: {
+          // Okta's spelling (the spec's Group._embedded.stats).
+          usersCount: this.org.groupMembers.get(g.id)?.size ?? 0, appsCount, groupPushMappingsCount: 0, hasAdminPrivlege: hasAdminPrivilege,
+        },
+      },
+    };
   }
 
   private listApps(url: URL): Reply {
