@@ -35,6 +35,21 @@ describe('okta-sim org and API', () => {
     }
   });
 
+  it('makes the same random changes for the same seed and call count', async () => {
+    const a = await startOktaSim({ seed: 5, users: 60, now: NOW });
+    const b = await startOktaSim({ seed: 5, users: 60, now: NOW });
+    try {
+      const changesA = Array.from({ length: 25 }, () => a.mutate());
+      const changesB = Array.from({ length: 25 }, () => b.mutate());
+      expect(changesB.map((m) => m.change)).toEqual(changesA.map((m) => m.change));
+      expect(changesB.map((m) => m.event.uuid)).toEqual(changesA.map((m) => m.event.uuid));
+      expect(JSON.stringify(b.truth())).toBe(JSON.stringify(a.truth()));
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+
   it('orders truth() exactly like sortExportLines', () => {
     const lines = sim.truth();
     const resorted = sortExportLines([...lines].reverse() as ExportLine[]);
