@@ -1,7 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { createOktaClient, type OktaAuth, type OktaClient, type OktaClientOptions, type RateGovernor } from '@idgraph/okta';
 import type { Logger } from '@idgraph/core';
-import type { GraphStore } from '@idgraph/graph';
+import { COLLECTOR_RESOURCES } from '@idgraph/collector';
+import { GRAPH_RESOURCES, type GraphStore, type Integration, type NewIntegration } from '@idgraph/graph';
 import { UsageError, UserError } from './errors.js';
 
 export interface CredentialOptions {
@@ -94,4 +95,19 @@ export async function clientForIntegration(
     signal: opts.signal,
     onRequest: opts.onRequest,
   });
+}
+
+/**
+ * Creates or updates an integration by name. Moving it to another org URL drops its paging
+ * checkpoints (a saved next link points at the old org and must never be followed).
+ */
+export async function saveIntegration(store: GraphStore, fields: NewIntegration): Promise<Integration> {
+  const existing = await store.getIntegration(fields.name);
+  if (!existing) return store.createIntegration(fields);
+  const { name: _name, ...patch } = fields;
+  const updated = await store.updateIntegration(existing.id, patch);
+  if (existing.orgUrl !== updated.orgUrl) {
+    for (const resource of new Set<string>([...GRAPH_RESOURCES, ...COLLECTOR_RESOURCES])) await store.clearCheckpoints(existing.id, resource);
+  }
+  return updated;
 }

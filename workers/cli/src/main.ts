@@ -1,5 +1,8 @@
 #!/usr/bin/env node
+import './quiet-warnings.js';
 import { runCli } from './program.js';
+
+
 import { registerAll } from './commands/index.js';
 
 const code = await runCli(process.argv.slice(2), registerAll);

@@ -35,19 +35,22 @@ export interface DemoResult {
   durationMs: number;
 }
 
+/**
+ * A fresh integration per demo: each demo org is generated anew from its seed, so the previous
+ * demo's rows (with live changes applied to an org that no longer exists) are retired first.
+ */
 async function demoIntegration(store: GraphStore, sim: OktaSim): Promise<Integration> {
-  const fields = {
+  if (await store.getIntegration(DEMO_NAME)) await store.removeIntegration(DEMO_NAME);
+  return store.createIntegration({
+    name: DEMO_NAME,
     orgUrl: sim.url,
-    authMethod: 'ssws' as const,
+    authMethod: 'ssws',
     clientId: null,
     keyId: null,
     secrets: { token: sim.apiToken },
     allowHttp: true,
     eventSource: sim.eventSource,
-  };
-  const existing = await store.getIntegration(DEMO_NAME);
-  if (existing) return store.updateIntegration(existing.id, fields);
-  return store.createIntegration({ name: DEMO_NAME, ...fields });
+  });
 }
 
 function describeChange(m: SimMutation): string {

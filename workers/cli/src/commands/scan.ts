@@ -6,7 +6,7 @@ import type { Logger } from '@idgraph/core';
 import { action } from '../action.js';
 import { UsageError, UserError } from '../errors.js';
 import { formatDuration, out, table } from '../output.js';
-import { clientForIntegration, readCredentials, validateOrgUrl } from '../credentials.js';
+import { clientForIntegration, readCredentials, saveIntegration, validateOrgUrl } from '../credentials.js';
 import { listOption } from '../options.js';
 import { validateName } from './integration.js';
 
@@ -37,9 +37,7 @@ async function adHocIntegration(store: GraphStore, opts: ScanOptions): Promise<I
     secrets: creds.secrets,
     allowHttp: opts.allowHttp,
   };
-  const existing = await store.getIntegration(name);
-  if (existing) return store.updateIntegration(existing.id, fields);
-  return store.createIntegration({ name, ...fields });
+  return saveIntegration(store, { name, ...fields });
 }
 
 /** Renders run progress on stderr: one rewritten line on a terminal, a line every few seconds otherwise. */
