@@ -13,7 +13,7 @@ export class CliContext {
     this.config = loadConfig();
     // Interactive commands log warnings only unless LOG_LEVEL asks for more; long-running ones pass verbose.
     const level = process.env.LOG_LEVEL ? this.config.logLevel : opts.verbose ? 'info' : 'warn';
-    this.logger = createLogger({ level: opts.quiet && !process.env.LOG_LEVEL ? 'warn' : level, name: 'idgraph' });
+    this.logger = createLogger({ level: opts.quiet && !process.env.LOG_LEVEL ? 'error' : level, name: 'idgraph' });
   }
 
   /** Opens the graph database (PostgreSQL when DATABASE_URL is set, else embedded) and brings its schema up to date. */

@@ -1,10 +1,5 @@
-// The AWS SDK warns on every start that future releases need Node 22; it is noise for CLI users.
-const emitWarning = process.emitWarning.bind(process);
-process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
-  const name = typeof warning === 'string' ? (rest[0] as { type?: string } | string | undefined) : warning.name;
-  const type = typeof name === 'string' ? name : name?.type;
-  if (type === 'NodeVersionSupportWarning' || (warning instanceof Error && warning.name === 'NodeVersionSupportWarning')) return;
-  (emitWarning as (...a: unknown[]) => void)(warning, ...rest);
-}) as typeof process.emitWarning;
+// The AWS SDK warns on every start that its future releases need Node 22: noise for CLI users,
+// and it would land in the stderr of every `--json` command. The SDK's own switch turns it off.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 export {};

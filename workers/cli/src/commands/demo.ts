@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { SendMessageBatchCommand } from '@aws-sdk/client-sqs';
 import { startOktaSim, expectedFindings, type OktaSim, type SimMutation } from '@idgraph/okta-sim';
 import { refreshObjects, withGraphReader, type RunSummary } from '@idgraph/collector';
-import { runStreamWorker } from '@idgraph/stream-consumer';
+import { graphSideEffectLookups, runStreamWorker } from '@idgraph/stream-consumer';
 import { buildReport, formatReportTable, reportLabels, runPostureChecks, resolvePostureThresholds, type PostureReport } from '@idgraph/posture';
 import { sortExportLines, type ExportLine, type GraphStore, type Integration } from '@idgraph/graph';
 import { action } from '../action.js';
@@ -95,6 +95,7 @@ async function streamChanges(ctx: CliContext, store: GraphStore, integration: In
         visibilityTimeoutSeconds: 30,
       },
       store,
+      sideEffects: graphSideEffectLookups(await ctx.database(), store.tenant),
       sqs: sqsServer.sqs,
       logger: ctx.logger,
       metricsLogIntervalMs: 0,

@@ -7,7 +7,7 @@ import { startCollectorWorkers, syncSchedules, withGraphReader, redisConnection 
 import { createRedisRateGovernor } from '@idgraph/okta';
 import { migrationsCurrent, type GraphStore } from '@idgraph/graph';
 import { createPostureDebouncer, runPostureChecks, postureThresholdsFromEnv } from '@idgraph/posture';
-import { runStreamWorker, type StreamWorker, type EventStreamStore } from '@idgraph/stream-consumer';
+import { graphSideEffectLookups, runStreamWorker, type StreamWorker, type EventStreamStore } from '@idgraph/stream-consumer';
 import { action } from '../action.js';
 import { requirePostgres } from '../context.js';
 import type { CliContext } from '../context.js';
@@ -162,7 +162,7 @@ export function registerWorkers(program: Command): void {
           };
           await sync();
           const syncTimer = setInterval(() => void sync(), opts.scheduleSyncSeconds * 1000);
-          const stream = opts.stream ? await runStreamWorker(ctx.config, { logger: log, store: withPostureTrigger(store, (id) => postureDebouncer.trigger(id)) }) : null;
+          const stream = opts.stream ? await runStreamWorker(ctx.config, { logger: log, store: withPostureTrigger(store, (id) => postureDebouncer.trigger(id)), sideEffects: graphSideEffectLookups(gdb, store.tenant) }) : null;
           const ops = await startOpsServer({
             port: opts.port,
             logger: log,

@@ -1,0 +1,145 @@
+/**
+ * The `idgraph` CLI as a user (and the independent checks) run it: the built binary in a child
+ * process, against the simulator and a real PostgreSQL database.
+ */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startOktaSim, type OktaSim } from '@idgraph/okta-sim';
+import { sortExportLines, toJsonl } from '@idgraph/graph';
+import { POSTURE_CHECKS } from '@idgraph/posture';
+import { createTestDatabase, type TestDatabase } from '@idgraph/test-support';
+import { runCli } from './run-cli.js';
+
+let sim: OktaSim;
+let db: TestDatabase;
+let dir: string;
+let env: Record<string, string>;
+
+beforeAll(async () => {
+  sim = await startOktaSim({ seed: 11, users: 300, rateLimitFactor: 20, tokenShare: 1 });
+  db = await createTestDatabase('cli');
+  dir = await mkdtemp(join(tmpdir(), 'idgraph-cli-'));
+  env = { DATABASE_URL: db.url, OKTA_TOKEN: sim.apiToken, IDGRAPH_DATA_DIR: join(dir, 'data') };
+});
+
+afterAll(async () => {
+  await sim?.close();
+  await db?.drop();
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+describe('usage and exit codes', () => {
+  it('prints help with exit 0 and rejects bad usage with exit 2', async () => {
+    const help = await runCli(['--help'], { env });
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain('graph');
+    const subHelp = await runCli(['graph', 'export', '--help'], { env });
+    expect(subHelp.code).toBe(0);
+    expect(subHelp.stdout).toContain('--include-deleted');
+    expect((await runCli(['no-such-command'], { env })).code).toBe(2);
+    const noTarget = await runCli(['scan'], { env });
+    expect(noTarget.code).toBe(2);
+    expect(noTarget.stderr).toContain('--org-url');
+    expect((await runCli(['ingest-events', '--integration', 'x'], { env })).code).toBe(2);
+  });
+
+  it('refuses an http org URL without --allow-http, naming the flag', async () => {
+    const r = await runCli(['scan', '--org-url', sim.url, '--token-env', 'OKTA_TOKEN'], { env });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('--allow-http');
+  });
+
+  it('names the missing environment variable', async () => {
+    const r = await runCli(['scan', '--org-url', sim.url, '--token-env', 'NOT_SET_ANYWHERE', '--allow-http'], { env });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('NOT_SET_ANYWHERE');
+  });
+});
+
+describe('integration add', () => {
+  it('refuses credentials that cannot read everything, saying what to grant, and never echoes the token', async () => {
+    const limited = sim.createApiToken({ scopes: ['okta.users.read', 'okta.apps.read'] });
+    const r = await runCli(['integration', 'add', 'limited', '--org-url', sim.url, '--token-env', 'LIMITED', '--allow-http'], { env: { ...env, LIMITED: limited } });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/connectivity test failed/);
+    expect(r.stdout + r.stderr).not.toContain(limited);
+    const list = await runCli(['integration', 'list', '--json'], { env });
+    expect(JSON.parse(list.stdout)).toEqual([]);
+  });
+});
+
+describe('scan → graph export → ingest-events → report', () => {
+  it('scans ad hoc and exports exactly what the org holds', async () => {
+    const scan = await runCli(['scan', '--org-url', sim.url, '--token-env', 'OKTA_TOKEN', '--allow-http', '--name', 'sim', '--json', '--rate-share', '1'], { env });
+    expect(scan.stderr).toBe('');
+    expect(scan.code).toBe(0);
+    const summary = JSON.parse(scan.stdout);
+    expect(summary).toMatchObject({ integration: 'sim', status: 'succeeded' });
+    expect(summary.counts.users).toBe(300);
+    expect(summary.requests).toBeGreaterThan(0);
+    expect(scan.stdout).not.toContain(sim.apiToken);
+
+    const exported = await runCli(['graph', 'export', '--integration', 'sim'], { env });
+    expect(exported.code).toBe(0);
+    expect(exported.stdout).toBe(toJsonl(sortExportLines(sim.truth())));
+  });
+
+  it('ingests a JSONL file once: the second replay stores nothing; bad lines are rejected with reasons', async () => {
+    const mutations = Array.from({ length: 12 }, () => sim.mutate());
+    const lines = [
+      ...mutations.map((m, i) => JSON.stringify(i % 2 ? m.envelope : m.event)),
+      'this is not json',
+      JSON.stringify({ version: '0', 'detail-type': 'SystemLog', source: 'aws.partner/okta.com/other/stream', detail: {} }),
+    ];
+    const file = join(dir, 'events.jsonl');
+    await writeFile(file, lines.join('\n') + '\n');
+
+    const first = await runCli(['ingest-events', '--integration', 'sim', '--file', file, '--json'], { env });
+    expect(first.code).toBe(0);
+    const a = JSON.parse(first.stdout);
+    expect(a).toMatchObject({ read: 14, stored: 12, duplicates: 0, rejected: 2 });
+    expect(a.applied).toBeGreaterThan(0);
+    expect(a.rejections.map((r: { line: number }) => r.line)).toEqual([13, 14]);
+
+    const second = await runCli(['ingest-events', '--integration', 'sim', '--file', '-', '--json'], { env, input: lines.join('\n') });
+    expect(second.code).toBe(0);
+    expect(JSON.parse(second.stdout)).toMatchObject({ read: 14, stored: 0, duplicates: 12, applied: 0, refreshed: 0, rejected: 2 });
+
+    const missing = await runCli(['ingest-events', '--integration', 'sim', '--file', join(dir, 'nope.jsonl')], { env });
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain('nope.jsonl');
+  });
+
+  it('reports every check as JSON in the documented shape', async () => {
+    const r = await runCli(['report', '--integration', 'sim', '--json'], { env });
+    expect(r.code).toBe(0);
+    const report = JSON.parse(r.stdout);
+    expect(Object.keys(report)).toEqual(['integration', 'generatedAt', 'checks']);
+    expect(report.integration).toBe('sim');
+    expect(report.checks.map((c: { id: string }) => c.id)).toEqual(POSTURE_CHECKS.map((c) => c.id));
+    for (const c of report.checks) {
+      expect(Object.keys(c)).toEqual(['id', 'severity', 'title', 'count', 'subjects']);
+      expect(c.subjects).toHaveLength(c.count);
+      for (const s of c.subjects) expect(s).toMatch(/^(user|group|app|org):/);
+    }
+    expect(report.checks.find((c: { id: string }) => c.id === 'app.assigned_to_everyone').count).toBeGreaterThan(0);
+  });
+});
+
+describe('demo', () => {
+  it('runs end to end on the embedded database: the graph equals the org and the planted findings are found exactly', async () => {
+    const r = await runCli(['demo', '--json', '--users', '800', '--changes', '25'], { env: { ...env, DATABASE_URL: undefined }, cwd: dir, timeoutMs: 240_000 });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const result = JSON.parse(r.stdout);
+    expect(result.graphDifferences).toEqual([]);
+    expect(result.graphMatchesOkta).toBe(true);
+    expect(result.planted).toMatchObject({ missing: [], extra: [], exact: true });
+    expect(result.planted.expected).toBeGreaterThan(0);
+    expect(result.stream).toMatchObject({ deadLettered: 1 });
+    expect(result.changes).toHaveLength(25);
+    expect(result.report.checks.length).toBe(POSTURE_CHECKS.length);
+  }, 300_000);
+});
