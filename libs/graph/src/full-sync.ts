@@ -59,7 +59,6 @@ export interface FullSyncRun {
   tenantId: string;
   integrationId: string;
   status: string;
-  startedAt: Date;
   resourceState: string | undefined;
 }
 
@@ -82,14 +81,16 @@ export async function tombstoneUnseen(
     throw new Error(`finishFullSync: unknown resource ${JSON.stringify(resource)}; expected one of ${Object.keys(RESOURCE_TABLES).join(', ')}`);
   }
   const filter = scopeFilter(resource, spec, scope);
+  // The run's start is read in SQL: it has microseconds, a JavaScript Date only milliseconds.
   const rows = await exec.rows<{ n: number }>(sql`
-    WITH gone AS (
+    WITH run AS (SELECT "started_at" FROM "collection_runs" WHERE "id" = ${run.id}::uuid),
+    gone AS (
       UPDATE ${sql.raw(`"${spec.table}"`)} SET "deleted_at" = now()
       WHERE "tenant_id" = ${run.tenantId} AND "integration_id" = ${run.integrationId}::uuid
         AND "deleted_at" IS NULL
         AND "last_run_id" IS DISTINCT FROM ${run.id}::uuid
-        AND "last_seen_at" < ${run.startedAt.toISOString()}::timestamptz
-        AND "source_updated_at" < ${run.startedAt.toISOString()}::timestamptz${filter}
+        AND "last_seen_at" < (SELECT "started_at" FROM run)
+        AND "source_updated_at" < (SELECT "started_at" FROM run)${filter}
       RETURNING 1)
     SELECT count(*)::int AS n FROM gone`);
   // A whole-resource pass just (re)wrote the table: refresh planner statistics now rather than

@@ -100,6 +100,7 @@ export class RunRepo {
   }
 
   async latest(integrationId: string | undefined, n: number): Promise<Run[]> {
+    if (!Number.isInteger(n) || n < 1) throw new Error(`latestRuns: n must be a positive integer, got ${n}`);
     const t = schema.collectionRuns;
     const where = integrationId ? and(eq(t.tenantId, this.tenantId), eq(t.integrationId, integrationId)) : eq(t.tenantId, this.tenantId);
     return this.withResources(await this.exec.db.select().from(t).where(where).orderBy(desc(t.startedAt)).limit(n));

@@ -358,7 +358,6 @@ export class GraphStore {
         tenantId: run.tenantId,
         integrationId: run.integrationId,
         status: run.status,
-        startedAt: run.startedAt,
         resourceState: run.resources.find((r) => r.resource === resource)?.state,
       },
       resource,
