@@ -11,7 +11,9 @@
  * parallel, so the least time the limits allow is the floor: for each bucket, the requests the
  * run made in it (sim.stats().byBucket) ÷ the bucket's per-minute limit; the floor is the largest.
  * `speedVsFloor` = floor ÷ wall (1.0 = as fast as the limits allow). The target is ≥ 0.9, with
- * peak RSS of the worker under 512 MB.
+ * peak RSS of the worker under 512 MB. Because Okta's windows are anchored at a bucket's first
+ * request, a client can beat that continuous floor by bursting the last window; `windowFloorMs`
+ * (whole windows that must pass) is reported beside it as the stricter bound.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -32,7 +34,7 @@ export interface CollectionBenchOptions {
   membershipsPerUser: number;
   /** Multiplies every bucket's Okta default per-minute limit. */
   factor: number;
-  /** Requests in flight per fanning-out collector in the worker (default 8). */
+  /** Requests in flight per fanning-out collector in the worker (default 24). */
   requestConcurrency?: number;
   seed?: number;
 }
@@ -41,6 +43,12 @@ export const BENCH_SIZES = {
   small: { users: 10_000, groups: 500, apps: 100, membershipsPerUser: 10, factor: 10 },
   full: { users: 100_000, groups: 5_000, apps: 1_000, membershipsPerUser: 10, factor: 25 },
 } as const satisfies Record<string, CollectionBenchOptions>;
+
+/**
+ * At limits × 10…25 a bucket allows 100–250 requests/s; with 8 in flight (the worker's default,
+ * right for Okta's own latency and default limits) the factor sweep could not keep up here.
+ */
+const DEFAULT_REQUEST_CONCURRENCY = 24;
 
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 const WORKER_SCRIPT = 'test/e2e/fixtures/collect-worker.ts';
@@ -114,7 +122,7 @@ export async function benchCollection(opts: CollectionBenchOptions): Promise<Rec
       E2E_QUEUE_PREFIX: prefix,
       E2E_SECRET_KEY: secretKey,
       E2E_LOCK_MS: '60000',
-      E2E_REQUEST_CONCURRENCY: String(opts.requestConcurrency ?? 8),
+      E2E_REQUEST_CONCURRENCY: String(opts.requestConcurrency ?? DEFAULT_REQUEST_CONCURRENCY),
       E2E_MAX_CONCURRENT: '32',
       E2E_GOVERNOR_SHARE: '1',
       LOG_LEVEL: 'warn',
@@ -148,6 +156,10 @@ export async function benchCollection(opts: CollectionBenchOptions): Promise<Rec
       (worst, [bucket, b]) => (b.floorMs > worst[1] ? [bucket, b.floorMs] : worst),
       ['', 0],
     );
+    // Okta's windows start with a bucket's first request, so the last window's requests can go in
+    // one burst: nothing can end before the last full window has passed. A lower bound beside the
+    // continuous `floorMs` (requests ÷ limit) that the targets are stated against.
+    const windowFloorMs = Math.max(0, ...Object.values(byBucket).map((b) => Math.floor((b.requests - 1) / b.limitPerMinute) * 60_000));
     const counts = (await db.graph.counts(integration.id)) as unknown as Record<string, number>;
     const rowsWritten = Object.values(counts).reduce((n, c) => n + c, 0);
     const truthLines = sim.truth().length;
@@ -155,12 +167,14 @@ export async function benchCollection(opts: CollectionBenchOptions): Promise<Rec
     return {
       size: { users: opts.users, groups: opts.groups, apps: opts.apps, membershipsPerUser: opts.membershipsPerUser },
       factor: opts.factor,
-      requestConcurrency: opts.requestConcurrency ?? 8,
+      requestConcurrency: opts.requestConcurrency ?? DEFAULT_REQUEST_CONCURRENCY,
       simGenerateMs: generateMs,
       wallMs,
       floorMs: floor,
       floorBucket,
       speedVsFloor: Math.round((floor / wallMs) * 1000) / 1000,
+      windowFloorMs,
+      speedVsWindowFloor: Math.round((windowFloorMs / wallMs) * 1000) / 1000,
       peakRssMb: mb(Math.max(hwm.vmHwm, peakRss)),
       idleRssMb: mb(idle.vmRss),
       rowsWritten,
