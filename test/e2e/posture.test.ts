@@ -12,7 +12,7 @@ import { createSecretBox, GraphStore, migrateDatabase, openDatabase, type GraphD
 import { eventToGraphChanges, normalizeLogEventRow, validateLogEvent } from '@idgraph/normalize';
 import { createOktaClient } from '@idgraph/okta';
 import { expectedFindings, startOktaSim, type OktaSim, type PlantedPosture } from '@idgraph/okta-sim';
-import { refreshObjects, runCollection, type GraphReader } from '@idgraph/collector';
+import { refreshObjects, runCollection, withGraphReader, type GraphReader } from '@idgraph/collector';
 import type { OktaClient } from '@idgraph/okta';
 import {
   buildReport,
@@ -24,34 +24,6 @@ import {
 import { createTestDatabase, type TestDatabase } from '@idgraph/test-support';
 
 const logger = createLogger({ level: 'warn', name: 'posture-e2e' });
-
-/**
- * Live users/groups/apps in id order: what the collector's fan-outs iterate over. (The collector's
- * own reader is not exported yet; this one reads the same rows with a plain postgres client.)
- */
-function graphReader(pg: postgres.Sql, tenant: string): GraphReader {
-  return {
-    async *liveUsers(integrationId, afterId) {
-      yield* await pg<{ id: string; status: string }[]>`
-        SELECT okta_id AS id, status FROM users
-        WHERE tenant_id = ${tenant} AND integration_id = ${integrationId} AND deleted_at IS NULL AND okta_id > ${afterId ?? ''}
-        ORDER BY okta_id`;
-    },
-    async *liveGroupIds(integrationId, afterId) {
-      const rows = await pg<{ id: string }[]>`
-        SELECT okta_id AS id FROM groups
-        WHERE tenant_id = ${tenant} AND integration_id = ${integrationId} AND deleted_at IS NULL AND okta_id > ${afterId ?? ''}
-        ORDER BY okta_id`;
-      for (const r of rows) yield r.id;
-    },
-    async *liveApps(integrationId, afterId) {
-      yield* await pg<{ id: string; clientId: string | null; isServiceApp: boolean }[]>`
-        SELECT okta_id AS id, client_id AS "clientId", is_service_app AS "isServiceApp" FROM apps
-        WHERE tenant_id = ${tenant} AND integration_id = ${integrationId} AND deleted_at IS NULL AND okta_id > ${afterId ?? ''}
-        ORDER BY okta_id`;
-    },
-  };
-}
 
 const subjectsOf = (run: PostureRunResult): Record<string, string[]> =>
   Object.fromEntries(run.checks.map((c) => [c.id, c.subjects.map((s) => s.subject)]));
@@ -66,7 +38,7 @@ describe('posture checks against a collected simulator org', () => {
   let now: Date;
   let pg: postgres.Sql;
   let client: OktaClient;
-  let collectorStore: Omit<GraphStore, 'counts'> & GraphReader;
+  let collectorStore: GraphStore & GraphReader;
 
   /**
    * Applies a simulator change and handles its System Log event the way the stream consumer does:
@@ -106,7 +78,7 @@ describe('posture checks against a collected simulator org', () => {
     pg = postgres(tdb.url, { max: 1, onnotice: () => {} });
     // Typed without `counts` (its GraphCounts return type lacks the index signature the collector's
     // CountsReader asks for); the method is still there at run time.
-    collectorStore = Object.assign(store, graphReader(pg, store.tenant));
+    collectorStore = withGraphReader(store);
     const summary = await runCollection({
       client,
       store: collectorStore,
