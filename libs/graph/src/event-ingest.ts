@@ -3,13 +3,13 @@
  *
  * Each mutation carries the event's `published` time as `at`: it changes a row only when `at` is
  * not older than the row's source_updated_at, so replays and out-of-order delivery converge.
- * Work is done per mutation kind with one statement each (rows passed as one JSON parameter),
- * never per event, so a batch of ~1000 events costs a handful of round trips.
+ * Work is done per mutation kind with one statement each (rows passed as one array parameter
+ * per column), never per event, so a batch of ~1000 events costs a handful of round trips.
  */
 import { sql, type SQL } from 'drizzle-orm';
 import type { GraphMutation, LogEventRow, UserRow } from './model.js';
 import type { Executor } from './executor.js';
-import { jsonParam } from './executor.js';
+import { bulkRows, bulkValue, type BulkColumn, type BulkType } from './executor.js';
 import { UNKNOWN_STATUS } from './page-upserts.js';
 
 export type EventVia = 'poll' | 'stream' | 'file';
@@ -61,22 +61,35 @@ async function insertEvents(exec: Executor, tenantId: string, items: readonly In
     uuid: i.row.uuid,
     published: i.row.published,
     event_type: i.row.eventType,
-    severity: i.row.severity ?? null,
-    actor_id: i.row.actorId ?? null,
-    outcome: i.row.outcome ?? null,
+    severity: i.row.severity,
+    actor_id: i.row.actorId,
+    outcome: i.row.outcome,
     received_via: i.via,
-    raw: i.row.raw ?? null,
+    raw: i.row.raw,
   }));
   const rows = await exec.rows<{ integration_id: string; uuid: string }>(sql`
-    INSERT INTO "log_events" ("tenant_id", "integration_id", "uuid", "published", "event_type", "severity",
-      "actor_id", "outcome", "received_via", "raw")
-    SELECT ${tenantId}, x.integration_id, x.uuid, x.published, x.event_type, x.severity, x.actor_id, x.outcome,
-      x.received_via, x.raw
-    FROM jsonb_to_recordset(${jsonParam(payload)}::text::jsonb) AS x(integration_id uuid, uuid text,
-      published timestamptz, event_type text, severity text, actor_id text, outcome text, received_via text, raw jsonb)
+    INSERT INTO "log_events" ("tenant_id", ${columnList(EVENT_COLUMNS)})
+    SELECT ${tenantId}, ${sql.join(EVENT_COLUMNS.map(bulkValue), sql.raw(', '))}
+    FROM ${bulkRows(EVENT_COLUMNS, payload)}
     ON CONFLICT ("tenant_id", "integration_id", "uuid") DO NOTHING
     RETURNING "integration_id"::text AS integration_id, "uuid"`);
   return new Set(rows.map((r) => `${r.integration_id}\u0000${r.uuid}`));
+}
+
+const EVENT_COLUMNS: BulkColumn[] = [
+  { name: 'integration_id', type: 'uuid' },
+  { name: 'uuid', type: 'text' },
+  { name: 'published', type: 'timestamptz' },
+  { name: 'event_type', type: 'text' },
+  { name: 'severity', type: 'text' },
+  { name: 'actor_id', type: 'text' },
+  { name: 'outcome', type: 'text' },
+  { name: 'received_via', type: 'text' },
+  { name: 'raw', type: 'jsonb' },
+];
+
+function columnList(columns: readonly BulkColumn[]): SQL {
+  return sql.raw(columns.map((c) => `"${c.name}"`).join(', '));
 }
 
 type Scoped<M> = M & { integrationId: string; seq: number };
@@ -159,7 +172,7 @@ class MutationBuckets {
 }
 
 /** User fields a `user.upsert` may carry, with their column and type. */
-const USER_FIELDS: Record<Exclude<keyof Omit<UserRow, 'sourceUpdatedAt'>, 'oktaId'>, [string, string]> = {
+const USER_FIELDS: Record<Exclude<keyof Omit<UserRow, 'sourceUpdatedAt'>, 'oktaId'>, [string, BulkType]> = {
   status: ['status', 'text'],
   login: ['login', 'text'],
   email: ['email', 'text'],
@@ -197,27 +210,31 @@ async function applyUserUpserts(exec: Executor, tenantId: string, items: Scoped<
       for (const f of fields) o[USER_FIELDS[f][0]] = m.user[f] ?? null;
       return o;
     });
-    const cols = fields.map((f) => USER_FIELDS[f][0]).filter((col) => col !== 'status');
-    const def = sql.raw(
-      ['integration_id uuid', 'okta_id text', 'at timestamptz', ...fields.map((f) => `"${USER_FIELDS[f][0]}" ${USER_FIELDS[f][1]}`)].join(', '),
-    );
-    const hasStatus = fields.includes('status');
-    const insertCols = sql.raw(cols.map((col) => `, "${col}"`).join(''));
-    const selectCols = sql.raw(cols.map((col) => `, x."${col}"`).join(''));
-    const sets = sql.raw(
-      [...cols, ...(hasStatus ? ['status'] : [])].map((col) => `"${col}" = excluded."${col}", `).join(''),
-    );
+    const fieldCols: BulkColumn[] = fields.map((f) => ({ name: USER_FIELDS[f][0], type: USER_FIELDS[f][1] }));
+    const bulkCols: BulkColumn[] = [{ name: 'integration_id', type: 'uuid' }, { name: 'okta_id', type: 'text' }, { name: 'at', type: 'timestamptz' }, ...fieldCols];
+    const others = fieldCols.filter((c) => c.name !== 'status');
+    const hasStatus = others.length !== fieldCols.length;
+    const statusValue = hasStatus ? sql`coalesce(x."status", ${UNKNOWN_STATUS})` : sql`${UNKNOWN_STATUS}`;
+    const insertCols = sql.raw(others.map((c) => `, "${c.name}"`).join(''));
+    const selectCols = others.length ? sql`, ${sql.join(others.map(bulkValue), sql.raw(', '))}` : sql.raw('');
+    const sets = sql.raw([...others.map((c) => c.name), ...(hasStatus ? ['status'] : [])].map((col) => `"${col}" = excluded."${col}", `).join(''));
     await exec.rows(sql`
       INSERT INTO "users" AS t ("tenant_id", "integration_id", "okta_id", "status"${insertCols},
         "source_updated_at", "first_seen_at", "last_seen_at")
-      SELECT ${tenantId}, x.integration_id, x.okta_id, ${hasStatus ? sql`coalesce(x."status", ${UNKNOWN_STATUS})` : sql`${UNKNOWN_STATUS}`}${selectCols},
-        x.at, now(), now()
-      FROM jsonb_to_recordset(${jsonParam(payload)}::text::jsonb) AS x(${def})
+      SELECT ${tenantId}, x."integration_id"::uuid, x."okta_id", ${statusValue}${selectCols}, x."at"::timestamptz, now(), now()
+      FROM ${bulkRows(bulkCols, payload)}
       ON CONFLICT ("tenant_id", "integration_id", "okta_id") DO UPDATE SET ${sets}
         "source_updated_at" = excluded."source_updated_at", "deleted_at" = NULL, "last_seen_at" = excluded."last_seen_at"
       WHERE excluded."source_updated_at" >= t."source_updated_at"`);
   }
 }
+
+const PATCH_COLUMNS: BulkColumn[] = [
+  { name: 'integration_id', type: 'uuid' },
+  { name: 'id', type: 'text' },
+  { name: 'status', type: 'text' },
+  { name: 'at', type: 'timestamptz' },
+];
 
 /** Patches a node's status; an event about an object proves it exists, so it also clears a tombstone. */
 async function applyStatus(
@@ -230,11 +247,11 @@ async function applyStatus(
   if (!latest.length) return;
   const payload = latest.map((m) => ({ integration_id: m.integrationId, id: m.id, status: m.status, at: m.at }));
   await exec.rows(sql`
-    UPDATE ${sql.raw(`"${table}"`)} AS t SET "status" = x.status, "source_updated_at" = x.at, "deleted_at" = NULL,
-      "last_seen_at" = now()
-    FROM jsonb_to_recordset(${jsonParam(payload)}::text::jsonb) AS x(integration_id uuid, id text, status text, at timestamptz)
-    WHERE t."tenant_id" = ${tenantId} AND t."integration_id" = x.integration_id AND t."okta_id" = x.id
-      AND x.at >= t."source_updated_at"`);
+    UPDATE ${sql.raw(`"${table}"`)} AS t SET "status" = x."status", "source_updated_at" = x."at"::timestamptz,
+      "deleted_at" = NULL, "last_seen_at" = now()
+    FROM ${bulkRows(PATCH_COLUMNS, payload)}
+    WHERE t."tenant_id" = ${tenantId} AND t."integration_id" = x."integration_id"::uuid AND t."okta_id" = x."id"
+      AND x."at"::timestamptz >= t."source_updated_at"`);
 }
 
 async function applyNodeDeletes(exec: Executor, tenantId: string, items: MutationBuckets['nodeDeletes']): Promise<void> {
@@ -246,10 +263,10 @@ async function applyNodeDeletes(exec: Executor, tenantId: string, items: Mutatio
     if (!latest.length) continue;
     const payload = latest.map((m) => ({ integration_id: m.integrationId, id: m.id, at: m.at }));
     await exec.rows(sql`
-      UPDATE ${sql.raw(`"${table}"`)} AS t SET "deleted_at" = x.at, "source_updated_at" = x.at
-      FROM jsonb_to_recordset(${jsonParam(payload)}::text::jsonb) AS x(integration_id uuid, id text, at timestamptz)
-      WHERE t."tenant_id" = ${tenantId} AND t."integration_id" = x.integration_id AND t."okta_id" = x.id
-        AND x.at >= t."source_updated_at"`);
+      UPDATE ${sql.raw(`"${table}"`)} AS t SET "deleted_at" = x."at"::timestamptz, "source_updated_at" = x."at"::timestamptz
+      FROM ${bulkRows(PATCH_COLUMNS.filter((c) => c.name !== 'status'), payload)}
+      WHERE t."tenant_id" = ${tenantId} AND t."integration_id" = x."integration_id"::uuid AND t."okta_id" = x."id"
+        AND x."at"::timestamptz >= t."source_updated_at"`);
   }
 }
 
@@ -273,13 +290,19 @@ async function applyEdges(
     return o;
   });
   const keyCols = keys.map((k) => `"${k.name}"`).join(', ');
-  const def = sql.raw(['integration_id uuid', 'at timestamptz', 'removed boolean', ...keys.map((k) => `"${k.name}" text`)].join(', '));
+  const bulkCols: BulkColumn[] = [
+    { name: 'integration_id', type: 'uuid' },
+    { name: 'at', type: 'timestamptz' },
+    { name: 'removed', type: 'boolean' },
+    ...keys.map((k) => ({ name: k.name, type: 'text' as const })),
+  ];
   const xKeys: SQL = sql.raw(keys.map((k) => `x."${k.name}"`).join(', '));
   await exec.rows(sql`
     INSERT INTO ${sql.raw(`"${table}"`)} AS t ("tenant_id", "integration_id", ${sql.raw(keyCols)}, "source_updated_at",
       "deleted_at", "first_seen_at", "last_seen_at")
-    SELECT ${tenantId}, x.integration_id, ${xKeys}, x.at, CASE WHEN x.removed THEN x.at END, now(), now()
-    FROM jsonb_to_recordset(${jsonParam(payload)}::text::jsonb) AS x(${def})
+    SELECT ${tenantId}, x."integration_id"::uuid, ${xKeys}, x."at"::timestamptz,
+      CASE WHEN x."removed"::boolean THEN x."at"::timestamptz END, now(), now()
+    FROM ${bulkRows(bulkCols, payload)}
     ON CONFLICT ("tenant_id", "integration_id", ${sql.raw(keyCols)}) DO UPDATE SET
       "source_updated_at" = excluded."source_updated_at",
       "deleted_at" = excluded."deleted_at",

@@ -2,7 +2,7 @@
  * The one thing store helpers run SQL through: the database or an open transaction.
  * Nested `tx()` calls become savepoints, so helpers can always ask for atomicity.
  */
-import type { SQL } from 'drizzle-orm';
+import { sql, type SQL } from 'drizzle-orm';
 import type { GraphDrizzle } from './db.js';
 import { rowsOf } from './db.js';
 
@@ -29,4 +29,36 @@ export function executorOf(db: GraphDrizzle): Executor {
  */
 export function jsonParam(value: unknown): string {
   return JSON.stringify(value);
+}
+
+export type BulkType = 'text' | 'uuid' | 'timestamptz' | 'boolean' | 'integer' | 'jsonb';
+
+export interface BulkColumn {
+  name: string;
+  type: BulkType;
+}
+
+function toText(type: BulkType, value: unknown): string | null {
+  if (value === null || value === undefined) return null;
+  if (type === 'jsonb') return JSON.stringify(value);
+  if (value instanceof Date) return value.toISOString();
+  return String(value);
+}
+
+/**
+ * Rows as a set for INSERT … SELECT / UPDATE … FROM: one text[] parameter per column, expanded
+ * with unnest into `x("col", …)`. Cheaper for PostgreSQL than expanding one big JSON document
+ * with jsonb_to_recordset (measured 10-50% faster for 1 KB events), and the parameter count
+ * stays at one per column whatever the number of rows (no 65k-parameter limit). Read values
+ * with `bulkValue`.
+ */
+export function bulkRows(columns: readonly BulkColumn[], rows: readonly Record<string, unknown>[]): SQL {
+  const arrays = columns.map((col) => sql`${sql.param(rows.map((row) => toText(col.type, row[col.name])))}::text[]`);
+  const names = sql.raw(columns.map((col) => `"${col.name}"`).join(', '));
+  return sql`unnest(${sql.join(arrays, sql.raw(', '))}) AS x(${names})`;
+}
+
+/** `x."name"` cast to its column type. */
+export function bulkValue(col: BulkColumn): SQL {
+  return sql.raw(col.type === 'text' ? `x."${col.name}"` : `x."${col.name}"::${col.type}`);
 }

@@ -27,7 +27,7 @@ import type {
   UserRow,
 } from './model.js';
 import type { Executor } from './executor.js';
-import { jsonParam } from './executor.js';
+import { bulkRows, bulkValue, type BulkColumn } from './executor.js';
 
 type ColType = 'text' | 'timestamptz' | 'boolean' | 'integer' | 'jsonb';
 
@@ -158,7 +158,7 @@ export const roleAssignmentSpec: TableSpec<RoleAssignmentRow> = {
   data: [c('assignment_id', 'text', (r) => r.assignmentId), c('status', 'text', (r) => r.status), c('raw', 'jsonb', (r) => r.raw)],
 };
 
-/** Rows per statement: bounds the size of one JSON parameter and of one statement's work. */
+/** Rows per statement: bounds the size of one statement's parameters and work. */
 const CHUNK_ROWS = 2000;
 
 function ident(name: string): SQL {
@@ -226,7 +226,7 @@ export async function upsertRows<R extends { sourceUpdatedAt: Date }>(
   if (rows.length === 0) return 0;
   const unique = dedupeByKey(spec, rows);
   const cols = [...spec.keys, ...spec.data];
-  const recordDef = list([...cols.map((col) => sql.raw(`"${col.name}" ${col.type}`)), sql.raw('"source_updated_at" timestamptz')]);
+  const bulkCols: BulkColumn[] = [...cols.map((col) => ({ name: col.name, type: col.type })), { name: 'source_updated_at', type: 'timestamptz' }];
   const fresher = sql.raw('excluded."source_updated_at" >= t."source_updated_at"');
   const sets: SQL[] = [
     ...spec.data.map((col) => sql`${ident(col.name)} = CASE WHEN ${fresher} THEN excluded.${ident(col.name)}
@@ -249,9 +249,8 @@ export async function upsertRows<R extends { sourceUpdatedAt: Date }>(
         INSERT INTO ${ident(spec.table)} AS t (
           "tenant_id", "integration_id", ${list(cols.map((col) => ident(col.name)))},
           "source_updated_at", "first_seen_at", "last_seen_at", "last_run_id", "deleted_at")
-        SELECT ${ctx.tenantId}, ${ctx.integrationId}::uuid, ${list(cols.map((col) => sql`x.${ident(col.name)}`))},
-          x."source_updated_at", now(), now(), ${ctx.runId}::uuid, NULL
-        FROM jsonb_to_recordset(${jsonParam(chunk)}::text::jsonb) AS x(${recordDef})
+        SELECT ${ctx.tenantId}, ${ctx.integrationId}::uuid, ${list(bulkCols.map(bulkValue))}, now(), now(), ${ctx.runId}::uuid, NULL
+        FROM ${bulkRows(bulkCols, chunk)}
         ON CONFLICT (${conflict}) DO UPDATE SET ${list(sets)}
         RETURNING 1)
       SELECT count(*)::int AS n FROM written`);
