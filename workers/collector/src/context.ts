@@ -28,6 +28,18 @@ export interface CollectorContext {
   concurrency?: number;
 }
 
+/**
+ * Listings fanned out per object whose pages are large (group members: up to 1000 full user
+ * objects a page; app users: 500) run at most this many objects at a time, whatever
+ * `concurrency` says: each page in flight is a megabyte or two of parsed JSON, and these buckets
+ * are nowhere near the run's floor (the per-user factor sweep is), so more would only cost memory.
+ */
+export const LARGE_PAGE_CONCURRENCY = 4;
+
+export function largePageConcurrency(ctx: CollectorContext): number {
+  return Math.min(ctx.concurrency ?? 8, LARGE_PAGE_CONCURRENCY);
+}
+
 export function progressOf(ctx: CollectorContext, resource: string): ResourceProgress {
   return ctx.progress ?? new ResourceProgress(resource, async () => undefined, true);
 }

@@ -1,7 +1,8 @@
 /**
  * The resources a collection run collects, and the only orderings the data imposes: members need
- * the groups, assignments the apps, factors the users, group/app role assignments the groups and
- * apps. Everything else runs at the same time, so every Okta rate-limit bucket stays busy.
+ * the groups, assignments the apps, group/app role assignments the groups and apps. Everything
+ * else runs at the same time, so every Okta rate-limit bucket stays busy — the factor sweep lists
+ * users itself rather than waiting for the users collector (see collectors/factors.ts).
  */
 export const COLLECTOR_RESOURCES = [
   'users',
@@ -22,7 +23,7 @@ export const RESOURCE_DEPENDENCIES: Readonly<Record<CollectorResource, readonly 
   apps: [],
   app_assignments: ['apps'],
   roles: ['groups', 'apps'],
-  factors: ['users'],
+  factors: [],
   system_log: [],
 };
 

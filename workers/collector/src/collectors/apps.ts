@@ -8,7 +8,7 @@
 import { normalizeApp, normalizeAppGroup, normalizeAppUser } from '@idgraph/normalize';
 import { forEachConcurrent } from '../concurrency.js';
 import type { CollectorContext, CollectorResult } from '../context.js';
-import { progressOf } from '../context.js';
+import { largePageConcurrency, progressOf } from '../context.js';
 import type { ResourceProgress } from '../progress.js';
 import { collectPaged, commitMarker } from './paged.js';
 import { isNotFound } from './not-found.js';
@@ -32,7 +32,7 @@ export async function collectAppAssignments(ctx: CollectorContext): Promise<Coll
   }
   await forEachConcurrent(
     ctx.store.liveApps(ctx.integration.id),
-    ctx.concurrency ?? 8,
+    largePageConcurrency(ctx),
     async (app) => {
       await collectAssignmentsOf(ctx, progress, app.id);
     },

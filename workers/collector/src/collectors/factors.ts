@@ -6,12 +6,23 @@
  * factors in Okta, and posture checks look at them if the user comes back).
  * Between sweeps, factor events (user.mfa.factor.*) become targeted `userFactors` refreshes — the
  * "dirty set" is the deduplicated refresh queue — so incremental runs read no factors themselves.
+ *
+ * The sweep walks its own listing of every user (one extra request per 200 users, ~0.5% of the
+ * sweep) instead of waiting for the users collector: the per-user requests are the run's floor,
+ * and a sweep that starts only once 100k users are listed and stored leaves the users bucket idle
+ * for minutes. Factor requests stay `concurrency` in flight across page boundaries; a listing
+ * page's factors are committed together with that page's next link once all of them are in, so a
+ * killed run resumes at the first page whose factors were not all committed.
  */
 import { normalizeFactor } from '@idgraph/normalize';
+import type { FactorRow } from '@idgraph/graph';
+import { mapOrdered } from '../concurrency.js';
 import type { CollectorContext, CollectorResult } from '../context.js';
 import { progressOf } from '../context.js';
-import { collectFanOut } from './fan-out.js';
+import type { OktaFactorLike, OktaUserLike, Page } from '../ports.js';
+import type { ResourceProgress } from '../progress.js';
 import { isNotFound } from './not-found.js';
+import { ALL_USERS_SEARCH } from './users.js';
 
 export const STATUSES_WITHOUT_FACTORS: ReadonlySet<string> = new Set(['STAGED', 'PROVISIONED']);
 
@@ -22,29 +33,63 @@ export function canHaveFactors(status: string): boolean {
 export async function collectFactors(ctx: CollectorContext): Promise<CollectorResult> {
   const progress = progressOf(ctx, 'factors');
   if ((ctx.mode ?? 'full') === 'incremental') return { resource: 'factors', complete: false, objects: 0 };
-  await collectFanOut(ctx, progress, {
-    resource: 'factors',
-    scopeKey: '',
-    source: (afterId) => usersWithFactors(ctx, afterId),
-    idOf: (userId) => userId,
-    fetch: async (userId) => {
-      try {
-        return await ctx.client.listUserFactors(userId);
-      } catch (err) {
-        if (isNotFound(err)) return null;
-        throw err;
-      }
-    },
-    toRows: (results) => ({
-      factors: results.flatMap(({ item, result }) => result.items.map((f) => normalizeFactor(item, f, result.fetchedAt))),
-    }),
-  });
+  const saved = await ctx.store.getCheckpoint(ctx.integration.id, 'factors', '');
+  const ours = saved != null && saved.runId === ctx.run.id;
+  if (!(ours && saved.done)) {
+    // Only a listing next link is a resume point (not e.g. a cursor an older version saved).
+    const startUrl = ours && saved.nextUrl?.startsWith('http') ? saved.nextUrl : null;
+    ctx.signal.throwIfAborted();
+    const pages = startUrl ? ctx.client.listUsers({ startUrl }) : ctx.client.listUsers({ search: ALL_USERS_SEARCH });
+    await sweep(ctx, progress, pages);
+  }
   await ctx.store.finishFullSync(ctx.run.id, 'factors');
   return { resource: 'factors', complete: true, objects: progress.snapshot().objects };
 }
 
-async function* usersWithFactors(ctx: CollectorContext, afterId: string | undefined): AsyncGenerator<string> {
-  for await (const user of ctx.store.liveUsers(ctx.integration.id, afterId)) {
-    if (canHaveFactors(user.status)) yield user.id;
+/** A user whose factors to read, or the end of a listing page (the point to commit at). */
+type SweepItem = { userId: string } | { pageEnd: { nextUrl: string | null } };
+
+async function* sweepItems(pages: AsyncIterable<Page<OktaUserLike>>): AsyncGenerator<SweepItem> {
+  for await (const page of pages) {
+    for (const user of page.items) if (canHaveFactors(user.status)) yield { userId: user.id };
+    yield { pageEnd: { nextUrl: page.nextUrl } };
   }
+}
+
+async function sweep(ctx: CollectorContext, progress: ResourceProgress, pages: AsyncIterable<Page<OktaUserLike>>): Promise<void> {
+  const fetchFactors = async (item: SweepItem): Promise<{ items: OktaFactorLike[]; fetchedAt: Date } | null> => {
+    if (!('userId' in item)) return null;
+    try {
+      return await ctx.client.listUserFactors(item.userId);
+    } catch (err) {
+      if (isNotFound(err)) return null; // deleted since it was listed
+      throw err;
+    }
+  };
+  let rows: FactorRow[] = [];
+  let calls = 0;
+  for await (const { item, result } of mapOrdered(sweepItems(pages), ctx.concurrency ?? 8, fetchFactors, ctx.signal)) {
+    if ('userId' in item) {
+      calls += 1;
+      if (result) for (const f of result.items) rows.push(normalizeFactor(item.userId, f, result.fetchedAt));
+      continue;
+    }
+    const { nextUrl } = item.pageEnd;
+    await ctx.store.commitPage({
+      integrationId: ctx.integration.id,
+      runId: ctx.run.id,
+      resource: 'factors',
+      scopeKey: '',
+      nextUrl,
+      done: nextUrl === null,
+      rows: { factors: rows },
+    });
+    progress.calls(calls, rows.length);
+    progress.page(0);
+    rows = [];
+    calls = 0;
+    if (nextUrl !== null) ctx.signal.throwIfAborted();
+  }
+  // Stopped early on abort: the committed pages hold the resume point.
+  ctx.signal.throwIfAborted();
 }

@@ -7,7 +7,7 @@
 import { normalizeGroup, normalizeMembership } from '@idgraph/normalize';
 import { forEachConcurrent } from '../concurrency.js';
 import type { CollectorContext, CollectorResult } from '../context.js';
-import { progressOf } from '../context.js';
+import { largePageConcurrency, progressOf } from '../context.js';
 import type { ResourceProgress } from '../progress.js';
 import { collectAssignmentsOf } from './apps.js';
 import { collectPaged, commitMarker } from './paged.js';
@@ -35,7 +35,7 @@ export async function collectGroupMembers(ctx: CollectorContext): Promise<Collec
   if (since === null) {
     await forEachConcurrent(
       ctx.store.liveGroupIds(ctx.integration.id),
-      ctx.concurrency ?? 8,
+      largePageConcurrency(ctx),
       async (groupId) => {
         await collectMembersOf(ctx, progress, groupId);
       },
@@ -47,7 +47,7 @@ export async function collectGroupMembers(ctx: CollectorContext): Promise<Collec
     const affectedApps = new Set<string>();
     for await (const page of changed) {
       progress.page(0);
-      await forEachConcurrent(page.items, ctx.concurrency ?? 8, async (group) => {
+      await forEachConcurrent(page.items, largePageConcurrency(ctx), async (group) => {
         await collectMembersOf(ctx, progress, group.id);
         await ctx.store.finishFullSync(ctx.run.id, 'group_members', { groupId: group.id });
         for (const appId of await ctx.store.appsAssignedToGroup(ctx.integration.id, group.id)) affectedApps.add(appId);
@@ -55,7 +55,7 @@ export async function collectGroupMembers(ctx: CollectorContext): Promise<Collec
     }
     // A member joining or leaving a group that is assigned to apps becomes or stops being a
     // GROUP-scope user of those apps; Okta logs no event for that, so re-read their assignments.
-    await forEachConcurrent(affectedApps, ctx.concurrency ?? 8, async (appId) => {
+    await forEachConcurrent(affectedApps, largePageConcurrency(ctx), async (appId) => {
       await collectAssignmentsOf(ctx, progress, appId, 'refresh:');
       await ctx.store.finishFullSync(ctx.run.id, 'app_user_assignments', { appId });
       await ctx.store.finishFullSync(ctx.run.id, 'app_group_assignments', { appId });
