@@ -36,6 +36,34 @@ describe('openDatabase + migrateDatabase on PostgreSQL', () => {
     );
     await expect(openDatabase({ databaseUrl: 'postgres://u:hunter2@127.0.0.1:1/x' })).rejects.not.toThrow(/hunter2/);
   });
+
+  it('waits for a server that comes up late when asked to', async () => {
+    // A port that refuses connections for ~600 ms, then forwards to the real server.
+    const { createServer, connect } = await import('node:net');
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as { port: number }).port;
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    const late = createServer((socket) => {
+      const upstream = connect(5432, '127.0.0.1');
+      socket.pipe(upstream).pipe(socket);
+      socket.on('error', () => upstream.destroy());
+      upstream.on('error', () => socket.destroy());
+    });
+    const timer = setTimeout(() => late.listen(port, '127.0.0.1'), 600);
+    try {
+      const url = new URL(tdb.url);
+      url.port = String(port);
+      const started = Date.now();
+      const waited = await openDatabase({ databaseUrl: url.toString(), waitForServerMs: 10_000 });
+      expect(Date.now() - started).toBeGreaterThanOrEqual(500);
+      expect(await migrationsCurrent(waited)).toBe(true);
+      await waited.close();
+    } finally {
+      clearTimeout(timer);
+      await new Promise<void>((resolve) => late.close(() => resolve()));
+    }
+  });
 });
 
 describe('openDatabase on PGlite', () => {

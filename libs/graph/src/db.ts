@@ -35,6 +35,11 @@ export interface OpenDatabaseOptions {
   logger?: Logger | undefined;
   /** postgres-js pool size. Default 10. */
   maxConnections?: number | undefined;
+  /**
+   * How long to keep retrying an unreachable PostgreSQL server before giving up (workers that
+   * may start before the database, or restart during an outage). Default 0: fail at once.
+   */
+  waitForServerMs?: number | undefined;
 }
 
 /**
@@ -61,14 +66,21 @@ export async function openDatabase(opts: OpenDatabaseOptions = {}): Promise<Grap
 
 async function openPostgres(url: string, opts: OpenDatabaseOptions): Promise<GraphDb> {
   const client = postgres(url, { max: opts.maxConnections ?? 10, onnotice: () => {} });
-  try {
-    await client`select 1`;
-  } catch (err) {
-    await client.end({ timeout: 1 }).catch(() => {});
-    throw new Error(
-      `cannot connect to PostgreSQL at ${scrubSecrets(url)}: ${scrubSecrets((err as Error).message)}. ` +
-        'Check DATABASE_URL and that the server is running.',
-    );
+  const deadline = Date.now() + (opts.waitForServerMs ?? 0);
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await client`select 1`;
+      break;
+    } catch (err) {
+      const message = scrubSecrets((err as Error).message);
+      if (Date.now() < deadline) {
+        opts.logger?.warn({ attempt, err: message }, 'PostgreSQL not reachable yet; retrying');
+        await new Promise((resolve) => setTimeout(resolve, Math.min(200 * attempt, 2000)));
+        continue;
+      }
+      await client.end({ timeout: 1 }).catch(() => {});
+      throw new Error(`cannot connect to PostgreSQL at ${scrubSecrets(url)}: ${message}. Check DATABASE_URL and that the server is running.`);
+    }
   }
   const db = drizzlePostgres(client, { schema });
   opts.logger?.debug({ database: 'postgres' }, 'database opened');
