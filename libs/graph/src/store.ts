@@ -165,11 +165,9 @@ export class GraphStore {
 
   /** Runs fn in one transaction with a store bound to it (nested calls become savepoints). */
   transaction<T>(fn: (store: GraphStore) => Promise<T>): Promise<T> {
-    return this.exec.tx((tx) => {
-      const bound = new GraphStore(this.gdb, { ...this.opts, secretBox: this.secretBoxInstance ?? this.opts.secretBox }, tx);
-      bound.secretBoxInstance = this.secretBoxInstance;
-      return fn(bound);
-    });
+    // The bound store shares this one's secret box (possibly resolved lazily by now).
+    const opts = this.secretBoxInstance ? { ...this.opts, secretBox: this.secretBoxInstance } : this.opts;
+    return this.exec.tx((tx) => fn(new GraphStore(this.gdb, opts, tx)));
   }
 
   /**
