@@ -14,6 +14,8 @@ export interface StreamWorkerConfig {
   waitTimeSeconds: number;
   batchSize: number;
   visibilityTimeoutSeconds: number;
+  /** STREAM_BATCH_TIMEOUT_SECONDS: a batch not settled by then is released and the worker reported stalled. */
+  batchTimeoutSeconds?: number | undefined;
 }
 
 type Env = Record<string, string | undefined>;
@@ -34,6 +36,7 @@ export function readStreamWorkerConfig(e: Env = process.env): StreamWorkerConfig
     waitTimeSeconds: env.int(e, 'STREAM_WAIT_SECONDS', { default: 20, min: 0, max: 20 }),
     batchSize: env.int(e, 'STREAM_BATCH_SIZE', { default: 10, min: 1, max: 10 }),
     visibilityTimeoutSeconds: env.int(e, 'STREAM_VISIBILITY_TIMEOUT_SECONDS', { default: 30, min: 1, max: 43_200 }),
+    batchTimeoutSeconds: e['STREAM_BATCH_TIMEOUT_SECONDS'] === undefined ? undefined : env.int(e, 'STREAM_BATCH_TIMEOUT_SECONDS', { default: 120, min: 1, max: 86_400 }),
   };
 }
 

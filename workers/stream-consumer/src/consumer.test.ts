@@ -238,6 +238,32 @@ describe('StreamConsumer against fauxqs', () => {
     expect([...sink.applied.values()]).toEqual([1, 1, 1]);
   });
 
+  it('releases a batch whose handler never settles (hung driver), reports the stall, and applies it on redelivery', async () => {
+    const q = await queues();
+    const sink = new IdempotentSink();
+    const metrics = new InMemoryStreamMetrics();
+    const stalls: { messages: number; timeoutMs: number }[] = [];
+    let hang = true;
+    await sendBodies(local.sqs, q.main, Array.from({ length: 3 }, (_, i) => JSON.stringify({ id: `h${i}` })));
+    const consumer = new StreamConsumer<Item>({
+      sqs: local.sqs, queueUrl: q.main, deadLetterQueueUrl: q.dlq, pollers: 1, waitTimeSeconds: 1, batchSize: 10,
+      visibilityTimeoutSeconds: 1, batchTimeoutMs: 1_500, maxBackoffMs: 200, metrics, logger: logCapture().logger,
+      classify: classifyJson,
+      handleBatch: (items) => (hang ? new Promise<void>(() => undefined) : sink.handle(items)),
+      onStalled: (info) => {
+        stalls.push(info);
+        hang = false;
+      },
+    });
+    consumer.start();
+    await waitFor('the redelivered batch to be applied', async () => (await remaining(local.sqs, q.main)) === 0);
+    await consumer.stop();
+    expect(stalls).toEqual([{ poller: 0, messages: 3, timeoutMs: 1_500 }]);
+    expect(metrics.snapshot().handlerErrors).toBe(1);
+    expect(metrics.snapshot().received).toBe(6);
+    expect([...sink.applied.values()]).toEqual([1, 1, 1]);
+  });
+
   it('stop() finishes the batch in hand (commit + delete) and returns without waiting for the long poll', async () => {
     const q = await queues();
     const sink = new IdempotentSink();

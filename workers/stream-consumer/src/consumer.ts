@@ -55,6 +55,18 @@ export interface StreamConsumerOptions<T> {
   metrics?: StreamMetrics;
   /** Ceiling of the exponential backoff after a failed batch or receive. Default 10 s. */
   maxBackoffMs?: number;
+  /**
+   * How long classify + handleBatch may take for one batch. A batch that has not settled by then is
+   * released (visibility no longer extended, nothing deleted: it comes back) and counted as a
+   * handler error, so a hung database driver cannot hold messages forever. Default
+   * max(60 s, 4 × the visibility timeout).
+   */
+  batchTimeoutMs?: number;
+  /**
+   * Called when a batch timed out. Its work may still be hanging on a connection that will never
+   * answer; a worker process should exit and let its supervisor restart it with fresh connections.
+   */
+  onStalled?: (info: { poller: number; messages: number; timeoutMs: number }) => void;
 }
 
 interface Accepted<T> {
@@ -87,6 +99,7 @@ export class StreamConsumer<T> {
   private readonly batchSize: number;
   private readonly visibilityTimeoutSeconds: number;
   private readonly maxBackoffMs: number;
+  private readonly batchTimeoutMs: number;
   private readonly abort = new AbortController();
   private loops: Promise<void>[] | null = null;
 
@@ -96,6 +109,12 @@ export class StreamConsumer<T> {
     this.batchSize = requireInt('batchSize', options.batchSize ?? 10, 1, 10);
     this.visibilityTimeoutSeconds = requireInt('visibilityTimeoutSeconds', options.visibilityTimeoutSeconds ?? 30, 1, 43_200);
     this.maxBackoffMs = requireInt('maxBackoffMs', options.maxBackoffMs ?? 10_000, 1, 3_600_000);
+    this.batchTimeoutMs = requireInt(
+      'batchTimeoutMs',
+      options.batchTimeoutMs ?? Math.max(60_000, 4_000 * this.visibilityTimeoutSeconds),
+      1,
+      86_400_000,
+    );
     if (!options.queueUrl) throw new Error('StreamConsumer: queueUrl is required (the SQS queue URL to consume)');
     if (!options.deadLetterQueueUrl) {
       throw new Error('StreamConsumer: deadLetterQueueUrl is required (where rejected messages are moved)');
@@ -171,29 +190,46 @@ export class StreamConsumer<T> {
     this.metrics.increment('received', messages.length);
     this.recordLag(messages);
     const stopExtending = this.keepInvisible(messages);
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), this.batchTimeoutMs);
+    });
     try {
-      const split = await this.classifyAll(messages, poller);
-      if (!split) return false;
-      const { accepted, rejected } = split;
-      if (rejected.length > 0) await this.deadLetter(rejected);
-      if (accepted.length === 0) return true;
-      try {
-        await this.options.handleBatch(accepted.map((a) => a.value));
-      } catch (err) {
-        this.metrics.increment('handlerErrors', 1);
-        this.logger.error(
-          { poller, messages: accepted.length, err: errorSummary(err) },
-          'batch handler failed; messages stay on the queue and come back after the visibility timeout',
-        );
-        return false;
-      }
-      this.metrics.increment('applied', accepted.length);
-      this.logger.debug({ poller, applied: accepted.length, keys: countByKey(accepted) }, 'batch applied');
-      await this.deleteFromQueue(accepted.map((a) => a.message));
-      return true;
+      const outcome = await Promise.race([this.applyBatch(messages, poller), timedOut]);
+      if (outcome !== 'timeout') return outcome;
+      this.metrics.increment('handlerErrors', 1);
+      this.logger.error(
+        { poller, messages: messages.length, timeoutMs: this.batchTimeoutMs },
+        'batch did not settle in time; releasing its messages (they come back after the visibility timeout)',
+      );
+      this.options.onStalled?.({ poller, messages: messages.length, timeoutMs: this.batchTimeoutMs });
+      return false;
     } finally {
+      clearTimeout(timer);
       stopExtending();
     }
+  }
+
+  private async applyBatch(messages: Message[], poller: number): Promise<boolean> {
+    const split = await this.classifyAll(messages, poller);
+    if (!split) return false;
+    const { accepted, rejected } = split;
+    if (rejected.length > 0) await this.deadLetter(rejected);
+    if (accepted.length === 0) return true;
+    try {
+      await this.options.handleBatch(accepted.map((a) => a.value));
+    } catch (err) {
+      this.metrics.increment('handlerErrors', 1);
+      this.logger.error(
+        { poller, messages: accepted.length, err: errorSummary(err) },
+        'batch handler failed; messages stay on the queue and come back after the visibility timeout',
+      );
+      return false;
+    }
+    this.metrics.increment('applied', accepted.length);
+    this.logger.debug({ poller, applied: accepted.length, keys: countByKey(accepted) }, 'batch applied');
+    await this.deleteFromQueue(accepted.map((a) => a.message));
+    return true;
   }
 
   private async classifyAll(

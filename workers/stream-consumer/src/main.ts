@@ -17,7 +17,12 @@ async function main(): Promise<void> {
   }
   let worker;
   try {
-    worker = await runStreamWorker(config, { logger });
+    worker = await runStreamWorker(config, {
+      logger,
+      // A batch that never settles means a connection that will never answer: restart clean.
+      // Nothing is lost: the stalled batch was not deleted and comes back to the next process.
+      onStalled: () => exitAfterStall(logger),
+    });
   } catch (err) {
     logger.fatal({ variable: err instanceof ConfigError ? err.variable : undefined }, scrubSecrets(err instanceof Error ? err.message : String(err)));
     process.exit(err instanceof ConfigError ? 2 : 1);
@@ -34,6 +39,14 @@ async function main(): Promise<void> {
   };
   process.once('SIGTERM', () => shutdown('SIGTERM'));
   process.once('SIGINT', () => shutdown('SIGINT'));
+}
+
+let exiting = false;
+function exitAfterStall(logger: ReturnType<typeof createLogger>): void {
+  if (exiting) return;
+  exiting = true;
+  logger.fatal('a stream batch stalled; exiting so the supervisor restarts the worker with fresh connections');
+  process.exit(3);
 }
 
 await main();

@@ -24,6 +24,12 @@ export interface StreamWorkerOptions {
   /** Defaults to BullMQ jobs on the refresh queue (config.redisUrl). */
   onRefresh?: RefreshSink;
   sqs?: SQSClient;
+  /**
+   * A batch did not settle within the batch timeout (e.g. a database driver hanging on a dead
+   * connection): the process should exit and be restarted with fresh connections. Messages are
+   * safe: the stalled batch was released, nothing of it deleted.
+   */
+  onStalled?: (info: { poller: number; messages: number; timeoutMs: number }) => void;
   /** How often the counters are logged. Default 60 s; 0 turns it off. */
   metricsLogIntervalMs?: number;
 }
@@ -61,6 +67,8 @@ export async function runStreamWorker(config: IdgraphConfig, options: StreamWork
       waitTimeSeconds: stream.waitTimeSeconds,
       batchSize: stream.batchSize,
       visibilityTimeoutSeconds: stream.visibilityTimeoutSeconds,
+      ...(stream.batchTimeoutSeconds !== undefined ? { batchTimeoutMs: stream.batchTimeoutSeconds * 1000 } : {}),
+      ...(options.onStalled ? { onStalled: options.onStalled } : {}),
       classify: handler.classify,
       handleBatch: handler.handleBatch,
       logger,
