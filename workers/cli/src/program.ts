@@ -1,5 +1,5 @@
 import { Command, CommanderError } from 'commander';
-import { ConfigError } from '@idgraph/core';
+import { ConfigError, describeError } from '@idgraph/core';
 import { UserError } from './errors.js';
 import { out } from './output.js';
 import { registerMigrate } from './commands/migrate.js';
@@ -49,7 +49,7 @@ function exitCodeFor(err: unknown): number {
     return err.exitCode;
   }
   const e = err as Error;
-  out.note(`idgraph: ${e?.message ?? String(err)}`);
+  out.note(`idgraph: ${describeError(err)}`);
   if (process.env.IDGRAPH_DEBUG) out.note(e?.stack ?? '');
   return 1;
 }

@@ -4,6 +4,7 @@
  * one principal's roles, one app's assignments, one group's members) end with a scoped
  * finishFullSync, so what the object no longer has is tombstoned — and only within that scope.
  */
+import { describeError } from '@idgraph/core';
 import type { Logger } from '@idgraph/core';
 import type { RefreshRequest } from '@idgraph/graph';
 import { normalizeApp, normalizeFactor, normalizeGroup, normalizeMembership, normalizeRoleAssignment, normalizeUser } from '@idgraph/normalize';
@@ -66,7 +67,7 @@ export async function refreshObjects(opts: RefreshOptions): Promise<RefreshSumma
         else summary.vanished += 1;
       } catch (err) {
         if (ctx.signal.aborted) throw err;
-        const error = err instanceof Error ? err.message : String(err);
+        const error = describeError(err);
         opts.logger.warn({ request, err: error }, 'targeted refresh failed');
         summary.failures.push({ request, error });
       }
@@ -79,7 +80,7 @@ export async function refreshObjects(opts: RefreshOptions): Promise<RefreshSumma
     return summary;
   } catch (err) {
     if (ownRun) {
-      const message = err instanceof Error ? err.message : String(err);
+      const message = describeError(err);
       await progress.finish('failed', message).catch(() => undefined);
       await opts.store.finishRun(run.id, 'failed', message);
     }

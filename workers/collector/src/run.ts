@@ -4,6 +4,7 @@
  * returns a summary. A resumed run (same runId, e.g. after a SIGKILL) continues every resource from
  * its checkpoints; the final graph is the same as an uninterrupted run's.
  */
+import { describeError } from '@idgraph/core';
 import type { Logger } from '@idgraph/core';
 import { collectAppAssignments, collectApps } from './collectors/apps.js';
 import { collectFactors } from './collectors/factors.js';
@@ -196,7 +197,4 @@ function collectorTable(opts: RunCollectionOptions, run: RunInfo & { mode: strin
   };
 }
 
-export function describeError(err: unknown): string {
-  if (err instanceof Error) return err.message;
-  return String(err);
-}
+export { describeError };

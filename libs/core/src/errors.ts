@@ -1,0 +1,17 @@
+import { scrubSecrets } from './logger.js';
+
+const MAX_LENGTH = 500;
+
+/**
+ * One line about an error, fit for logs, run records and CLI output: a database error is reduced
+ * to the server's message (drizzle's wrapper repeats the whole query and its parameters, i.e.
+ * the rows being written), credentials are scrubbed, and the text is capped.
+ */
+export function describeError(err: unknown): string {
+  let e: unknown = err;
+  while (e instanceof Error && /^Failed query:/.test(e.message) && e.cause instanceof Error) e = e.cause;
+  let text = e instanceof Error ? e.message : String(e);
+  if (/^Failed query:/.test(text)) text = 'database query failed';
+  text = scrubSecrets(text).replace(/\s+/g, ' ').trim();
+  return text.length > MAX_LENGTH ? `${text.slice(0, MAX_LENGTH)}…` : text;
+}
