@@ -3,6 +3,7 @@ import { scanIntegration, withGraphReader, type RunProgress, type RunSummary } f
 import { createMemoryRateGovernor } from '@idgraph/okta';
 import type { GraphStore, Integration } from '@idgraph/graph';
 import type { Logger } from '@idgraph/core';
+import { runPostureChecks, postureThresholdsFromEnv } from '@idgraph/posture';
 import { action } from '../action.js';
 import { UsageError, UserError } from '../errors.js';
 import { formatDuration, out, table } from '../output.js';
@@ -141,8 +142,19 @@ export function registerScan(program: Command): void {
               progress: !opts.json,
               signal: abort.signal,
             });
-            if (opts.json) out.json(scanSummaryJson(integration, summary));
-            else printScanSummary(integration, summary);
+            // Findings follow every collection run (they open, persist and resolve run by run).
+            const posture = summary.status === 'succeeded'
+              ? await runPostureChecks({ store, db: await ctx.database(), integrationId: integration.id, thresholds: postureThresholdsFromEnv(), logger: ctx.logger })
+              : null;
+            const findings = posture ? Object.fromEntries(posture.checks.map((c) => [c.id, c.count])) : null;
+            if (opts.json) out.json({ ...scanSummaryJson(integration, summary), findings });
+            else {
+              printScanSummary(integration, summary);
+              if (posture) {
+                const open = posture.checks.filter((c) => c.count > 0);
+                out.line(`\nposture: ${open.reduce((n, c) => n + c.count, 0)} findings in ${open.length} of ${posture.checks.length} checks — \`idgraph report --integration ${integration.name}\``);
+              }
+            }
             return summary.status === 'succeeded' ? 0 : 1;
           } finally {
             process.off('SIGINT', onSignal);
