@@ -70,6 +70,35 @@ describe('integration add', () => {
   });
 });
 
+describe('OAuth 2.0 service app (private_key_jwt, DPoP required)', () => {
+  it('adds and scans with a client id, key file and kid; the key never reaches the output', async () => {
+    const app = await sim.createServiceApp({
+      scopes: ['okta.users.read', 'okta.groups.read', 'okta.apps.read', 'okta.roles.read', 'okta.logs.read'],
+      dpop: true,
+      roles: ['READ_ONLY_ADMIN'],
+    });
+    const keyFile = join(dir, 'service-app.pem');
+    await writeFile(keyFile, app.privateKeyPem, { mode: 0o600 });
+    const add = await runCli(
+      ['integration', 'add', 'svc', '--org-url', sim.url, '--client-id', app.clientId, '--key-file', keyFile, '--kid', app.keyId, '--allow-http', '--json'],
+      { env },
+    );
+    expect(add.code).toBe(0);
+    expect(JSON.parse(add.stdout)).toMatchObject({ added: true, integration: { name: 'svc', authMethod: 'oauth' } });
+    const scan = await runCli(['scan', 'svc', '--json', '--resources', 'users,groups,group_members'], { env });
+    expect(scan.code).toBe(0);
+    expect(JSON.parse(scan.stdout)).toMatchObject({ integration: 'svc', status: 'succeeded' });
+    for (const text of [add.stdout, add.stderr, scan.stdout, scan.stderr]) expect(text).not.toContain('PRIVATE KEY');
+    const bad = await runCli(['integration', 'add', 'svc2', '--org-url', sim.url, '--client-id', app.clientId, '--key-file', join(dir, 'missing.pem'), '--kid', app.keyId, '--allow-http'], { env });
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain('missing.pem');
+    const half = await runCli(['integration', 'add', 'svc3', '--org-url', sim.url, '--client-id', app.clientId, '--allow-http'], { env });
+    expect(half.code).toBe(2);
+    expect(half.stderr).toContain('--key-file');
+    await runCli(['integration', 'remove', 'svc'], { env });
+  });
+});
+
 describe('scan → graph export → ingest-events → report', () => {
   it('scans ad hoc and exports exactly what the org holds', async () => {
     const scan = await runCli(['scan', '--org-url', sim.url, '--token-env', 'OKTA_TOKEN', '--allow-http', '--name', 'sim', '--json', '--rate-share', '1'], { env });
