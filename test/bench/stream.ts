@@ -1,12 +1,21 @@
 /**
- * Stream benchmark: SQS (fauxqs, in-process on 127.0.0.1) → StreamConsumer → event handler → store.
+ * Stream benchmark: SQS (fauxqs, in-process on 127.0.0.1) → StreamConsumer → event handler →
+ * GraphStore on a fresh PostgreSQL database (an integration with the bench's event source, seeded
+ * with users and groups so the events are about existing objects).
  * (a) the SQS server's own ceiling: a bare receive + delete loop with the same pollers;
- * (b) our consumer: events/s draining a preloaded queue, then enqueue→commit latency (SentTimestamp
- *     vs the moment the store's ingestEvents resolved) with a paced producer at that full rate and at half.
- * Pass `store` (a GraphStore with an integration whose event source is `eventSource`) to measure
- * PostgreSQL; without it an in-memory idempotent store is used and the result says so.
+ * (b) our consumer: events/s draining a preloaded queue to committed graph;
+ * (c) enqueue→commit latency (SentTimestamp vs the moment ingestEvents resolved) with a paced
+ *     producer at our sustained rate and at half the server's ceiling;
+ * (d) the `ingest-events` path without SQS: envelopes parsed, normalized and ingested in
+ *     batches of 1,000.
+ * Events are in Okta's shape: group membership add/remove and user lifecycle (suspend, unsuspend,
+ * lock) of existing users.
+ *
+ * Run: pnpm exec tsx test/bench/stream.ts   (env: BENCH_STREAM_EVENTS, BENCH_STREAM_INGEST_EVENTS,
+ * BENCH_STREAM_POLLERS; PostgreSQL from TEST_PG_ADMIN_URL as in the tests)
  */
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { pathToFileURL } from 'node:url';
 import {
   CreateQueueCommand,
   DeleteMessageBatchCommand,
@@ -15,52 +24,134 @@ import {
   SQSClient,
 } from '@aws-sdk/client-sqs';
 import { createLogger } from '@idgraph/core';
+import { GraphStore, createSecretBox, migrateDatabase, openDatabase, type GraphDb, type GroupRow, type UserRow } from '@idgraph/graph';
+import { eventToGraphChanges, normalizeLogEventRow, parseEventMessage } from '@idgraph/normalize';
 import {
   StreamConsumer,
   createEventStreamHandler,
+  graphSideEffectLookups,
   type EventStreamStore,
-  type IngestEventItem,
+  type SideEffectLookups,
   type StreamEvent,
 } from '@idgraph/stream-consumer';
+import { createTestDatabase } from '@idgraph/test-support';
 import { buildApp } from 'fauxqs';
 
 export interface BenchStreamOptions {
-  /** Events per phase. Default 3000. */
+  /** Events per SQS phase. Default 6000. */
   events?: number;
+  /** Events through the ingest-events path. Default 100,000. */
+  ingestEvents?: number;
   pollers?: number;
+  /** A store of your own (its integration must have `eventSource`); default a GraphStore on a fresh database. */
   store?: EventStreamStore;
   eventSource?: string;
 }
 
 const DEFAULT_SOURCE = 'aws.partner/okta.com/bench/idgraph-bench';
+const TENANT = 'bench';
+const USERS = 5000;
+const GROUPS = 200;
+const SEEDED_AT = new Date(Date.UTC(2024, 0, 1));
+const INGEST_BATCH = 1000;
+
+interface BenchTarget {
+  store: EventStreamStore;
+  sideEffects: SideEffectLookups | undefined;
+  /** ingestEvents of the real store (for the no-SQS path), with the integration id. */
+  integrationId: string | null;
+  close(): Promise<void>;
+}
 
 export async function benchStream(opts: BenchStreamOptions = {}): Promise<Record<string, unknown>> {
-  const events = opts.events ?? 3000;
+  const events = opts.events ?? 6000;
+  const ingestEvents = opts.ingestEvents ?? 100_000;
   const pollers = opts.pollers ?? 4;
   const eventSource = opts.eventSource ?? DEFAULT_SOURCE;
   const app = buildApp({ logger: false });
   const endpoint = await app.listen({ port: 0, host: '127.0.0.1' });
   const sqs = new SQSClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' } });
+  const target = opts.store
+    ? { store: opts.store, sideEffects: undefined, integrationId: null, close: async () => undefined }
+    : await freshGraphStore(eventSource);
+  const clock = new EventClock();
   try {
-    const ceiling = await bareReceiveDelete(sqs, events, pollers);
-    const store = opts.store ?? new MemoryEventStore(eventSource);
-    const drain = await consumerRun(sqs, store, eventSource, pollers, { count: events, ratePerSecond: null });
+    // Warm up (JIT, connections) so the first measured phase is not penalised.
+    await bareReceiveDelete(sqs, Math.min(1000, events), pollers, eventSource, clock);
+    const ceiling = await bareReceiveDelete(sqs, events, pollers, eventSource, clock);
+    const drain = await consumerRun(sqs, target, eventSource, pollers, clock, { count: events, ratePerSecond: null });
     const fullRate = Math.max(1, Math.floor(drain.eventsPerSecond));
-    const full = await consumerRun(sqs, store, eventSource, pollers, { count: events, ratePerSecond: fullRate });
-    const half = await consumerRun(sqs, store, eventSource, pollers, { count: Math.ceil(events / 2), ratePerSecond: Math.floor(fullRate / 2) });
+    const full = await consumerRun(sqs, target, eventSource, pollers, clock, { count: events, ratePerSecond: fullRate });
+    const halfCeilingRate = Math.max(1, Math.floor(ceiling / 2));
+    const half = await consumerRun(sqs, target, eventSource, pollers, clock, { count: events, ratePerSecond: halfCeilingRate });
+    const ingest = target.integrationId ? await ingestPath(target, eventSource, ingestEvents, clock) : null;
     return {
-      store: opts.store ? 'provided store (PostgreSQL via GraphStore)' : 'in-memory idempotent store (pass opts.store for PostgreSQL)',
+      store: opts.store ? 'provided store' : `GraphStore on a fresh PostgreSQL database (${USERS} users, ${GROUPS} groups seeded)`,
       events,
       pollers,
       sqsCeilingEventsPerSecond: round(ceiling),
       consumerEventsPerSecond: round(drain.eventsPerSecond),
       consumerShareOfCeiling: round(drain.eventsPerSecond / ceiling),
+      drain: { p50Ms: drain.p50, p99Ms: drain.p99, refreshRequests: drain.refreshRequests },
       fullRate: { targetPerSecond: fullRate, achievedPerSecond: round(full.eventsPerSecond), p50Ms: full.p50, p99Ms: full.p99 },
-      halfRate: { targetPerSecond: Math.floor(fullRate / 2), achievedPerSecond: round(half.eventsPerSecond), p50Ms: half.p50, p99Ms: half.p99 },
+      halfCeilingRate: { targetPerSecond: halfCeilingRate, achievedPerSecond: round(half.eventsPerSecond), p50Ms: half.p50, p99Ms: half.p99 },
+      ingestEventsPath: ingest,
+      targets: {
+        consumerAtLeast80PercentOfCeiling: drain.eventsPerSecond >= 0.8 * ceiling,
+        p99Under2sAtHalfCeiling: half.p99 !== null && half.p99 < 2000,
+        ingestAtLeast50kPerSecond: ingest ? (ingest.eventsPerSecond ?? 0) >= 50_000 : null,
+      },
     };
   } finally {
     sqs.destroy();
     await app.close();
+    await target.close();
+  }
+}
+
+/** A fresh database with the schema, one integration with the bench's event source, and existing users and groups. */
+async function freshGraphStore(eventSource: string): Promise<BenchTarget> {
+  const tdb = await createTestDatabase('bench_stream');
+  let gdb: GraphDb | null = null;
+  try {
+    gdb = await openDatabase({ databaseUrl: tdb.url, maxConnections: 8 });
+    await migrateDatabase(gdb);
+    const store = new GraphStore(gdb, { tenant: TENANT, secretBox: createSecretBox(randomBytes(32).toString('base64url')) });
+    await store.ensureTenant();
+    const integration = await store.createIntegration({
+      name: 'bench',
+      orgUrl: 'https://bench.okta.com',
+      authMethod: 'ssws',
+      secrets: { token: randomBytes(16).toString('hex') },
+      allowHttp: false,
+      eventSource,
+    });
+    const users: UserRow[] = Array.from({ length: USERS }, (_, i) => ({
+      oktaId: userId(i), status: 'ACTIVE', login: `u${i}@bench.test`, email: `u${i}@bench.test`, firstName: 'Bench', lastName: `User${i}`,
+      created: SEEDED_AT, activated: SEEDED_AT, statusChanged: SEEDED_AT, lastLogin: null, passwordChanged: SEEDED_AT,
+      credentialProvider: 'OKTA', raw: null, sourceUpdatedAt: SEEDED_AT,
+    }));
+    const groups: GroupRow[] = Array.from({ length: GROUPS }, (_, i) => ({
+      oktaId: groupId(i), groupType: 'OKTA_GROUP', name: `Group ${i}`, description: null, raw: null, sourceUpdatedAt: SEEDED_AT,
+    }));
+    for (let i = 0; i < users.length; i += 1000) {
+      await store.commitPage({ integrationId: integration.id, runId: null, resource: 'users', nextUrl: null, done: true, rows: { users: users.slice(i, i + 1000) } });
+    }
+    await store.commitPage({ integrationId: integration.id, runId: null, resource: 'groups', nextUrl: null, done: true, rows: { groups } });
+    const opened = gdb;
+    return {
+      store,
+      sideEffects: graphSideEffectLookups(gdb, TENANT),
+      integrationId: integration.id,
+      async close() {
+        await opened.close();
+        await tdb.drop();
+      },
+    };
+  } catch (err) {
+    await gdb?.close();
+    await tdb.drop();
+    throw err;
   }
 }
 
@@ -87,9 +178,9 @@ async function enqueue(sqs: SQSClient, queueUrl: string, bodies: string[]): Prom
 }
 
 /** The server's own ceiling: receive 10 + delete 10, nothing else, same number of pollers. */
-async function bareReceiveDelete(sqs: SQSClient, count: number, pollers: number): Promise<number> {
+async function bareReceiveDelete(sqs: SQSClient, count: number, pollers: number, source: string, clock: EventClock): Promise<number> {
   const { main } = await createQueues(sqs, 'ceiling');
-  await enqueue(sqs, main, Array.from({ length: count }, (_, i) => envelope(DEFAULT_SOURCE, i)));
+  await enqueue(sqs, main, Array.from({ length: count }, () => clock.envelope(source)));
   let done = 0;
   const started = performance.now();
   await Promise.all(
@@ -112,20 +203,30 @@ interface Timed {
 
 async function consumerRun(
   sqs: SQSClient,
-  store: EventStreamStore,
+  target: BenchTarget,
   eventSource: string,
   pollers: number,
+  clock: EventClock,
   load: { count: number; ratePerSecond: number | null },
-): Promise<{ eventsPerSecond: number; p50: number | null; p99: number | null }> {
+): Promise<{ eventsPerSecond: number; p50: number | null; p99: number | null; refreshRequests: number }> {
   const { main, dlq } = await createQueues(sqs, 'consumer');
   const logger = createLogger({ level: 'warn' });
-  const handler = createEventStreamHandler({ store, logger });
+  let refreshRequests = 0;
+  // Like the worker: side-effect lookups and a refresh sink (here counting instead of queueing on Redis).
+  const handler = createEventStreamHandler({
+    store: target.store,
+    logger,
+    ...(target.sideEffects ? { sideEffects: target.sideEffects } : {}),
+    onRefresh: (_id, requests) => {
+      refreshRequests += requests.length;
+    },
+  });
   const latencies: number[] = [];
   let committed = 0;
   const consumer = new StreamConsumer<Timed>({
     sqs, queueUrl: main, deadLetterQueueUrl: dlq, pollers, waitTimeSeconds: 1, logger,
     classify: async (body, info) => {
-      const c = await handler.classify(body);
+      const c = await handler.classify(body, info);
       return c.ok ? { ok: true, key: c.key, value: { event: c.value, sentTimestamp: info.sentTimestamp } } : c;
     },
     handleBatch: async (items) => {
@@ -135,8 +236,7 @@ async function consumerRun(
       committed += items.length;
     },
   });
-  const offset = Math.floor(Math.random() * 1e9);
-  const bodies = Array.from({ length: load.count }, (_, i) => envelope(eventSource, offset + i));
+  const bodies = Array.from({ length: load.count }, () => clock.envelope(eventSource));
   let started: number;
   if (load.ratePerSecond === null) {
     await enqueue(sqs, main, bodies);
@@ -152,7 +252,7 @@ async function consumerRun(
   await consumer.stop();
   latencies.sort((a, b) => a - b);
   const pct = (p: number) => (latencies.length ? latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))]! : null);
-  return { eventsPerSecond: load.count / seconds, p50: pct(50), p99: pct(99) };
+  return { eventsPerSecond: load.count / seconds, p50: pct(50), p99: pct(99), refreshRequests };
 }
 
 /** Sends batches of 10 on a 100 ms tick so the queue sees `rate` events per second. */
@@ -173,53 +273,121 @@ async function pacedEnqueue(sqs: SQSClient, queueUrl: string, bodies: string[], 
   }
 }
 
-/** A membership change for a synthetic user/group, wrapped like EventBridge delivers it. */
-function envelope(source: string, n: number): string {
-  return JSON.stringify({
-    version: '0',
-    id: randomUUID(),
-    'detail-type': 'SystemLog',
-    source,
-    account: '123456789012',
-    time: new Date().toISOString().slice(0, 19) + 'Z',
-    region: 'us-east-1',
-    resources: [],
-    detail: {
-      uuid: randomUUID(),
-      published: new Date(Date.UTC(2024, 0, 1) + n).toISOString(),
-      eventType: n % 2 === 0 ? 'group.user_membership.add' : 'group.user_membership.remove',
-      version: '0',
-      severity: 'INFO',
-      actor: { id: '00ubenchadmin', type: 'User', alternateId: 'admin@bench.test', displayName: 'Admin' },
-      outcome: { result: 'SUCCESS', reason: null },
-      target: [
-        { id: `00u${n % 5000}`, type: 'User', alternateId: `u${n % 5000}@bench.test`, displayName: 'User' },
-        { id: `00g${n % 200}`, type: 'UserGroup', alternateId: 'unknown', displayName: `Group ${n % 200}` },
-      ],
-    },
-  });
+/**
+ * The `ingest-events` path without SQS: each line parsed as an envelope, normalized, and handed to
+ * ingestEvents in batches of 1,000 (one transaction each). Reports the whole path, the store's
+ * share, and (to show where the store's time goes) the store alone for the same events without
+ * their mutations and without their raw JSON.
+ */
+async function ingestPath(target: BenchTarget, eventSource: string, count: number, clock: EventClock): Promise<Record<string, number>> {
+  const full = await ingestRun(target, eventSource, count, clock, (i) => i);
+  const noMutations = await ingestRun(target, eventSource, count, clock, (i) => ({ ...i, mutations: [] }));
+  const noRaw = await ingestRun(target, eventSource, count, clock, (i) => ({ ...i, row: { ...i.row, raw: null } }));
+  return {
+    events: count,
+    batch: INGEST_BATCH,
+    eventsPerSecond: full.eventsPerSecond,
+    storeEventsPerSecond: full.storeEventsPerSecond,
+    stored: full.stored,
+    storeEventsPerSecondWithoutMutations: noMutations.storeEventsPerSecond,
+    storeEventsPerSecondWithoutRaw: noRaw.storeEventsPerSecond,
+  };
 }
 
-/** Idempotent by uuid, like GraphStore.ingestEvents, without a database. */
-class MemoryEventStore implements EventStreamStore {
-  private readonly seen = new Set<string>();
-  constructor(private readonly source: string) {}
-  async integrationByEventSource(source: string) {
-    return source === this.source ? { id: 'bench' } : null;
+type IngestItem = Parameters<EventStreamStore['ingestEvents']>[0][number];
+
+async function ingestRun(
+  target: BenchTarget,
+  eventSource: string,
+  count: number,
+  clock: EventClock,
+  variant: (item: IngestItem) => IngestItem,
+): Promise<{ eventsPerSecond: number; storeEventsPerSecond: number; stored: number }> {
+  const lines = Array.from({ length: count }, () => clock.envelope(eventSource));
+  let storeMs = 0;
+  let stored = 0;
+  const started = performance.now();
+  for (let i = 0; i < lines.length; i += INGEST_BATCH) {
+    const items = lines.slice(i, i + INGEST_BATCH).map((line) => {
+      const parsed = parseEventMessage(line);
+      if (!parsed.ok) throw new Error(`bench event rejected: ${parsed.reason}`);
+      return variant({ integrationId: target.integrationId!, row: normalizeLogEventRow(parsed.event), mutations: eventToGraphChanges(parsed.event).mutations, via: 'file' });
+    });
+    const t = performance.now();
+    stored += (await target.store.ingestEvents(items)).stored;
+    storeMs += performance.now() - t;
   }
-  async ingestEvents(items: IngestEventItem[]) {
-    const storedUuids: string[] = [];
-    let applied = 0;
-    for (const i of items) {
-      if (this.seen.has(i.row.uuid)) continue;
-      this.seen.add(i.row.uuid);
-      storedUuids.push(i.row.uuid);
-      applied += i.mutations.length;
-    }
-    return { stored: storedUuids.length, duplicates: items.length - storedUuids.length, applied, storedUuids };
+  const seconds = (performance.now() - started) / 1000;
+  return { eventsPerSecond: round(count / seconds), storeEventsPerSecond: round(count / (storeMs / 1000)), stored };
+}
+
+const userId = (i: number): string => `00ubench${String(i).padStart(8, '0')}`;
+const groupId = (i: number): string => `00gbench${String(i).padStart(8, '0')}`;
+
+/**
+ * Okta-shaped events about the seeded users and groups, with strictly increasing `published`
+ * times (after the seed) so every event changes the graph.
+ */
+class EventClock {
+  private n = 0;
+  private readonly start = Date.UTC(2024, 5, 1);
+
+  envelope(source: string): string {
+    const n = this.n++;
+    const user = n % USERS;
+    const u = { id: userId(user), type: 'User', alternateId: `u${user}@bench.test`, displayName: `Bench User${user}` };
+    const g = { id: groupId((n * 7) % GROUPS), type: 'UserGroup', alternateId: 'unknown', displayName: `Group ${(n * 7) % GROUPS}` };
+    // 80% membership changes, 20% lifecycle of existing users.
+    const kinds = [
+      ['group.user_membership.add', [u, g]],
+      ['group.user_membership.remove', [u, g]],
+      ['group.user_membership.add', [u, g]],
+      ['group.user_membership.remove', [u, g]],
+      ['group.user_membership.add', [u, g]],
+      ['group.user_membership.remove', [u, g]],
+      ['group.user_membership.add', [u, g]],
+      ['group.user_membership.remove', [u, g]],
+      ['user.lifecycle.suspend', [u]],
+      ['user.lifecycle.unsuspend', [u]],
+    ] as const;
+    const [eventType, target] = kinds[n % kinds.length]!;
+    const published = new Date(this.start + n).toISOString();
+    return JSON.stringify({
+      version: '0',
+      id: randomUUID(),
+      'detail-type': 'SystemLog',
+      source,
+      account: '123456789012',
+      time: published.slice(0, 19) + 'Z',
+      region: 'us-east-1',
+      resources: [],
+      detail: {
+        uuid: randomUUID(),
+        published,
+        eventType,
+        version: '0',
+        severity: 'INFO',
+        displayMessage: eventType,
+        actor: { id: '00ubenchadmin', type: 'User', alternateId: 'admin@bench.test', displayName: 'Admin' },
+        client: { ipAddress: '198.51.100.7', userAgent: { rawUserAgent: 'bench' } },
+        outcome: { result: 'SUCCESS', reason: null },
+        transaction: { type: 'WEB', id: randomUUID().slice(0, 20) },
+        target,
+      },
+    });
   }
 }
 
 function round(n: number): number {
   return Math.round(n * 100) / 100;
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const num = (name: string): number | undefined => (process.env[name] ? Number(process.env[name]) : undefined);
+  const result = await benchStream({
+    ...(num('BENCH_STREAM_EVENTS') !== undefined ? { events: num('BENCH_STREAM_EVENTS')! } : {}),
+    ...(num('BENCH_STREAM_INGEST_EVENTS') !== undefined ? { ingestEvents: num('BENCH_STREAM_INGEST_EVENTS')! } : {}),
+    ...(num('BENCH_STREAM_POLLERS') !== undefined ? { pollers: num('BENCH_STREAM_POLLERS')! } : {}),
+  });
+  process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
 }

@@ -55,6 +55,8 @@ export interface StreamConsumerOptions<T> {
   metrics?: StreamMetrics;
   /** Ceiling of the exponential backoff after a failed batch or receive. Default 10 s. */
   maxBackoffMs?: number;
+  /** Batches one poller may have in hand at once (receiving the next while the last is applied). Default 2. */
+  batchesInFlightPerPoller?: number;
   /**
    * How long classify + handleBatch may take for one batch. A batch that has not settled by then is
    * released (visibility no longer extended, nothing deleted: it comes back) and counted as a
@@ -100,6 +102,7 @@ export class StreamConsumer<T> {
   private readonly visibilityTimeoutSeconds: number;
   private readonly maxBackoffMs: number;
   private readonly batchTimeoutMs: number;
+  private readonly batchesInFlightPerPoller: number;
   private readonly abort = new AbortController();
   private loops: Promise<void>[] | null = null;
 
@@ -109,6 +112,7 @@ export class StreamConsumer<T> {
     this.batchSize = requireInt('batchSize', options.batchSize ?? 10, 1, 10);
     this.visibilityTimeoutSeconds = requireInt('visibilityTimeoutSeconds', options.visibilityTimeoutSeconds ?? 30, 1, 43_200);
     this.maxBackoffMs = requireInt('maxBackoffMs', options.maxBackoffMs ?? 10_000, 1, 3_600_000);
+    this.batchesInFlightPerPoller = requireInt('batchesInFlightPerPoller', options.batchesInFlightPerPoller ?? 2, 1, 16);
     this.batchTimeoutMs = requireInt(
       'batchTimeoutMs',
       options.batchTimeoutMs ?? Math.max(60_000, 4_000 * this.visibilityTimeoutSeconds),
@@ -145,9 +149,23 @@ export class StreamConsumer<T> {
     return this.abort.signal.aborted;
   }
 
+  /**
+   * Receives while earlier batches are still being applied (up to `batchesInFlightPerPoller`), so
+   * the SQS round trips of the next batch overlap the database transaction of the current one.
+   */
   private async pollLoop(poller: number): Promise<void> {
     const backoff = new Backoff(200, this.maxBackoffMs);
+    const inFlight = new Set<Promise<void>>();
+    let failed = false;
     while (!this.stopping) {
+      if (inFlight.size >= this.batchesInFlightPerPoller) await Promise.race(inFlight);
+      if (failed) {
+        failed = false;
+        const delay = backoff.next();
+        this.logger.warn({ poller, retryInMs: delay, consecutiveFailures: backoff.consecutiveFailures }, 'backing off after a failed batch');
+        await sleep(delay, this.abort.signal);
+        continue;
+      }
       let messages: Message[];
       try {
         messages = await this.receive();
@@ -160,15 +178,14 @@ export class StreamConsumer<T> {
       }
       if (messages.length === 0) continue;
       // A batch in hand is always finished, even when stop() was called meanwhile.
-      const ok = await this.processBatch(messages, poller);
-      if (ok) {
-        backoff.reset();
-      } else {
-        const delay = backoff.next();
-        this.logger.warn({ poller, retryInMs: delay, consecutiveFailures: backoff.consecutiveFailures }, 'backing off after a failed batch');
-        await sleep(delay, this.abort.signal);
-      }
+      const batch: Promise<void> = this.processBatch(messages, poller).then((ok) => {
+        if (ok) backoff.reset();
+        else failed = true;
+        inFlight.delete(batch);
+      });
+      inFlight.add(batch);
     }
+    await Promise.all(inFlight);
   }
 
   private async receive(): Promise<Message[]> {
