@@ -12,10 +12,11 @@
  * lock) of existing users.
  *
  * Run: pnpm exec tsx test/bench/stream.ts   (env: BENCH_STREAM_EVENTS, BENCH_STREAM_INGEST_EVENTS,
- * BENCH_STREAM_POLLERS; PostgreSQL from TEST_PG_ADMIN_URL as in the tests)
+ * BENCH_STREAM_POLLERS, BENCH_STREAM_SQS_SERVER=same-thread; PostgreSQL from TEST_PG_ADMIN_URL as in the tests)
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
 import {
   CreateQueueCommand,
   DeleteMessageBatchCommand,
@@ -46,6 +47,11 @@ export interface BenchStreamOptions {
   /** A store of your own (its integration must have `eventSource`); default a GraphStore on a fresh database. */
   store?: EventStreamStore;
   eventSource?: string;
+  /**
+   * Where fauxqs runs: in a worker thread of this process (default; like a real SQS endpoint it
+   * does not share the consumer's event loop) or on the consumer's own thread.
+   */
+  sqsServer?: 'worker-thread' | 'same-thread';
 }
 
 const DEFAULT_SOURCE = 'aws.partner/okta.com/bench/idgraph-bench';
@@ -54,6 +60,8 @@ const USERS = 5000;
 const GROUPS = 200;
 const SEEDED_AT = new Date(Date.UTC(2024, 0, 1));
 const INGEST_BATCH = 1000;
+/** Batches a poller has in hand at once: the consumer's default (batchesInFlightPerPoller), also used by the ceiling loop. */
+const IN_FLIGHT_PER_POLLER = 2;
 
 interface BenchTarget {
   store: EventStreamStore;
@@ -68,8 +76,9 @@ export async function benchStream(opts: BenchStreamOptions = {}): Promise<Record
   const ingestEvents = opts.ingestEvents ?? 100_000;
   const pollers = opts.pollers ?? 4;
   const eventSource = opts.eventSource ?? DEFAULT_SOURCE;
-  const app = buildApp({ logger: false });
-  const endpoint = await app.listen({ port: 0, host: '127.0.0.1' });
+  const sqsServer = opts.sqsServer ?? 'worker-thread';
+  const server = sqsServer === 'worker-thread' ? await startSqsInWorker() : await startSqsHere();
+  const endpoint = server.endpoint;
   const sqs = new SQSClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' } });
   const target = opts.store
     ? { store: opts.store, sideEffects: undefined, integrationId: null, close: async () => undefined }
@@ -86,6 +95,7 @@ export async function benchStream(opts: BenchStreamOptions = {}): Promise<Record
     const half = await consumerRun(sqs, target, eventSource, pollers, clock, { count: events, ratePerSecond: halfCeilingRate });
     const ingest = target.integrationId ? await ingestPath(target, eventSource, ingestEvents, clock) : null;
     return {
+      sqsServer: `fauxqs on 127.0.0.1, ${sqsServer}`,
       store: opts.store ? 'provided store' : `GraphStore on a fresh PostgreSQL database (${USERS} users, ${GROUPS} groups seeded)`,
       events,
       pollers,
@@ -104,9 +114,46 @@ export async function benchStream(opts: BenchStreamOptions = {}): Promise<Record
     };
   } finally {
     sqs.destroy();
-    await app.close();
+    await server.close();
     await target.close();
   }
+}
+
+interface SqsServer {
+  endpoint: string;
+  close(): Promise<void>;
+}
+
+async function startSqsHere(): Promise<SqsServer> {
+  const app = buildApp({ logger: false });
+  const endpoint = await app.listen({ port: 0, host: '127.0.0.1' });
+  return { endpoint, close: () => app.close() };
+}
+
+/** fauxqs on its own event loop (a worker thread of this process), bound to 127.0.0.1. */
+async function startSqsInWorker(): Promise<SqsServer> {
+  const worker = new Worker(
+    `const { parentPort, workerData } = require('node:worker_threads');
+    import(workerData.fauxqs).then(async ({ buildApp }) => {
+      const app = buildApp({ logger: false });
+      const endpoint = await app.listen({ port: 0, host: '127.0.0.1' });
+      parentPort.on('message', () => app.close().then(() => process.exit(0)));
+      parentPort.postMessage(endpoint);
+    });`,
+    { eval: true, workerData: { fauxqs: import.meta.resolve('fauxqs') } },
+  );
+  const endpoint = await new Promise<string>((resolve, reject) => {
+    worker.once('message', (m: string) => resolve(m));
+    worker.once('error', reject);
+  });
+  return {
+    endpoint,
+    async close() {
+      const exited = new Promise((r) => worker.once('exit', r));
+      worker.postMessage('close');
+      await exited;
+    },
+  };
 }
 
 /** A fresh database with the schema, one integration with the bench's event source, and existing users and groups. */
@@ -177,7 +224,11 @@ async function enqueue(sqs: SQSClient, queueUrl: string, bodies: string[]): Prom
   );
 }
 
-/** The server's own ceiling: receive 10 + delete 10, nothing else, same number of pollers. */
+/**
+ * The server's own ceiling: receive 10 + delete 10, nothing else, with the same pollers and the
+ * same overlap as the consumer (a poller receives again while its last delete is in flight, up to
+ * `inFlightPerPoller` batches).
+ */
 async function bareReceiveDelete(sqs: SQSClient, count: number, pollers: number, source: string, clock: EventClock): Promise<number> {
   const { main } = await createQueues(sqs, 'ceiling');
   await enqueue(sqs, main, Array.from({ length: count }, () => clock.envelope(source)));
@@ -185,12 +236,20 @@ async function bareReceiveDelete(sqs: SQSClient, count: number, pollers: number,
   const started = performance.now();
   await Promise.all(
     Array.from({ length: pollers }, async () => {
+      const inFlight = new Set<Promise<void>>();
       while (done < count) {
+        if (inFlight.size >= IN_FLIGHT_PER_POLLER) await Promise.race(inFlight);
         const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: main, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }));
         if (Messages.length === 0) continue;
-        await sqs.send(new DeleteMessageBatchCommand({ QueueUrl: main, Entries: Messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle! })) }));
-        done += Messages.length;
+        const deleting: Promise<void> = sqs
+          .send(new DeleteMessageBatchCommand({ QueueUrl: main, Entries: Messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle! })) }))
+          .then(() => {
+            done += Messages.length;
+            inFlight.delete(deleting);
+          });
+        inFlight.add(deleting);
       }
+      await Promise.all(inFlight);
     }),
   );
   return count / ((performance.now() - started) / 1000);
@@ -224,7 +283,7 @@ async function consumerRun(
   const latencies: number[] = [];
   let committed = 0;
   const consumer = new StreamConsumer<Timed>({
-    sqs, queueUrl: main, deadLetterQueueUrl: dlq, pollers, waitTimeSeconds: 1, logger,
+    sqs, queueUrl: main, deadLetterQueueUrl: dlq, pollers, waitTimeSeconds: 1, logger, batchesInFlightPerPoller: IN_FLIGHT_PER_POLLER,
     classify: async (body, info) => {
       const c = await handler.classify(body, info);
       return c.ok ? { ok: true, key: c.key, value: { event: c.value, sentTimestamp: info.sentTimestamp } } : c;
@@ -388,6 +447,7 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
     ...(num('BENCH_STREAM_EVENTS') !== undefined ? { events: num('BENCH_STREAM_EVENTS')! } : {}),
     ...(num('BENCH_STREAM_INGEST_EVENTS') !== undefined ? { ingestEvents: num('BENCH_STREAM_INGEST_EVENTS')! } : {}),
     ...(num('BENCH_STREAM_POLLERS') !== undefined ? { pollers: num('BENCH_STREAM_POLLERS')! } : {}),
+    ...(process.env.BENCH_STREAM_SQS_SERVER === 'same-thread' ? { sqsServer: 'same-thread' as const } : {}),
   });
   process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
 }
