@@ -131,6 +131,9 @@ describe('scan → graph export → ingest-events → report', () => {
     expect(a).toMatchObject({ read: 14, stored: 12, duplicates: 0, rejected: 2 });
     expect(a.applied).toBeGreaterThan(0);
     expect(a.rejections.map((r: { line: number }) => r.line)).toEqual([13, 14]);
+    // The events were applied and their side effects re-read inline: the graph is the org again.
+    const after = await runCli(['graph', 'export', '--integration', 'sim'], { env });
+    expect(after.stdout).toBe(toJsonl(sortExportLines(sim.truth())));
 
     const second = await runCli(['ingest-events', '--integration', 'sim', '--file', '-', '--json'], { env, input: lines.join('\n') });
     expect(second.code).toBe(0);

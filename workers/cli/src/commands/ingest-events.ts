@@ -5,6 +5,7 @@ import type { Command } from 'commander';
 import type { RefreshRequest } from '@idgraph/graph';
 import { eventToGraphChanges, normalizeLogEventRow, parseEventMessage } from '@idgraph/normalize';
 import { refreshObjects, withGraphReader } from '@idgraph/collector';
+import { graphSideEffectLookups, OktaSideEffects, type SideEffectEvent } from '@idgraph/stream-consumer';
 import { action } from '../action.js';
 import { UserError } from '../errors.js';
 import { out, table } from '../output.js';
@@ -51,6 +52,14 @@ export function registerIngestEvents(program: Command): void {
           const refreshes = new Map<string, RefreshRequest>();
           const seen = new Set<string>();
           let batch: { item: Parameters<typeof store.ingestEvents>[0][number]; refresh: RefreshRequest[] }[] = [];
+          // The same Okta side effects the stream follows (Everyone membership of new users, GROUP-scope app users …).
+          const sideEffects = new OktaSideEffects(graphSideEffectLookups(await ctx.database(), store.tenant));
+          const sideEffectEvent = (b: (typeof batch)[number]): SideEffectEvent => ({
+            integrationId: b.item.integrationId,
+            eventType: b.item.row.eventType,
+            published: b.item.row.published,
+            mutations: b.item.mutations,
+          });
 
           const flush = async () => {
             if (!batch.length) return;
@@ -59,10 +68,10 @@ export function registerIngestEvents(program: Command): void {
             report.duplicates += result.duplicates;
             report.applied += result.applied;
             const stored = new Set(result.storedUuids);
-            for (const b of batch) {
-              if (!stored.has(b.item.row.uuid)) continue;
-              for (const r of b.refresh) refreshes.set(JSON.stringify(r), r);
-            }
+            const fresh = batch.filter((b) => stored.has(b.item.row.uuid));
+            for (const b of fresh) for (const r of b.refresh) refreshes.set(JSON.stringify(r), r);
+            const derived = await sideEffects.refreshesFor(fresh.map(sideEffectEvent));
+            for (const r of derived.get(integration.id) ?? []) refreshes.set(JSON.stringify(r), r);
             batch = [];
           };
           const reject = (line: number, reason: string) => {
@@ -90,7 +99,9 @@ export function registerIngestEvents(program: Command): void {
             }
             seen.add(parsed.event.uuid);
             const { mutations, refresh } = eventToGraphChanges(parsed.event);
-            batch.push({ item: { integrationId: integration.id, row: normalizeLogEventRow(parsed.event), mutations, via: 'file' }, refresh });
+            const entry = { item: { integrationId: integration.id, row: normalizeLogEventRow(parsed.event), mutations, via: 'file' as const }, refresh };
+            entry.item.mutations = [...mutations, ...(await sideEffects.extraMutations(sideEffectEvent(entry)))];
+            batch.push(entry);
             if (batch.length >= BATCH) await flush();
           }
           await flush();
