@@ -29,6 +29,7 @@ import { GraphStore, createSecretBox, migrateDatabase, openDatabase, type GraphD
 import { eventToGraphChanges, normalizeLogEventRow, parseEventMessage } from '@idgraph/normalize';
 import {
   StreamConsumer,
+  coalesceBatches,
   createEventStreamHandler,
   graphSideEffectLookups,
   type EventStreamStore,
@@ -280,6 +281,8 @@ async function consumerRun(
       refreshRequests += requests.length;
     },
   });
+  // As in runStreamWorker: batches arriving during a commit share the next transaction.
+  const commit = coalesceBatches((events: StreamEvent[]) => handler.handleBatch(events));
   const latencies: number[] = [];
   let committed = 0;
   const consumer = new StreamConsumer<Timed>({
@@ -289,7 +292,7 @@ async function consumerRun(
       return c.ok ? { ok: true, key: c.key, value: { event: c.value, sentTimestamp: info.sentTimestamp } } : c;
     },
     handleBatch: async (items) => {
-      await handler.handleBatch(items.map((i) => i.event));
+      await commit(items.map((i) => i.event));
       const now = Date.now();
       for (const i of items) if (i.sentTimestamp !== null) latencies.push(now - i.sentTimestamp);
       committed += items.length;

@@ -5,3 +5,4 @@ export * from './config.js';
 export * from './worker.js';
 export { OktaSideEffects, graphSideEffectLookups, type SideEffectLookups, type SideEffectEvent } from './side-effects.js';
 export { Backoff } from './backoff.js';
+export { coalesceBatches, type CoalesceOptions } from './coalesce.js';

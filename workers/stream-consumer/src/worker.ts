@@ -8,6 +8,7 @@ import { GraphStore, migrationsCurrent, openDatabase, type GraphDb } from '@idgr
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { readStreamWorkerConfig, type StreamWorkerConfig } from './config.js';
+import { coalesceBatches } from './coalesce.js';
 import { StreamConsumer } from './consumer.js';
 import { createEventStreamHandler, type EventStreamStore, type RefreshSink, type StreamEvent } from './event-handler.js';
 import { InMemoryStreamMetrics } from './metrics.js';
@@ -70,7 +71,8 @@ export async function runStreamWorker(config: IdgraphConfig, options: StreamWork
       ...(stream.batchTimeoutSeconds !== undefined ? { batchTimeoutMs: stream.batchTimeoutSeconds * 1000 } : {}),
       ...(options.onStalled ? { onStalled: options.onStalled } : {}),
       classify: handler.classify,
-      handleBatch: handler.handleBatch,
+      // Batches of all pollers that arrive during a commit share the next transaction.
+      handleBatch: coalesceBatches(handler.handleBatch),
       logger,
       metrics,
     });
@@ -114,7 +116,7 @@ async function openGraphStore(
 /** Targeted refreshes become jobs for the collector workers; job data holds ids only, never secrets. */
 function refreshQueueSink(config: IdgraphConfig, closers: (() => Promise<void>)[]): RefreshSink {
   const connection = new Redis(config.redisUrl, { maxRetriesPerRequest: null, lazyConnect: true });
-  const queue = new Queue<RefreshJobData>(QUEUES.refresh, { connection });
+  const queue = new Queue<RefreshJobData>(QUEUES.refresh, { connection, prefix: config.queuePrefix });
   closers.push(async () => {
     await queue.close();
     connection.disconnect();
