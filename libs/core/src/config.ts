@@ -91,6 +91,8 @@ export interface IdgraphConfig {
   secretKey: string | undefined;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   tenant: string;
+  /** BullMQ key prefix of every queue (deployments or tests sharing one Redis keep apart by it). */
+  queuePrefix: string;
 }
 
 export function loadConfig(e: Env = process.env): IdgraphConfig {
@@ -105,5 +107,11 @@ export function loadConfig(e: Env = process.env): IdgraphConfig {
     secretKey,
     logLevel: env.oneOf(e, 'LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, 'info'),
     tenant: env.string(e, 'IDGRAPH_TENANT', { default: 'default' }),
+    queuePrefix: queuePrefix(env.string(e, 'IDGRAPH_QUEUE_PREFIX', { default: 'bull' })),
   };
+}
+
+function queuePrefix(v: string): string {
+  if (!/^[A-Za-z0-9_.-]{1,64}$/.test(v)) throw new ConfigError('IDGRAPH_QUEUE_PREFIX', "letters, digits, '_', '.', '-' (at most 64)", v);
+  return v;
 }

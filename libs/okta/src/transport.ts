@@ -1,3 +1,4 @@
+import { observeResponse } from './governor/observe.js';
 import type { Logger } from '@idgraph/core';
 import { abortReason, backoffDelayMs, sleep } from './backoff.js';
 import { bucketFor } from './buckets.js';
@@ -14,6 +15,8 @@ export interface RequestEvent {
   retried: boolean;
   /** Time this attempt waited for a rate-limit reset after a 429. */
   waited429Ms: number;
+  /** The bucket's per-minute limit and what is left of it, as this response reported (absent without the headers). */
+  rateLimit?: { limit: number; remaining: number };
 }
 
 export interface TransportStats {
@@ -103,7 +106,9 @@ export class Transport {
         continue;
       }
       await lease.release({ status: response.status, headers: response.headers });
-      this.emit({ bucket, status: response.status, durationMs: Date.now() - started, retried, waited429Ms });
+      const observed = observeResponse({ status: response.status, headers: response.headers });
+      const rateLimit = observed && 'limit' in observed ? { limit: observed.limit, remaining: observed.remaining } : undefined;
+      this.emit({ bucket, status: response.status, durationMs: Date.now() - started, retried, waited429Ms, ...(rateLimit ? { rateLimit } : {}) });
 
       if (response.status === 429) {
         this.stats.waited429 += 1;

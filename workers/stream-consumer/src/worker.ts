@@ -116,7 +116,7 @@ async function openGraphStore(
 /** Targeted refreshes become jobs for the collector workers; job data holds ids only, never secrets. */
 function refreshQueueSink(config: IdgraphConfig, closers: (() => Promise<void>)[]): RefreshSink {
   const connection = new Redis(config.redisUrl, { maxRetriesPerRequest: null, lazyConnect: true });
-  const queue = new Queue<RefreshJobData>(QUEUES.refresh, { connection });
+  const queue = new Queue<RefreshJobData>(QUEUES.refresh, { connection, prefix: config.queuePrefix });
   closers.push(async () => {
     await queue.close();
     connection.disconnect();

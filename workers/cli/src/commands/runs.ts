@@ -137,7 +137,7 @@ export function registerRuns(program: Command): void {
           }
         }
         const connection = redisConnection(ctx.config.redisUrl);
-        const queue = new Queue(QUEUES.collect, { connection });
+        const queue = new Queue(QUEUES.collect, { connection, prefix: ctx.config.queuePrefix });
         try {
           const { jobId, joined } = await collectNow(queue, integration.id, opts.resources, { tenant: store.tenant });
           if (!opts.wait) {
@@ -145,7 +145,7 @@ export function registerRuns(program: Command): void {
             else out.line(joined ? `a collection of ${name} is already queued or running (job ${jobId}): joined it` : `queued a collection of ${name} (job ${jobId}); run \`idgraph workers\` if none are running`);
             return;
           }
-          const events = new QueueEvents(QUEUES.collect, { connection: connection.duplicate() });
+          const events = new QueueEvents(QUEUES.collect, { connection: connection.duplicate(), prefix: ctx.config.queuePrefix });
           try {
             await events.waitUntilReady();
             out.note(`waiting for job ${jobId}${joined ? ' (joined a run already under way)' : ''} …`);

@@ -28,6 +28,11 @@ interface WorkersOptions {
 /** Request counters per integration and Okta bucket, fed by every client this process makes. */
 class RequestCounters {
   readonly byKey = new Map<string, { integration: string; bucket: string; status: string; count: number }>();
+  /** The newest X-Rate-Limit-Limit/-Remaining per integration and bucket. */
+  readonly budgets = new Map<string, { integration: string; bucket: string; limit: number; remaining: number }>();
+  budget(integration: string, bucket: string, rateLimit: { limit: number; remaining: number } | undefined): void {
+    if (rateLimit) this.budgets.set(`${integration}\u0000${bucket}`, { integration, bucket, ...rateLimit });
+  }
   add(integration: string, bucket: string, status: number): void {
     const s = status === 0 ? 'network_error' : String(status);
     const key = `${integration}\u0000${bucket}\u0000${s}`;
@@ -80,6 +85,11 @@ async function collectMetrics(ctx: CliContext, store: GraphStore, queues: Queue[
     type: 'counter',
     samples: [...counters.byKey.values()].map((e) => ({ labels: { integration: e.integration, bucket: e.bucket, status: e.status }, value: e.count })),
   });
+  const budgets = [...counters.budgets.values()];
+  families.push(
+    { name: 'idgraph_okta_rate_limit_remaining', help: "Requests left in the Okta bucket's current window (X-Rate-Limit-Remaining of the newest response)", type: 'gauge', samples: budgets.map((b) => ({ labels: { integration: b.integration, bucket: b.bucket }, value: b.remaining })) },
+    { name: 'idgraph_okta_rate_limit_limit', help: "The Okta bucket's per-minute limit (X-Rate-Limit-Limit)", type: 'gauge', samples: budgets.map((b) => ({ labels: { integration: b.integration, bucket: b.bucket }, value: b.limit })) },
+  );
   const findings = await gdb.execute<{ check_id: string; open: number }>(sql`
     SELECT check_id, COUNT(*)::float8 AS open FROM findings WHERE tenant_id = ${store.tenant} AND resolved_at IS NULL GROUP BY check_id`);
   families.push({ name: 'idgraph_findings_open', help: 'Open posture findings by check', type: 'gauge', samples: findings.map((f) => ({ labels: { check: f.check_id }, value: Number(f.open) })) });
@@ -132,6 +142,7 @@ export function registerWorkers(program: Command): void {
           });
           const collectors = startCollectorWorkers({
             redisUrl: ctx.config.redisUrl,
+            prefix: ctx.config.queuePrefix,
             store: withGraphReader(store),
             concurrency: opts.concurrency,
             logger: log,
@@ -142,6 +153,7 @@ export function registerWorkers(program: Command): void {
                 onRequest: (e) => {
                   hooks.onRequest(e);
                   counters.add(integration.name ?? integration.id, e.bucket, e.status);
+                  counters.budget(integration.name ?? integration.id, e.bucket, e.rateLimit);
                 },
               }),
           });
@@ -150,8 +162,8 @@ export function registerWorkers(program: Command): void {
             if (id) postureDebouncer.trigger(id);
           });
           const queueConnection = redisConnection(ctx.config.redisUrl);
-          const collectQueue = new Queue(QUEUES.collect, { connection: queueConnection });
-          const refreshQueue = new Queue(QUEUES.refresh, { connection: queueConnection });
+          const collectQueue = new Queue(QUEUES.collect, { connection: queueConnection, prefix: ctx.config.queuePrefix });
+          const refreshQueue = new Queue(QUEUES.refresh, { connection: queueConnection, prefix: ctx.config.queuePrefix });
           const sync = async () => {
             try {
               const r = await syncSchedules(collectQueue, withGraphReader(store));
