@@ -17,7 +17,7 @@ import { mockClient, type AwsClientStub } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { applyEventBridgeSetup, teardownEventBridge } from './apply.js';
 import { InfraInputError, formatPlan, planEventBridgeSetup } from './plan.js';
-import { startLocalSqs, type LocalSqs } from './testdata/local-sqs.js';
+import { startLocalSqs, type LocalSqs } from '@idgraph/stream-consumer';
 
 const SOURCE = 'aws.partner/okta.com/acme/idgraph.stream';
 const ACCOUNT = '000000000000'; // fauxqs's account, so planned SQS ARNs equal the real ones

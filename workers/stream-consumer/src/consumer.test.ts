@@ -8,7 +8,7 @@ import { createLogger } from '@idgraph/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REJECT_REASON_ATTRIBUTE, ORIGINAL_MESSAGE_ID_ATTRIBUTE, StreamConsumer, type Classification } from './consumer.js';
 import { InMemoryStreamMetrics } from './metrics.js';
-import { startLocalSqs, type LocalSqs } from './testdata/local-sqs.js';
+import { startLocalSqs, type LocalSqs } from './local-sqs.js';
 
 interface Item {
   id: string;

@@ -11,7 +11,7 @@ import {
   type StreamEvent,
 } from './event-handler.js';
 import { InMemoryStreamMetrics } from './metrics.js';
-import { startLocalSqs, type LocalSqs } from './testdata/local-sqs.js';
+import { startLocalSqs, type LocalSqs } from './local-sqs.js';
 
 const SOURCE_A = 'aws.partner/okta.com/acme/idgraph-stream';
 const SOURCE_FOREIGN = 'aws.partner/okta.com/someoneelse/their-stream';

@@ -6,3 +6,4 @@ export * from './worker.js';
 export { OktaSideEffects, graphSideEffectLookups, type SideEffectLookups, type SideEffectEvent } from './side-effects.js';
 export { Backoff } from './backoff.js';
 export { coalesceBatches, type CoalesceOptions } from './coalesce.js';
+export { startLocalSqs, type LocalSqs } from './local-sqs.js';

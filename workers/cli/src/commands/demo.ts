@@ -2,14 +2,13 @@ import type { Command } from 'commander';
 import { SendMessageBatchCommand } from '@aws-sdk/client-sqs';
 import { startOktaSim, expectedFindings, type OktaSim, type SimMutation } from '@idgraph/okta-sim';
 import { refreshObjects, withGraphReader, type RunSummary } from '@idgraph/collector';
-import { graphSideEffectLookups, runStreamWorker } from '@idgraph/stream-consumer';
+import { graphSideEffectLookups, runStreamWorker, startLocalSqs } from '@idgraph/stream-consumer';
 import { buildReport, formatReportTable, reportLabels, runPostureChecks, resolvePostureThresholds, type PostureReport } from '@idgraph/posture';
 import { sortExportLines, type ExportLine, type GraphStore, type Integration } from '@idgraph/graph';
 import { action } from '../action.js';
 import type { CliContext } from '../context.js';
 import { formatDuration, out, table } from '../output.js';
 import { clientForIntegration } from '../credentials.js';
-import { startLocalSqs } from '../local-sqs.js';
 import { runScan, scanSummaryJson, printScanSummary } from './scan.js';
 import { intOption } from '../options.js';
 

@@ -1,5 +1,6 @@
 /**
- * Test support: an in-process fauxqs SQS server (a copy of the stream-consumer helper: packages do not share test code) bound to 127.0.0.1 on an ephemeral port.
+ * An in-process SQS-compatible server (fauxqs) bound to 127.0.0.1 on an ephemeral port: the demo's
+ * queue and the tests'. The consumer speaks the real SQS protocol to it.
  * (fauxqs's own startFauxqs() listens on every interface; buildApp() lets us choose.)
  */
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
