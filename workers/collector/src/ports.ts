@@ -4,6 +4,7 @@
  * them; tests and the one-shot scan pass the real objects. Keeping the surface small makes it
  * obvious which calls a collection depends on.
  */
+import type { PageRows, AppGroupAssignmentRow, AppRow, AppUserAssignmentRow, FactorRow, GraphMutation, GroupMembershipRow, GroupRow, LogEventRow, ResourceSetRow, RoleAssignmentRow, RoleRow, UserRow } from '@idgraph/graph';
 import type {
   AppGroupAssignmentRow,
   AppRow,
@@ -81,20 +82,8 @@ export type OktaCustomRoleLike = OktaIamObjectInput;
 export type OktaResourceSetLike = OktaIamObjectInput;
 export type OktaLogEventLike = OktaLogEventInput;
 
-/** Rows of one page, all written in the page's transaction. */
-export interface PageRows {
-  users?: UserRow[];
-  groups?: GroupRow[];
-  apps?: AppRow[];
-  factors?: FactorRow[];
-  roles?: RoleRow[];
-  resourceSets?: ResourceSetRow[];
-  memberships?: GroupMembershipRow[];
-  appUsers?: AppUserAssignmentRow[];
-  appGroups?: AppGroupAssignmentRow[];
-  roleAssignments?: RoleAssignmentRow[];
-  logEvents?: LogEventRow[];
-}
+/** Rows of one page, all written in the page's transaction: the store's own type. */
+export type { PageRows };
 
 export interface Checkpoint {
   runId: string | null;
