@@ -4,21 +4,7 @@
  * them; tests and the one-shot scan pass the real objects. Keeping the surface small makes it
  * obvious which calls a collection depends on.
  */
-import type { PageRows, AppGroupAssignmentRow, AppRow, AppUserAssignmentRow, FactorRow, GraphMutation, GroupMembershipRow, GroupRow, LogEventRow, ResourceSetRow, RoleAssignmentRow, RoleRow, UserRow } from '@idgraph/graph';
-import type {
-  AppGroupAssignmentRow,
-  AppRow,
-  AppUserAssignmentRow,
-  FactorRow,
-  GraphMutation,
-  GroupMembershipRow,
-  GroupRow,
-  LogEventRow,
-  ResourceSetRow,
-  RoleAssignmentRow,
-  RoleRow,
-  UserRow,
-} from '@idgraph/graph';
+import type { PageRows, GraphMutation, LogEventRow } from '@idgraph/graph';
 import type {
   OktaAppGroupInput,
   OktaAppInput,
