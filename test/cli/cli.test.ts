@@ -128,8 +128,9 @@ describe('scan → graph export → ingest-events → report', () => {
     const first = await runCli(['ingest-events', '--integration', 'sim', '--file', file, '--json'], { env });
     expect(first.code).toBe(0);
     const a = JSON.parse(first.stdout);
-    expect(a).toMatchObject({ read: 14, stored: 12, duplicates: 0, rejected: 2 });
-    expect(a.applied).toBeGreaterThan(0);
+    // Every simulator change is an event that changes the graph.
+    expect(a).toMatchObject({ read: 14, stored: 12, duplicates: 0, applied: 12, rejected: 2 });
+    expect(a.mutationsApplied).toBeGreaterThan(0);
     expect(a.rejections.map((r: { line: number }) => r.line)).toEqual([13, 14]);
     // The events were applied and their side effects re-read inline: the graph is the org again.
     const after = await runCli(['graph', 'export', '--integration', 'sim'], { env });

@@ -14,11 +14,37 @@ export interface Executor {
   tx<T>(fn: (exec: Executor) => Promise<T>): Promise<T>;
 }
 
-export function executorOf(db: GraphDrizzle): Executor {
+/** SQLSTATEs after which the whole transaction can simply run again: deadlock, serialization failure. */
+const RETRYABLE_SQLSTATES = new Set(['40P01', '40001']);
+const TX_ATTEMPTS = 5;
+
+export function isRetryableTxError(err: unknown): boolean {
+  for (let e: unknown = err, depth = 0; e && depth < 4; e = (e as { cause?: unknown }).cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && RETRYABLE_SQLSTATES.has(code)) return true;
+  }
+  return false;
+}
+
+/**
+ * `nested`: inside a transaction, `tx()` is a savepoint and never retried (the outer transaction
+ * is aborted anyway). At the top, a transaction that lost a deadlock or a serialization conflict
+ * (concurrent page commits and event batches touching the same rows) runs again from the start.
+ */
+export function executorOf(db: GraphDrizzle, nested = false): Executor {
   return {
     db,
     rows: async <Row>(query: SQL) => rowsOf<Row>(await db.execute(query)),
-    tx: (fn) => db.transaction((t) => fn(executorOf(t as unknown as GraphDrizzle))),
+    tx: async (fn) => {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return await db.transaction((t) => fn(executorOf(t as unknown as GraphDrizzle, true)));
+        } catch (err) {
+          if (nested || attempt >= TX_ATTEMPTS || !isRetryableTxError(err)) throw err;
+          await new Promise((r) => setTimeout(r, 20 * attempt + Math.random() * 50 * attempt));
+        }
+      }
+    },
   };
 }
 

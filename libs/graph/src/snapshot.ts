@@ -61,7 +61,7 @@ export async function* readInSnapshot<T>(db: GraphDrizzle, produce: (exec: Execu
     .transaction(
       async (tx) => {
         let batch: T[] = [];
-        for await (const item of produce(executorOf(tx as unknown as GraphDrizzle))) {
+        for await (const item of produce(executorOf(tx as unknown as GraphDrizzle, true))) {
           batch.push(item);
           if (batch.length >= HANDOFF_BATCH) {
             await send({ kind: 'items', items: batch });

@@ -18,7 +18,10 @@ export interface IngestReport {
   read: number;
   stored: number;
   duplicates: number;
+  /** Newly stored events that changed the graph (carried mutations or asked for re-reads). */
   applied: number;
+  /** Row changes those events made (an event can make several, e.g. a new user and its Everyone membership). */
+  mutationsApplied: number;
   refreshed: number;
   rejected: number;
   rejections: { line: number; reason: string }[];
@@ -48,7 +51,7 @@ export function registerIngestEvents(program: Command): void {
             }
           }
           const input = opts.file === '-' ? process.stdin : createReadStream(opts.file, { encoding: 'utf8' });
-          const report: IngestReport = { read: 0, stored: 0, duplicates: 0, applied: 0, refreshed: 0, rejected: 0, rejections: [], refreshFailures: [] };
+          const report: IngestReport = { read: 0, stored: 0, duplicates: 0, applied: 0, mutationsApplied: 0, refreshed: 0, rejected: 0, rejections: [], refreshFailures: [] };
           const refreshes = new Map<string, RefreshRequest>();
           const seen = new Set<string>();
           let batch: { item: Parameters<typeof store.ingestEvents>[0][number]; refresh: RefreshRequest[] }[] = [];
@@ -66,9 +69,10 @@ export function registerIngestEvents(program: Command): void {
             const result = await store.ingestEvents(batch.map((b) => b.item));
             report.stored += result.stored;
             report.duplicates += result.duplicates;
-            report.applied += result.applied;
+            report.mutationsApplied += result.applied;
             const stored = new Set(result.storedUuids);
             const fresh = batch.filter((b) => stored.has(b.item.row.uuid));
+            report.applied += fresh.filter((b) => b.item.mutations.length + b.refresh.length > 0).length;
             for (const b of fresh) for (const r of b.refresh) refreshes.set(JSON.stringify(r), r);
             const derived = await sideEffects.refreshesFor(fresh.map(sideEffectEvent));
             for (const r of derived.get(integration.id) ?? []) refreshes.set(JSON.stringify(r), r);
