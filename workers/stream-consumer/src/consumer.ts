@@ -6,7 +6,7 @@ import {
   type Message,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
-import { createLogger, scrubSecrets, type Logger } from '@idgraph/core';
+import { createLogger, describeError, type Logger } from '@idgraph/core';
 import { Backoff, sleep } from './backoff.js';
 import { InMemoryStreamMetrics, type StreamMetrics } from './metrics.js';
 
@@ -397,8 +397,9 @@ function countByKey(items: { key: string }[]): Record<string, number> {
 
 /** Name and scrubbed message only: SDK and driver errors carry request metadata and connection details. */
 function errorSummary(err: unknown): { name: string; message: string } {
-  if (err instanceof Error) return { name: err.name, message: scrubSecrets(err.message) };
-  return { name: 'non-error', message: scrubSecrets(String(err)) };
+  // describeError: a database error without the query and the event rows it carried; no credentials.
+  if (err instanceof Error) return { name: err.name, message: describeError(err) };
+  return { name: 'non-error', message: describeError(err) };
 }
 
 function requireInt(name: string, value: number, min: number, max: number): number {

@@ -4,7 +4,7 @@
  * transaction by the graph store; targeted refreshes of newly stored events go to `onRefresh`.
  */
 import type { GraphMutation, LogEventRow, RefreshRequest } from '@idgraph/graph';
-import { createLogger, scrubSecrets, type Logger } from '@idgraph/core';
+import { createLogger, describeError, type Logger } from '@idgraph/core';
 import { eventToGraphChanges, normalizeLogEventRow, parseEventMessage } from '@idgraph/normalize';
 import { sleep } from './backoff.js';
 import type { Classification, ReceivedMessageInfo } from './consumer.js';
@@ -168,7 +168,7 @@ async function requestRefreshes(sink: RefreshSink, byIntegration: Map<string, Re
         await sink(integrationId, list);
         break;
       } catch (err) {
-        const message = scrubSecrets(err instanceof Error ? err.message : String(err));
+        const message = describeError(err);
         if (attempt >= REFRESH_ATTEMPTS) {
           logger.error({ integrationId, requests: list.length, err: message }, 'could not request targeted refreshes; the batch will be redelivered and ask again');
           throw new Error(`requesting ${list.length} targeted refreshes for integration ${integrationId} failed: ${message}`);
