@@ -289,7 +289,11 @@ export function generateOrg(o: GenerateOptions): GeneratedOrg {
       if (!hasRole('user', u.id, t)) grant('user', u.id, t, nowMs - rng.int(365 * DAY));
     }
   }
-  const mediumGroups = groupList.filter((g) => g.type === 'OKTA_GROUP').slice(5, 8);
+  // Roles go to team-sized groups (5–25 members), as in real orgs; granting one to a department of
+  // thousands would make most of the org admins and drown every admin finding.
+  const sizeOf = (g: SimGroup): number => org.groupMembers.get(g.id)?.size ?? 0;
+  const teamGroups = groupList.filter((g) => g.type === 'OKTA_GROUP' && sizeOf(g) >= 5 && sizeOf(g) <= 25);
+  const mediumGroups = teamGroups.length >= 3 ? teamGroups.slice(0, 3) : groupList.filter((g) => g.type === 'OKTA_GROUP').slice(5, 8);
   for (const g of mediumGroups.slice(0, 2)) grant('group', g.id, rng.pick(['HELP_DESK_ADMIN', 'READ_ONLY_ADMIN'] as const), nowMs - rng.int(365 * DAY));
   const serviceApps = appList.filter((a) => a.isServiceApp);
   const readerApp = serviceApps[0];
@@ -310,7 +314,7 @@ export function generateOrg(o: GenerateOptions): GeneratedOrg {
   }
   const customAssignee = activeOnly[1];
   if (customAssignee) grantCustom(org, ids, 'user', customAssignee.id, supportRole.id, supportRole.label, supportSet.id, iso(nowMs - 100 * DAY));
-  const customGroup = groupList.find((g) => g.type === 'OKTA_GROUP' && !mediumGroups.includes(g));
+  const customGroup = teamGroups.find((g) => !mediumGroups.includes(g)) ?? groupList.find((g) => g.type === 'OKTA_GROUP' && !mediumGroups.includes(g));
   if (customGroup) grantCustom(org, ids, 'group', customGroup.id, appsRole.id, appsRole.label, appsSet.id, iso(nowMs - 90 * DAY));
 
   // Posture plants -----------------------------------------------------------------------------
@@ -394,7 +398,11 @@ function plant(
     grant('user', u.id, 'SUPER_ADMIN', nowMs - (200 + i) * DAY);
     superAdmins.push(u.id);
   }
-  const bigGroup = groups.find((g) => g.type === 'OKTA_GROUP') as SimGroup;
+  // The smallest Okta group over the threshold (a team-sized admin group, as real orgs have), not the
+  // org's biggest: granting a role to a group of thousands would make most users admins.
+  const memberCount = (g: SimGroup): number => org.groupMembers.get(g.id)?.size ?? 0;
+  const oktaGroups = groups.filter((g) => g.type === 'OKTA_GROUP' && g.id !== org.everyoneGroupId);
+  const bigGroup = ([...oktaGroups].sort((a, b) => memberCount(a) - memberCount(b)).find((g) => memberCount(g) > 25) ?? oktaGroups[0]) as SimGroup;
   for (let i = 0; (org.groupMembers.get(bigGroup.id)?.size ?? 0) <= 30 && i < users.length; i++) addMember((users[i] as SimUser).id, bigGroup.id);
   grant('group', bigGroup.id, 'ORG_ADMIN', nowMs - 150 * DAY);
   const serviceApp = apps.filter((a) => a.isServiceApp)[1] as SimApp;
