@@ -161,6 +161,21 @@ describe('scan → graph export → ingest-events → report', () => {
   });
 });
 
+describe('re-scan tombstones what disappeared', () => {
+  it('a second scan drops a deleted user from the export; --include-deleted keeps it, marked deleted', async () => {
+    const victim = [...sim.org.users.values()].find((u) => u.status === 'DEPROVISIONED')!;
+    sim.mutate({ type: 'user.delete', userId: victim.id });
+    const scan = await runCli(['scan', 'sim', '--json', '--rate-share', '1'], { env });
+    expect(scan.code).toBe(0);
+    const exported = await runCli(['graph', 'export', '--integration', 'sim'], { env });
+    expect(exported.stdout).toBe(toJsonl(sortExportLines(sim.truth())));
+    expect(exported.stdout).not.toContain(victim.id);
+    const all = await runCli(['graph', 'export', '--integration', 'sim', '--include-deleted'], { env });
+    const node = all.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l)).find((l) => l.type === 'node' && l.id === victim.id);
+    expect(node).toMatchObject({ type: 'node', kind: 'user', id: victim.id, deleted: true });
+  });
+});
+
 describe('demo', () => {
   it('runs end to end on the embedded database: the graph equals the org and the planted findings are found exactly', async () => {
     const r = await runCli(['demo', '--json', '--users', '800', '--changes', '25'], { env: { ...env, DATABASE_URL: undefined }, cwd: dir, timeoutMs: 240_000 });
