@@ -198,6 +198,16 @@ describe.each(backends)('GraphStore on %s', (_name, open) => {
     expect(await store.getCheckpoint(integ.id, 'users')).toBeUndefined();
   });
 
+  it('drops the checkpoints of an integration moved to another org, and keeps them otherwise', async () => {
+    const integ = await newIntegration();
+    const page = { integrationId: integ.id, runId: null, resource: 'users', nextUrl: `${integ.orgUrl}/api/v1/users?after=00u2`, done: false, rows: {} };
+    await store.commitPage(page);
+    await store.updateIntegration(integ.id, { allowHttp: !integ.allowHttp });
+    expect((await store.getCheckpoint(integ.id, 'users'))?.nextUrl).toBe(page.nextUrl);
+    await store.updateIntegration(integ.id, { orgUrl: 'https://moved.example.com' });
+    expect(await store.getCheckpoint(integ.id, 'users')).toBeUndefined();
+  });
+
   it('keeps two tenants apart', async () => {
     const other = new GraphStore(backend.gdb, { tenant: 'globex', secretBox: createSecretBox(key) });
     await other.ensureTenant();

@@ -196,8 +196,21 @@ export class GraphStore {
     return this.integrationRepo.create(input);
   }
 
+  /**
+   * Updates an integration. Moving it to another org URL drops its paging checkpoints in the same
+   * transaction: a saved next link points at the old org and must never be followed.
+   */
   updateIntegration(nameOrId: string, patch: IntegrationPatch): Promise<Integration> {
-    return this.integrationRepo.update(nameOrId, patch);
+    return this.exec.tx(async (tx) => {
+      const repo = new IntegrationRepo(tx, this.tenant, () => this.secretBox());
+      const before = await repo.find(nameOrId);
+      const updated = await repo.update(nameOrId, patch);
+      if (before && before.orgUrl !== updated.orgUrl) {
+        const c = schema.checkpoints;
+        await tx.db.delete(c).where(and(eq(c.tenantId, this.tenant), eq(c.integrationId, updated.id)));
+      }
+      return updated;
+    });
   }
 
   getIntegration(nameOrId: string): Promise<Integration | undefined> {

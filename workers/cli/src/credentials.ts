@@ -1,8 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { createOktaClient, type OktaAuth, type OktaClient, type OktaClientOptions, type RateGovernor } from '@idgraph/okta';
 import type { Logger } from '@idgraph/core';
-import { COLLECTOR_RESOURCES } from '@idgraph/collector';
-import { GRAPH_RESOURCES, type GraphStore, type Integration, type NewIntegration } from '@idgraph/graph';
+import { type GraphStore, type Integration, type NewIntegration } from '@idgraph/graph';
 import { UsageError, UserError } from './errors.js';
 
 export interface CredentialOptions {
@@ -97,17 +96,10 @@ export async function clientForIntegration(
   });
 }
 
-/**
- * Creates or updates an integration by name. Moving it to another org URL drops its paging
- * checkpoints (a saved next link points at the old org and must never be followed).
- */
+/** Creates or updates an integration by name (the store drops checkpoints of a moved org). */
 export async function saveIntegration(store: GraphStore, fields: NewIntegration): Promise<Integration> {
   const existing = await store.getIntegration(fields.name);
   if (!existing) return store.createIntegration(fields);
   const { name: _name, ...patch } = fields;
-  const updated = await store.updateIntegration(existing.id, patch);
-  if (existing.orgUrl !== updated.orgUrl) {
-    for (const resource of new Set<string>([...GRAPH_RESOURCES, ...COLLECTOR_RESOURCES])) await store.clearCheckpoints(existing.id, resource);
-  }
-  return updated;
+  return store.updateIntegration(existing.id, patch);
 }
