@@ -3,6 +3,7 @@
  * PGlite under the data directory. Same drizzle schema, same migrations, same store code.
  */
 import { mkdirSync, readFileSync } from 'node:fs';
+import { connect as netConnect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { sql, type SQL } from 'drizzle-orm';
@@ -64,8 +65,50 @@ export async function openDatabase(opts: OpenDatabaseOptions = {}): Promise<Grap
   return opts.databaseUrl ? openPostgres(opts.databaseUrl, opts) : openPglite(opts.dataDir ?? '.idgraph', opts);
 }
 
+/** What postgres-js hands a custom `socket` factory: its parsed connection options. */
+interface SocketTarget {
+  host: string[];
+  port: number[];
+  path?: string | false;
+  connect_timeout?: number | null;
+}
+
+/**
+ * postgres-js connects plain sockets, which leave Nagle's algorithm on: a small message sent
+ * right after a large one (COPY's CopyDone after its data) then waits for the server's delayed
+ * ACK, tens of milliseconds each time. We open the sockets ourselves with noDelay; postgres-js
+ * still does TLS and the protocol on them. Hosts are tried in order, as postgres-js would.
+ */
+async function connectNoDelay(target: SocketTarget): Promise<Socket> {
+  const timeoutMs = (target.connect_timeout ?? 30) * 1000;
+  const attempt = (options: { path: string } | { host: string; port: number }) =>
+    new Promise<Socket>((resolve, reject) => {
+      const socket = netConnect({ ...options, noDelay: true });
+      const timer = setTimeout(() => socket.destroy(new Error(`connect timeout after ${timeoutMs} ms`)), timeoutMs);
+      socket.once('connect', () => {
+        clearTimeout(timer);
+        resolve(socket);
+      });
+      socket.once('error', (err) => {
+        clearTimeout(timer);
+        reject(err);
+      });
+    });
+  if (target.path) return attempt({ path: target.path });
+  let lastError: unknown = new Error('no PostgreSQL host given');
+  for (const [i, host] of target.host.entries()) {
+    try {
+      return await attempt({ host, port: target.port[i] ?? target.port[0] ?? 5432 });
+    } catch (err) {
+      lastError = err;
+    }
+  }
+  throw lastError;
+}
+
 async function openPostgres(url: string, opts: OpenDatabaseOptions): Promise<GraphDb> {
-  const client = postgres(url, { max: opts.maxConnections ?? 10, onnotice: () => {} });
+  // `socket` is a postgres-js option its type declarations leave out.
+  const client = postgres(url, { max: opts.maxConnections ?? 10, onnotice: () => {}, socket: connectNoDelay } as postgres.Options<Record<string, never>>);
   const deadline = Date.now() + (opts.waitForServerMs ?? 0);
   for (let attempt = 1; ; attempt++) {
     try {

@@ -9,7 +9,7 @@
 import { sql, type SQL } from 'drizzle-orm';
 import type { GraphMutation, LogEventRow, UserRow } from './model.js';
 import type { Executor } from './executor.js';
-import { bulkRows, bulkValue, type BulkColumn, type BulkType } from './executor.js';
+import { bulkRows, bulkValue, copyTextField, copyTextRow, type BulkColumn, type BulkType } from './executor.js';
 import { UNKNOWN_STATUS } from './page-upserts.js';
 
 export type EventVia = 'poll' | 'stream' | 'file';
@@ -56,6 +56,12 @@ function checkItem(item: IngestItem, index: number): void {
 
 /** Inserts the events, ignoring ones already stored; returns `${integrationId}\u0000${uuid}` of the new ones. */
 async function insertEvents(exec: Executor, tenantId: string, items: readonly IngestItem[]): Promise<Set<string>> {
+  return exec.copyIn ? copyEvents(exec, tenantId, items) : insertEventsReturning(exec, tenantId, items);
+}
+
+const eventKey = (integrationId: string, uuid: string): string => `${integrationId}\u0000${uuid}`;
+
+async function insertEventsReturning(exec: Executor, tenantId: string, items: readonly IngestItem[]): Promise<Set<string>> {
   const payload = items.map((i) => ({
     integration_id: i.integrationId,
     uuid: i.row.uuid,
@@ -73,7 +79,72 @@ async function insertEvents(exec: Executor, tenantId: string, items: readonly In
     FROM ${bulkRows(EVENT_COLUMNS, payload)}
     ON CONFLICT ("tenant_id", "integration_id", "uuid") DO NOTHING
     RETURNING "integration_id"::text AS integration_id, "uuid"`);
-  return new Set(rows.map((r) => `${r.integration_id}\u0000${r.uuid}`));
+  return new Set(rows.map((r) => eventKey(r.integration_id, r.uuid)));
+}
+
+/** Keys of the batch's events that are stored already (one primary-key lookup per event). */
+async function storedEventKeys(exec: Executor, tenantId: string, items: readonly IngestItem[]): Promise<Set<string>> {
+  const uuidsByIntegration = new Map<string, string[]>();
+  for (const i of items) {
+    const uuids = uuidsByIntegration.get(i.integrationId);
+    if (uuids) uuids.push(i.row.uuid);
+    else uuidsByIntegration.set(i.integrationId, [i.row.uuid]);
+  }
+  const stored = new Set<string>();
+  for (const [integrationId, uuids] of uuidsByIntegration) {
+    const rows = await exec.rows<{ uuid: string }>(sql`
+      SELECT "uuid" FROM "log_events"
+      WHERE "tenant_id" = ${tenantId} AND "integration_id" = ${integrationId}::uuid AND "uuid" = ANY(${sql.param(uuids)}::text[])`);
+    for (const r of rows) stored.add(eventKey(integrationId, r.uuid));
+  }
+  return stored;
+}
+
+const COPY_ATTEMPTS = 4;
+const UNIQUE_VIOLATION = '23505';
+
+/**
+ * The bulk path (PostgreSQL): COPYs the batch straight into log_events, which costs the server
+ * and the client far less than an INSERT with array parameters. COPY has no ON CONFLICT, so it is
+ * optimistic: when the primary key refuses an event stored before (a replay, a redelivery, or a
+ * concurrent writer that got there first), the COPY is rolled back to its savepoint, the stored
+ * events are looked up, and the rest is copied again.
+ */
+async function copyEvents(exec: Executor, tenantId: string, items: readonly IngestItem[]): Promise<Set<string>> {
+  let stored = new Set<string>();
+  for (let attempt = 1; ; attempt++) {
+    const fresh = new Set<string>();
+    const lines: string[] = [];
+    const tenant = copyTextField(tenantId);
+    for (const i of items) {
+      const key = eventKey(i.integrationId, i.row.uuid);
+      if (stored.has(key) || fresh.has(key)) continue;
+      fresh.add(key);
+      const r = i.row;
+      lines.push(
+        copyTextRow([
+          tenant,
+          i.integrationId,
+          copyTextField(r.uuid),
+          r.published.toISOString(),
+          copyTextField(r.eventType),
+          copyTextField(r.severity),
+          copyTextField(r.actorId),
+          copyTextField(r.outcome),
+          i.via,
+          copyTextField(r.raw === null || r.raw === undefined ? null : JSON.stringify(r.raw)),
+        ]),
+      );
+    }
+    try {
+      // A savepoint's executor runs on the same connection, so it can COPY too.
+      await exec.tx((savepoint) => savepoint.copyIn!('log_events', COPY_EVENT_COLUMNS, lines));
+      return fresh;
+    } catch (err) {
+      if (attempt >= COPY_ATTEMPTS || (err as { code?: unknown }).code !== UNIQUE_VIOLATION) throw err;
+    }
+    stored = await storedEventKeys(exec, tenantId, items);
+  }
 }
 
 const EVENT_COLUMNS: BulkColumn[] = [
@@ -87,6 +158,8 @@ const EVENT_COLUMNS: BulkColumn[] = [
   { name: 'received_via', type: 'text' },
   { name: 'raw', type: 'jsonb' },
 ];
+
+const COPY_EVENT_COLUMNS = ['tenant_id', ...EVENT_COLUMNS.map((c) => c.name)];
 
 function columnList(columns: readonly BulkColumn[]): SQL {
   return sql.raw(columns.map((c) => `"${c.name}"`).join(', '));

@@ -2,6 +2,7 @@
  * The one thing store helpers run SQL through: the database or an open transaction.
  * Nested `tx()` calls become savepoints, so helpers can always ask for atomicity.
  */
+import type { Writable } from 'node:stream';
 import { sql, type SQL } from 'drizzle-orm';
 import type { GraphDrizzle } from './db.js';
 import { rowsOf } from './db.js';
@@ -12,6 +13,62 @@ export interface Executor {
   /** Raw SQL, rows normalised across drivers (timestamps come back as strings: cast or map). */
   rows<Row = Record<string, unknown>>(query: SQL): Promise<Row[]>;
   tx<T>(fn: (exec: Executor) => Promise<T>): Promise<T>;
+  /**
+   * COPY … FROM STDIN of rows already encoded with `copyTextRow`, on this executor's connection
+   * (inside its transaction). Null where the driver has no COPY (PGlite): use INSERT instead.
+   */
+  readonly copyIn: ((table: string, columns: readonly string[], rows: readonly string[]) => Promise<void>) | null;
+}
+
+/** The postgres-js connection behind a drizzle database or transaction; null for other drivers. */
+function postgresJsClientOf(db: GraphDrizzle): PostgresJsClient | null {
+  // drizzle keeps the driver's client on its session (a transaction's session holds the
+  // reserved connection); postgres-js clients are recognised by `unsafe`, which PGlite lacks.
+  const client = (db as unknown as { session?: { client?: unknown } }).session?.client;
+  return client && typeof (client as { unsafe?: unknown }).unsafe === 'function' ? (client as PostgresJsClient) : null;
+}
+
+type PostgresJsClient = { unsafe(query: string): { writable(): Promise<Writable> } };
+
+/** Bytes handed to the COPY stream per write: large enough to amortise, small enough to stream. */
+const COPY_CHUNK_BYTES = 1 << 20;
+
+async function copyInWith(client: PostgresJsClient, table: string, columns: readonly string[], rows: readonly string[]): Promise<void> {
+  if (rows.length === 0) return;
+  const stream = await client.unsafe(`COPY "${table}" (${columns.map((c) => `"${c}"`).join(', ')}) FROM STDIN`).writable();
+  const done = new Promise<void>((resolve, reject) => {
+    stream.once('finish', resolve);
+    stream.once('error', reject);
+  });
+  let chunk: string[] = [];
+  let size = 0;
+  for (const row of rows) {
+    chunk.push(row);
+    size += row.length;
+    if (size >= COPY_CHUNK_BYTES) {
+      if (!stream.write(chunk.join(''))) await new Promise((r) => stream.once('drain', r));
+      chunk = [];
+      size = 0;
+    }
+  }
+  if (chunk.length) stream.write(chunk.join(''));
+  stream.end();
+  await done;
+}
+
+const COPY_SPECIALS = /[\\\t\n\r]/;
+const COPY_SPECIALS_ALL = /[\\\t\n\r]/g;
+const COPY_ESCAPES: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' };
+
+/** One field in COPY's text format: `\N` for null, backslash, tab and line breaks escaped. */
+export function copyTextField(value: string | null | undefined): string {
+  if (value === null || value === undefined) return '\\N';
+  return COPY_SPECIALS.test(value) ? value.replace(COPY_SPECIALS_ALL, (c) => COPY_ESCAPES[c]!) : value;
+}
+
+/** One row (fields already encoded by copyTextField) with its line end. */
+export function copyTextRow(fields: readonly string[]): string {
+  return `${fields.join('\t')}\n`;
 }
 
 /** SQLSTATEs after which the whole transaction can simply run again: deadlock, serialization failure. */
@@ -32,8 +89,10 @@ export function isRetryableTxError(err: unknown): boolean {
  * (concurrent page commits and event batches touching the same rows) runs again from the start.
  */
 export function executorOf(db: GraphDrizzle, nested = false): Executor {
+  const client = postgresJsClientOf(db);
   return {
     db,
+    copyIn: client ? (table, columns, rows) => copyInWith(client, table, columns, rows) : null,
     rows: async <Row>(query: SQL) => rowsOf<Row>(await db.execute(query)),
     tx: async (fn) => {
       for (let attempt = 1; ; attempt++) {

@@ -17,6 +17,7 @@ import {
   customType,
   index,
   integer,
+  json,
   jsonb,
   pgTable,
   primaryKey,
@@ -275,7 +276,9 @@ export const logEvents = pgTable(
     outcome: text('outcome'),
     receivedVia: text('received_via', { enum: ['poll', 'stream', 'file'] }).notNull(),
     storedAt: tstz('stored_at').notNull().defaultNow(),
-    raw: jsonb('raw'),
+    // json, not jsonb: kept as received and never queried by key, and jsonb's parse made it the
+    // dearest part of storing an event. Compressed with lz4 where the server has it (migration 0003).
+    raw: json('raw'),
   },
   (t) => [
     primaryKey({ columns: [t.tenantId, t.integrationId, t.uuid] }),

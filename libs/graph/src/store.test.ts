@@ -316,6 +316,47 @@ describe.each(backends)('GraphStore on %s', (_name, open) => {
       .rejects.toThrow(/via must be one of poll, stream, file/);
   });
 
+  it('stores a batch whose events are partly stored already, once each, with raw kept exactly', async () => {
+    const integ = await newIntegration();
+    const item = (uuid: string, raw: unknown = { uuid }) =>
+      ({ integrationId: integ.id, via: 'file' as const, row: f.logEvent(uuid, f.at(1), { raw, actorId: 'a\tb\\c\nd' }), mutations: [] });
+    expect(await store.ingestEvents([item('p1'), item('p2')])).toMatchObject({ stored: 2 });
+    // COPY text escapes: backslashes, tabs, line breaks and unicode in raw and in plain columns.
+    const tricky = { uuid: 'p4', message: 'C:\\path\ttab\nline \u0001 \u2028 "quoted" ünïcødé' };
+    const result = await store.ingestEvents([item('p2'), item('p3'), item('p3'), item('p1'), item('p4', tricky)]);
+    expect(result).toMatchObject({ stored: 2, duplicates: 3 });
+    expect(result.storedUuids.sort()).toEqual(['p3', 'p4']);
+    const rows = await backend.gdb.execute<{ uuid: string; raw: string; actor_id: string }>(sql`
+      SELECT uuid, raw::text AS raw, actor_id FROM log_events WHERE integration_id = ${integ.id}::uuid ORDER BY uuid`);
+    expect(rows.map((r) => r.uuid)).toEqual(['p1', 'p2', 'p3', 'p4']);
+    expect(JSON.parse(rows[3]!.raw)).toEqual(tricky);
+    expect(rows.every((r) => r.actor_id === 'a\tb\\c\nd')).toBe(true);
+  });
+
+  it('lets concurrent writers of overlapping events store each event once', async () => {
+    const integ = await newIntegration();
+    const events = Array.from({ length: 400 }, (_, i) => ({
+      integrationId: integ.id, via: 'stream' as const, row: f.logEvent(`c${i}`, f.at(i)), mutations: [],
+    }));
+    // Four writers, each with a shuffled overlapping half of the events.
+    const writers = [0, 1, 2, 3].map((w) => events.filter((_, i) => (i + w) % 2 === 0).sort(() => Math.random() - 0.5));
+    const results = await Promise.all(writers.map((batch) => store.ingestEvents(batch)));
+    expect(results.reduce((n, r) => n + r.stored, 0)).toBe(400);
+    expect(await store.counts(integ.id)).toMatchObject({ logEvents: 400 });
+  });
+
+  it('refuses a batch the database rejects without hanging, and keeps serving', async () => {
+    const integ = await newIntegration();
+    // PostgreSQL text cannot hold NUL: the whole batch fails, nothing of it is stored.
+    const bad = [
+      { integrationId: integ.id, via: 'file' as const, row: f.logEvent('n1', f.at(1)), mutations: [] },
+      { integrationId: integ.id, via: 'file' as const, row: f.logEvent('n2', f.at(1), { eventType: 'user.\u0000bad' }), mutations: [] },
+    ];
+    await expect(store.ingestEvents(bad)).rejects.toThrow();
+    expect(await store.counts(integ.id)).toMatchObject({ logEvents: 0 });
+    expect(await store.ingestEvents([bad[0]!])).toMatchObject({ stored: 1 });
+  });
+
   it('completes a user known only from events with the listed object, keeping the newer status', async () => {
     const integ = await newIntegration();
     await store.ingestEvents([
