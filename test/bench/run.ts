@@ -1,5 +1,5 @@
 /**
- * `pnpm bench [client|collection|stream …] [--quick]`: runs the benchmarks and rewrites their
+ * `pnpm bench [client|collection|stream|ingest …] [--quick]`: runs the benchmarks and rewrites their
  * sections of BENCHMARKS.md (figures as measured, with the command that produced them).
  */
 import { readFile, writeFile } from 'node:fs/promises';
@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { createLogger } from '@idgraph/core';
 import { benchClient } from './client.js';
 import { benchCollection, BENCH_SIZES } from './collection.js';
+import { benchIngest } from './ingest.js';
 import { benchStream } from './stream.js';
 
 const log = createLogger({ name: 'bench' });
@@ -32,6 +33,10 @@ const BENCHES: Record<string, Bench> = {
   stream: {
     title: 'Stream: SQS (fauxqs) → consumer → PostgreSQL, and ingestEvents without SQS',
     run: (quick) => benchStream(quick ? { events: 2000 } : {}),
+  },
+  ingest: {
+    title: '`idgraph ingest-events`: the built CLI replaying a JSONL archive into PostgreSQL',
+    run: (quick) => benchIngest(quick ? { events: 50_000 } : {}),
   },
 };
 

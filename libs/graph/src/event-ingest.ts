@@ -71,7 +71,7 @@ async function insertEventsReturning(exec: Executor, tenantId: string, items: re
     actor_id: i.row.actorId,
     outcome: i.row.outcome,
     received_via: i.via,
-    raw: i.row.raw,
+    raw: i.row.rawJson ?? i.row.raw,
   }));
   const rows = await exec.rows<{ integration_id: string; uuid: string }>(sql`
     INSERT INTO "log_events" ("tenant_id", ${columnList(EVENT_COLUMNS)})
@@ -132,7 +132,7 @@ async function copyEvents(exec: Executor, tenantId: string, items: readonly Inge
           copyTextField(r.actorId),
           copyTextField(r.outcome),
           i.via,
-          copyTextField(r.raw === null || r.raw === undefined ? null : JSON.stringify(r.raw)),
+          copyTextField(r.rawJson ?? (r.raw === null || r.raw === undefined ? null : JSON.stringify(r.raw))),
         ]),
       );
     }
@@ -156,7 +156,7 @@ const EVENT_COLUMNS: BulkColumn[] = [
   { name: 'actor_id', type: 'text' },
   { name: 'outcome', type: 'text' },
   { name: 'received_via', type: 'text' },
-  { name: 'raw', type: 'jsonb' },
+  { name: 'raw', type: 'json' },
 ];
 
 const COPY_EVENT_COLUMNS = ['tenant_id', ...EVENT_COLUMNS.map((c) => c.name)];

@@ -116,7 +116,8 @@ export function jsonParam(value: unknown): string {
   return JSON.stringify(value);
 }
 
-export type BulkType = 'text' | 'uuid' | 'timestamptz' | 'boolean' | 'integer' | 'jsonb';
+/** `json` takes JSON text as is (a string) or serialises any other value; `jsonb` always serialises. */
+export type BulkType = 'text' | 'uuid' | 'timestamptz' | 'boolean' | 'integer' | 'json' | 'jsonb';
 
 export interface BulkColumn {
   name: string;
@@ -126,6 +127,7 @@ export interface BulkColumn {
 function toText(type: BulkType, value: unknown): string | null {
   if (value === null || value === undefined) return null;
   if (type === 'jsonb') return JSON.stringify(value);
+  if (type === 'json') return typeof value === 'string' ? value : JSON.stringify(value);
   if (value instanceof Date) return value.toISOString();
   return String(value);
 }

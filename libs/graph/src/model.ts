@@ -118,7 +118,10 @@ export interface LogEventRow {
   severity: string | null;
   actorId: string | null;
   outcome: string | null;
+  /** The event as Okta sent it; null when `rawJson` carries it. */
   raw: unknown;
+  /** The event's JSON text as received: stored as is, instead of serialising `raw`. */
+  rawJson?: string;
 }
 
 /** Graph resources that a collection run collects and that `finishFullSync` can tombstone. */

@@ -331,6 +331,12 @@ describe.each(backends)('GraphStore on %s', (_name, open) => {
     expect(rows.map((r) => r.uuid)).toEqual(['p1', 'p2', 'p3', 'p4']);
     expect(JSON.parse(rows[3]!.raw)).toEqual(tricky);
     expect(rows.every((r) => r.actor_id === 'a\tb\\c\nd')).toBe(true);
+    // Text as received (rawJson) is stored as is, whitespace and all, instead of serialising raw.
+    const text = '{ "uuid": "p5",\n  "path": "C:\\\\x\\ty" }';
+    await store.ingestEvents([{ ...item('p5'), row: { ...f.logEvent('p5', f.at(1)), raw: null, rawJson: text } }]);
+    const [kept] = await backend.gdb.execute<{ raw: string }>(sql`
+      SELECT raw::text AS raw FROM log_events WHERE integration_id = ${integ.id}::uuid AND uuid = 'p5'`);
+    expect(kept?.raw).toBe(text);
   });
 
   it('lets concurrent writers of overlapping events store each event once', async () => {

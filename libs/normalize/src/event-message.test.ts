@@ -22,12 +22,23 @@ describe('parseEventMessage: accepted messages', () => {
       event: envelope()['detail'],
       source: 'aws.partner/okta.com/evership/evershipsecuritylake',
       envelopeId: '4ab6d852-09e9-1036-fc04-2e22004b3c3f',
+      eventJson: JSON.stringify(envelope()['detail']),
     });
   });
 
-  it('accepts an already-parsed envelope object', () => {
+  it('accepts an already-parsed envelope object (no text to keep)', () => {
     const parsed = parseEventMessage(envelope());
     expect(parsed.ok && parsed.event.uuid).toBe('c6ed294a-fef4-11ed-a5b1-bbb7c1de1a4b');
+    expect(parsed.ok && parsed.eventJson).toBeNull();
+  });
+
+  it('keeps the LogEvent text exactly as received, pretty-printed or not', () => {
+    const pretty = JSON.stringify(envelope(), null, 2);
+    const parsed = parseEventMessage(pretty);
+    const detailText = JSON.stringify(envelope()['detail'], null, 2).replace(/\n/g, '\n  ');
+    expect(parsed.ok && parsed.eventJson).toBe(detailText);
+    const bare = ` ${JSON.stringify(envelope()['detail'])}`;
+    expect((parseEventMessage(bare) as { eventJson: string }).eventJson).toBe(bare);
   });
 
   it('the envelope detail equals the bare LogEvent sample 06', () => {
@@ -48,9 +59,12 @@ describe('parseEventMessage: accepted messages', () => {
 
   it.each(samples.filter((f) => !(f in NOT_STREAMABLE)))('parses logevents/%s bare and in an envelope', (file) => {
     const event = readSample<Json>(`logevents/${file}`);
-    expect(parseEventMessage(JSON.stringify(event))).toEqual({ ok: true, event, source: null, envelopeId: null });
+    const text = JSON.stringify(event);
+    expect(parseEventMessage(text)).toEqual({ ok: true, event, source: null, envelopeId: null, eventJson: text });
     const wrapped = { ...envelope(), id: 'env-1', detail: event };
-    expect(parseEventMessage(JSON.stringify(wrapped))).toEqual({ ok: true, event, source: 'aws.partner/okta.com/evership/evershipsecuritylake', envelopeId: 'env-1' });
+    expect(parseEventMessage(JSON.stringify(wrapped))).toEqual({
+      ok: true, event, source: 'aws.partner/okta.com/evership/evershipsecuritylake', envelopeId: 'env-1', eventJson: text,
+    });
   });
 
   it.each(Object.entries(NOT_STREAMABLE))('rejects logevents/%s: %s', (file, reason) => {

@@ -4,6 +4,7 @@
  * `InputPath: "$.detail"`). Anything else is rejected with a short, stable reason.
  */
 import { type OktaLogEvent, validateLogEvent } from './log-event.js';
+import { jsonMemberText } from './json-text.js';
 import { isRecord } from './read.js';
 
 export type ParsedEventMessage =
@@ -14,6 +15,8 @@ export type ParsedEventMessage =
       source: string | null;
       /** The EventBridge envelope `id` (not the Okta uuid); null for a bare LogEvent. */
       envelopeId: string | null;
+      /** The LogEvent's JSON exactly as received (the message, or its `detail`); null when given an object. */
+      eventJson: string | null;
     }
   | { ok: false; reason: string };
 
@@ -50,10 +53,11 @@ export function parseEventMessage(input: unknown): ParsedEventMessage {
   if (isEventHookPayload(message)) {
     return { ok: false, reason: 'Okta Event Hook payloads are not accepted (expected Log Streaming via EventBridge)' };
   }
-  if (isEnvelope(message)) return parseEnvelope(message);
+  const text = typeof input === 'string' ? input : null;
+  if (isEnvelope(message)) return parseEnvelope(message, text);
   const validation = validateLogEvent(message);
   if (!validation.ok) return validation;
-  return { ok: true, event: validation.event, source: null, envelopeId: null };
+  return { ok: true, event: validation.event, source: null, envelopeId: null, eventJson: text };
 }
 
 /** An EventBridge envelope always carries `detail-type` and `detail`; a LogEvent has neither. */
@@ -66,7 +70,7 @@ function isEventHookPayload(message: Record<string, unknown>): boolean {
   return message['eventType'] === 'com.okta.event_hook';
 }
 
-function parseEnvelope(envelope: Record<string, unknown>): ParsedEventMessage {
+function parseEnvelope(envelope: Record<string, unknown>, text: string | null): ParsedEventMessage {
   if (envelope['version'] !== '0') return { ok: false, reason: 'envelope version must be "0"' };
   const id = envelope['id'];
   if (typeof id !== 'string' || id === '') return { ok: false, reason: 'envelope id missing' };
@@ -79,5 +83,5 @@ function parseEnvelope(envelope: Record<string, unknown>): ParsedEventMessage {
   if (!isRecord(detail)) return { ok: false, reason: 'envelope detail is not an object' };
   const validation = validateLogEvent(detail);
   if (!validation.ok) return validation;
-  return { ok: true, event: validation.event, source, envelopeId: id };
+  return { ok: true, event: validation.event, source, envelopeId: id, eventJson: text === null ? null : jsonMemberText(text, 'detail') };
 }

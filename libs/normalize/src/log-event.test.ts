@@ -16,6 +16,12 @@ describe('normalizeLogEventRow', () => {
     });
   });
 
+  it('carries the text as received instead of the parsed tree when it has it', () => {
+    const event = readSample<OktaLogEvent>('logevents/03-user.lifecycle.deactivate.json');
+    const text = JSON.stringify(event, null, 1);
+    expect(normalizeLogEventRow(event, text)).toMatchObject({ uuid: event.uuid, raw: null, rawJson: text });
+  });
+
   it('maps a denied event with WARN severity (logevents/04)', () => {
     const row = normalizeLogEventRow(readSample<OktaLogEvent>('logevents/04-system.operation.rate_limit.violation.sms.json'));
     expect(row).toMatchObject({ severity: 'WARN', outcome: 'DENY', actorId: '00uw8nGF9OiREtZyr0g3', eventType: 'system.operation.rate_limit.violation' });

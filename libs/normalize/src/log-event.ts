@@ -128,7 +128,8 @@ export function outcomeResult(event: OktaLogEventInput): string | null {
   return typeof result === 'string' ? result : null;
 }
 
-export function normalizeLogEventRow(event: OktaLogEventInput): LogEventRow {
+/** `eventJson`: the event's text as received (parseEventMessage gives it); it becomes `rawJson`, stored as is. */
+export function normalizeLogEventRow(event: OktaLogEventInput, eventJson?: string | null): LogEventRow {
   if (!isRecord(event) || typeof event.uuid !== 'string' || event.uuid === '') {
     throw new NormalizeError('LogEvent has no `uuid`; validate it with validateLogEvent or parseEventMessage first', 'LogEvent.uuid');
   }
@@ -144,6 +145,7 @@ export function normalizeLogEventRow(event: OktaLogEventInput): LogEventRow {
     severity: typeof severity === 'string' ? severity : null,
     actorId: typeof actorId === 'string' ? actorId : null,
     outcome: outcomeResult(event),
-    raw: event,
+    // With the text at hand the parsed tree is not kept: a batch of rows would hold it all alive.
+    ...(eventJson ? { raw: null, rawJson: eventJson } : { raw: event }),
   };
 }

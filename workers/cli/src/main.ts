@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import './quiet-warnings.js';
+import './heap.js';
 import { runCli } from './program.js';
 
 

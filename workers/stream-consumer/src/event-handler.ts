@@ -98,7 +98,7 @@ export function createEventStreamHandler(deps: EventStreamHandlerDeps): EventStr
       };
     }
     const { mutations, refresh } = eventToGraphChanges(parsed.event);
-    const row = normalizeLogEventRow(parsed.event);
+    const row = normalizeLogEventRow(parsed.event, parsed.eventJson);
     // Throws when the store is unreachable, like the lookup above.
     const extra = sideEffects ? await sideEffects.extraMutations({ integrationId: integration.id, eventType: row.eventType, published: row.published, mutations }) : [];
     const redelivered = (message?.approximateReceiveCount ?? 1) > 1;

@@ -11,7 +11,8 @@ import { UserError } from '../errors.js';
 import { out, table } from '../output.js';
 import { clientForIntegration } from '../credentials.js';
 
-const BATCH = 1000;
+/** Events per transaction: large enough to amortise a COPY, small enough to overlap with parsing. */
+const BATCH = 2000;
 const MAX_LISTED_REJECTIONS = 100;
 
 export interface IngestReport {
@@ -53,7 +54,6 @@ export function registerIngestEvents(program: Command): void {
           const input = opts.file === '-' ? process.stdin : createReadStream(opts.file, { encoding: 'utf8' });
           const report: IngestReport = { read: 0, stored: 0, duplicates: 0, applied: 0, mutationsApplied: 0, refreshed: 0, rejected: 0, rejections: [], refreshFailures: [] };
           const refreshes = new Map<string, RefreshRequest>();
-          const seen = new Set<string>();
           let batch: { item: Parameters<typeof store.ingestEvents>[0][number]; refresh: RefreshRequest[] }[] = [];
           // The same Okta side effects the stream follows (Everyone membership of new users, GROUP-scope app users …).
           const sideEffects = new OktaSideEffects(graphSideEffectLookups(await ctx.database(), store.tenant));
@@ -64,19 +64,29 @@ export function registerIngestEvents(program: Command): void {
             mutations: b.item.mutations,
           });
 
-          const flush = async () => {
-            if (!batch.length) return;
-            const result = await store.ingestEvents(batch.map((b) => b.item));
+          // One batch is written while the next is read and parsed (the two use different cores);
+          // writes stay in file order, so each batch's side-effect lookups see the ones before it.
+          const write = async (entries: typeof batch) => {
+            const result = await store.ingestEvents(entries.map((b) => b.item));
             report.stored += result.stored;
             report.duplicates += result.duplicates;
             report.mutationsApplied += result.applied;
             const stored = new Set(result.storedUuids);
-            const fresh = batch.filter((b) => stored.has(b.item.row.uuid));
+            const fresh = entries.filter((b) => stored.has(b.item.row.uuid));
             report.applied += fresh.filter((b) => b.item.mutations.length + b.refresh.length > 0).length;
             for (const b of fresh) for (const r of b.refresh) refreshes.set(JSON.stringify(r), r);
             const derived = await sideEffects.refreshesFor(fresh.map(sideEffectEvent));
             for (const r of derived.get(integration.id) ?? []) refreshes.set(JSON.stringify(r), r);
+          };
+          let writing: Promise<void> = Promise.resolve();
+          const flush = async () => {
+            await writing;
+            if (!batch.length) return;
+            const entries = batch;
             batch = [];
+            writing = write(entries);
+            // Awaited at the next flush; until then a failure must not count as unhandled.
+            writing.catch(() => undefined);
           };
           const reject = (line: number, reason: string) => {
             report.rejected++;
@@ -97,18 +107,14 @@ export function registerIngestEvents(program: Command): void {
               reject(lineNo, `event source ${parsed.source} is not this integration's (${integration.eventSource})`);
               continue;
             }
-            if (seen.has(parsed.event.uuid)) {
-              report.duplicates++;
-              continue;
-            }
-            seen.add(parsed.event.uuid);
             const { mutations, refresh } = eventToGraphChanges(parsed.event);
-            const entry = { item: { integrationId: integration.id, row: normalizeLogEventRow(parsed.event), mutations, via: 'file' as const }, refresh };
+            const entry = { item: { integrationId: integration.id, row: normalizeLogEventRow(parsed.event, parsed.eventJson), mutations, via: 'file' as const }, refresh };
             entry.item.mutations = [...mutations, ...(await sideEffects.extraMutations(sideEffectEvent(entry)))];
             batch.push(entry);
             if (batch.length >= BATCH) await flush();
           }
           await flush();
+          await writing;
 
           if (refreshes.size) {
             const client = await clientForIntegration(store, integration, { logger: ctx.logger });

@@ -1,0 +1,250 @@
+/**
+ * `idgraph ingest-events` benchmark: the built CLI, as a user runs it, replaying a JSONL archive
+ * of EventBridge envelopes into a fresh PostgreSQL database (5,000 users, 200 groups and the
+ * Everyone group seeded, so the events are about objects the graph holds).
+ *
+ * Events are the real Okta payloads of libs/normalize's samples (1.5–3.5 KB each), with a new
+ * uuid, a strictly increasing `published` and targets rewritten to seeded users and groups. Two mixes:
+ * - `system-log`: what an org's System Log mostly is: 90% sign-in traffic (session start/end,
+ *   SSO, MFA, sign-on policy evaluations, admin-app access, rate-limit notices) that is stored
+ *   but changes no graph row, and 10% graph changes (membership add/remove, deactivate, suspend,
+ *   unsuspend);
+ * - `changes-only`: every event changes the graph (the worst case for the store).
+ * Events that make idgraph re-read objects from Okta (user creates and reactivations, privilege
+ * grants, app assignments) are left out: their cost is Okta's rate limit, not ingestion.
+ *
+ * Each mix runs the CLI twice on the same file: the first run stores everything, the replay
+ * stores nothing (all duplicates). Wall time includes process start and the final report;
+ * peak RSS comes from /usr/bin/time.
+ *
+ * Run: pnpm exec tsx test/bench/ingest.ts   (env: BENCH_INGEST_EVENTS, default 200,000)
+ */
+import { spawn } from 'node:child_process';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { createWriteStream, existsSync, readFileSync } from 'node:fs';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { GraphStore, createSecretBox, migrateDatabase, openDatabase, type GroupRow, type UserRow } from '@idgraph/graph';
+import { createTestDatabase } from '@idgraph/test-support';
+
+const CLI = fileURLToPath(new URL('../../workers/cli/dist/main.js', import.meta.url));
+const SAMPLES = fileURLToPath(new URL('../../libs/normalize/src/testdata/okta-samples/', import.meta.url));
+const TENANT = 'bench';
+const USERS = 5000;
+const GROUPS = 200;
+const EVERYONE = '00gbencheveryone0000';
+const SEEDED_AT = Date.UTC(2024, 0, 1);
+const SOURCE = 'aws.partner/okta.com/bench/idgraph-bench';
+
+export type IngestMix = 'system-log' | 'changes-only';
+
+export interface BenchIngestOptions {
+  events?: number;
+  mixes?: IngestMix[];
+}
+
+const userId = (i: number): string => `00ubench${String(i).padStart(12, '0')}`;
+const groupId = (i: number): string => `00gbench${String(i).padStart(12, '0')}`;
+
+type LogEvent = Record<string, unknown> & { uuid: string; published: string; eventType: string };
+
+function sample(name: string): LogEvent {
+  return JSON.parse(readFileSync(join(SAMPLES, 'logevents', name), 'utf8')) as LogEvent;
+}
+
+/** Sign-in traffic: stored, changes no graph row. */
+const QUIET = [
+  '01-user.session.start.spec.json',
+  '06-user.session.access_admin_app.json',
+  '07-user.session.end.json',
+  '08-user.session.start.json',
+  '09-policy.evaluate_sign_on.json',
+  '13-user.authentication.sso.json',
+  '17-user.authentication.auth_via_mfa.json',
+  '04-system.operation.rate_limit.violation.sms.json',
+  '21-system.operation.rate_limit.violation.third-doc-example.json',
+];
+
+type Change = (n: number) => LogEvent;
+
+function changes(): Change[] {
+  const add = sample('10-group.user_membership.add.json');
+  const addUi = sample('18-group.user_membership.add.admin-ui.json');
+  const remove = sample('11-group.user_membership.remove.json');
+  const deactivate = sample('03-user.lifecycle.deactivate.json');
+  const user = (i: number) => ({ id: userId(i), type: 'User', alternateId: `u${i}@bench.test`, displayName: `Bench User${i}`, detailEntry: null });
+  const group = (i: number) => ({ id: groupId(i), type: 'UserGroup', alternateId: 'unknown', displayName: `Group ${i}`, detailEntry: null });
+  const membership = (template: LogEvent): Change => (n) => ({ ...template, target: [user(n % USERS), group((n * 7) % GROUPS)] });
+  const lifecycle = (eventType: string): Change => (n) => ({ ...deactivate, eventType, target: [user(n % USERS)] });
+  return [
+    membership(add),
+    membership(remove),
+    membership(addUi),
+    membership(remove),
+    lifecycle('user.lifecycle.suspend'),
+    lifecycle('user.lifecycle.unsuspend'),
+    membership(add),
+    membership(remove),
+    lifecycle('user.lifecycle.deactivate'),
+    lifecycle('user.lifecycle.unsuspend'),
+  ];
+}
+
+/** Writes `count` envelopes of the mix; returns the file's size in bytes. */
+export async function writeArchive(path: string, mix: IngestMix, count: number): Promise<number> {
+  const quiet = QUIET.map(sample);
+  const change = changes();
+  const out = createWriteStream(path);
+  for (let n = 0; n < count; n++) {
+    const isChange = mix === 'changes-only' || n % 10 === 9;
+    const base = isChange ? change[(mix === 'changes-only' ? n : Math.floor(n / 10)) % change.length]!(n) : quiet[n % quiet.length]!;
+    const published = new Date(SEEDED_AT + 86_400_000 + n).toISOString();
+    const detail = { ...base, uuid: randomUUID(), published };
+    const envelope = {
+      version: '0',
+      id: randomUUID(),
+      'detail-type': 'SystemLog',
+      source: SOURCE,
+      account: '123456789012',
+      time: `${published.slice(0, 19)}Z`,
+      region: 'us-east-1',
+      resources: [],
+      detail,
+    };
+    if (!out.write(`${JSON.stringify(envelope)}\n`)) await new Promise<void>((r) => out.once('drain', () => r()));
+  }
+  await new Promise<void>((resolve, reject) => out.end((err?: Error | null) => (err ? reject(err) : resolve())));
+  return (await stat(path)).size;
+}
+
+export async function seedDatabase(url: string, secretKey: string): Promise<void> {
+  const gdb = await openDatabase({ databaseUrl: url, maxConnections: 2 });
+  try {
+    await migrateDatabase(gdb);
+    const store = new GraphStore(gdb, { tenant: TENANT, secretBox: createSecretBox(secretKey) });
+    await store.ensureTenant();
+    const integration = await store.createIntegration({
+      name: 'bench',
+      orgUrl: 'https://bench.okta.com',
+      authMethod: 'ssws',
+      secrets: { token: randomBytes(16).toString('hex') },
+      allowHttp: false,
+      eventSource: SOURCE,
+    });
+    const at = new Date(SEEDED_AT);
+    const users: UserRow[] = Array.from({ length: USERS }, (_, i) => ({
+      oktaId: userId(i), status: 'ACTIVE', login: `u${i}@bench.test`, email: `u${i}@bench.test`, firstName: 'Bench', lastName: `User${i}`,
+      created: at, activated: at, statusChanged: at, lastLogin: null, passwordChanged: at, credentialProvider: 'OKTA', raw: null, sourceUpdatedAt: at,
+    }));
+    const groups: GroupRow[] = [
+      { oktaId: EVERYONE, groupType: 'BUILT_IN', name: 'Everyone', description: null, raw: null, sourceUpdatedAt: at },
+      ...Array.from({ length: GROUPS }, (_, i) => ({
+        oktaId: groupId(i), groupType: 'OKTA_GROUP' as const, name: `Group ${i}`, description: null, raw: null, sourceUpdatedAt: at,
+      })),
+    ];
+    for (let i = 0; i < users.length; i += 1000) {
+      await store.commitPage({ integrationId: integration.id, runId: null, resource: 'users', nextUrl: null, done: true, rows: { users: users.slice(i, i + 1000) } });
+    }
+    await store.commitPage({ integrationId: integration.id, runId: null, resource: 'groups', nextUrl: null, done: true, rows: { groups } });
+  } finally {
+    await gdb.close();
+  }
+}
+
+interface CliRun {
+  seconds: number;
+  peakRssMb: number | null;
+  report: Record<string, unknown>;
+}
+
+/** Runs the built CLI under /usr/bin/time (for peak RSS) when it is there. */
+function runIngest(file: string, env: Record<string, string>): Promise<CliRun> {
+  const timeBin = existsSync('/usr/bin/time') ? '/usr/bin/time' : null;
+  const args = ['ingest-events', '--integration', 'bench', '--file', file, '--json'];
+  const [cmd, argv] = timeBin ? [timeBin, ['-f', 'peak_rss_kb=%M', process.execPath, CLI, ...args]] : [process.execPath, [CLI, ...args]];
+  return new Promise((resolve, reject) => {
+    const started = performance.now();
+    const child = spawn(cmd, argv, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      const seconds = (performance.now() - started) / 1000;
+      if (code !== 0) return reject(new Error(`ingest-events exited ${code}: ${stderr.slice(-2000)}`));
+      const rss = /peak_rss_kb=(\d+)/.exec(stderr);
+      resolve({ seconds, peakRssMb: rss ? Math.round(Number(rss[1]) / 1024) : null, report: JSON.parse(stdout) as Record<string, unknown> });
+    });
+  });
+}
+
+async function benchMix(mix: IngestMix, events: number, dir: string): Promise<Record<string, unknown>> {
+  const file = join(dir, `${mix}.jsonl`);
+  const bytes = await writeArchive(file, mix, events);
+  const tdb = await createTestDatabase(`bench_ingest_${mix}`);
+  try {
+    const secretKey = randomBytes(32).toString('base64url');
+    await seedDatabase(tdb.url, secretKey);
+    const env = { DATABASE_URL: tdb.url, IDGRAPH_SECRET_KEY: secretKey, IDGRAPH_TENANT: TENANT, LOG_LEVEL: 'warn' };
+    const first = await runIngest(file, env);
+    if (first.report.stored !== events || first.report.rejected !== 0) {
+      throw new Error(`first run should store all ${events} events: ${JSON.stringify(first.report).slice(0, 500)}`);
+    }
+    const replay = await runIngest(file, env);
+    if (replay.report.stored !== 0 || replay.report.duplicates !== events) {
+      throw new Error(`replay should store nothing: ${JSON.stringify(replay.report).slice(0, 500)}`);
+    }
+    return {
+      mix,
+      events,
+      fileMb: Math.round(bytes / 2 ** 20),
+      avgEventBytes: Math.round(bytes / events),
+      eventsPerSecond: Math.round(events / first.seconds),
+      seconds: round(first.seconds),
+      mbPerSecond: round(bytes / 2 ** 20 / first.seconds),
+      peakRssMb: first.peakRssMb,
+      applied: first.report.applied,
+      mutationsApplied: first.report.mutationsApplied,
+      replayEventsPerSecond: Math.round(events / replay.seconds),
+      replaySeconds: round(replay.seconds),
+      replayPeakRssMb: replay.peakRssMb,
+    };
+  } finally {
+    await tdb.drop();
+  }
+}
+
+export async function benchIngest(opts: BenchIngestOptions = {}): Promise<Record<string, unknown>> {
+  const events = opts.events ?? 200_000;
+  const mixes = opts.mixes ?? ['system-log', 'changes-only'];
+  const dir = await mkdtemp(join(tmpdir(), 'idgraph-bench-ingest-'));
+  try {
+    const results = [];
+    for (const mix of mixes) results.push(await benchMix(mix, events, dir));
+    const systemLog = results.find((r) => r.mix === 'system-log');
+    return {
+      path: '`idgraph ingest-events --file F --json` (built CLI, one process) → PostgreSQL on this machine; EventBridge envelopes',
+      seeded: `${USERS} users, ${GROUPS} groups + Everyone`,
+      results,
+      targets: {
+        ingestAtLeast50kPerSecond: systemLog ? (systemLog.eventsPerSecond as number) >= 50_000 : null,
+      },
+    };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+function round(n: number): number {
+  return Math.round(n * 100) / 100;
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const events = process.env.BENCH_INGEST_EVENTS ? Number(process.env.BENCH_INGEST_EVENTS) : undefined;
+  const mixes = process.env.BENCH_INGEST_MIX ? (process.env.BENCH_INGEST_MIX.split(',') as IngestMix[]) : undefined;
+  const result = await benchIngest({ ...(events ? { events } : {}), ...(mixes ? { mixes } : {}) });
+  process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+}
