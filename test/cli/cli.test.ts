@@ -2,6 +2,7 @@
  * The `idgraph` CLI as a user (and the independent checks) run it: the built binary in a child
  * process, against the simulator and a real PostgreSQL database.
  */
+import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -143,6 +144,33 @@ describe('scan → graph export → ingest-events → report', () => {
     const missing = await runCli(['ingest-events', '--integration', 'sim', '--file', join(dir, 'nope.jsonl')], { env });
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain('nope.jsonl');
+  });
+
+  it('keeps line numbers, counts and the graph right across decoding chunks and write batches', async () => {
+    // 4,600 lines: several 500-line decoding chunks and 2,000-event batches written concurrently.
+    const session = (uuid: string, n: number) => JSON.stringify({
+      version: '0', id: randomUUID(), 'detail-type': 'SystemLog', source: 'aws.partner/okta.com/sim/stream', account: '1', time: '2026-01-01T00:00:00Z',
+      region: 'us-east-1', resources: [],
+      detail: { uuid, published: new Date(Date.UTC(2026, 0, 1) + n).toISOString(), eventType: 'user.session.start', version: '0', severity: 'INFO',
+        actor: { id: '00uquiet', type: 'User', alternateId: 'q@example.com', displayName: 'Q' }, outcome: { result: 'SUCCESS' }, target: [] },
+    });
+    const repeated = randomUUID();
+    const bad = new Map([[1, 'not JSON'], [777, 'not JSON'], [2001, 'message is not a JSON object'], [4600, 'not JSON']]);
+    const lines: string[] = [];
+    for (let n = 1; n <= 4600; n++) {
+      if (bad.has(n)) lines.push(bad.get(n) === 'not JSON' ? '{"truncated":' : '[1,2]');
+      else if (n === 1500) lines.push('');
+      else lines.push(session(n === 10 || n === 3000 ? repeated : randomUUID(), n));
+    }
+    const file = join(dir, 'many.jsonl');
+    await writeFile(file, lines.join('\n') + '\n');
+    const r = await runCli(['ingest-events', '--integration', 'sim', '--file', file, '--json'], { env });
+    expect(r.code).toBe(0);
+    const report = JSON.parse(r.stdout);
+    expect(report).toMatchObject({ read: 4599, stored: 4594, duplicates: 1, applied: 0, mutationsApplied: 0, rejected: 4 });
+    expect(report.rejections).toEqual([...bad].map(([line, reason]) => ({ line, reason })));
+    const after = await runCli(['graph', 'export', '--integration', 'sim'], { env });
+    expect(after.stdout).toBe(toJsonl(sortExportLines(sim.truth())));
   });
 
   it('reports every check as JSON in the documented shape', async () => {

@@ -3,16 +3,21 @@ import { access } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import type { Command } from 'commander';
 import type { RefreshRequest } from '@idgraph/graph';
-import { eventToGraphChanges, normalizeLogEventRow, parseEventMessage } from '@idgraph/normalize';
 import { refreshObjects, withGraphReader } from '@idgraph/collector';
 import { graphSideEffectLookups, OktaSideEffects, type SideEffectEvent } from '@idgraph/stream-consumer';
 import { action } from '../action.js';
 import { UserError } from '../errors.js';
 import { out, table } from '../output.js';
 import { clientForIntegration } from '../credentials.js';
+import { EventLineDecoder } from '../ingest/line-decoder.js';
+import type { DecodedLine } from '../ingest/decode-lines.js';
 
 /** Events per transaction: large enough to amortise a COPY, small enough to overlap with parsing. */
 const BATCH = 2000;
+/** Lines per message to the decoding thread, and how many such chunks may be in flight. */
+const DECODE_CHUNK = 500;
+const DECODE_CHUNKS_AHEAD = 4;
+const WRITES_IN_FLIGHT = 2;
 const MAX_LISTED_REJECTIONS = 100;
 
 export interface IngestReport {
@@ -64,8 +69,9 @@ export function registerIngestEvents(program: Command): void {
             mutations: b.item.mutations,
           });
 
-          // One batch is written while the next is read and parsed (the two use different cores);
-          // writes stay in file order, so each batch's side-effect lookups see the ones before it.
+          // Batches are written while the next ones are read and decoded, WRITES_IN_FLIGHT at a time
+          // on their own connections. Events commute (Okta-time wins, uuids dedupe, a deadlock is
+          // retried) and the refreshes run only after the last commit, so nothing depends on order.
           const write = async (entries: typeof batch) => {
             const result = await store.ingestEvents(entries.map((b) => b.item));
             report.stored += result.stored;
@@ -78,43 +84,69 @@ export function registerIngestEvents(program: Command): void {
             const derived = await sideEffects.refreshesFor(fresh.map(sideEffectEvent));
             for (const r of derived.get(integration.id) ?? []) refreshes.set(JSON.stringify(r), r);
           };
-          let writing: Promise<void> = Promise.resolve();
+          const writing: Promise<void>[] = [];
           const flush = async () => {
-            await writing;
+            if (writing.length >= WRITES_IN_FLIGHT) await writing.shift();
             if (!batch.length) return;
             const entries = batch;
             batch = [];
-            writing = write(entries);
-            // Awaited at the next flush; until then a failure must not count as unhandled.
-            writing.catch(() => undefined);
+            const written = write(entries);
+            // Awaited later; until then a failure must not count as unhandled.
+            written.catch(() => undefined);
+            writing.push(written);
           };
           const reject = (line: number, reason: string) => {
             report.rejected++;
             if (report.rejections.length < MAX_LISTED_REJECTIONS) report.rejections.push({ line, reason });
           };
 
-          let lineNo = 0;
-          for await (const text of createInterface({ input, crlfDelay: Infinity })) {
-            lineNo++;
-            if (!text.trim()) continue;
-            report.read++;
-            const parsed = parseEventMessage(text);
-            if (!parsed.ok) {
-              reject(lineNo, parsed.reason);
-              continue;
+          const take = async (lines: string[], firstLineNo: number, decoded: DecodedLine[]) => {
+            for (const [i, d] of decoded.entries()) {
+              if (d.ok === 'blank') continue;
+              report.read++;
+              const lineNo = firstLineNo + i;
+              if (d.ok === false) {
+                reject(lineNo, d.reason);
+                continue;
+              }
+              if (d.source !== null && integration.eventSource && d.source !== integration.eventSource) {
+                reject(lineNo, `event source ${d.source} is not this integration's (${integration.eventSource})`);
+                continue;
+              }
+              const entry = { item: { integrationId: integration.id, row: d.row, mutations: d.mutations, via: 'file' as const }, refresh: d.refresh };
+              const extra = await sideEffects.extraMutations(sideEffectEvent(entry));
+              if (extra.length) entry.item.mutations = [...d.mutations, ...extra];
+              batch.push(entry);
+              if (batch.length >= BATCH) await flush();
             }
-            if (parsed.source !== null && integration.eventSource && parsed.source !== integration.eventSource) {
-              reject(lineNo, `event source ${parsed.source} is not this integration's (${integration.eventSource})`);
-              continue;
+            lines.length = 0;
+          };
+
+          // Lines go to the decoding thread in chunks, a few chunks ahead, and are taken back in order.
+          const decoder = new EventLineDecoder({ threads: 1 });
+          const decoding: { lines: string[]; firstLineNo: number; decoded: Promise<DecodedLine[]> }[] = [];
+          const takeOldest = async () => {
+            const next = decoding.shift()!;
+            await take(next.lines, next.firstLineNo, await next.decoded);
+          };
+          try {
+            let lineNo = 0;
+            let chunk: string[] = [];
+            for await (const text of createInterface({ input, crlfDelay: Infinity })) {
+              lineNo++;
+              chunk.push(text);
+              if (chunk.length < DECODE_CHUNK) continue;
+              decoding.push({ lines: chunk, firstLineNo: lineNo - chunk.length + 1, decoded: decoder.decode(chunk) });
+              chunk = [];
+              if (decoding.length > DECODE_CHUNKS_AHEAD) await takeOldest();
             }
-            const { mutations, refresh } = eventToGraphChanges(parsed.event);
-            const entry = { item: { integrationId: integration.id, row: normalizeLogEventRow(parsed.event, parsed.eventJson), mutations, via: 'file' as const }, refresh };
-            entry.item.mutations = [...mutations, ...(await sideEffects.extraMutations(sideEffectEvent(entry)))];
-            batch.push(entry);
-            if (batch.length >= BATCH) await flush();
+            if (chunk.length) decoding.push({ lines: chunk, firstLineNo: lineNo - chunk.length + 1, decoded: decoder.decode(chunk) });
+            while (decoding.length) await takeOldest();
+            await flush();
+            while (writing.length) await writing.shift();
+          } finally {
+            await decoder.close();
           }
-          await flush();
-          await writing;
 
           if (refreshes.size) {
             const client = await clientForIntegration(store, integration, { logger: ctx.logger });
