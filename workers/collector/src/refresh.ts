@@ -5,6 +5,7 @@
  * finishFullSync, so what the object no longer has is tombstoned — and only within that scope.
  */
 import { describeError } from '@idgraph/core';
+import { OktaApiError, OktaAuthError, OktaRequestError } from '@idgraph/okta';
 import type { Logger } from '@idgraph/core';
 import type { RefreshRequest } from '@idgraph/graph';
 import { normalizeApp, normalizeFactor, normalizeGroup, normalizeMembership, normalizeRoleAssignment, normalizeUser } from '@idgraph/normalize';
@@ -38,6 +39,18 @@ export interface RefreshSummary {
   failures: { request: RefreshRequest; error: string }[];
 }
 
+/**
+ * Failures after which every further request would fail the same way: Okta unreachable after
+ * the client's retries, or our credentials refused. After this many in a row with no success
+ * between, the remaining refreshes are not attempted (a replay asking for thousands would
+ * otherwise spend minutes on each one).
+ */
+const HOPELESS_IN_A_ROW = 3;
+
+function isHopeless(err: unknown): boolean {
+  return err instanceof OktaRequestError || err instanceof OktaAuthError || (err instanceof OktaApiError && err.status === 401);
+}
+
 export function refreshKey(r: RefreshRequest): string {
   return JSON.stringify(r);
 }
@@ -61,15 +74,27 @@ export async function refreshObjects(opts: RefreshOptions): Promise<RefreshSumma
   const summary: RefreshSummary = { runId: run.id, refreshed: 0, vanished: 0, failures: [] };
   try {
     if (ownRun) await progress.start(false);
+    let hopelessInARow = 0;
+    let gaveUp: string | null = null;
     await forEachConcurrent(unique.values(), 4, async (request) => {
+      if (gaveUp !== null) {
+        summary.failures.push({ request, error: gaveUp });
+        return;
+      }
       try {
         if (await refreshOne(ctx, progress, request)) summary.refreshed += 1;
         else summary.vanished += 1;
+        hopelessInARow = 0;
       } catch (err) {
         if (ctx.signal.aborted) throw err;
         const error = describeError(err);
         opts.logger.warn({ request, err: error }, 'targeted refresh failed');
         summary.failures.push({ request, error });
+        hopelessInARow = isHopeless(err) ? hopelessInARow + 1 : 0;
+        if (hopelessInARow >= HOPELESS_IN_A_ROW && gaveUp === null) {
+          gaveUp = `not attempted: ${HOPELESS_IN_A_ROW} refreshes in a row failed (last: ${error}); check the org URL, network and credentials`;
+          opts.logger.error({ err: error }, 'Okta unreachable or refusing our credentials: remaining refreshes skipped');
+        }
       }
     }, ctx.signal);
     if (ownRun) {
