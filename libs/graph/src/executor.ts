@@ -36,24 +36,44 @@ const COPY_CHUNK_BYTES = 1 << 20;
 async function copyInWith(client: PostgresJsClient, table: string, columns: readonly string[], rows: readonly string[]): Promise<void> {
   if (rows.length === 0) return;
   const stream = await client.unsafe(`COPY "${table}" (${columns.map((c) => `"${c}"`).join(', ')}) FROM STDIN`).writable();
-  const done = new Promise<void>((resolve, reject) => {
-    stream.once('finish', resolve);
-    stream.once('error', reject);
+  // The server can refuse the data while it is still being written (a duplicate key in the first
+  // rows): the first error ends the copy, later write errors are its echo.
+  let failure: Error | null = null;
+  let settle: (() => void) | null = null;
+  const wake = () => settle?.();
+  stream.on('error', (err: Error) => {
+    failure ??= err;
+    wake();
   });
+  stream.on('drain', wake);
+  stream.on('finish', wake);
+  const waitFor = (ready: () => boolean) =>
+    new Promise<void>((resolve) => {
+      if (failure || ready()) return resolve();
+      settle = () => {
+        if (failure || ready()) {
+          settle = null;
+          resolve();
+        }
+      };
+    });
   let chunk: string[] = [];
   let size = 0;
+  const send = async () => {
+    if (!stream.write(chunk.join(''))) await waitFor(() => !stream.writableNeedDrain);
+    chunk = [];
+    size = 0;
+  };
   for (const row of rows) {
+    if (failure) break;
     chunk.push(row);
     size += row.length;
-    if (size >= COPY_CHUNK_BYTES) {
-      if (!stream.write(chunk.join(''))) await new Promise((r) => stream.once('drain', r));
-      chunk = [];
-      size = 0;
-    }
+    if (size >= COPY_CHUNK_BYTES) await send();
   }
-  if (chunk.length) stream.write(chunk.join(''));
-  stream.end();
-  await done;
+  if (!failure && chunk.length) await send();
+  if (!failure) stream.end();
+  await waitFor(() => stream.writableFinished);
+  if (failure) throw failure;
 }
 
 const COPY_SPECIALS = /[\\\t\n\r]/;

@@ -351,6 +351,20 @@ describe.each(backends)('GraphStore on %s', (_name, open) => {
     expect(await store.counts(integ.id)).toMatchObject({ logEvents: 400 });
   });
 
+  it('replays a batch of many megabytes, which the server refuses at its first row', async () => {
+    const integ = await newIntegration();
+    const big = 'x'.repeat(4000);
+    const events = Array.from({ length: 6000 }, (_, i) => ({
+      integrationId: integ.id, via: 'file' as const, row: { ...f.logEvent(`big${i}`, f.at(i)), raw: null, rawJson: JSON.stringify({ i, big }) }, mutations: [],
+    }));
+    expect(await store.ingestEvents(events)).toMatchObject({ stored: 6000, duplicates: 0 });
+    // The server refuses the COPY at its first row while megabytes are still being written.
+    expect(await store.ingestEvents(events)).toMatchObject({ stored: 0, duplicates: 6000 });
+    const more = [...events.slice(0, 10), { ...events[0]!, row: { ...events[0]!.row, uuid: 'big-new' } }];
+    expect(await store.ingestEvents(more)).toMatchObject({ stored: 1, duplicates: 10 });
+    expect(await store.counts(integ.id)).toMatchObject({ logEvents: 6001 });
+  });
+
   it('refuses a batch the database rejects without hanging, and keeps serving', async () => {
     const integ = await newIntegration();
     // PostgreSQL text cannot hold NUL: the whole batch fails, nothing of it is stored.
