@@ -13,7 +13,9 @@
  * Events that make idgraph re-read objects from Okta (user creates and reactivations, privilege
  * grants, app assignments) are left out: their cost is Okta's rate limit, not ingestion.
  *
- * Each mix runs the CLI twice on the same file: the first run stores everything, the replay
+ * Archives are EventBridge envelopes (what the stream delivers) or bare LogEvents (what the
+ * System Log API exports); the System Log mix runs in both.
+ * Each run starts the CLI twice on the same file: the first run stores everything, the replay
  * stores nothing (all duplicates). Wall time includes process start and the final report;
  * peak RSS comes from /usr/bin/time.
  *
@@ -39,10 +41,12 @@ const SEEDED_AT = Date.UTC(2024, 0, 1);
 const SOURCE = 'aws.partner/okta.com/bench/idgraph-bench';
 
 export type IngestMix = 'system-log' | 'changes-only';
+/** `envelope`: EventBridge envelopes (an archive of the stream); `bare`: LogEvents (an export of the System Log API). */
+export type IngestFormat = 'envelope' | 'bare';
 
 export interface BenchIngestOptions {
   events?: number;
-  mixes?: IngestMix[];
+  runs?: { mix: IngestMix; format: IngestFormat }[];
 }
 
 const userId = (i: number): string => `00ubench${String(i).padStart(12, '0')}`;
@@ -92,8 +96,8 @@ function changes(): Change[] {
   ];
 }
 
-/** Writes `count` envelopes of the mix; returns the file's size in bytes. */
-export async function writeArchive(path: string, mix: IngestMix, count: number): Promise<number> {
+/** Writes `count` events of the mix, one per line; returns the file's size in bytes. */
+export async function writeArchive(path: string, mix: IngestMix, count: number, format: IngestFormat = 'envelope'): Promise<number> {
   const quiet = QUIET.map(sample);
   const change = changes();
   const out = createWriteStream(path);
@@ -113,7 +117,7 @@ export async function writeArchive(path: string, mix: IngestMix, count: number):
       resources: [],
       detail,
     };
-    if (!out.write(`${JSON.stringify(envelope)}\n`)) await new Promise<void>((r) => out.once('drain', () => r()));
+    if (!out.write(`${JSON.stringify(format === 'envelope' ? envelope : detail)}\n`)) await new Promise<void>((r) => out.once('drain', () => r()));
   }
   await new Promise<void>((resolve, reject) => out.end((err?: Error | null) => (err ? reject(err) : resolve())));
   return (await stat(path)).size;
@@ -181,9 +185,9 @@ function runIngest(file: string, env: Record<string, string>): Promise<CliRun> {
   });
 }
 
-async function benchMix(mix: IngestMix, events: number, dir: string): Promise<Record<string, unknown>> {
-  const file = join(dir, `${mix}.jsonl`);
-  const bytes = await writeArchive(file, mix, events);
+async function benchMix(mix: IngestMix, format: IngestFormat, events: number, dir: string): Promise<Record<string, unknown>> {
+  const file = join(dir, `${mix}-${format}.jsonl`);
+  const bytes = await writeArchive(file, mix, events, format);
   const tdb = await createTestDatabase(`bench_ingest_${mix}`);
   try {
     const secretKey = randomBytes(32).toString('base64url');
@@ -199,6 +203,7 @@ async function benchMix(mix: IngestMix, events: number, dir: string): Promise<Re
     }
     return {
       mix,
+      format,
       events,
       fileMb: Math.round(bytes / 2 ** 20),
       avgEventBytes: Math.round(bytes / events),
@@ -219,14 +224,18 @@ async function benchMix(mix: IngestMix, events: number, dir: string): Promise<Re
 
 export async function benchIngest(opts: BenchIngestOptions = {}): Promise<Record<string, unknown>> {
   const events = opts.events ?? 200_000;
-  const mixes = opts.mixes ?? ['system-log', 'changes-only'];
+  const runs = opts.runs ?? [
+    { mix: 'system-log', format: 'envelope' },
+    { mix: 'system-log', format: 'bare' },
+    { mix: 'changes-only', format: 'envelope' },
+  ];
   const dir = await mkdtemp(join(tmpdir(), 'idgraph-bench-ingest-'));
   try {
     const results = [];
-    for (const mix of mixes) results.push(await benchMix(mix, events, dir));
-    const systemLog = results.find((r) => r.mix === 'system-log');
+    for (const run of runs) results.push(await benchMix(run.mix, run.format, events, dir));
+    const systemLog = results.find((r) => r.mix === 'system-log' && r.format === 'envelope');
     return {
-      path: '`idgraph ingest-events --file F --json` (built CLI, one process) → PostgreSQL on this machine; EventBridge envelopes',
+      path: '`idgraph ingest-events --file F --json` (built CLI, one process) → PostgreSQL on this machine',
       seeded: `${USERS} users, ${GROUPS} groups + Everyone`,
       results,
       targets: {
@@ -244,7 +253,6 @@ function round(n: number): number {
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const events = process.env.BENCH_INGEST_EVENTS ? Number(process.env.BENCH_INGEST_EVENTS) : undefined;
-  const mixes = process.env.BENCH_INGEST_MIX ? (process.env.BENCH_INGEST_MIX.split(',') as IngestMix[]) : undefined;
-  const result = await benchIngest({ ...(events ? { events } : {}), ...(mixes ? { mixes } : {}) });
+  const result = await benchIngest(events ? { events } : {});
   process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
 }
