@@ -373,7 +373,7 @@ async function ingestRun(
     const items = lines.slice(i, i + INGEST_BATCH).map((line) => {
       const parsed = parseEventMessage(line);
       if (!parsed.ok) throw new Error(`bench event rejected: ${parsed.reason}`);
-      return variant({ integrationId: target.integrationId!, row: normalizeLogEventRow(parsed.event), mutations: eventToGraphChanges(parsed.event).mutations, via: 'file' });
+      return variant({ integrationId: target.integrationId!, row: normalizeLogEventRow(parsed.event, parsed.eventJson), mutations: eventToGraphChanges(parsed.event).mutations, via: 'file' });
     });
     const t = performance.now();
     stored += (await target.store.ingestEvents(items)).stored;
