@@ -28,15 +28,15 @@ import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { GraphStore, createSecretBox, migrateDatabase, openDatabase, type GroupRow, type UserRow } from '@idgraph/graph';
+import { GraphStore, createSecretBox, migrateDatabase, openDatabase } from '@idgraph/graph';
 import { createTestDatabase } from '@idgraph/test-support';
+import { benchGroupId, benchUserId, seedBenchGraph } from './seed.js';
 
 const CLI = fileURLToPath(new URL('../../workers/cli/dist/main.js', import.meta.url));
 const SAMPLES = fileURLToPath(new URL('../../libs/normalize/src/testdata/okta-samples/', import.meta.url));
 const TENANT = 'bench';
 const USERS = 5000;
 const GROUPS = 200;
-const EVERYONE = '00gbencheveryone0000';
 const SEEDED_AT = Date.UTC(2024, 0, 1);
 const SOURCE = 'aws.partner/okta.com/bench/idgraph-bench';
 
@@ -49,8 +49,8 @@ export interface BenchIngestOptions {
   runs?: { mix: IngestMix; format: IngestFormat }[];
 }
 
-const userId = (i: number): string => `00ubench${String(i).padStart(12, '0')}`;
-const groupId = (i: number): string => `00gbench${String(i).padStart(12, '0')}`;
+const userId = benchUserId;
+const groupId = benchGroupId;
 
 type LogEvent = Record<string, unknown> & { uuid: string; published: string; eventType: string };
 
@@ -128,30 +128,7 @@ export async function seedDatabase(url: string, secretKey: string): Promise<void
   try {
     await migrateDatabase(gdb);
     const store = new GraphStore(gdb, { tenant: TENANT, secretBox: createSecretBox(secretKey) });
-    await store.ensureTenant();
-    const integration = await store.createIntegration({
-      name: 'bench',
-      orgUrl: 'https://bench.okta.com',
-      authMethod: 'ssws',
-      secrets: { token: randomBytes(16).toString('hex') },
-      allowHttp: false,
-      eventSource: SOURCE,
-    });
-    const at = new Date(SEEDED_AT);
-    const users: UserRow[] = Array.from({ length: USERS }, (_, i) => ({
-      oktaId: userId(i), status: 'ACTIVE', login: `u${i}@bench.test`, email: `u${i}@bench.test`, firstName: 'Bench', lastName: `User${i}`,
-      created: at, activated: at, statusChanged: at, lastLogin: null, passwordChanged: at, credentialProvider: 'OKTA', raw: null, sourceUpdatedAt: at,
-    }));
-    const groups: GroupRow[] = [
-      { oktaId: EVERYONE, groupType: 'BUILT_IN', name: 'Everyone', description: null, raw: null, sourceUpdatedAt: at },
-      ...Array.from({ length: GROUPS }, (_, i) => ({
-        oktaId: groupId(i), groupType: 'OKTA_GROUP' as const, name: `Group ${i}`, description: null, raw: null, sourceUpdatedAt: at,
-      })),
-    ];
-    for (let i = 0; i < users.length; i += 1000) {
-      await store.commitPage({ integrationId: integration.id, runId: null, resource: 'users', nextUrl: null, done: true, rows: { users: users.slice(i, i + 1000) } });
-    }
-    await store.commitPage({ integrationId: integration.id, runId: null, resource: 'groups', nextUrl: null, done: true, rows: { groups } });
+    await seedBenchGraph(store, { users: USERS, groups: GROUPS, at: new Date(SEEDED_AT), eventSource: SOURCE, everyone: true });
   } finally {
     await gdb.close();
   }

@@ -25,7 +25,7 @@ import {
   SQSClient,
 } from '@aws-sdk/client-sqs';
 import { createLogger } from '@idgraph/core';
-import { GraphStore, createSecretBox, migrateDatabase, openDatabase, type GraphDb, type GroupRow, type UserRow } from '@idgraph/graph';
+import { GraphStore, createSecretBox, migrateDatabase, openDatabase, type GraphDb } from '@idgraph/graph';
 import { eventToGraphChanges, normalizeLogEventRow, parseEventMessage } from '@idgraph/normalize';
 import {
   StreamConsumer,
@@ -37,6 +37,7 @@ import {
   type StreamEvent,
 } from '@idgraph/stream-consumer';
 import { createTestDatabase } from '@idgraph/test-support';
+import { benchGroupId, benchUserId, seedBenchGraph } from './seed.js';
 import { buildApp } from 'fauxqs';
 
 export interface BenchStreamOptions {
@@ -165,32 +166,12 @@ async function freshGraphStore(eventSource: string): Promise<BenchTarget> {
     gdb = await openDatabase({ databaseUrl: tdb.url, maxConnections: 8 });
     await migrateDatabase(gdb);
     const store = new GraphStore(gdb, { tenant: TENANT, secretBox: createSecretBox(randomBytes(32).toString('base64url')) });
-    await store.ensureTenant();
-    const integration = await store.createIntegration({
-      name: 'bench',
-      orgUrl: 'https://bench.okta.com',
-      authMethod: 'ssws',
-      secrets: { token: randomBytes(16).toString('hex') },
-      allowHttp: false,
-      eventSource,
-    });
-    const users: UserRow[] = Array.from({ length: USERS }, (_, i) => ({
-      oktaId: userId(i), status: 'ACTIVE', login: `u${i}@bench.test`, email: `u${i}@bench.test`, firstName: 'Bench', lastName: `User${i}`,
-      created: SEEDED_AT, activated: SEEDED_AT, statusChanged: SEEDED_AT, lastLogin: null, passwordChanged: SEEDED_AT,
-      credentialProvider: 'OKTA', raw: null, sourceUpdatedAt: SEEDED_AT,
-    }));
-    const groups: GroupRow[] = Array.from({ length: GROUPS }, (_, i) => ({
-      oktaId: groupId(i), groupType: 'OKTA_GROUP', name: `Group ${i}`, description: null, raw: null, sourceUpdatedAt: SEEDED_AT,
-    }));
-    for (let i = 0; i < users.length; i += 1000) {
-      await store.commitPage({ integrationId: integration.id, runId: null, resource: 'users', nextUrl: null, done: true, rows: { users: users.slice(i, i + 1000) } });
-    }
-    await store.commitPage({ integrationId: integration.id, runId: null, resource: 'groups', nextUrl: null, done: true, rows: { groups } });
+    const integrationId = await seedBenchGraph(store, { users: USERS, groups: GROUPS, at: SEEDED_AT, eventSource });
     const opened = gdb;
     return {
       store,
       sideEffects: graphSideEffectLookups(gdb, TENANT),
-      integrationId: integration.id,
+      integrationId,
       async close() {
         await opened.close();
         await tdb.drop();
@@ -383,8 +364,8 @@ async function ingestRun(
   return { eventsPerSecond: round(count / seconds), storeEventsPerSecond: round(count / (storeMs / 1000)), stored };
 }
 
-const userId = (i: number): string => `00ubench${String(i).padStart(8, '0')}`;
-const groupId = (i: number): string => `00gbench${String(i).padStart(8, '0')}`;
+const userId = benchUserId;
+const groupId = benchGroupId;
 
 /**
  * Okta-shaped events about the seeded users and groups, with strictly increasing `published`
