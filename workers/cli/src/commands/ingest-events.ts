@@ -100,7 +100,7 @@ export function registerIngestEvents(program: Command): void {
             if (report.rejections.length < MAX_LISTED_REJECTIONS) report.rejections.push({ line, reason });
           };
 
-          const take = async (lines: string[], firstLineNo: number, decoded: DecodedLine[]) => {
+          const take = async (firstLineNo: number, decoded: DecodedLine[]) => {
             for (const [i, d] of decoded.entries()) {
               if (d.ok === 'blank') continue;
               report.read++;
@@ -119,15 +119,20 @@ export function registerIngestEvents(program: Command): void {
               batch.push(entry);
               if (batch.length >= BATCH) await flush();
             }
-            lines.length = 0;
           };
 
           // Lines go to the decoding thread in chunks, a few chunks ahead, and are taken back in order.
           const decoder = new EventLineDecoder({ threads: 1 });
-          const decoding: { lines: string[]; firstLineNo: number; decoded: Promise<DecodedLine[]> }[] = [];
+          const decoding: { firstLineNo: number; decoded: Promise<DecodedLine[]> }[] = [];
+          const send = (lines: string[], firstLineNo: number) => {
+            const decoded = decoder.decode(lines);
+            // Awaited in order later; a failure before then must not count as unhandled.
+            decoded.catch(() => undefined);
+            decoding.push({ firstLineNo, decoded });
+          };
           const takeOldest = async () => {
             const next = decoding.shift()!;
-            await take(next.lines, next.firstLineNo, await next.decoded);
+            await take(next.firstLineNo, await next.decoded);
           };
           try {
             let lineNo = 0;
@@ -136,11 +141,11 @@ export function registerIngestEvents(program: Command): void {
               lineNo++;
               chunk.push(text);
               if (chunk.length < DECODE_CHUNK) continue;
-              decoding.push({ lines: chunk, firstLineNo: lineNo - chunk.length + 1, decoded: decoder.decode(chunk) });
+              send(chunk, lineNo - chunk.length + 1);
               chunk = [];
               if (decoding.length > DECODE_CHUNKS_AHEAD) await takeOldest();
             }
-            if (chunk.length) decoding.push({ lines: chunk, firstLineNo: lineNo - chunk.length + 1, decoded: decoder.decode(chunk) });
+            if (chunk.length) send(chunk, lineNo - chunk.length + 1);
             while (decoding.length) await takeOldest();
             await flush();
             while (writing.length) await writing.shift();
