@@ -19,6 +19,11 @@ export interface IngestItem {
   row: LogEventRow;
   mutations: GraphMutation[];
   via: EventVia;
+  /**
+   * The event's log_events row already encoded by encodeEventCopyRow, as UTF-8: lets a decoding
+   * thread do that work (PostgreSQL only; `row.raw`/`rawJson` may then be left out).
+   */
+  copyRow?: Uint8Array;
 }
 
 export interface IngestResult {
@@ -62,6 +67,11 @@ async function insertEvents(exec: Executor, tenantId: string, items: readonly In
 const eventKey = (integrationId: string, uuid: string): string => `${integrationId}\u0000${uuid}`;
 
 async function insertEventsReturning(exec: Executor, tenantId: string, items: readonly IngestItem[]): Promise<Set<string>> {
+  for (const i of items) {
+    if (i.copyRow && i.row.rawJson === undefined && (i.row.raw === null || i.row.raw === undefined)) {
+      throw new Error(`event ${i.row.uuid}: copyRow without its raw event: encoded rows are for PostgreSQL, give row.rawJson or row.raw here`);
+    }
+  }
   const payload = items.map((i) => ({
     integration_id: i.integrationId,
     uuid: i.row.uuid,
@@ -114,27 +124,12 @@ async function copyEvents(exec: Executor, tenantId: string, items: readonly Inge
   let stored = new Set<string>();
   for (let attempt = 1; ; attempt++) {
     const fresh = new Set<string>();
-    const lines: string[] = [];
-    const tenant = copyTextField(tenantId);
+    const lines: (string | Uint8Array)[] = [];
     for (const i of items) {
       const key = eventKey(i.integrationId, i.row.uuid);
       if (stored.has(key) || fresh.has(key)) continue;
       fresh.add(key);
-      const r = i.row;
-      lines.push(
-        copyTextRow([
-          tenant,
-          i.integrationId,
-          copyTextField(r.uuid),
-          r.published.toISOString(),
-          copyTextField(r.eventType),
-          copyTextField(r.severity),
-          copyTextField(r.actorId),
-          copyTextField(r.outcome),
-          i.via,
-          copyTextField(r.rawJson ?? (r.raw === null || r.raw === undefined ? null : JSON.stringify(r.raw))),
-        ]),
-      );
+      lines.push(i.copyRow ? checkedCopyRow(tenantId, i) : encodeEventCopyRow(tenantId, i.integrationId, i.row, i.via));
     }
     try {
       // A savepoint's executor runs on the same connection, so it can COPY too.
@@ -145,6 +140,33 @@ async function copyEvents(exec: Executor, tenantId: string, items: readonly Inge
     }
     stored = await storedEventKeys(exec, tenantId, items);
   }
+}
+
+/** The COPY text line of an event for log_events (columns COPY_EVENT_COLUMNS). */
+export function encodeEventCopyRow(tenantId: string, integrationId: string, row: LogEventRow, via: EventVia): string {
+  return copyTextRow([
+    copyTextField(tenantId),
+    integrationId,
+    copyTextField(row.uuid),
+    row.published.toISOString(),
+    copyTextField(row.eventType),
+    copyTextField(row.severity),
+    copyTextField(row.actorId),
+    copyTextField(row.outcome),
+    via,
+    copyTextField(row.rawJson ?? (row.raw === null || row.raw === undefined ? null : JSON.stringify(row.raw))),
+  ]);
+}
+
+/** A pre-encoded row must belong to this tenant and integration and be one whole line. */
+function checkedCopyRow(tenantId: string, item: IngestItem): Uint8Array {
+  const bytes = item.copyRow!;
+  const prefix = Buffer.from(`${copyTextField(tenantId)}\t${item.integrationId}\t${copyTextField(item.row.uuid)}\t`);
+  const head = Buffer.from(bytes.buffer, bytes.byteOffset, Math.min(prefix.length, bytes.length));
+  if (!head.equals(prefix) || bytes[bytes.length - 1] !== 10 || bytes.indexOf(10) !== bytes.length - 1) {
+    throw new Error(`event ${item.row.uuid}: copyRow is not this event's encoded row for tenant ${tenantId} (encode it with encodeEventCopyRow)`);
+  }
+  return bytes;
 }
 
 const EVENT_COLUMNS: BulkColumn[] = [

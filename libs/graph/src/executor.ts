@@ -17,7 +17,7 @@ export interface Executor {
    * COPY … FROM STDIN of rows already encoded with `copyTextRow`, on this executor's connection
    * (inside its transaction). Null where the driver has no COPY (PGlite): use INSERT instead.
    */
-  readonly copyIn: ((table: string, columns: readonly string[], rows: readonly string[]) => Promise<void>) | null;
+  readonly copyIn: ((table: string, columns: readonly string[], rows: readonly (string | Uint8Array)[]) => Promise<void>) | null;
 }
 
 /** The postgres-js connection behind a drizzle database or transaction; null for other drivers. */
@@ -33,7 +33,7 @@ type PostgresJsClient = { unsafe(query: string): { writable(): Promise<Writable>
 /** Bytes handed to the COPY stream per write: large enough to amortise, small enough to stream. */
 const COPY_CHUNK_BYTES = 1 << 20;
 
-async function copyInWith(client: PostgresJsClient, table: string, columns: readonly string[], rows: readonly string[]): Promise<void> {
+async function copyInWith(client: PostgresJsClient, table: string, columns: readonly string[], rows: readonly (string | Uint8Array)[]): Promise<void> {
   if (rows.length === 0) return;
   const stream = await client.unsafe(`COPY "${table}" (${columns.map((c) => `"${c}"`).join(', ')}) FROM STDIN`).writable();
   // The server can refuse the data while it is still being written (a duplicate key in the first
@@ -57,10 +57,13 @@ async function copyInWith(client: PostgresJsClient, table: string, columns: read
         }
       };
     });
-  let chunk: string[] = [];
+  let chunk: (string | Uint8Array)[] = [];
   let size = 0;
   const send = async () => {
-    if (!stream.write(chunk.join(''))) await waitFor(() => !stream.writableNeedDrain);
+    const data = chunk.every((c) => typeof c === 'string')
+      ? chunk.join('')
+      : Buffer.concat(chunk.map((c) => (typeof c === 'string' ? Buffer.from(c) : c)));
+    if (!stream.write(data)) await waitFor(() => !stream.writableNeedDrain);
     chunk = [];
     size = 0;
   };

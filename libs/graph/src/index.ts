@@ -17,5 +17,6 @@ export {
 export type { Integration, NewIntegration, IntegrationPatch, IntegrationSecrets, AuthMethod } from './integrations.js';
 export type { Run, RunResource, RunResourcePatch, StartRunInput } from './runs.js';
 export type { IngestItem, IngestResult, EventVia } from './event-ingest.js';
+export { encodeEventCopyRow } from './event-ingest.js';
 export type { FullSyncScope } from './full-sync.js';
 export type { CurrentFinding, Finding, FindingsSync } from './findings.js';

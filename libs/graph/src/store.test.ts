@@ -14,6 +14,7 @@ import { exportIntegration } from './export-graph.js';
 import type { ExportLine } from './model.js';
 import { createSecretBox } from './secrets.js';
 import { GraphStore } from './store.js';
+import { encodeEventCopyRow } from './event-ingest.js';
 import * as f from './testdata/fixtures.js';
 
 interface Backend {
@@ -363,6 +364,28 @@ describe.each(backends)('GraphStore on %s', (_name, open) => {
     const more = [...events.slice(0, 10), { ...events[0]!, row: { ...events[0]!.row, uuid: 'big-new' } }];
     expect(await store.ingestEvents(more)).toMatchObject({ stored: 1, duplicates: 10 });
     expect(await store.counts(integ.id)).toMatchObject({ logEvents: 6001 });
+  });
+
+  it('stores rows encoded ahead by encodeEventCopyRow, and refuses one encoded for another tenant', async () => {
+    const integ = await newIntegration();
+    const row = { ...f.logEvent('enc-1', f.at(1)), raw: null, rawJson: '{"uuid":"enc-1","note":"tab\\there"}' };
+    const copyRow = new Uint8Array(Buffer.from(encodeEventCopyRow('acme', integ.id, row, 'file')));
+    const { rawJson: _dropped, ...withoutText } = row;
+    const item = { integrationId: integ.id, via: 'file' as const, row: withoutText, mutations: [], copyRow };
+    if (backend.gdb.kind !== 'postgres') {
+      // The embedded database has no COPY: an event that only carries its encoded row cannot be stored there.
+      await expect(store.ingestEvents([item])).rejects.toThrow(/copyRow without its raw event: encoded rows are for PostgreSQL/);
+      return;
+    }
+    expect(await store.ingestEvents([item])).toMatchObject({ stored: 1 });
+    const [kept] = await backend.gdb.execute<{ raw: string }>(sql`
+      SELECT raw::text AS raw FROM log_events WHERE integration_id = ${integ.id}::uuid AND uuid = 'enc-1'`);
+    expect(kept?.raw).toBe(row.rawJson);
+    {
+      const foreign = new Uint8Array(Buffer.from(encodeEventCopyRow('other-tenant', integ.id, { ...row, uuid: 'enc-2' }, 'file')));
+      await expect(store.ingestEvents([{ integrationId: integ.id, via: 'file', row: { ...withoutText, uuid: 'enc-2' }, mutations: [], copyRow: foreign }]))
+        .rejects.toThrow(/copyRow is not this event's encoded row for tenant acme/);
+    }
   });
 
   it('refuses a batch the database rejects without hanging, and keeps serving', async () => {

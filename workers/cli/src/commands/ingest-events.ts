@@ -10,7 +10,7 @@ import { UserError } from '../errors.js';
 import { out, table } from '../output.js';
 import { clientForIntegration } from '../credentials.js';
 import { EventLineDecoder } from '../ingest/line-decoder.js';
-import type { DecodedLine } from '../ingest/decode-lines.js';
+import type { DecodedChunk } from '../ingest/decode-lines.js';
 
 /** Events per transaction: large enough to amortise a COPY, small enough to overlap with parsing. */
 const BATCH = 2000;
@@ -100,7 +100,7 @@ export function registerIngestEvents(program: Command): void {
             if (report.rejections.length < MAX_LISTED_REJECTIONS) report.rejections.push({ line, reason });
           };
 
-          const take = async (firstLineNo: number, decoded: DecodedLine[]) => {
+          const take = async (firstLineNo: number, { lines: decoded, copyBytes }: DecodedChunk) => {
             for (const [i, d] of decoded.entries()) {
               if (d.ok === 'blank') continue;
               report.read++;
@@ -113,7 +113,11 @@ export function registerIngestEvents(program: Command): void {
                 reject(lineNo, `event source ${d.source} is not this integration's (${integration.eventSource})`);
                 continue;
               }
-              const entry = { item: { integrationId: integration.id, row: d.row, mutations: d.mutations, via: 'file' as const }, refresh: d.refresh };
+              const copyRow = copyBytes && d.copyRange ? copyBytes.subarray(d.copyRange[0], d.copyRange[1]) : undefined;
+              const entry = {
+                item: { integrationId: integration.id, row: d.row, mutations: d.mutations, via: 'file' as const, ...(copyRow ? { copyRow } : {}) },
+                refresh: d.refresh,
+              };
               const extra = await sideEffects.extraMutations(sideEffectEvent(entry));
               if (extra.length) entry.item.mutations = [...d.mutations, ...extra];
               batch.push(entry);
@@ -122,8 +126,12 @@ export function registerIngestEvents(program: Command): void {
           };
 
           // Lines go to the decoding thread in chunks, a few chunks ahead, and are taken back in order.
-          const decoder = new EventLineDecoder({ threads: 1 });
-          const decoding: { firstLineNo: number; decoded: Promise<DecodedLine[]> }[] = [];
+          // On PostgreSQL the thread also encodes each event's COPY line, so the event text never
+          // has to come back to this thread as a string.
+          const database = await ctx.database();
+          const copyRowsFor = database.kind === 'postgres' ? { tenantId: store.tenant, integrationId: integration.id } : null;
+          const decoder = new EventLineDecoder({ threads: 1, copyRowsFor });
+          const decoding: { firstLineNo: number; decoded: Promise<DecodedChunk> }[] = [];
           const send = (lines: string[], firstLineNo: number) => {
             const decoded = decoder.decode(lines);
             // Awaited in order later; a failure before then must not count as unhandled.
