@@ -79,14 +79,16 @@ async function copyInWith(client: PostgresJsClient, table: string, columns: read
   if (failure) throw failure;
 }
 
-const COPY_SPECIALS = /[\\\t\n\r]/;
 const COPY_SPECIALS_ALL = /[\\\t\n\r]/g;
 const COPY_ESCAPES: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' };
 
 /** One field in COPY's text format: `\N` for null, backslash, tab and line breaks escaped. */
 export function copyTextField(value: string | null | undefined): string {
   if (value === null || value === undefined) return '\\N';
-  return COPY_SPECIALS.test(value) ? value.replace(COPY_SPECIALS_ALL, (c) => COPY_ESCAPES[c]!) : value;
+  // Four indexOf scans are several times faster than one character-class regex on KB-long event
+  // text, and most values need no escaping at all.
+  const plain = value.indexOf('\\') < 0 && value.indexOf('\t') < 0 && value.indexOf('\n') < 0 && value.indexOf('\r') < 0;
+  return plain ? value : value.replace(COPY_SPECIALS_ALL, (c) => COPY_ESCAPES[c]!);
 }
 
 /** One row (fields already encoded by copyTextField) with its line end. */

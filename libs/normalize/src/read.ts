@@ -70,7 +70,16 @@ export function optionalObject(obj: Record<string, unknown> | undefined, key: st
  */
 const ISO_8601_TIME = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.\d{1,9})?(?:Z|[+-](\d{2}):(\d{2}))$/;
 
+/** Okta's own form, `YYYY-MM-DDTHH:MM:SS.mmmZ`: what nearly every time looks like. */
+const OKTA_TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
+
 export function parseIsoTime(value: string): Date | null {
+  // Fast path for Okta's form: Date reads it as UTC, and it is a real time exactly when it prints
+  // back unchanged (Date rolls 02-30 over to 03-02); anything else takes the full check below.
+  if (OKTA_TIME.test(value)) {
+    const date = new Date(value);
+    if (!Number.isNaN(date.getTime()) && date.toISOString() === value) return date;
+  }
   const m = ISO_8601_TIME.exec(value);
   if (!m) return null;
   const [year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0, offsetHour = 0, offsetMinute = 0] = m
