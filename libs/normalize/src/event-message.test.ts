@@ -137,6 +137,16 @@ describe('parseEventMessage: every reject reason', () => {
   ])('rejects %s', (_label, message, reason) => {
     expect(reasonFor(typeof message === 'string' ? message : JSON.parse(JSON.stringify(message ?? null)))).toBe(reason);
   });
+  it('rejects a message whose text holds a NUL escape anywhere, but not an escaped backslash before u0000', () => {
+    const nul = JSON.stringify(withDetail((e) => (e['eventType'] = 'user.session.start\u0000x')));
+    expect(nul).toContain('\\u0000');
+    expect(reasonFor(nul)).toBe('message contains a NUL character (\\u0000), which PostgreSQL text cannot store');
+    const deep = JSON.stringify(withDetail((e) => (e['debugContext'] = { debugData: { note: 'a\u0000b' } })));
+    expect(reasonFor(deep)).toBe('message contains a NUL character (\\u0000), which PostgreSQL text cannot store');
+    const literal = JSON.stringify(withDetail((e) => (e['displayMessage'] = 'path \\u0000 is text')));
+    expect(literal).toContain('\\\\u0000');
+    expect(parseEventMessage(literal).ok).toBe(true);
+  });
 });
 
 describe('isOktaEventSource / parseOktaEventSource', () => {

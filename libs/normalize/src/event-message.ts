@@ -50,6 +50,9 @@ export function parseEventMessage(input: unknown): ParsedEventMessage {
     }
   }
   if (!isRecord(message)) return { ok: false, reason: 'message is not a JSON object' };
+  if (typeof input === 'string' && hasNulEscape(input)) {
+    return { ok: false, reason: 'message contains a NUL character (\\u0000), which PostgreSQL text cannot store' };
+  }
   if (isEventHookPayload(message)) {
     return { ok: false, reason: 'Okta Event Hook payloads are not accepted (expected Log Streaming via EventBridge)' };
   }
@@ -84,4 +87,18 @@ function parseEnvelope(envelope: Record<string, unknown>, text: string | null): 
   const validation = validateLogEvent(detail);
   if (!validation.ok) return validation;
   return { ok: true, event: validation.event, source, envelopeId: id, eventJson: text === null ? null : jsonMemberText(text, 'detail') };
+}
+
+/**
+ * True when JSON text holds a `\u0000` escape (a NUL in some string). Okta sends none, and one
+ * would make the database refuse the whole batch it travels in, so such a message is rejected
+ * on its own. `\\u0000` (an escaped backslash before the text u0000) is not one.
+ */
+function hasNulEscape(text: string): boolean {
+  for (let at = text.indexOf('\\u0000'); at >= 0; at = text.indexOf('\\u0000', at + 1)) {
+    let backslashes = 0;
+    for (let i = at; i >= 0 && text.charCodeAt(i) === 92; i--) backslashes++;
+    if (backslashes % 2 === 1) return true;
+  }
+  return false;
 }
