@@ -8,7 +8,7 @@ import { createLogger, describeError, type Logger } from '@idgraph/core';
 import { eventToGraphChanges, normalizeLogEventRow, parseEventMessage } from '@idgraph/normalize';
 import { sleep } from './backoff.js';
 import type { Classification, ReceivedMessageInfo } from './consumer.js';
-import { OktaSideEffects, type SideEffectLookups } from './side-effects.js';
+import { OktaSideEffects, refreshesAfterStoring, type SideEffectLookups } from './side-effects.js';
 
 /** One event ready for `ingestEvents`, plus the refreshes it asks for. */
 export interface StreamEvent {
@@ -121,10 +121,11 @@ export function createEventStreamHandler(deps: EventStreamHandlerDeps): EventStr
     if (!deps.onRefresh) return;
     const stored = new Set(result.storedUuids);
     const needRefresh = unique.filter((e) => stored.has(e.row.uuid) || e.redelivered === true);
-    const derived = sideEffects
-      ? await sideEffects.refreshesFor(needRefresh.map((e) => ({ integrationId: e.integrationId, eventType: e.row.eventType, published: e.row.published, mutations: e.mutations })))
-      : new Map<string, RefreshRequest[]>();
-    await requestRefreshes(deps.onRefresh, mergeRefreshes(needRefresh, derived), logger);
+    const refreshes = await refreshesAfterStoring(
+      needRefresh.map((e) => ({ integrationId: e.integrationId, eventType: e.row.eventType, published: e.row.published, mutations: e.mutations, refresh: e.refresh })),
+      sideEffects,
+    );
+    await requestRefreshes(deps.onRefresh, refreshes, logger);
   }
 
   return { classify, handleBatch };
@@ -140,20 +141,6 @@ function firstOfEachEvent(items: StreamEvent[]): StreamEvent[] {
     else if (item.redelivered && !first.redelivered) seen.set(key, { ...first, redelivered: true });
   }
   return [...seen.values()];
-}
-
-/** Refresh requests per integration, each request once. */
-function mergeRefreshes(events: StreamEvent[], derived: Map<string, RefreshRequest[]>): Map<string, RefreshRequest[]> {
-  const byIntegration = new Map<string, Map<string, RefreshRequest>>();
-  const add = (integrationId: string, requests: readonly RefreshRequest[]): void => {
-    if (requests.length === 0) return;
-    let merged = byIntegration.get(integrationId);
-    if (!merged) byIntegration.set(integrationId, (merged = new Map()));
-    for (const r of requests) merged.set(JSON.stringify(r), r);
-  };
-  for (const event of events) add(event.integrationId, event.refresh);
-  for (const [integrationId, requests] of derived) add(integrationId, requests);
-  return new Map([...byIntegration].map(([id, requests]) => [id, [...requests.values()]]));
 }
 
 /**

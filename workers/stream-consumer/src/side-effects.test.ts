@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { OktaSideEffects, type SideEffectLookups } from './side-effects.js';
+import { OktaSideEffects, refreshesAfterStoring, type SideEffectLookups } from './side-effects.js';
 
 const at = new Date('2024-03-01T10:00:00Z');
 
@@ -49,5 +49,28 @@ describe('OktaSideEffects', () => {
       new Map([['i1', ['app1', 'app2', 'app7', 'appDirect'].map((appId) => ({ kind: 'appAssignments', appId }))]]),
     );
     expect(await fx.refreshesFor([{ integrationId: 'i1', eventType: 'user.lifecycle.suspend', published: at, mutations: [] }])).toEqual(new Map());
+  });
+});
+
+describe('refreshesAfterStoring', () => {
+  it("merges each event's own refreshes with those its side effects imply, per integration and once each", async () => {
+    const membership = (integrationId: string, groupId: string) => ({
+      integrationId, eventType: 'group.user_membership.add', published: at, mutations: [{ kind: 'membership.add' as const, at, userId: 'u1', groupId }],
+    });
+    const events = [
+      { ...membership('i1', 'g1'), refresh: [{ kind: 'user' as const, id: 'u1' }] },
+      { ...membership('i1', 'g2'), refresh: [{ kind: 'user' as const, id: 'u1' }, { kind: 'appAssignments' as const, appId: 'app1' }] },
+      { ...membership('i2', 'g9'), refresh: [{ kind: 'group' as const, id: 'g9' }] },
+    ];
+    const merged = await refreshesAfterStoring(events, new OktaSideEffects(lookups()));
+    expect(merged.get('i1')).toEqual([
+      { kind: 'user', id: 'u1' },
+      { kind: 'appAssignments', appId: 'app1' },
+      { kind: 'appAssignments', appId: 'app2' },
+    ]);
+    expect(merged.get('i2')).toEqual([{ kind: 'group', id: 'g9' }]);
+    // Without side-effect lookups only what the events asked for.
+    expect((await refreshesAfterStoring(events, null)).get('i1')).toEqual([{ kind: 'user', id: 'u1' }, { kind: 'appAssignments', appId: 'app1' }]);
+    expect((await refreshesAfterStoring([], null)).size).toBe(0);
   });
 });

@@ -112,6 +112,32 @@ export class OktaSideEffects {
   }
 }
 
+/** A newly stored event with the refreshes it asked for itself. */
+export interface StoredEventRefreshes extends SideEffectEvent {
+  refresh: readonly RefreshRequest[];
+}
+
+/**
+ * The targeted refreshes that newly stored events need, per integration, each request once: what
+ * each event asked for plus what its side effects imply (none without `sideEffects`). Shared by
+ * the stream handler and `ingest-events`.
+ */
+export async function refreshesAfterStoring(
+  events: readonly StoredEventRefreshes[],
+  sideEffects: OktaSideEffects | null,
+): Promise<Map<string, RefreshRequest[]>> {
+  const byIntegration = new Map<string, Map<string, RefreshRequest>>();
+  const add = (integrationId: string, requests: readonly RefreshRequest[]): void => {
+    if (requests.length === 0) return;
+    let merged = byIntegration.get(integrationId);
+    if (!merged) byIntegration.set(integrationId, (merged = new Map()));
+    for (const r of requests) merged.set(JSON.stringify(r), r);
+  };
+  for (const event of events) add(event.integrationId, event.refresh);
+  if (sideEffects) for (const [integrationId, requests] of await sideEffects.refreshesFor(events)) add(integrationId, requests);
+  return new Map([...byIntegration].map(([id, requests]) => [id, [...requests.values()]]));
+}
+
 /** The lookups over the graph's tables (PostgreSQL or PGlite). */
 export function graphSideEffectLookups(gdb: Pick<GraphDb, 'execute'>, tenant: string): SideEffectLookups {
   return {

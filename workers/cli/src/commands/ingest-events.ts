@@ -4,7 +4,7 @@ import { createInterface } from 'node:readline';
 import type { Command } from 'commander';
 import type { RefreshRequest } from '@idgraph/graph';
 import { refreshObjects, withGraphReader } from '@idgraph/collector';
-import { graphSideEffectLookups, OktaSideEffects, type SideEffectEvent } from '@idgraph/stream-consumer';
+import { graphSideEffectLookups, OktaSideEffects, refreshesAfterStoring, type SideEffectEvent } from '@idgraph/stream-consumer';
 import { action } from '../action.js';
 import { UserError } from '../errors.js';
 import { out, table } from '../output.js';
@@ -80,9 +80,8 @@ export function registerIngestEvents(program: Command): void {
             const stored = new Set(result.storedUuids);
             const fresh = entries.filter((b) => stored.has(b.item.row.uuid));
             report.applied += fresh.filter((b) => b.item.mutations.length + b.refresh.length > 0).length;
-            for (const b of fresh) for (const r of b.refresh) refreshes.set(JSON.stringify(r), r);
-            const derived = await sideEffects.refreshesFor(fresh.map(sideEffectEvent));
-            for (const r of derived.get(integration.id) ?? []) refreshes.set(JSON.stringify(r), r);
+            const needed = await refreshesAfterStoring(fresh.map((b) => ({ ...sideEffectEvent(b), refresh: b.refresh })), sideEffects);
+            for (const r of needed.get(integration.id) ?? []) refreshes.set(JSON.stringify(r), r);
           };
           const writing: Promise<void>[] = [];
           const flush = async () => {
