@@ -158,12 +158,22 @@ export function encodeEventCopyRow(tenantId: string, integrationId: string, row:
   ]);
 }
 
+/** Whether UTF-8 `bytes` start with `text`; ASCII text (ids nearly always are) is compared without allocating. */
+function startsWithText(bytes: Uint8Array, text: string): boolean {
+  if (!/^[\x00-\x7f]*$/.test(text)) {
+    const prefix = Buffer.from(text);
+    return prefix.length <= bytes.length && Buffer.from(bytes.buffer, bytes.byteOffset, prefix.length).equals(prefix);
+  }
+  if (text.length > bytes.length) return false;
+  for (let i = 0; i < text.length; i++) if (bytes[i] !== text.charCodeAt(i)) return false;
+  return true;
+}
+
 /** A pre-encoded row must belong to this tenant and integration and be one whole line. */
 function checkedCopyRow(tenantId: string, item: IngestItem): Uint8Array {
   const bytes = item.copyRow!;
-  const prefix = Buffer.from(`${copyTextField(tenantId)}\t${item.integrationId}\t${copyTextField(item.row.uuid)}\t`);
-  const head = Buffer.from(bytes.buffer, bytes.byteOffset, Math.min(prefix.length, bytes.length));
-  if (!head.equals(prefix) || bytes[bytes.length - 1] !== 10 || bytes.indexOf(10) !== bytes.length - 1) {
+  const prefix = `${copyTextField(tenantId)}\t${item.integrationId}\t${copyTextField(item.row.uuid)}\t`;
+  if (!startsWithText(bytes, prefix) || bytes[bytes.length - 1] !== 10 || bytes.indexOf(10) !== bytes.length - 1) {
     throw new Error(`event ${item.row.uuid}: copyRow is not this event's encoded row for tenant ${tenantId} (encode it with encodeEventCopyRow)`);
   }
   return bytes;
