@@ -196,6 +196,50 @@ describe('StreamConsumer against fauxqs', () => {
     expect(lines.some((l) => l.includes('batch handler failed'))).toBe(true);
   });
 
+  it('does not receive while the store is down, so a long outage cannot push good messages to the DLQ', async () => {
+    queueCounter += 1;
+    const dlq = await local.createQueue(`consumer-test-${queueCounter}-dlq`);
+    // Redrive after 3 receives, 1 s visibility: receiving through a ~6 s outage would dead-letter everything.
+    const main = await local.createQueue(`consumer-test-${queueCounter}`, {
+      VisibilityTimeout: '1',
+      RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlq.arn, maxReceiveCount: 3 }),
+    });
+    let down = true;
+    let probes = 0;
+    const sink = new IdempotentSink();
+    const handle = async (items: Item[]) => {
+      if (down) {
+        sink.failures += 1;
+        throw new Error('connect ECONNREFUSED 127.0.0.1:5432');
+      }
+      await sink.handle(items);
+    };
+    const metrics = new InMemoryStreamMetrics();
+    await sendBodies(local.sqs, main.url, Array.from({ length: 6 }, (_, i) => JSON.stringify({ id: `o${i}` })));
+    const consumer = new StreamConsumer<Item>({
+      sqs: local.sqs, queueUrl: main.url, deadLetterQueueUrl: dlq.url, pollers: 2, waitTimeSeconds: 1,
+      visibilityTimeoutSeconds: 1, maxBackoffMs: 300, batchesInFlightPerPoller: 1,
+      classify: classifyJson, handleBatch: handle, metrics, logger: logCapture().logger,
+      readiness: async () => {
+        probes += 1;
+        if (down) throw new Error('connect ECONNREFUSED 127.0.0.1:5432');
+      },
+    });
+    consumer.start();
+    await waitFor('the first failed batch', () => sink.failures >= 1);
+    await new Promise((r) => setTimeout(r, 6_000));
+    const receivedDuringOutage = metrics.snapshot().received;
+    down = false;
+    await waitFor('recovery and drain', async () => sink.applied.size === 6 && (await remaining(local.sqs, main.url)) === 0, 30_000);
+    await consumer.stop();
+
+    expect(probes).toBeGreaterThan(5);
+    // Each poller received at most its one failing batch before it started probing instead.
+    expect(receivedDuringOutage).toBeLessThanOrEqual(6 + 10);
+    expect([...sink.applied.values()].every((n) => n === 1)).toBe(true);
+    expect(await remaining(local.sqs, dlq.url)).toBe(0);
+  });
+
   it('treats a throwing classify as a transient failure, not a bad message', async () => {
     const q = await queues();
     const sink = new IdempotentSink();

@@ -69,6 +69,13 @@ export interface StreamConsumerOptions<T> {
    * answer; a worker process should exit and let its supervisor restart it with fresh connections.
    */
   onStalled?: (info: { poller: number; messages: number; timeoutMs: number }) => void;
+  /**
+   * Resolves when what batches need (the database) answers; rejects otherwise. After a failed
+   * batch a poller receives again only once this passes: every receive during an outage raises
+   * the messages' receive count towards the queue's redrive limit, so a long outage would
+   * otherwise push good messages to the dead-letter queue.
+   */
+  readiness?: () => Promise<void>;
 }
 
 interface Accepted<T> {
@@ -161,9 +168,7 @@ export class StreamConsumer<T> {
       if (inFlight.size >= this.batchesInFlightPerPoller) await Promise.race(inFlight);
       if (failed) {
         failed = false;
-        const delay = backoff.next();
-        this.logger.warn({ poller, retryInMs: delay, consecutiveFailures: backoff.consecutiveFailures }, 'backing off after a failed batch');
-        await sleep(delay, this.abort.signal);
+        await this.waitUntilReady(poller, backoff);
         continue;
       }
       let messages: Message[];
@@ -186,6 +191,22 @@ export class StreamConsumer<T> {
       inFlight.add(batch);
     }
     await Promise.all(inFlight);
+  }
+
+  /** Backs off after a failed batch, and keeps backing off (without receiving) until `readiness` passes. */
+  private async waitUntilReady(poller: number, backoff: Backoff): Promise<void> {
+    for (;;) {
+      const delay = backoff.next();
+      this.logger.warn({ poller, retryInMs: delay, consecutiveFailures: backoff.consecutiveFailures }, 'backing off after a failed batch');
+      await sleep(delay, this.abort.signal);
+      if (this.stopping || !this.options.readiness) return;
+      try {
+        await withTimeout(this.options.readiness(), READINESS_TIMEOUT_MS);
+        return;
+      } catch (err) {
+        this.logger.warn({ poller, err: errorSummary(err) }, 'store not ready; not receiving until it is');
+      }
+    }
   }
 
   private async receive(): Promise<Message[]> {
@@ -407,4 +428,16 @@ function requireInt(name: string, value: number, min: number, max: number): numb
     throw new Error(`StreamConsumer: ${name} must be an integer between ${min} and ${max}, got ${value}`);
   }
   return value;
+}
+
+/** A readiness probe that does not answer in this time counts as not ready (a hung connection). */
+const READINESS_TIMEOUT_MS = 5_000;
+
+function withTimeout<V>(promise: Promise<V>, ms: number): Promise<V> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+  });
+  promise.catch(() => undefined);
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }

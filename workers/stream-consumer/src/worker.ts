@@ -13,6 +13,7 @@ import { StreamConsumer } from './consumer.js';
 import { createEventStreamHandler, type EventStreamStore, type RefreshSink, type StreamEvent } from './event-handler.js';
 import { InMemoryStreamMetrics } from './metrics.js';
 import { graphSideEffectLookups, type SideEffectLookups } from './side-effects.js';
+import { sql } from 'drizzle-orm';
 
 export interface StreamWorkerOptions {
   /** Defaults to readStreamWorkerConfig(process.env). */
@@ -33,6 +34,8 @@ export interface StreamWorkerOptions {
   onStalled?: (info: { poller: number; messages: number; timeoutMs: number }) => void;
   /** How often the counters are logged. Default 60 s; 0 turns it off. */
   metricsLogIntervalMs?: number;
+  /** Resolves when the store answers (see StreamConsumer's readiness); defaults to `select 1` on the default store's database. */
+  readiness?: () => Promise<void>;
 }
 
 export interface StreamWorker {
@@ -55,6 +58,7 @@ export async function runStreamWorker(config: IdgraphConfig, options: StreamWork
     const opened = options.store ? null : await openGraphStore(config, logger, closers);
     const store = options.store ?? opened!.store;
     const sideEffects = options.sideEffects ?? opened?.sideEffects;
+    const readiness = options.readiness ?? opened?.readiness;
     if (!sideEffects) logger.warn('no side-effect lookups: Everyone memberships and GROUP-scope app users wait for the next collection');
     const onRefresh = options.onRefresh ?? refreshQueueSink(config, closers);
     const sqs = options.sqs ?? createSqsClient(stream, closers);
@@ -70,6 +74,7 @@ export async function runStreamWorker(config: IdgraphConfig, options: StreamWork
       visibilityTimeoutSeconds: stream.visibilityTimeoutSeconds,
       ...(stream.batchTimeoutSeconds !== undefined ? { batchTimeoutMs: stream.batchTimeoutSeconds * 1000 } : {}),
       ...(options.onStalled ? { onStalled: options.onStalled } : {}),
+      ...(readiness ? { readiness } : {}),
       classify: handler.classify,
       // Batches of all pollers that arrive during a commit share the next transaction.
       handleBatch: coalesceBatches(handler.handleBatch),
@@ -104,13 +109,19 @@ async function openGraphStore(
   config: IdgraphConfig,
   logger: Logger,
   closers: (() => Promise<void>)[],
-): Promise<{ store: EventStreamStore; sideEffects: SideEffectLookups }> {
+): Promise<{ store: EventStreamStore; sideEffects: SideEffectLookups; readiness: () => Promise<void> }> {
   const gdb: GraphDb = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, logger });
   closers.push(() => gdb.close());
   if (!(await migrationsCurrent(gdb))) {
     throw new Error('the database schema is not current: run `idgraph migrate` before starting the stream worker');
   }
-  return { store: new GraphStore(gdb, { tenant: config.tenant }), sideEffects: graphSideEffectLookups(gdb, config.tenant) };
+  return {
+    store: new GraphStore(gdb, { tenant: config.tenant }),
+    sideEffects: graphSideEffectLookups(gdb, config.tenant),
+    readiness: async () => {
+      await gdb.execute(sql`select 1`);
+    },
+  };
 }
 
 /** Targeted refreshes become jobs for the collector workers; job data holds ids only, never secrets. */
