@@ -12,4 +12,9 @@ describe('describeError', () => {
     expect(describeError(new Error('401 for Authorization: SSWS 00abcdefghijklmnop'))).toBe('401 for Authorization: SSWS [redacted]');
     expect(describeError('x'.repeat(2000)).length).toBeLessThanOrEqual(501);
   });
+
+  it('says a dropped PostgreSQL connection is one', () => {
+    const dropped = Object.assign(new Error('write CONNECTION_CLOSED 127.0.0.1:5432'), { code: 'CONNECTION_CLOSED' });
+    expect(describeError(dropped)).toBe('lost the connection to PostgreSQL (write CONNECTION_CLOSED 127.0.0.1:5432)');
+  });
 });

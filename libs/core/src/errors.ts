@@ -2,6 +2,8 @@ import { scrubSecrets } from './logger.js';
 
 const MAX_LENGTH = 500;
 
+const POSTGRES_CONNECTION_CODES = new Set(['CONNECTION_CLOSED', 'CONNECTION_DESTROYED', 'CONNECTION_ENDED', 'CONNECT_TIMEOUT']);
+
 /**
  * One line about an error, fit for logs, run records and CLI output: a database error is reduced
  * to the server's message (drizzle's wrapper repeats the whole query and its parameters, i.e.
@@ -12,6 +14,9 @@ export function describeError(err: unknown): string {
   while (e instanceof Error && /^Failed query:/.test(e.message) && e.cause instanceof Error) e = e.cause;
   let text = e instanceof Error ? e.message : String(e);
   if (/^Failed query:/.test(text)) text = 'database query failed';
+  // postgres-js names a dropped connection only by its code ("write CONNECTION_CLOSED host:port").
+  const code = (e as { code?: unknown } | null)?.code;
+  if (typeof code === 'string' && POSTGRES_CONNECTION_CODES.has(code)) text = `lost the connection to PostgreSQL (${text})`;
   text = scrubSecrets(text).replace(/\s+/g, ' ').trim();
   return text.length > MAX_LENGTH ? `${text.slice(0, MAX_LENGTH)}…` : text;
 }

@@ -2,6 +2,7 @@ import { createReadStream } from 'node:fs';
 import { access } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import type { Command } from 'commander';
+import { describeError } from '@idgraph/core';
 import type { RefreshRequest } from '@idgraph/graph';
 import { refreshObjects, withGraphReader } from '@idgraph/collector';
 import { graphSideEffectLookups, OktaSideEffects, refreshesAfterStoring, type SideEffectEvent } from '@idgraph/stream-consumer';
@@ -156,6 +157,12 @@ export function registerIngestEvents(program: Command): void {
             while (decoding.length) await takeOldest();
             await flush();
             while (writing.length) await writing.shift();
+          } catch (err) {
+            // Each batch is its own transaction: what was committed stays, and a rerun skips it.
+            throw new Error(
+              `${describeError(err)} after storing ${report.stored} events; run the same command again to finish (stored events are skipped)`,
+              { cause: err },
+            );
           } finally {
             await decoder.close();
           }
