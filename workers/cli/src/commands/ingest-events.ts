@@ -5,11 +5,12 @@ import type { Command } from 'commander';
 import { describeError } from '@idgraph/core';
 import type { RefreshRequest } from '@idgraph/graph';
 import { refreshObjects, withGraphReader } from '@idgraph/collector';
-import { graphSideEffectLookups, OktaSideEffects, refreshesAfterStoring, type SideEffectEvent } from '@idgraph/stream-consumer';
+import { graphSideEffectLookups, OktaSideEffects } from '@idgraph/stream-consumer';
 import { action } from '../action.js';
 import { UserError } from '../errors.js';
 import { out, table } from '../output.js';
 import { clientForIntegration } from '../credentials.js';
+import { EventBatchWriter, sideEffectEventOf } from '../ingest/batch-writer.js';
 import { EventLineDecoder } from '../ingest/line-decoder.js';
 import type { DecodedChunk } from '../ingest/decode-lines.js';
 
@@ -59,42 +60,9 @@ export function registerIngestEvents(program: Command): void {
           }
           const input = opts.file === '-' ? process.stdin : createReadStream(opts.file, { encoding: 'utf8' });
           const report: IngestReport = { read: 0, stored: 0, duplicates: 0, applied: 0, mutationsApplied: 0, refreshed: 0, rejected: 0, rejections: [], refreshFailures: [] };
-          const refreshes = new Map<string, RefreshRequest>();
-          let batch: { item: Parameters<typeof store.ingestEvents>[0][number]; refresh: RefreshRequest[] }[] = [];
           // The same Okta side effects the stream follows (Everyone membership of new users, GROUP-scope app users …).
           const sideEffects = new OktaSideEffects(graphSideEffectLookups(await ctx.database(), store.tenant));
-          const sideEffectEvent = (b: (typeof batch)[number]): SideEffectEvent => ({
-            integrationId: b.item.integrationId,
-            eventType: b.item.row.eventType,
-            published: b.item.row.published,
-            mutations: b.item.mutations,
-          });
-
-          // Batches are written while the next ones are read and decoded, WRITES_IN_FLIGHT at a time
-          // on their own connections. Events commute (Okta-time wins, uuids dedupe, a deadlock is
-          // retried) and the refreshes run only after the last commit, so nothing depends on order.
-          const write = async (entries: typeof batch) => {
-            const result = await store.ingestEvents(entries.map((b) => b.item));
-            report.stored += result.stored;
-            report.duplicates += result.duplicates;
-            report.mutationsApplied += result.applied;
-            const stored = new Set(result.storedUuids);
-            const fresh = entries.filter((b) => stored.has(b.item.row.uuid));
-            report.applied += fresh.filter((b) => b.item.mutations.length + b.refresh.length > 0).length;
-            const needed = await refreshesAfterStoring(fresh.map((b) => ({ ...sideEffectEvent(b), refresh: b.refresh })), sideEffects);
-            for (const r of needed.get(integration.id) ?? []) refreshes.set(JSON.stringify(r), r);
-          };
-          const writing: Promise<void>[] = [];
-          const flush = async () => {
-            if (writing.length >= WRITES_IN_FLIGHT) await writing.shift();
-            if (!batch.length) return;
-            const entries = batch;
-            batch = [];
-            const written = write(entries);
-            // Awaited later; until then a failure must not count as unhandled.
-            written.catch(() => undefined);
-            writing.push(written);
-          };
+          const writer = new EventBatchWriter({ store, sideEffects, integrationId: integration.id, batchSize: BATCH, inFlight: WRITES_IN_FLIGHT });
           const reject = (line: number, reason: string) => {
             report.rejected++;
             if (report.rejections.length < MAX_LISTED_REJECTIONS) report.rejections.push({ line, reason });
@@ -114,17 +82,14 @@ export function registerIngestEvents(program: Command): void {
                 continue;
               }
               const copyRow = copyBytes && d.copyRange ? copyBytes.subarray(d.copyRange[0], d.copyRange[1]) : undefined;
-              const entry = {
-                item: { integrationId: integration.id, row: d.row, mutations: d.mutations, via: 'file' as const, ...(copyRow ? { copyRow } : {}) },
-                refresh: d.refresh,
-              };
-              const extra = await sideEffects.extraMutations(sideEffectEvent(entry));
-              if (extra.length) entry.item.mutations = [...d.mutations, ...extra];
-              batch.push(entry);
-              if (batch.length >= BATCH) await flush();
+              const item = { integrationId: integration.id, row: d.row, mutations: d.mutations, via: 'file' as const, ...(copyRow ? { copyRow } : {}) };
+              const extra = await sideEffects.extraMutations(sideEffectEventOf(item));
+              if (extra.length) item.mutations = [...d.mutations, ...extra];
+              await writer.add({ item, refresh: d.refresh });
             }
           };
 
+          let refreshRequests: RefreshRequest[] = [];
           // Lines go to the decoding thread in chunks, a few chunks ahead, and are taken back in order.
           // On PostgreSQL the thread also encodes each event's COPY line, so the event text never
           // has to come back to this thread as a string.
@@ -155,21 +120,21 @@ export function registerIngestEvents(program: Command): void {
             }
             if (chunk.length) send(chunk, lineNo - chunk.length + 1);
             while (decoding.length) await takeOldest();
-            await flush();
-            while (writing.length) await writing.shift();
+            refreshRequests = await writer.finish();
           } catch (err) {
             // Each batch is its own transaction: what was committed stays, and a rerun skips it.
             throw new Error(
-              `${describeError(err)} after storing ${report.stored} events; run the same command again to finish (stored events are skipped)`,
+              `${describeError(err)} after storing ${writer.counts.stored} events; run the same command again to finish (stored events are skipped)`,
               { cause: err },
             );
           } finally {
             await decoder.close();
           }
 
-          if (refreshes.size) {
+          Object.assign(report, writer.counts);
+          if (refreshRequests.length) {
             const client = await clientForIntegration(store, integration, { logger: ctx.logger });
-            const result = await refreshObjects({ client, store: withGraphReader(store), integration, requests: [...refreshes.values()], logger: ctx.logger });
+            const result = await refreshObjects({ client, store: withGraphReader(store), integration, requests: refreshRequests, logger: ctx.logger });
             report.refreshed = result.refreshed;
             report.refreshFailures = result.failures.map((f) => ({ request: f.request, error: f.error }));
           }
