@@ -3,7 +3,7 @@
  * process, against the simulator and a real PostgreSQL database.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -147,12 +147,13 @@ describe('scan → graph export → ingest-events → report', () => {
   });
 
   it('keeps line numbers, counts and the graph right across decoding chunks and write batches', async () => {
-    // 4,600 lines: several 500-line decoding chunks and 2,000-event batches written concurrently.
+    // 4,600 lines of ~2.2 KB (three 4 MB reads): lines span reads, whose batches are written concurrently.
     const session = (uuid: string, n: number) => JSON.stringify({
       version: '0', id: randomUUID(), 'detail-type': 'SystemLog', source: 'aws.partner/okta.com/sim/stream', account: '1', time: '2026-01-01T00:00:00Z',
       region: 'us-east-1', resources: [],
       detail: { uuid, published: new Date(Date.UTC(2026, 0, 1) + n).toISOString(), eventType: 'user.session.start', version: '0', severity: 'INFO',
-        actor: { id: '00uquiet', type: 'User', alternateId: 'q@example.com', displayName: 'Q' }, outcome: { result: 'SUCCESS' }, target: [] },
+        actor: { id: '00uquiet', type: 'User', alternateId: 'q@example.com', displayName: 'Q' }, outcome: { result: 'SUCCESS' }, target: [],
+        debugContext: { debugData: { padding: 'x'.repeat(1500) } } },
     });
     const repeated = randomUUID();
     const bad = new Map([[1, 'not JSON'], [777, 'not JSON'], [2001, 'message is not a JSON object'], [4600, 'not JSON']]);
@@ -164,6 +165,7 @@ describe('scan → graph export → ingest-events → report', () => {
     }
     const file = join(dir, 'many.jsonl');
     await writeFile(file, lines.join('\n') + '\n');
+    expect((await stat(file)).size).toBeGreaterThan(2 * 4 * 2 ** 20);
     const r = await runCli(['ingest-events', '--integration', 'sim', '--file', file, '--json'], { env });
     expect(r.code).toBe(0);
     const report = JSON.parse(r.stdout);

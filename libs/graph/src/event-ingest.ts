@@ -9,7 +9,8 @@
 import { sql, type SQL } from 'drizzle-orm';
 import type { GraphMutation, LogEventRow, UserRow } from './model.js';
 import type { Executor } from './executor.js';
-import { bulkRows, bulkValue, copyTextField, copyTextRow, type BulkColumn, type BulkType } from './executor.js';
+import { bulkRows, bulkValue, type BulkColumn, type BulkType } from './executor.js';
+import { CopyTupleWriter, copyTupleEnd } from './copy-binary.js';
 import { UNKNOWN_STATUS } from './page-upserts.js';
 
 export type EventVia = 'poll' | 'stream' | 'file';
@@ -20,8 +21,8 @@ export interface IngestItem {
   mutations: GraphMutation[];
   via: EventVia;
   /**
-   * The event's log_events row already encoded by encodeEventCopyRow, as UTF-8: lets a decoding
-   * thread do that work (PostgreSQL only; `row.raw`/`rawJson` may then be left out).
+   * The event's log_events row already encoded as a binary COPY tuple by writeEventCopyTuple: lets
+   * a decoding thread do that work (PostgreSQL only; `row.raw`/`rawJson` may then be left out).
    */
   copyRow?: Uint8Array;
 }
@@ -47,7 +48,12 @@ function checkItem(item: IngestItem, index: number): void {
   }
   if (typeof r.eventType !== 'string' || r.eventType === '') throw new Error(`event ${r.uuid}: eventType must be a non-empty string`);
   if (!VIAS.includes(item.via)) throw new Error(`event ${r.uuid}: via must be one of ${VIAS.join(', ')}, got ${JSON.stringify(item.via)}`);
-  for (const m of item.mutations) {
+  checkMutations(r.uuid, item.mutations);
+}
+
+function checkMutations(uuid: string, mutations: readonly GraphMutation[]): void {
+  const r = { uuid };
+  for (const m of mutations) {
     if (!(m.at instanceof Date) || Number.isNaN(m.at.getTime())) throw new Error(`event ${r.uuid}: mutation ${m.kind} needs a valid Date in at`);
     const ids: Record<string, unknown> = m.kind === 'user.upsert' ? { 'user.oktaId': m.user.oktaId } : m;
     for (const [field, value] of Object.entries(ids)) {
@@ -81,7 +87,7 @@ async function insertEventsReturning(exec: Executor, tenantId: string, items: re
     actor_id: i.row.actorId,
     outcome: i.row.outcome,
     received_via: i.via,
-    raw: i.row.rawJson ?? i.row.raw,
+    raw: rawText(i.row),
   }));
   const rows = await exec.rows<{ integration_id: string; uuid: string }>(sql`
     INSERT INTO "log_events" ("tenant_id", ${columnList(EVENT_COLUMNS)})
@@ -93,7 +99,7 @@ async function insertEventsReturning(exec: Executor, tenantId: string, items: re
 }
 
 /** Keys of the batch's events that are stored already (one primary-key lookup per event). */
-async function storedEventKeys(exec: Executor, tenantId: string, items: readonly IngestItem[]): Promise<Set<string>> {
+async function storedEventKeys(exec: Executor, tenantId: string, items: readonly { integrationId: string; row: { uuid: string } }[]): Promise<Set<string>> {
   const uuidsByIntegration = new Map<string, string[]>();
   for (const i of items) {
     const uuids = uuidsByIntegration.get(i.integrationId);
@@ -102,9 +108,15 @@ async function storedEventKeys(exec: Executor, tenantId: string, items: readonly
   }
   const stored = new Set<string>();
   for (const [integrationId, uuids] of uuidsByIntegration) {
+    // One primary-key probe per uuid, whatever the statistics say: with \`uuid = ANY(…)\` a planner
+    // that has none for log_events yet (a first backfill, before autovacuum analyses it) read
+    // every event of the integration and tested each against the whole array, seconds per batch.
     const rows = await exec.rows<{ uuid: string }>(sql`
-      SELECT "uuid" FROM "log_events"
-      WHERE "tenant_id" = ${tenantId} AND "integration_id" = ${integrationId}::uuid AND "uuid" = ANY(${sql.param(uuids)}::text[])`);
+      SELECT u."uuid" FROM unnest(${sql.param(uuids)}::text[]) AS u("uuid")
+      JOIN LATERAL (
+        SELECT 1 FROM "log_events" e
+        WHERE e."tenant_id" = ${tenantId} AND e."integration_id" = ${integrationId}::uuid AND e."uuid" = u."uuid" LIMIT 1
+      ) AS found ON true`);
     for (const r of rows) stored.add(eventKey(integrationId, r.uuid));
   }
   return stored;
@@ -121,19 +133,20 @@ const UNIQUE_VIOLATION = '23505';
  * events are looked up, and the rest is copied again.
  */
 async function copyEvents(exec: Executor, tenantId: string, items: readonly IngestItem[]): Promise<Set<string>> {
+  const tuples = eventCopyTuples(tenantId, items);
   let stored = new Set<string>();
   for (let attempt = 1; ; attempt++) {
     const fresh = new Set<string>();
-    const lines: (string | Uint8Array)[] = [];
-    for (const i of items) {
+    const copying: Uint8Array[] = [];
+    for (const [index, i] of items.entries()) {
       const key = eventKey(i.integrationId, i.row.uuid);
       if (stored.has(key) || fresh.has(key)) continue;
       fresh.add(key);
-      lines.push(i.copyRow ? checkedCopyRow(tenantId, i) : encodeEventCopyRow(tenantId, i.integrationId, i.row, i.via));
+      copying.push(tuples[index]!);
     }
     try {
       // A savepoint's executor runs on the same connection, so it can COPY too.
-      await exec.tx((savepoint) => savepoint.copyIn!('log_events', COPY_EVENT_COLUMNS, lines));
+      await exec.tx((savepoint) => savepoint.copyIn!('log_events', COPY_EVENT_COLUMNS, copying));
       return fresh;
     } catch (err) {
       if (attempt >= COPY_ATTEMPTS || (err as { code?: unknown }).code !== UNIQUE_VIOLATION) throw err;
@@ -142,41 +155,189 @@ async function copyEvents(exec: Executor, tenantId: string, items: readonly Inge
   }
 }
 
-/** The COPY text line of an event for log_events (columns COPY_EVENT_COLUMNS). */
-export function encodeEventCopyRow(tenantId: string, integrationId: string, row: LogEventRow, via: EventVia): string {
-  return copyTextRow([
-    copyTextField(tenantId),
-    integrationId,
-    copyTextField(row.uuid),
-    row.published.toISOString(),
-    copyTextField(row.eventType),
-    copyTextField(row.severity),
-    copyTextField(row.actorId),
-    copyTextField(row.outcome),
-    via,
-    copyTextField(row.rawJson ?? (row.raw === null || row.raw === undefined ? null : JSON.stringify(row.raw))),
-  ]);
+/** Each item's COPY tuple: its pre-encoded one (checked), or encoded here, all into one buffer. */
+function eventCopyTuples(tenantId: string, items: readonly IngestItem[]): Uint8Array[] {
+  const checker = new CopyRowChecker(tenantId);
+  const writer = items.some((i) => !i.copyRow) ? new CopyTupleWriter(items.length * 2048) : null;
+  const ranges: [number, number][] = [];
+  for (const i of items) {
+    if (i.copyRow || !writer) continue;
+    const start = writer.length;
+    writeEventCopyTuple(writer, tenantId, i.integrationId, i.row, i.via);
+    ranges.push([start, writer.length]);
+  }
+  const encoded = writer?.take();
+  let next = 0;
+  return items.map((i) => {
+    if (i.copyRow) return checker.checked(i);
+    const [start, end] = ranges[next++]!;
+    return encoded!.subarray(start, end);
+  });
 }
 
-/** Whether UTF-8 `bytes` start with `text`; ASCII text (ids nearly always are) is compared without allocating. */
-function startsWithText(bytes: Uint8Array, text: string): boolean {
-  if (!/^[\x00-\x7f]*$/.test(text)) {
-    const prefix = Buffer.from(text);
-    return prefix.length <= bytes.length && Buffer.from(bytes.buffer, bytes.byteOffset, prefix.length).equals(prefix);
-  }
-  if (text.length > bytes.length) return false;
-  for (let i = 0; i < text.length; i++) if (bytes[i] !== text.charCodeAt(i)) return false;
-  return true;
+/** Fields of a log_events COPY tuple (COPY_EVENT_COLUMNS). */
+const EVENT_TUPLE_FIELDS = 10;
+
+/**
+ * Appends an event's log_events row (columns COPY_EVENT_COLUMNS) as a binary COPY tuple. `rawUtf8`:
+ * the event's JSON text as UTF-8 bytes, when the caller has them (a decoding thread reading a file),
+ * instead of `row.rawJson` or `row.raw`.
+ */
+export function writeEventCopyTuple(
+  writer: CopyTupleWriter,
+  tenantId: string,
+  integrationId: string,
+  row: LogEventRow,
+  via: EventVia,
+  rawUtf8?: { bytes: Uint8Array; start: number; end: number },
+): void {
+  writer
+    .tuple(EVENT_TUPLE_FIELDS)
+    .text(tenantId)
+    .uuid(integrationId)
+    .text(row.uuid)
+    .timestamptz(row.published.getTime())
+    .text(row.eventType)
+    .text(row.severity)
+    .text(row.actorId)
+    .text(row.outcome)
+    .text(via);
+  if (rawUtf8) writer.utf8Bytes(rawUtf8.bytes, rawUtf8.start, rawUtf8.end);
+  else writer.text(rawText(row));
 }
 
-/** A pre-encoded row must belong to this tenant and integration and be one whole line. */
-function checkedCopyRow(tenantId: string, item: IngestItem): Uint8Array {
-  const bytes = item.copyRow!;
-  const prefix = `${copyTextField(tenantId)}\t${item.integrationId}\t${copyTextField(item.row.uuid)}\t`;
-  if (!startsWithText(bytes, prefix) || bytes[bytes.length - 1] !== 10 || bytes.indexOf(10) !== bytes.length - 1) {
-    throw new Error(`event ${item.row.uuid}: copyRow is not this event's encoded row for tenant ${tenantId} (encode it with encodeEventCopyRow)`);
+/** The event's JSON text for log_events.raw: as received when known, else serialised. */
+function rawText(row: LogEventRow): string | null {
+  return row.rawJson ?? (row.raw === null || row.raw === undefined ? null : JSON.stringify(row.raw));
+}
+
+/**
+ * A pre-encoded row must be one whole tuple of this tenant, integration and event: its first three
+ * fields are compared byte for byte and its field lengths must add up to its size exactly.
+ */
+class CopyRowChecker {
+  private readonly prefixes = new Map<string, Uint8Array>();
+  private readonly writer = new CopyTupleWriter(256);
+
+  constructor(private readonly tenantId: string) {}
+
+  checked(item: IngestItem): Uint8Array {
+    const bytes = item.copyRow!;
+    this.check(item.integrationId, item.row.uuid, bytes, 0, bytes.length);
+    return bytes;
   }
-  return bytes;
+
+  /** Throws unless bytes[start, end) is exactly the tuple of event `uuid` of this tenant and integration. */
+  check(integrationId: string, uuid: string, bytes: Uint8Array, start: number, end: number): void {
+    let prefix = this.prefixes.get(integrationId);
+    if (!prefix) {
+      this.writer.tuple(EVENT_TUPLE_FIELDS).text(this.tenantId).uuid(integrationId);
+      this.prefixes.set(integrationId, (prefix = this.writer.take()));
+    }
+    const uuidAt = start + prefix.length + 4;
+    let ok = end <= bytes.length && uuidAt + uuid.length <= end && copyTupleEnd(bytes, start, EVENT_TUPLE_FIELDS) === end;
+    for (let i = 0; ok && i < prefix.length; i++) ok = bytes[start + i] === prefix[i];
+    if (ok) {
+      const at = start + prefix.length;
+      const size = ((bytes[at]! << 24) | (bytes[at + 1]! << 16) | (bytes[at + 2]! << 8) | bytes[at + 3]!) >>> 0;
+      // Okta uuids are ASCII; anything else is compared through its UTF-8 encoding.
+      let ascii = size === uuid.length;
+      for (let i = 0; ascii && ok && i < uuid.length; i++) {
+        const c = uuid.charCodeAt(i);
+        if (c > 0x7f) ascii = false;
+        else ok = bytes[uuidAt + i] === c;
+      }
+      if (ok && !ascii) {
+        const utf8 = Buffer.from(uuid);
+        ok = size === utf8.length && Buffer.from(bytes.buffer, bytes.byteOffset + uuidAt, size).equals(utf8);
+      }
+    }
+    if (!ok) {
+      throw new Error(`event ${uuid}: copyRow is not this event's encoded row for tenant ${this.tenantId} (encode it with writeEventCopyTuple)`);
+    }
+  }
+}
+
+/**
+ * Events of one integration already encoded as binary COPY tuples (writeEventCopyTuple), with the
+ * mutations of those that carry any: the bulk path (`ingest-events`), where building an IngestItem
+ * per event would cost more than storing it. PostgreSQL only.
+ */
+export interface EncodedEventBatch {
+  integrationId: string;
+  uuids: readonly string[];
+  /** The tuples back to back: event i's ends at tupleEnds[i] and starts where event i-1's ends. */
+  tuples: Uint8Array;
+  tupleEnds: ArrayLike<number>;
+  /** Mutations of the events that carry any, by event index. */
+  mutations: ReadonlyMap<number, readonly GraphMutation[]>;
+  /** Look up stored events before copying: for a batch that is likely a replay (the previous one held duplicates). */
+  lookUpFirst?: boolean;
+}
+
+export interface EncodedIngestResult {
+  stored: number;
+  duplicates: number;
+  /** Mutations applied (of newly stored events). */
+  applied: number;
+  /** Indexes of the events stored now (an event listed twice counts at its first index). */
+  storedIndexes: number[];
+}
+
+/** Stores an encoded batch once per uuid and applies the mutations of the newly stored events; run inside a transaction. */
+export async function ingestEncodedEventBatch(exec: Executor, tenantId: string, batch: EncodedEventBatch): Promise<EncodedIngestResult> {
+  const { integrationId, uuids, tuples, tupleEnds } = batch;
+  if (!exec.copyIn) throw new Error('encoded event batches need PostgreSQL (COPY); give IngestItems with their rows instead');
+  if (tupleEnds.length !== uuids.length) throw new Error(`an encoded batch needs one tuple end per uuid (${uuids.length} uuids, ${tupleEnds.length} ends)`);
+  if (uuids.length === 0) return { stored: 0, duplicates: 0, applied: 0, storedIndexes: [] };
+  const checker = new CopyRowChecker(tenantId);
+  for (let i = 0, start = 0; i < uuids.length; start = tupleEnds[i]!, i++) {
+    const uuid = uuids[i]!;
+    if (typeof uuid !== 'string' || uuid === '') throw new Error(`event ${i}: uuid must be a non-empty string`);
+    checker.check(integrationId, uuid, tuples, start, tupleEnds[i]!);
+  }
+  if (tupleEnds[uuids.length - 1] !== tuples.length) throw new Error('an encoded batch holds bytes after its last tuple');
+  for (const [index, mutations] of batch.mutations) {
+    if (!uuids[index]) throw new Error(`mutations given for event ${index}, which the batch does not hold`);
+    checkMutations(uuids[index], mutations);
+  }
+
+  // The first occurrence of each uuid not stored yet is copied, in runs of adjacent tuples.
+  let stored: Set<string> | null = batch.lookUpFirst ? await storedUuidsOf(exec, tenantId, integrationId, uuids) : null;
+  for (let attempt = 1; ; attempt++) {
+    const seen = new Set<string>();
+    const storedIndexes: number[] = [];
+    const copying: Uint8Array[] = [];
+    for (let i = 0, start = 0; i < uuids.length; start = tupleEnds[i]!, i++) {
+      const uuid = uuids[i]!;
+      if (seen.has(uuid) || stored?.has(uuid)) continue;
+      seen.add(uuid);
+      storedIndexes.push(i);
+      copying.push(tuples.subarray(start, tupleEnds[i]!));
+    }
+    try {
+      if (copying.length) await exec.tx((savepoint) => savepoint.copyIn!('log_events', COPY_EVENT_COLUMNS, copying));
+    } catch (err) {
+      if (attempt >= COPY_ATTEMPTS || (err as { code?: unknown }).code !== UNIQUE_VIOLATION) throw err;
+      stored = await storedUuidsOf(exec, tenantId, integrationId, uuids);
+      continue;
+    }
+    const buckets = new MutationBuckets();
+    let applied = 0;
+    for (const i of storedIndexes) {
+      const mutations = batch.mutations.get(i);
+      if (!mutations) continue;
+      for (const m of mutations) buckets.add(integrationId, m);
+      applied += mutations.length;
+    }
+    await applyMutations(exec, tenantId, buckets);
+    return { stored: storedIndexes.length, duplicates: uuids.length - storedIndexes.length, applied, storedIndexes };
+  }
+}
+
+async function storedUuidsOf(exec: Executor, tenantId: string, integrationId: string, uuids: readonly string[]): Promise<Set<string>> {
+  const keys = await storedEventKeys(exec, tenantId, uuids.map((uuid) => ({ integrationId, row: { uuid } })));
+  return new Set([...keys].map((k) => k.slice(integrationId.length + 1)));
 }
 
 const EVENT_COLUMNS: BulkColumn[] = [
@@ -188,7 +349,7 @@ const EVENT_COLUMNS: BulkColumn[] = [
   { name: 'actor_id', type: 'text' },
   { name: 'outcome', type: 'text' },
   { name: 'received_via', type: 'text' },
-  { name: 'raw', type: 'json' },
+  { name: 'raw', type: 'text' },
 ];
 
 const COPY_EVENT_COLUMNS = ['tenant_id', ...EVENT_COLUMNS.map((c) => c.name)];

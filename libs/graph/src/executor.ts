@@ -6,6 +6,7 @@ import type { Writable } from 'node:stream';
 import { sql, type SQL } from 'drizzle-orm';
 import type { GraphDrizzle } from './db.js';
 import { rowsOf } from './db.js';
+import { COPY_BINARY_HEADER, COPY_BINARY_TRAILER } from './copy-binary.js';
 
 export interface Executor {
   /** drizzle query builder over the database or the current transaction. */
@@ -14,10 +15,11 @@ export interface Executor {
   rows<Row = Record<string, unknown>>(query: SQL): Promise<Row[]>;
   tx<T>(fn: (exec: Executor) => Promise<T>): Promise<T>;
   /**
-   * COPY … FROM STDIN of rows already encoded with `copyTextRow`, on this executor's connection
-   * (inside its transaction). Null where the driver has no COPY (PGlite): use INSERT instead.
+   * COPY … FROM STDIN in binary format of tuples already encoded (CopyTupleWriter), on this
+   * executor's connection (inside its transaction). Null where the driver has no COPY (PGlite):
+   * use INSERT instead.
    */
-  readonly copyIn: ((table: string, columns: readonly string[], rows: readonly (string | Uint8Array)[]) => Promise<void>) | null;
+  readonly copyIn: ((table: string, columns: readonly string[], tuples: readonly Uint8Array[]) => Promise<void>) | null;
 }
 
 /** The postgres-js connection behind a drizzle database or transaction; null for other drivers. */
@@ -33,9 +35,9 @@ type PostgresJsClient = { unsafe(query: string): { writable(): Promise<Writable>
 /** Bytes handed to the COPY stream per write: large enough to amortise, small enough to stream. */
 const COPY_CHUNK_BYTES = 1 << 20;
 
-async function copyInWith(client: PostgresJsClient, table: string, columns: readonly string[], rows: readonly (string | Uint8Array)[]): Promise<void> {
-  if (rows.length === 0) return;
-  const stream = await client.unsafe(`COPY "${table}" (${columns.map((c) => `"${c}"`).join(', ')}) FROM STDIN`).writable();
+async function copyInWith(client: PostgresJsClient, table: string, columns: readonly string[], tuples: readonly Uint8Array[]): Promise<void> {
+  if (tuples.length === 0) return;
+  const stream = await client.unsafe(`COPY "${table}" (${columns.map((c) => `"${c}"`).join(', ')}) FROM STDIN (FORMAT binary)`).writable();
   // The server can refuse the data while it is still being written (a duplicate key in the first
   // rows): the first error ends the copy, later write errors are its echo.
   let failure: Error | null = null;
@@ -57,43 +59,37 @@ async function copyInWith(client: PostgresJsClient, table: string, columns: read
         }
       };
     });
-  let chunk: (string | Uint8Array)[] = [];
-  let size = 0;
-  const send = async () => {
-    const data = chunk.every((c) => typeof c === 'string')
-      ? chunk.join('')
-      : Buffer.concat(chunk.map((c) => (typeof c === 'string' ? Buffer.from(c) : c)));
-    if (!stream.write(data)) await waitFor(() => !stream.writableNeedDrain);
-    chunk = [];
-    size = 0;
+  const send = async (data: Uint8Array) => {
+    for (let at = 0; at < data.length && !failure; at += COPY_CHUNK_BYTES) {
+      if (!stream.write(data.subarray(at, at + COPY_CHUNK_BYTES))) await waitFor(() => !stream.writableNeedDrain);
+    }
   };
-  for (const row of rows) {
+  await send(COPY_BINARY_HEADER);
+  for (const run of adjacentRuns(tuples)) {
     if (failure) break;
-    chunk.push(row);
-    size += row.length;
-    if (size >= COPY_CHUNK_BYTES) await send();
+    await send(run);
   }
-  if (!failure && chunk.length) await send();
+  if (!failure) await send(COPY_BINARY_TRAILER);
   if (!failure) stream.end();
   await waitFor(() => stream.writableFinished);
   if (failure) throw failure;
 }
 
-const COPY_SPECIALS_ALL = /[\\\t\n\r]/g;
-const COPY_ESCAPES: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' };
-
-/** One field in COPY's text format: `\N` for null, backslash, tab and line breaks escaped. */
-export function copyTextField(value: string | null | undefined): string {
-  if (value === null || value === undefined) return '\\N';
-  // Four indexOf scans are several times faster than one character-class regex on KB-long event
-  // text, and most values need no escaping at all.
-  const plain = value.indexOf('\\') < 0 && value.indexOf('\t') < 0 && value.indexOf('\n') < 0 && value.indexOf('\r') < 0;
-  return plain ? value : value.replace(COPY_SPECIALS_ALL, (c) => COPY_ESCAPES[c]!);
-}
-
-/** One row (fields already encoded by copyTextField) with its line end. */
-export function copyTextRow(fields: readonly string[]): string {
-  return `${fields.join('\t')}\n`;
+/**
+ * Tuples that lie back to back in one buffer (a decoding thread encodes a chunk of events into one)
+ * joined into one view, so they are written without copying them together first.
+ */
+function* adjacentRuns(tuples: readonly Uint8Array[]): Generator<Uint8Array> {
+  let run: Uint8Array | null = null;
+  for (const t of tuples) {
+    if (run && t.buffer === run.buffer && t.byteOffset === run.byteOffset + run.byteLength) {
+      run = new Uint8Array(run.buffer, run.byteOffset, run.byteLength + t.byteLength);
+      continue;
+    }
+    if (run) yield run;
+    run = t;
+  }
+  if (run) yield run;
 }
 
 /** SQLSTATEs after which the whole transaction can simply run again: deadlock, serialization failure. */

@@ -11,10 +11,11 @@ import { migrateDatabase, openDatabase, type GraphDb } from './db.js';
 import { executorOf } from './executor.js';
 import { exportLine, sortExportLines } from './export-format.js';
 import { exportIntegration } from './export-graph.js';
-import type { ExportLine } from './model.js';
+import type { ExportLine, GraphMutation } from './model.js';
 import { createSecretBox } from './secrets.js';
 import { GraphStore } from './store.js';
-import { encodeEventCopyRow } from './event-ingest.js';
+import { writeEventCopyTuple } from './event-ingest.js';
+import { CopyTupleWriter } from './copy-binary.js';
 import * as f from './testdata/fixtures.js';
 
 interface Backend {
@@ -366,10 +367,17 @@ describe.each(backends)('GraphStore on %s', (_name, open) => {
     expect(await store.counts(integ.id)).toMatchObject({ logEvents: 6001 });
   });
 
-  it('stores rows encoded ahead by encodeEventCopyRow, and refuses one encoded for another tenant', async () => {
+  it('stores rows encoded ahead by writeEventCopyTuple, and refuses ones that are not this event\'s own', async () => {
     const integ = await newIntegration();
-    const row = { ...f.logEvent('enc-1', f.at(1)), raw: null, rawJson: '{"uuid":"enc-1","note":"tab\\there"}' };
-    const copyRow = new Uint8Array(Buffer.from(encodeEventCopyRow('acme', integ.id, row, 'file')));
+    const row = { ...f.logEvent('enc-1', f.at(1)), raw: null, rawJson: '{"uuid":"enc-1","note":"tab\\there ünïcødé"}' };
+    const encode = (tenant: string, r: typeof row, raw?: Uint8Array) => {
+      const w = new CopyTupleWriter(16);
+      writeEventCopyTuple(w, tenant, integ.id, r, 'file', raw ? { bytes: raw, start: 0, end: raw.length } : undefined);
+      return w.take();
+    };
+    // The decoding thread passes the event's bytes as read; the text form must encode the same.
+    const copyRow = encode('acme', row, Buffer.from(row.rawJson));
+    expect(Buffer.from(copyRow).equals(Buffer.from(encode('acme', row)))).toBe(true);
     const { rawJson: _dropped, ...withoutText } = row;
     const item = { integrationId: integ.id, via: 'file' as const, row: withoutText, mutations: [], copyRow };
     if (backend.gdb.kind !== 'postgres') {
@@ -378,14 +386,59 @@ describe.each(backends)('GraphStore on %s', (_name, open) => {
       return;
     }
     expect(await store.ingestEvents([item])).toMatchObject({ stored: 1 });
-    const [kept] = await backend.gdb.execute<{ raw: string }>(sql`
-      SELECT raw::text AS raw FROM log_events WHERE integration_id = ${integ.id}::uuid AND uuid = 'enc-1'`);
-    expect(kept?.raw).toBe(row.rawJson);
-    {
-      const foreign = new Uint8Array(Buffer.from(encodeEventCopyRow('other-tenant', integ.id, { ...row, uuid: 'enc-2' }, 'file')));
-      await expect(store.ingestEvents([{ integrationId: integ.id, via: 'file', row: { ...withoutText, uuid: 'enc-2' }, mutations: [], copyRow: foreign }]))
-        .rejects.toThrow(/copyRow is not this event's encoded row for tenant acme/);
+    const [kept] = await backend.gdb.execute<{ raw: string; published: string }>(sql`
+      SELECT raw, to_char(published AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS published
+      FROM log_events WHERE integration_id = ${integ.id}::uuid AND uuid = 'enc-1'`);
+    expect(kept).toEqual({ raw: row.rawJson, published: row.published.toISOString() });
+    const other = { ...withoutText, uuid: 'enc-2' };
+    const refused = (copyRow: Uint8Array) =>
+      expect(store.ingestEvents([{ integrationId: integ.id, via: 'file', row: other, mutations: [], copyRow }])).rejects.toThrow(
+        /event enc-2: copyRow is not this event's encoded row for tenant acme/,
+      );
+    await refused(encode('other-tenant', { ...row, uuid: 'enc-2' }));
+    await refused(encode('acme', { ...row, uuid: 'enc-3' }));
+    const whole = encode('acme', { ...row, uuid: 'enc-2' });
+    await refused(whole.subarray(0, whole.length - 1));
+    await refused(new Uint8Array([...whole, 0]));
+    expect(await store.counts(integ.id)).toMatchObject({ logEvents: 1 });
+  });
+
+  it('stores an encoded batch once per uuid, applies only the new events\' mutations, and refuses foreign tuples', async () => {
+    const integ = await newIntegration();
+    const encode = (tenant: string, uuids: string[]) => {
+      const w = new CopyTupleWriter(64);
+      const tupleEnds: number[] = [];
+      for (const uuid of uuids) {
+        writeEventCopyTuple(w, tenant, integ.id, { ...f.logEvent(uuid, f.at(1)), raw: null, rawJson: JSON.stringify({ uuid }) }, 'file');
+        tupleEnds.push(w.length);
+      }
+      return { tuples: w.take(), tupleEnds };
+    };
+    const batch = (uuids: string[], mutations: [number, GraphMutation[]][] = [], lookUpFirst = false, tenant = 'acme') =>
+      ({ integrationId: integ.id, uuids, ...encode(tenant, uuids), mutations: new Map(mutations), lookUpFirst });
+    if (backend.gdb.kind !== 'postgres') {
+      await expect(store.ingestEncodedEvents(batch(['x1']))).rejects.toThrow(/encoded event batches need PostgreSQL/);
+      return;
     }
+    const joins = (groupId: string): GraphMutation[] => [{ kind: 'membership.add', at: f.at(2), userId: '00u1', groupId }];
+    // 'a' twice: the second one is a duplicate, and its mutation is not applied.
+    expect(await store.ingestEncodedEvents(batch(['a', 'b', 'a', 'c'], [[1, joins('00gB')], [2, joins('00gA')]])))
+      .toEqual({ stored: 3, duplicates: 1, applied: 1, storedIndexes: [0, 1, 3] });
+    // A replay, found by the COPY's conflict, then by looking up first.
+    expect(await store.ingestEncodedEvents(batch(['c', 'd'], [[0, joins('00gC')]]))).toEqual({ stored: 1, duplicates: 1, applied: 0, storedIndexes: [1] });
+    expect(await store.ingestEncodedEvents(batch(['a', 'e'], [[1, joins('00gE')]], true))).toEqual({ stored: 1, duplicates: 1, applied: 1, storedIndexes: [1] });
+    expect(await store.ingestEncodedEvents(batch(['a', 'b'], [], true))).toEqual({ stored: 0, duplicates: 2, applied: 0, storedIndexes: [] });
+    expect(await store.counts(integ.id)).toMatchObject({ logEvents: 5, memberships: 2 });
+    const [raw] = await backend.gdb.execute<{ raw: string }>(sql`SELECT raw FROM log_events WHERE integration_id = ${integ.id}::uuid AND uuid = 'e'`);
+    expect(raw?.raw).toBe('{"uuid":"e"}');
+
+    await expect(store.ingestEncodedEvents(batch(['f1'], [], false, 'other-tenant'))).rejects.toThrow(/event f1: copyRow is not this event's encoded row for tenant acme/);
+    await expect(store.ingestEncodedEvents({ ...batch(['f2', 'f3']), uuids: ['f3', 'f2'] })).rejects.toThrow(/event f3: copyRow is not this event's encoded row/);
+    await expect(store.ingestEncodedEvents({ ...batch(['f4']), tupleEnds: [] })).rejects.toThrow(/one tuple end per uuid/);
+    const padded = batch(['f5']);
+    await expect(store.ingestEncodedEvents({ ...padded, tuples: new Uint8Array([...padded.tuples, 0]) })).rejects.toThrow(/bytes after its last tuple/);
+    await expect(store.ingestEncodedEvents(batch(['f6'], [[3, joins('00gX')]]))).rejects.toThrow(/mutations given for event 3/);
+    expect(await store.counts(integ.id)).toMatchObject({ logEvents: 5 });
   });
 
   it('refuses a batch the database rejects without hanging, and keeps serving', async () => {

@@ -6,7 +6,7 @@
 import { and, eq, sql } from 'drizzle-orm';
 import { loadConfig, type Logger } from '@idgraph/core';
 import type { GraphDb } from './db.js';
-import { ingestEventBatch, type IngestItem, type IngestResult } from './event-ingest.js';
+import { ingestEncodedEventBatch, ingestEventBatch, type EncodedEventBatch, type EncodedIngestResult, type IngestItem, type IngestResult } from './event-ingest.js';
 import { executorOf, type Executor } from './executor.js';
 import { exportIntegration, mergeSorted } from './export-graph.js';
 import { FindingRepo, type CurrentFinding, type Finding, type FindingsSync } from './findings.js';
@@ -384,6 +384,12 @@ export class GraphStore {
   async ingestEvents(items: IngestItem[]): Promise<IngestResult> {
     await this.assertIntegrations(items.map((i) => i.integrationId));
     return this.exec.tx((tx) => ingestEventBatch(tx, this.tenant, items));
+  }
+
+  /** The bulk form of ingestEvents for events encoded ahead (see EncodedEventBatch); PostgreSQL only. */
+  async ingestEncodedEvents(batch: EncodedEventBatch): Promise<EncodedIngestResult> {
+    await this.assertIntegrations([batch.integrationId]);
+    return this.exec.tx((tx) => ingestEncodedEventBatch(tx, this.tenant, batch));
   }
 
   // ------------------------------------------------------------ export

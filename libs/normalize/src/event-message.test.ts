@@ -41,6 +41,29 @@ describe('parseEventMessage: accepted messages', () => {
     expect((parseEventMessage(bare) as { eventJson: string }).eventJson).toBe(bare);
   });
 
+  it('reads envelopes the same whether detail comes last (split parse) or not (whole parse)', () => {
+    const e = envelope();
+    const detail = e['detail'] as Json;
+    const { detail: _d, ...head } = e;
+    const last = JSON.stringify({ ...head, detail });
+    const first = JSON.stringify({ detail, ...head });
+    for (const text of [last, first, `${last.slice(0, -1)} , "extra": {"x": "}"}}`]) {
+      const parsed = parseEventMessage(text);
+      expect(parsed.ok && parsed.event).toEqual(detail);
+      expect(parsed.ok && parsed.eventJson).toBe(JSON.stringify(detail));
+    }
+    // A repeated detail: JSON.parse keeps the last one, and so does the kept text.
+    const other = { ...detail, uuid: 'second' };
+    const twice = `${last.slice(0, -1)},"detail":${JSON.stringify(other)}}`;
+    const parsed = parseEventMessage(twice);
+    expect(parsed.ok && parsed.event.uuid).toBe('second');
+    expect(parsed.ok && parsed.eventJson).toBe(JSON.stringify(other));
+    // Broken after the split point, or before it: not JSON either way.
+    expect(reasonFor(`${last.slice(0, -2)}`)).toBe('not JSON');
+    expect(reasonFor(last.replace('"version":"0"', '"version":"0",,'))).toBe('not JSON');
+    expect(reasonFor(`${last.slice(0, -1)},"detail":}`)).toBe('not JSON');
+  });
+
   it('the envelope detail equals the bare LogEvent sample 06', () => {
     expect(envelope()['detail']).toEqual(readSample('logevents/06-user.session.access_admin_app.json'));
   });

@@ -4,7 +4,7 @@
  * `InputPath: "$.detail"`). Anything else is rejected with a short, stable reason.
  */
 import { type OktaLogEvent, validateLogEvent } from './log-event.js';
-import { jsonMemberText } from './json-text.js';
+import { jsonMemberText, splitAtLastMember } from './json-text.js';
 import { isRecord } from './read.js';
 
 export type ParsedEventMessage =
@@ -42,11 +42,16 @@ export function isOktaEventSource(source: unknown): boolean {
 
 export function parseEventMessage(input: unknown): ParsedEventMessage {
   let message: unknown = input;
+  let detailJson: string | null = null;
   if (typeof input === 'string') {
-    try {
-      message = JSON.parse(input);
-    } catch {
-      return { ok: false, reason: 'not JSON' };
+    const envelope = parseEnvelopeText(input);
+    if (envelope) ({ message, detailJson } = envelope);
+    else {
+      try {
+        message = JSON.parse(input);
+      } catch {
+        return { ok: false, reason: 'not JSON' };
+      }
     }
   }
   if (!isRecord(message)) return { ok: false, reason: 'message is not a JSON object' };
@@ -57,7 +62,7 @@ export function parseEventMessage(input: unknown): ParsedEventMessage {
     return { ok: false, reason: 'Okta Event Hook payloads are not accepted (expected Log Streaming via EventBridge)' };
   }
   const text = typeof input === 'string' ? input : null;
-  if (isEnvelope(message)) return parseEnvelope(message, text);
+  if (isEnvelope(message)) return parseEnvelope(message, text, detailJson);
   const validation = validateLogEvent(message);
   if (!validation.ok) return validation;
   return { ok: true, event: validation.event, source: null, envelopeId: null, eventJson: text };
@@ -73,7 +78,27 @@ function isEventHookPayload(message: Record<string, unknown>): boolean {
   return message['eventType'] === 'com.okta.event_hook';
 }
 
-function parseEnvelope(envelope: Record<string, unknown>, text: string | null): ParsedEventMessage {
+/**
+ * An envelope as EventBridge writes it, `detail` last, parsed in two parts so that the text of
+ * `detail` comes out without scanning it (see splitAtLastMember). Null when the text is not
+ * such an envelope: the caller parses it whole.
+ */
+function parseEnvelopeText(text: string): { message: Record<string, unknown>; detailJson: string } | null {
+  // A LogEvent has no detail-type: the scan of its members would be wasted.
+  if (!text.includes('"detail-type"')) return null;
+  const split = splitAtLastMember(text, 'detail');
+  if (!split) return null;
+  try {
+    const message = JSON.parse(`${split.before}null}`) as unknown;
+    if (!isRecord(message)) return null;
+    message['detail'] = JSON.parse(split.value) as unknown;
+    return { message, detailJson: split.value };
+  } catch {
+    return null;
+  }
+}
+
+function parseEnvelope(envelope: Record<string, unknown>, text: string | null, detailJson: string | null): ParsedEventMessage {
   if (envelope['version'] !== '0') return { ok: false, reason: 'envelope version must be "0"' };
   const id = envelope['id'];
   if (typeof id !== 'string' || id === '') return { ok: false, reason: 'envelope id missing' };
@@ -86,7 +111,7 @@ function parseEnvelope(envelope: Record<string, unknown>, text: string | null): 
   if (!isRecord(detail)) return { ok: false, reason: 'envelope detail is not an object' };
   const validation = validateLogEvent(detail);
   if (!validation.ok) return validation;
-  return { ok: true, event: validation.event, source, envelopeId: id, eventJson: text === null ? null : jsonMemberText(text, 'detail') };
+  return { ok: true, event: validation.event, source, envelopeId: id, eventJson: detailJson ?? (text === null ? null : jsonMemberText(text, 'detail')) };
 }
 
 /**

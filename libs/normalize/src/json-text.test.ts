@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { jsonMemberText } from './json-text.js';
+import { jsonMemberText, splitAtLastMember } from './json-text.js';
 import { listLogEventSamples, readSample } from './testdata/samples.js';
 
 describe('jsonMemberText', () => {
@@ -28,5 +28,24 @@ describe('jsonMemberText', () => {
       const pretty = JSON.stringify({ version: '0', detail: event, source: 's' }, null, 2);
       expect(JSON.parse(jsonMemberText(pretty, 'detail')!)).toEqual(event);
     }
+  });
+});
+
+describe('splitAtLastMember', () => {
+  it('splits at the member without scanning its value, leaving the guess to be checked by parsing', () => {
+    const text = ' { "version":"0", "resources":["a}", {"b":"]"}], "detail" :\t{"k":"v \\" }"} \n} ';
+    expect(splitAtLastMember(text, 'detail')).toEqual({ before: ' { "version":"0", "resources":["a}", {"b":"]"}], "detail" :\t', value: '{"k":"v \\" }"}' });
+    // Not last: the value part holds more than one value, which JSON.parse refuses.
+    const notLast = splitAtLastMember('{"detail":{"a":1},"x":2}', 'detail');
+    expect(() => JSON.parse(notLast!.value)).toThrow();
+    expect(splitAtLastMember('{"detail":{"a":1},"detail":{"b":2}}', 'detail')?.value).toBe('{"a":1},"detail":{"b":2}');
+  });
+
+  it('finds no plain key in escaped names, arrays, or broken text', () => {
+    expect(splitAtLastMember('{"de\\u0074ail":{"a":1}}', 'detail')).toBeNull();
+    expect(splitAtLastMember('[{"detail":1}]', 'detail')).toBeNull();
+    expect(splitAtLastMember('{"x":"unterminated, "detail":1}', 'detail')).toBeNull();
+    expect(splitAtLastMember('{"x":1 "detail":1}', 'detail')).toBeNull();
+    expect(splitAtLastMember('{"details":1}', 'detail')).toBeNull();
   });
 });

@@ -84,3 +84,42 @@ export function jsonMemberText(text: string, name: string): string | null {
   }
   return found;
 }
+
+/**
+ * Splits the text of a JSON object at member `name` on the guess that it is the last member, as
+ * an EventBridge envelope's `detail` is: `before` is the text up to the value (ending in `"name":`),
+ * `value` the rest without the closing brace. Only the members before it are scanned, not the
+ * value. Null when no plain (unescaped) key `name` is found.
+ *
+ * The guess is checked by parsing: when JSON.parse accepts `value` on its own, nothing but the
+ * closing brace follows it, and `before + 'null}'` parses exactly when the whole text does.
+ * Parsing the two parts costs what parsing the whole text costs; cutting the value out with
+ * jsonMemberText would scan all of it once more.
+ */
+export function splitAtLastMember(text: string, name: string): { before: string; value: string } | null {
+  let i = skipSpace(text, 0);
+  if (text.charCodeAt(i) !== OPEN_BRACE) return null;
+  i = skipSpace(text, i + 1);
+  try {
+    while (i < text.length && text.charCodeAt(i) === QUOTE) {
+      const keyEnd = skipString(text, i);
+      const found = keyEnd - i - 2 === name.length && text.startsWith(name, i + 1);
+      i = skipSpace(text, keyEnd);
+      if (text.charCodeAt(i) !== COLON) return null;
+      i = skipSpace(text, i + 1);
+      if (found) {
+        let end = text.length - 1;
+        while (end > i && isSpace(text.charCodeAt(end))) end--;
+        if (text.charCodeAt(end) !== CLOSE_BRACE) return null;
+        while (end > i && isSpace(text.charCodeAt(end - 1))) end--;
+        return { before: text.slice(0, i), value: text.slice(i, end) };
+      }
+      i = skipSpace(text, skipValue(text, i));
+      if (text.charCodeAt(i) !== COMMA) return null;
+      i = skipSpace(text, i + 1);
+    }
+  } catch {
+    // Unterminated string or value: not JSON; the caller's full parse says so.
+  }
+  return null;
+}

@@ -54,9 +54,14 @@ export class OktaSideEffects {
 
   constructor(private readonly lookups: SideEffectLookups) {}
 
+  /** Whether extraMutations can add any for an event of this type (most add none; skipping the call saves a promise per event). */
+  addsMutations(eventType: string): boolean {
+    return CREATE_EVENTS.has(eventType);
+  }
+
   /** Mutations to apply with the event in its transaction (Everyone membership of a new user). */
   async extraMutations(event: SideEffectEvent): Promise<GraphMutation[]> {
-    if (!CREATE_EVENTS.has(event.eventType)) return [];
+    if (!this.addsMutations(event.eventType)) return [];
     const userId = createdUserId(event);
     if (!userId) return [];
     const groupId = await this.everyoneOf(event.integrationId);

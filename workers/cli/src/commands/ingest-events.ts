@@ -1,6 +1,4 @@
-import { createReadStream } from 'node:fs';
-import { access } from 'node:fs/promises';
-import { createInterface } from 'node:readline';
+import { access, open } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { describeError } from '@idgraph/core';
 import type { RefreshRequest } from '@idgraph/graph';
@@ -10,15 +8,17 @@ import { action } from '../action.js';
 import { UserError } from '../errors.js';
 import { out, table } from '../output.js';
 import { clientForIntegration } from '../credentials.js';
-import { EventBatchWriter, sideEffectEventOf } from '../ingest/batch-writer.js';
+import { EventBatchWriter } from '../ingest/batch-writer.js';
 import { EventLineDecoder } from '../ingest/line-decoder.js';
 import type { DecodedChunk } from '../ingest/decode-lines.js';
 
-/** Events per transaction: large enough to amortise a COPY, small enough to overlap with parsing. */
-const BATCH = 2000;
-/** Lines per message to the decoding thread, and how many such chunks may be in flight. */
-const DECODE_CHUNK = 500;
-const DECODE_CHUNKS_AHEAD = 4;
+/**
+ * Bytes read at a time and sent to the decoding thread; each chunk's events are then written in
+ * one transaction (~1,800 events of 2 KB: large enough to amortise a COPY, small enough to overlap
+ * with decoding). And how many chunks may be decoding ahead.
+ */
+const READ_CHUNK_BYTES = 4 << 20;
+const DECODE_CHUNKS_AHEAD = 2;
 const WRITES_IN_FLIGHT = 2;
 const MAX_LISTED_REJECTIONS = 100;
 
@@ -58,67 +58,44 @@ export function registerIngestEvents(program: Command): void {
               throw new UserError(`cannot read --file ${opts.file}: no such file (use '-' to read stdin)`);
             }
           }
-          const input = opts.file === '-' ? process.stdin : createReadStream(opts.file, { encoding: 'utf8' });
           const report: IngestReport = { read: 0, stored: 0, duplicates: 0, applied: 0, mutationsApplied: 0, refreshed: 0, rejected: 0, rejections: [], refreshFailures: [] };
           // The same Okta side effects the stream follows (Everyone membership of new users, GROUP-scope app users …).
           const sideEffects = new OktaSideEffects(graphSideEffectLookups(await ctx.database(), store.tenant));
-          const writer = new EventBatchWriter({ store, sideEffects, integrationId: integration.id, batchSize: BATCH, inFlight: WRITES_IN_FLIGHT });
+          const writer = new EventBatchWriter({ store, sideEffects, integrationId: integration.id, inFlight: WRITES_IN_FLIGHT });
           const reject = (line: number, reason: string) => {
             report.rejected++;
             if (report.rejections.length < MAX_LISTED_REJECTIONS) report.rejections.push({ line, reason });
           };
 
-          const take = async (firstLineNo: number, { lines: decoded, copyBytes }: DecodedChunk) => {
-            for (const [i, d] of decoded.entries()) {
-              if (d.ok === 'blank') continue;
-              report.read++;
-              const lineNo = firstLineNo + i;
-              if (d.ok === false) {
-                reject(lineNo, d.reason);
-                continue;
-              }
-              if (d.source !== null && integration.eventSource && d.source !== integration.eventSource) {
-                reject(lineNo, `event source ${d.source} is not this integration's (${integration.eventSource})`);
-                continue;
-              }
-              const copyRow = copyBytes && d.copyRange ? copyBytes.subarray(d.copyRange[0], d.copyRange[1]) : undefined;
-              const item = { integrationId: integration.id, row: d.row, mutations: d.mutations, via: 'file' as const, ...(copyRow ? { copyRow } : {}) };
-              const extra = await sideEffects.extraMutations(sideEffectEventOf(item));
-              if (extra.length) item.mutations = [...d.mutations, ...extra];
-              await writer.add({ item, refresh: d.refresh });
-            }
+          const take = async (chunk: DecodedChunk) => {
+            report.read += chunk.read;
+            for (const r of chunk.rejections) reject(r.line, r.reason);
+            await writer.add(chunk);
           };
 
           let refreshRequests: RefreshRequest[] = [];
-          // Lines go to the decoding thread in chunks, a few chunks ahead, and are taken back in order.
-          // On PostgreSQL the thread also encodes each event's COPY line, so the event text never
-          // has to come back to this thread as a string.
+          // The input's bytes go to the decoding thread in chunks, a few chunks ahead, and come back
+          // in order as events. On PostgreSQL the thread also encodes each event's COPY tuple, so the
+          // event text never comes back to this thread.
           const database = await ctx.database();
           const copyRowsFor = database.kind === 'postgres' ? { tenantId: store.tenant, integrationId: integration.id } : null;
-          const decoder = new EventLineDecoder({ threads: 1, copyRowsFor });
-          const decoding: { firstLineNo: number; decoded: Promise<DecodedChunk> }[] = [];
-          const send = (lines: string[], firstLineNo: number) => {
-            const decoded = decoder.decode(lines);
+          const decoder = new EventLineDecoder({ threads: 1, copyRowsFor, eventSource: integration.eventSource ?? null });
+          const decoding: Promise<DecodedChunk>[] = [];
+          const send = (bytes: Uint8Array, end: boolean, owned: boolean) => {
+            const decoded = decoder.decode(bytes, end, owned);
             // Awaited in order later; a failure before then must not count as unhandled.
             decoded.catch(() => undefined);
-            decoding.push({ firstLineNo, decoded });
+            decoding.push(decoded);
           };
           const takeOldest = async () => {
-            const next = decoding.shift()!;
-            await take(next.firstLineNo, await next.decoded);
+            await take(await decoding.shift()!);
           };
           try {
-            let lineNo = 0;
-            let chunk: string[] = [];
-            for await (const text of createInterface({ input, crlfDelay: Infinity })) {
-              lineNo++;
-              chunk.push(text);
-              if (chunk.length < DECODE_CHUNK) continue;
-              send(chunk, lineNo - chunk.length + 1);
-              chunk = [];
+            for await (const { bytes, owned } of opts.file === '-' ? streamChunks(process.stdin) : fileChunks(opts.file)) {
+              send(bytes, false, owned);
               if (decoding.length > DECODE_CHUNKS_AHEAD) await takeOldest();
             }
-            if (chunk.length) send(chunk, lineNo - chunk.length + 1);
+            send(new Uint8Array(0), true, false);
             while (decoding.length) await takeOldest();
             refreshRequests = await writer.finish();
           } catch (err) {
@@ -160,4 +137,23 @@ export function registerIngestEvents(program: Command): void {
         { quiet: (opts) => opts.json },
       ),
     );
+}
+
+/** A file's bytes in chunks of their own (`owned`: nothing else holds them, so they can be handed to the decoding thread). */
+async function* fileChunks(path: string): AsyncGenerator<{ bytes: Uint8Array; owned: boolean }> {
+  const file = await open(path, 'r');
+  try {
+    for (;;) {
+      const buffer = Buffer.allocUnsafeSlow(READ_CHUNK_BYTES);
+      const { bytesRead } = await file.read(buffer, 0, READ_CHUNK_BYTES, null);
+      if (bytesRead === 0) return;
+      yield { bytes: buffer.subarray(0, bytesRead), owned: true };
+    }
+  } finally {
+    await file.close();
+  }
+}
+
+async function* streamChunks(input: NodeJS.ReadableStream): AsyncGenerator<{ bytes: Uint8Array; owned: boolean }> {
+  for await (const chunk of input as AsyncIterable<Buffer | string>) yield { bytes: typeof chunk === 'string' ? Buffer.from(chunk) : chunk, owned: false };
 }

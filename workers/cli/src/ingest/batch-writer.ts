@@ -1,11 +1,6 @@
-import type { IngestItem, IngestResult, RefreshRequest } from '@idgraph/graph';
-import { refreshesAfterStoring, type OktaSideEffects, type SideEffectEvent } from '@idgraph/stream-consumer';
-
-/** An event ready to store, with the re-reads it asked for itself. */
-export interface PendingEvent {
-  item: IngestItem;
-  refresh: RefreshRequest[];
-}
+import type { EncodedEventBatch, EncodedIngestResult, IngestItem, IngestResult, RefreshRequest } from '@idgraph/graph';
+import { refreshesAfterStoring, type OktaSideEffects } from '@idgraph/stream-consumer';
+import type { DecodedChunk } from './decode-lines.js';
 
 export interface WrittenCounts {
   stored: number;
@@ -16,63 +11,88 @@ export interface WrittenCounts {
   mutationsApplied: number;
 }
 
+export interface EventBatchStore {
+  ingestEvents(items: IngestItem[]): Promise<IngestResult>;
+  ingestEncodedEvents(batch: EncodedEventBatch): Promise<EncodedIngestResult>;
+}
+
 /**
- * Writes events in batches (one transaction each), `inFlight` batches at a time on their own
+ * Writes decoded chunks as batches (one transaction each), `inFlight` at a time on their own
  * connections, while the caller goes on reading. Events commute (Okta time wins, uuids dedupe,
- * a deadlock is retried), so the order batches commit in does not matter. Collects the targeted
- * refreshes the stored events need, for the caller to run after `finish()`.
+ * a deadlock is retried), so the order batches commit in does not matter. Adds the Okta side
+ * effects' mutations (Everyone membership of new users) and collects the targeted refreshes the
+ * stored events need, for the caller to run after `finish()`.
  */
 export class EventBatchWriter {
   readonly counts: WrittenCounts = { stored: 0, duplicates: 0, applied: 0, mutationsApplied: 0 };
   private readonly refreshes = new Map<string, RefreshRequest>();
-  private batch: PendingEvent[] = [];
   private readonly writing: Promise<void>[] = [];
+  /** The last batch held events stored before: the next is likely more of a replay. */
+  private replaying = false;
 
   constructor(
     private readonly opts: {
-      store: { ingestEvents(items: IngestItem[]): Promise<IngestResult> };
+      store: EventBatchStore;
       sideEffects: OktaSideEffects;
       integrationId: string;
-      batchSize: number;
       inFlight: number;
     },
   ) {}
 
-  async add(event: PendingEvent): Promise<void> {
-    this.batch.push(event);
-    if (this.batch.length >= this.opts.batchSize) await this.flush();
-  }
-
-  /** Writes what is left and waits for every batch; throws the first failure. */
-  async finish(): Promise<RefreshRequest[]> {
-    await this.flush();
-    while (this.writing.length) await this.writing.shift();
-    return [...this.refreshes.values()];
-  }
-
-  private async flush(): Promise<void> {
+  /** Starts writing the chunk's events; resolves once it is under way (waits while `inFlight` batches are). */
+  async add(chunk: DecodedChunk): Promise<void> {
+    if (chunk.uuids.length === 0) return;
     if (this.writing.length >= this.opts.inFlight) await this.writing.shift();
-    if (!this.batch.length) return;
-    const written = this.write(this.batch);
-    this.batch = [];
+    for (const change of chunk.changes) {
+      if (!this.opts.sideEffects.addsMutations(change.eventType)) continue;
+      const extra = await this.opts.sideEffects.extraMutations({ integrationId: this.opts.integrationId, ...change });
+      if (extra.length) change.mutations = [...change.mutations, ...extra];
+    }
+    const written = this.write(chunk);
     // Awaited later; until then a failure must not count as unhandled.
     written.catch(() => undefined);
     this.writing.push(written);
   }
 
-  private async write(events: PendingEvent[]): Promise<void> {
-    const result = await this.opts.store.ingestEvents(events.map((e) => e.item));
-    this.counts.stored += result.stored;
-    this.counts.duplicates += result.duplicates;
-    this.counts.mutationsApplied += result.applied;
-    const stored = new Set(result.storedUuids);
-    const fresh = events.filter((e) => stored.has(e.item.row.uuid));
-    this.counts.applied += fresh.filter((e) => e.item.mutations.length + e.refresh.length > 0).length;
-    const needed = await refreshesAfterStoring(fresh.map((e) => ({ ...sideEffectEventOf(e.item), refresh: e.refresh })), this.opts.sideEffects);
-    for (const r of needed.get(this.opts.integrationId) ?? []) this.refreshes.set(JSON.stringify(r), r);
+  /** Waits for every batch; throws the first failure. */
+  async finish(): Promise<RefreshRequest[]> {
+    while (this.writing.length) await this.writing.shift();
+    return [...this.refreshes.values()];
   }
-}
 
-export function sideEffectEventOf(item: IngestItem): SideEffectEvent {
-  return { integrationId: item.integrationId, eventType: item.row.eventType, published: item.row.published, mutations: item.mutations };
+  private async write(chunk: DecodedChunk): Promise<void> {
+    const { stored, duplicates, applied, isStored } = await this.store(chunk);
+    this.replaying = duplicates > 0;
+    this.counts.stored += stored;
+    this.counts.duplicates += duplicates;
+    this.counts.mutationsApplied += applied;
+    // Side effects follow from mutations, so events that change nothing need no look.
+    const changed = chunk.changes.filter((c) => isStored(c.index));
+    this.counts.applied += changed.length;
+    const integrationId = this.opts.integrationId;
+    const needed = await refreshesAfterStoring(changed.map((c) => ({ integrationId, ...c })), this.opts.sideEffects);
+    for (const r of needed.get(integrationId) ?? []) this.refreshes.set(JSON.stringify(r), r);
+  }
+
+  private async store(chunk: DecodedChunk): Promise<{ stored: number; duplicates: number; applied: number; isStored: (index: number) => boolean }> {
+    const { integrationId } = this.opts;
+    if (chunk.tuples && chunk.tupleEnds) {
+      const result = await this.opts.store.ingestEncodedEvents({
+        integrationId,
+        uuids: chunk.uuids,
+        tuples: chunk.tuples,
+        tupleEnds: chunk.tupleEnds,
+        mutations: new Map(chunk.changes.map((c) => [c.index, c.mutations])),
+        lookUpFirst: this.replaying,
+      });
+      const storedIndexes = new Set(result.storedIndexes);
+      return { ...result, isStored: (index) => storedIndexes.has(index) };
+    }
+    if (!chunk.rows) throw new Error('a decoded chunk holds neither COPY tuples nor rows');
+    const items: IngestItem[] = chunk.rows.map((row) => ({ integrationId, row, mutations: [], via: 'file' }));
+    for (const c of chunk.changes) items[c.index]!.mutations = c.mutations;
+    const result = await this.opts.store.ingestEvents(items);
+    const storedUuids = new Set(result.storedUuids);
+    return { ...result, isStored: (index) => storedUuids.has(chunk.uuids[index]!) };
+  }
 }

@@ -1,60 +1,162 @@
-import { encodeEventCopyRow, type GraphMutation, type LogEventRow, type RefreshRequest } from '@idgraph/graph';
+import { CopyTupleWriter, writeEventCopyTuple, type GraphMutation, type LogEventRow, type RefreshRequest } from '@idgraph/graph';
 import { eventToGraphChanges, normalizeLogEventRow, parseEventMessage } from '@idgraph/normalize';
 
-/** One JSONL line of an event archive, decoded: the row to store and what it changes, or why not. */
-export type DecodedLine =
-  | {
-      ok: true;
-      source: string | null;
-      row: LogEventRow;
-      mutations: GraphMutation[];
-      refresh: RefreshRequest[];
-      /** Where the row's encoded COPY line sits in DecodedChunk.copyBytes (then row.rawJson is left out). */
-      copyRange?: [number, number];
-    }
-  | { ok: false; reason: string }
-  | { ok: 'blank' };
-
+/**
+ * The events of a chunk, as they cross from the decoding thread to the main thread. On PostgreSQL
+ * they are COPY tuples in one buffer, which is transferred, not copied, plus their uuids: the
+ * main thread builds nothing per event. Structured clone would have copied an object per event,
+ * writing out every key each time.
+ */
 export interface DecodedChunk {
-  lines: DecodedLine[];
-  /** The COPY lines of the chunk's events, UTF-8, back to back; null unless asked for. */
-  copyBytes: Uint8Array | null;
+  /** Accepted events, in line order. */
+  uuids: string[];
+  /** The binary COPY tuples of the events, back to back, and where each ends (PostgreSQL). */
+  tuples: Uint8Array | null;
+  tupleEnds: Uint32Array | null;
+  /** The rows, when no tuples are encoded (PGlite). */
+  rows: LogEventRow[] | null;
+  /** The events that change the graph or ask for re-reads (a tenth of a typical System Log), by index. */
+  changes: EventChanges[];
+  /** Lines read that were not blank. */
+  read: number;
+  rejections: { line: number; reason: string }[];
+}
+
+export interface EventChanges {
+  index: number;
+  eventType: string;
+  published: Date;
+  mutations: GraphMutation[];
+  refresh: RefreshRequest[];
 }
 
 export interface DecodeOptions {
-  /** Encode each event's log_events COPY line here (PostgreSQL), so the main thread need not. */
+  /** Encode each event's log_events COPY tuple (PostgreSQL), so the main thread need not. */
   copyRowsFor?: { tenantId: string; integrationId: string } | null;
+  /** The integration's event source; envelopes from another source are rejected. Null: any Okta source. */
+  eventSource?: string | null;
 }
 
-/** Pure CPU work with no I/O, so it can run on a worker thread (decode-worker.ts). */
-export function decodeEventLines(lines: readonly string[], opts: DecodeOptions = {}): DecodedChunk {
-  const decoded = lines.map((text): DecodedLine => {
-    if (!text.trim()) return { ok: 'blank' };
-    const parsed = parseEventMessage(text);
-    if (!parsed.ok) return { ok: false, reason: parsed.reason };
-    const { mutations, refresh } = eventToGraphChanges(parsed.event);
-    return { ok: true, source: parsed.source, row: normalizeLogEventRow(parsed.event, parsed.eventJson), mutations, refresh };
-  });
-  const target = opts.copyRowsFor;
-  if (!target) return { lines: decoded, copyBytes: null };
-  const encoded: string[] = [];
-  const sizes: number[] = [];
-  let total = 0;
-  for (const d of decoded) {
-    if (d.ok !== true) continue;
-    const text = encodeEventCopyRow(target.tenantId, target.integrationId, d.row, 'file');
-    const size = Buffer.byteLength(text);
-    encoded.push(text);
-    sizes.push(size);
-    d.copyRange = [total, total + size];
-    total += size;
-    // The encoded line carries the event text; the row need not carry it back too.
-    delete d.row.rawJson;
+const NEWLINE = 10;
+const CARRIAGE_RETURN = 13;
+const UTF8_BOM = [0xef, 0xbb, 0xbf] as const;
+
+function isSpace(byte: number | undefined): boolean {
+  return byte === 32 || byte === 9 || byte === 13 || byte === 10;
+}
+
+/**
+ * Decodes JSONL of LogEvents or EventBridge envelopes from a byte stream given in chunks of any
+ * size: lines may span chunks (`\n` or `\r\n` ends a line). Each line becomes an event to store,
+ * with the graph changes it makes, or a rejection with its line number. Pure CPU with no I/O,
+ * so it runs on a worker thread (decode-worker.ts); it reads bytes, so the text of an event is
+ * decoded once, here, and never crosses threads as a string.
+ */
+export class EventChunkDecoder {
+  private carry: Buffer | null = null;
+  private lineNo = 0;
+  private readonly writer: CopyTupleWriter | null;
+
+  constructor(private readonly opts: DecodeOptions = {}) {
+    this.writer = opts.copyRowsFor ? new CopyTupleWriter(1 << 20) : null;
   }
-  // Its own ArrayBuffer (not Buffer's shared pool), so it can be transferred.
-  const copyBytes = new Uint8Array(total);
-  const view = Buffer.from(copyBytes.buffer, copyBytes.byteOffset, copyBytes.byteLength);
-  let at = 0;
-  for (const [i, text] of encoded.entries()) at += view.write(text, at, sizes[i]!, 'utf8');
-  return { lines: decoded, copyBytes };
+
+  /** Decodes the lines `bytes` completes; `end`: the input ends here, so a last line without `\n` counts too. */
+  decode(bytes: Uint8Array, end = false): DecodedChunk {
+    const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const columns = new ChunkColumns(this.writer === null);
+    let start = 0;
+    if (this.carry) {
+      // The line the previous chunk ended in: only it is copied together, not the whole chunk.
+      const newline = buf.indexOf(NEWLINE);
+      if (newline < 0 && !end) {
+        this.carry = Buffer.concat([this.carry, buf]);
+        return columns.finish(this.writer);
+      }
+      const line = Buffer.concat([this.carry, buf.subarray(0, newline < 0 ? buf.length : newline)]);
+      this.carry = null;
+      this.decodeLine(line, 0, line.length, columns);
+      start = newline < 0 ? buf.length : newline + 1;
+    }
+    for (let newline = buf.indexOf(NEWLINE, start); newline >= 0; newline = buf.indexOf(NEWLINE, start)) {
+      this.decodeLine(buf, start, newline, columns);
+      start = newline + 1;
+    }
+    if (start < buf.length) {
+      if (end) this.decodeLine(buf, start, buf.length, columns);
+      // A copy: the chunk's buffer may be reused by whoever sent it.
+      else this.carry = Buffer.from(buf.subarray(start));
+    }
+    return columns.finish(this.writer);
+  }
+
+  private decodeLine(buf: Buffer, start: number, end: number, chunk: ChunkColumns): void {
+    const line = ++this.lineNo;
+    if (end > start && buf[end - 1] === CARRIAGE_RETURN) end--;
+    if (line === 1 && end - start >= 3 && buf[start] === UTF8_BOM[0] && buf[start + 1] === UTF8_BOM[1] && buf[start + 2] === UTF8_BOM[2]) start += 3;
+    let first = start;
+    while (first < end && isSpace(buf[first])) first++;
+    if (first === end) return;
+    chunk.read++;
+    const reject = (reason: string) => void chunk.rejections.push({ line, reason });
+    const parsed = parseEventMessage(buf.toString('utf8', start, end));
+    if (!parsed.ok) return reject(parsed.reason);
+    const { eventSource } = this.opts;
+    if (parsed.source !== null && eventSource && parsed.source !== eventSource) {
+      return reject(`event source ${parsed.source} is not this integration's (${eventSource})`);
+    }
+    let row: LogEventRow;
+    let changes: ReturnType<typeof eventToGraphChanges>;
+    try {
+      changes = eventToGraphChanges(parsed.event);
+      row = normalizeLogEventRow(parsed.event, parsed.eventJson);
+    } catch (err) {
+      return reject(err instanceof Error ? err.message : String(err));
+    }
+    const target = this.opts.copyRowsFor;
+    if (this.writer && target) {
+      const from = this.writer.length;
+      try {
+        writeEventCopyTuple(this.writer, target.tenantId, target.integrationId, row, 'file');
+      } catch (err) {
+        this.writer.truncate(from);
+        return reject(err instanceof Error ? err.message : String(err));
+      }
+    }
+    chunk.add(row, changes.mutations, changes.refresh, this.writer?.length ?? 0);
+  }
+}
+
+/** A DecodedChunk being filled. */
+class ChunkColumns {
+  private readonly uuids: string[] = [];
+  private readonly rows: LogEventRow[] | null;
+  private readonly tupleEnds: number[] = [];
+  private readonly changes: EventChanges[] = [];
+  read = 0;
+  readonly rejections: DecodedChunk['rejections'] = [];
+
+  constructor(keepRows: boolean) {
+    this.rows = keepRows ? [] : null;
+  }
+
+  add(row: LogEventRow, mutations: GraphMutation[], refresh: RefreshRequest[], tupleEnd: number): void {
+    const index = this.uuids.length;
+    this.uuids.push(row.uuid);
+    this.rows?.push(row);
+    this.tupleEnds.push(tupleEnd);
+    if (mutations.length || refresh.length) this.changes.push({ index, eventType: row.eventType, published: row.published, mutations, refresh });
+  }
+
+  finish(writer: CopyTupleWriter | null): DecodedChunk {
+    return {
+      uuids: this.uuids,
+      tuples: writer ? writer.take() : null,
+      tupleEnds: writer ? Uint32Array.from(this.tupleEnds) : null,
+      rows: this.rows,
+      changes: this.changes,
+      read: this.read,
+      rejections: this.rejections,
+    };
+  }
 }

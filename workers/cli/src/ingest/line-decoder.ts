@@ -1,19 +1,22 @@
 import { Worker } from 'node:worker_threads';
-import { decodeEventLines, type DecodedChunk, type DecodeOptions } from './decode-lines.js';
+import { EventChunkDecoder, type DecodedChunk, type DecodeOptions } from './decode-lines.js';
 
 /**
- * Decodes event lines on a worker thread, so JSON parsing and normalising (about half of
- * ingest-events' CPU) run beside the main thread's reading and database writes. Results come
- * back in the order chunks were sent (one worker, FIFO). Without a worker (`threads: 0`) it
- * decodes inline.
+ * Decodes an input's bytes on a worker thread, so JSON parsing, normalising and COPY encoding (most
+ * of ingest-events' CPU) run beside the main thread's reading and database writes. Chunks are
+ * decoded in the order they were sent (one worker, FIFO), which lines spanning chunks rely on.
+ * Without a worker (`threads: 0`) it decodes inline.
  */
 export class EventLineDecoder {
   private readonly worker: Worker | null;
+  private readonly inline: EventChunkDecoder | null;
   private readonly pending = new Map<number, { resolve: (d: DecodedChunk) => void; reject: (e: Error) => void }>();
   private nextId = 0;
 
-  constructor(private readonly opts: { threads: 0 | 1 } & DecodeOptions) {
-    this.worker = opts.threads ? new Worker(new URL('./decode-worker.js', import.meta.url), { workerData: { copyRowsFor: opts.copyRowsFor ?? null } }) : null;
+  constructor(opts: { threads: 0 | 1 } & DecodeOptions) {
+    const options: DecodeOptions = { copyRowsFor: opts.copyRowsFor ?? null, eventSource: opts.eventSource ?? null };
+    this.worker = opts.threads ? new Worker(new URL('./decode-worker.js', import.meta.url), { workerData: options }) : null;
+    this.inline = this.worker ? null : new EventChunkDecoder(options);
     this.worker?.on('message', (msg: { id: number; chunk?: DecodedChunk; error?: string }) => {
       const waiter = this.pending.get(msg.id);
       if (!waiter) return;
@@ -25,12 +28,16 @@ export class EventLineDecoder {
     this.worker?.on('exit', (code) => this.failAll(new Error(`the event decoding thread exited (code ${code})`)));
   }
 
-  decode(lines: string[]): Promise<DecodedChunk> {
-    if (!this.worker) return Promise.resolve(decodeEventLines(lines, this.opts));
+  /**
+   * The lines `bytes` completes; `end`: the input ends after these bytes. `owned`: the caller
+   * gives up the bytes' whole ArrayBuffer, which moves to the thread instead of being copied.
+   */
+  decode(bytes: Uint8Array, end = false, owned = false): Promise<DecodedChunk> {
+    if (this.inline) return Promise.resolve(this.inline.decode(bytes, end));
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
-      this.worker!.postMessage({ id, lines });
+      this.worker!.postMessage({ id, bytes, end }, owned ? [bytes.buffer as ArrayBuffer] : []);
     });
   }
 

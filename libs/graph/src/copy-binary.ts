@@ -1,0 +1,159 @@
+/**
+ * PostgreSQL's binary COPY format: a header, then tuples (a 16-bit field count, then per field a
+ * 32-bit byte length, -1 for NULL, and the type's binary form), then a trailer. The server takes
+ * each field as it comes, with no text to scan for delimiters, unescape and parse: for System Log
+ * events that is about a quarter of the server's time per event compared with COPY's text format,
+ * and the client need not escape the event text either.
+ */
+
+/** `PGCOPY\n\377\r\n\0`, flags 0, no header extension. */
+export const COPY_BINARY_HEADER = Uint8Array.of(0x50, 0x47, 0x43, 0x4f, 0x50, 0x59, 0x0a, 0xff, 0x0d, 0x0a, 0x00, 0, 0, 0, 0, 0, 0, 0, 0);
+/** A field count of -1. */
+export const COPY_BINARY_TRAILER = Uint8Array.of(0xff, 0xff);
+
+/** 2000-01-01T00:00:00Z, PostgreSQL's epoch for timestamps. */
+const PG_EPOCH_MS = Date.UTC(2000, 0, 1);
+const TWO_32 = 2 ** 32;
+/** Strings up to this length are tried as ASCII first. */
+const SHORT_TEXT = 64;
+const CANONICAL_UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * Appends binary COPY tuples to one growing buffer. `take()` hands them over in an ArrayBuffer of
+ * their own, so a worker thread can transfer them without a copy.
+ */
+export class CopyTupleWriter {
+  private buf: Buffer;
+  private at = 0;
+  private lastUuid: string | null = null;
+  private lastUuidBytes = Buffer.alloc(16);
+
+  constructor(initialBytes = 64 * 1024) {
+    this.buf = Buffer.allocUnsafeSlow(Math.max(64, initialBytes));
+  }
+
+  /** Bytes written since the last take(). */
+  get length(): number {
+    return this.at;
+  }
+
+  tuple(fields: number): this {
+    this.reserve(2);
+    this.buf.writeInt16BE(fields, this.at);
+    this.at += 2;
+    return this;
+  }
+
+  null(): this {
+    this.reserve(4);
+    this.buf.writeInt32BE(-1, this.at);
+    this.at += 4;
+    return this;
+  }
+
+  /** A text field as UTF-8 (lone surrogates become U+FFFD, as everywhere in Node). */
+  text(value: string | null | undefined): this {
+    if (value === null || value === undefined) return this.null();
+    this.reserve(4 + value.length * 3);
+    const size = value.length <= SHORT_TEXT ? this.writeShortAscii(value, this.at + 4) : -1;
+    const written = size >= 0 ? size : this.buf.write(value, this.at + 4, 'utf8');
+    this.buf.writeInt32BE(written, this.at);
+    this.at += 4 + written;
+    return this;
+  }
+
+  /** Ids, types and names are short ASCII: copied in a loop, which beats a call into the encoder. -1 when not ASCII. */
+  private writeShortAscii(value: string, at: number): number {
+    const buf = this.buf;
+    for (let i = 0; i < value.length; i++) {
+      const c = value.charCodeAt(i);
+      if (c > 0x7f) return -1;
+      buf[at + i] = c;
+    }
+    return value.length;
+  }
+
+  /** A text field whose UTF-8 bytes are at hand already: `source[start, end)`. */
+  utf8Bytes(source: Uint8Array, start: number, end: number): this {
+    const size = end - start;
+    this.reserve(4 + size);
+    this.buf.writeInt32BE(size, this.at);
+    this.buf.set(source.subarray(start, end), this.at + 4);
+    this.at += 4 + size;
+    return this;
+  }
+
+  /** A uuid field, from its canonical text (8-4-4-4-12 hex digits). */
+  uuid(value: string): this {
+    // Every tuple of a batch carries the same integration id: it is parsed once.
+    if (value !== this.lastUuid) {
+      if (!CANONICAL_UUID.test(value)) throw new Error(`not a uuid: ${JSON.stringify(value)}`);
+      this.lastUuidBytes = Buffer.from(value.replace(/-/g, ''), 'hex');
+      this.lastUuid = value;
+    }
+    this.reserve(20);
+    this.buf.writeInt32BE(16, this.at);
+    this.buf.set(this.lastUuidBytes, this.at + 4);
+    this.at += 20;
+    return this;
+  }
+
+  /** A timestamptz field: microseconds since PostgreSQL's epoch, as a signed 64-bit integer. */
+  timestamptz(ms: number): this {
+    if (!Number.isFinite(ms)) throw new Error(`not a valid time: ${ms}`);
+    // Exact in a double for any time Date can hold (|µs| < 2^53 until the year 287396).
+    const micros = (ms - PG_EPOCH_MS) * 1000;
+    const high = Math.floor(micros / TWO_32);
+    this.reserve(12);
+    this.buf.writeInt32BE(8, this.at);
+    this.buf.writeInt32BE(high, this.at + 4);
+    this.buf.writeUInt32BE(micros - high * TWO_32, this.at + 8);
+    this.at += 12;
+    return this;
+  }
+
+  /** Drops what was written after `length` (a tuple that could not be finished). */
+  truncate(length: number): void {
+    if (length < 0 || length > this.at) throw new Error(`cannot truncate ${this.at} bytes to ${length}`);
+    this.at = length;
+  }
+
+  /**
+   * The tuples written so far, in an ArrayBuffer of their own (handed over, not copied: it can be
+   * transferred to another thread); the writer starts again empty, in a new buffer.
+   */
+  take(): Uint8Array {
+    const out = new Uint8Array(this.buf.buffer, this.buf.byteOffset, this.at);
+    this.buf = Buffer.allocUnsafeSlow(Math.max(this.buf.length, this.at));
+    this.at = 0;
+    return out;
+  }
+
+  private reserve(bytes: number): void {
+    if (this.at + bytes <= this.buf.length) return;
+    let size = this.buf.length * 2;
+    while (size < this.at + bytes) size *= 2;
+    const bigger = Buffer.allocUnsafeSlow(size);
+    this.buf.copy(bigger, 0, 0, this.at);
+    this.buf = bigger;
+  }
+}
+
+/**
+ * The end of the binary COPY tuple of `fields` fields that starts at `start`, or -1 when the bytes
+ * do not hold exactly that (a wrong field count, a length running past the end).
+ */
+export function copyTupleEnd(bytes: Uint8Array, start: number, fields: number): number {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (start + 2 > bytes.length || view.getInt16(start) !== fields) return -1;
+  let at = start + 2;
+  for (let f = 0; f < fields; f++) {
+    if (at + 4 > bytes.length) return -1;
+    const size = view.getInt32(at);
+    at += 4;
+    if (size === -1) continue;
+    if (size < 0 || at + size > bytes.length) return -1;
+    at += size;
+  }
+  return at;
+}
