@@ -13,7 +13,10 @@ export default defineConfig({
       '@idgraph/okta-sim': src('./libs/okta-sim/src/index.ts'),
       '@idgraph/okta': src('./libs/okta/src/index.ts'),
       '@idgraph/posture': src('./libs/posture/src/index.ts'),
+      // Subpath entries first: an alias also matches as a prefix.
+      '@idgraph/collector/refresh': src('./workers/collector/src/refresh-entry.ts'),
       '@idgraph/collector': src('./workers/collector/src/index.ts'),
+      '@idgraph/stream-consumer/side-effects': src('./workers/stream-consumer/src/side-effects.ts'),
       '@idgraph/stream-consumer': src('./workers/stream-consumer/src/index.ts'),
       '@idgraph/infra': src('./infra/src/index.ts'),
       '@idgraph/cli': src('./workers/cli/src/index.ts'),

@@ -78,7 +78,8 @@ export class CopyTupleWriter {
     const size = end - start;
     this.reserve(4 + size);
     this.buf.writeInt32BE(size, this.at);
-    this.buf.set(source.subarray(start, end), this.at + 4);
+    if (Buffer.isBuffer(source)) source.copy(this.buf, this.at + 4, start, end);
+    else this.buf.set(source.subarray(start, end), this.at + 4);
     this.at += 4 + size;
     return this;
   }

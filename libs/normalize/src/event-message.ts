@@ -17,6 +17,8 @@ export type ParsedEventMessage =
       envelopeId: string | null;
       /** The LogEvent's JSON exactly as received (the message, or its `detail`); null when given an object. */
       eventJson: string | null;
+      /** Where eventJson starts in the message text, when known (a caller holding the bytes can copy them instead). */
+      eventJsonAt: number | null;
     }
   | { ok: false; reason: string };
 
@@ -42,10 +44,10 @@ export function isOktaEventSource(source: unknown): boolean {
 
 export function parseEventMessage(input: unknown): ParsedEventMessage {
   let message: unknown = input;
-  let detailJson: string | null = null;
+  let detail: { json: string; at: number } | null = null;
   if (typeof input === 'string') {
     const envelope = parseEnvelopeText(input);
-    if (envelope) ({ message, detailJson } = envelope);
+    if (envelope) ({ message, detail } = envelope);
     else {
       try {
         message = JSON.parse(input);
@@ -62,10 +64,10 @@ export function parseEventMessage(input: unknown): ParsedEventMessage {
     return { ok: false, reason: 'Okta Event Hook payloads are not accepted (expected Log Streaming via EventBridge)' };
   }
   const text = typeof input === 'string' ? input : null;
-  if (isEnvelope(message)) return parseEnvelope(message, text, detailJson);
+  if (isEnvelope(message)) return parseEnvelope(message, text, detail);
   const validation = validateLogEvent(message);
   if (!validation.ok) return validation;
-  return { ok: true, event: validation.event, source: null, envelopeId: null, eventJson: text };
+  return { ok: true, event: validation.event, source: null, envelopeId: null, eventJson: text, eventJsonAt: text === null ? null : 0 };
 }
 
 /** An EventBridge envelope always carries `detail-type` and `detail`; a LogEvent has neither. */
@@ -83,7 +85,7 @@ function isEventHookPayload(message: Record<string, unknown>): boolean {
  * `detail` comes out without scanning it (see splitAtLastMember). Null when the text is not
  * such an envelope: the caller parses it whole.
  */
-function parseEnvelopeText(text: string): { message: Record<string, unknown>; detailJson: string } | null {
+function parseEnvelopeText(text: string): { message: Record<string, unknown>; detail: { json: string; at: number } } | null {
   // A LogEvent has no detail-type: the scan of its members would be wasted.
   if (!text.includes('"detail-type"')) return null;
   const split = splitAtLastMember(text, 'detail');
@@ -92,13 +94,13 @@ function parseEnvelopeText(text: string): { message: Record<string, unknown>; de
     const message = JSON.parse(`${split.before}null}`) as unknown;
     if (!isRecord(message)) return null;
     message['detail'] = JSON.parse(split.value) as unknown;
-    return { message, detailJson: split.value };
+    return { message, detail: { json: split.value, at: split.before.length } };
   } catch {
     return null;
   }
 }
 
-function parseEnvelope(envelope: Record<string, unknown>, text: string | null, detailJson: string | null): ParsedEventMessage {
+function parseEnvelope(envelope: Record<string, unknown>, text: string | null, detail: { json: string; at: number } | null): ParsedEventMessage {
   if (envelope['version'] !== '0') return { ok: false, reason: 'envelope version must be "0"' };
   const id = envelope['id'];
   if (typeof id !== 'string' || id === '') return { ok: false, reason: 'envelope id missing' };
@@ -107,11 +109,12 @@ function parseEnvelope(envelope: Record<string, unknown>, text: string | null, d
   if (typeof source !== 'string' || !isOktaEventSource(source)) {
     return { ok: false, reason: 'envelope source is not an Okta partner source' };
   }
-  const detail = envelope['detail'];
-  if (!isRecord(detail)) return { ok: false, reason: 'envelope detail is not an object' };
-  const validation = validateLogEvent(detail);
+  const event = envelope['detail'];
+  if (!isRecord(event)) return { ok: false, reason: 'envelope detail is not an object' };
+  const validation = validateLogEvent(event);
   if (!validation.ok) return validation;
-  return { ok: true, event: validation.event, source, envelopeId: id, eventJson: detailJson ?? (text === null ? null : jsonMemberText(text, 'detail')) };
+  const eventJson = detail?.json ?? (text === null ? null : jsonMemberText(text, 'detail'));
+  return { ok: true, event: validation.event, source, envelopeId: id, eventJson, eventJsonAt: detail?.at ?? null };
 }
 
 /**

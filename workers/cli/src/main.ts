@@ -4,9 +4,10 @@ import './heap.js';
 import { runCli } from './program.js';
 
 
-import { registerAll } from './commands/index.js';
+import { registrarsFor } from './commands/index.js';
 
-const code = await runCli(process.argv.slice(2), registerAll);
+const argv = process.argv.slice(2);
+const code = await runCli(argv, await registrarsFor(argv));
 process.exitCode = code;
 // Let everything written to stdout reach the pipe first (an export can be large), then make sure
 // a lingering handle (a pool, a timer) cannot keep a finished CLI alive.

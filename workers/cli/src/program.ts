@@ -4,7 +4,6 @@ import { UserError } from './errors.js';
 import { out } from './output.js';
 import { registerMigrate } from './commands/migrate.js';
 import { registerGraph } from './commands/graph.js';
-import { registerSim } from './commands/sim.js';
 
 export type Registrar = (program: Command) => void;
 
@@ -15,7 +14,7 @@ export function buildProgram(extra: Registrar[] = []): Command {
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
   program.configureOutput({ writeErr: (s) => process.stderr.write(s) });
-  for (const register of [registerMigrate, registerGraph, registerSim, ...extra]) register(program);
+  for (const register of [registerMigrate, registerGraph, ...extra]) register(program);
   for (const cmd of allCommands(program)) cmd.exitOverride();
   return program;
 }

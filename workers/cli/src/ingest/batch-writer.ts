@@ -1,5 +1,5 @@
 import type { EncodedEventBatch, EncodedIngestResult, IngestItem, IngestResult, RefreshRequest } from '@idgraph/graph';
-import { refreshesAfterStoring, type OktaSideEffects } from '@idgraph/stream-consumer';
+import { refreshesAfterStoring, type OktaSideEffects } from '@idgraph/stream-consumer/side-effects';
 import type { DecodedChunk } from './decode-lines.js';
 
 export interface WrittenCounts {

@@ -1,3 +1,4 @@
+import { isAscii } from 'node:buffer';
 import { CopyTupleWriter, writeEventCopyTuple, type GraphMutation, type LogEventRow, type RefreshRequest } from '@idgraph/graph';
 import { eventToGraphChanges, normalizeLogEventRow, parseEventMessage } from '@idgraph/normalize';
 
@@ -99,7 +100,8 @@ export class EventChunkDecoder {
     if (first === end) return;
     chunk.read++;
     const reject = (reason: string) => void chunk.rejections.push({ line, reason });
-    const parsed = parseEventMessage(buf.toString('utf8', start, end));
+    const text = buf.toString('utf8', start, end);
+    const parsed = parseEventMessage(text);
     if (!parsed.ok) return reject(parsed.reason);
     const { eventSource } = this.opts;
     if (parsed.source !== null && eventSource && parsed.source !== eventSource) {
@@ -117,7 +119,13 @@ export class EventChunkDecoder {
     if (this.writer && target) {
       const from = this.writer.length;
       try {
-        writeEventCopyTuple(this.writer, target.tenantId, target.integrationId, row, 'file');
+        // The event text's bytes are copied as read when they are plain ASCII (character offsets
+        // are byte offsets then), instead of encoding the string again.
+        const at = parsed.eventJsonAt;
+        const raw = at !== null && parsed.eventJson && isAscii(buf.subarray(start, end))
+          ? { bytes: buf, start: start + at, end: start + at + parsed.eventJson.length }
+          : undefined;
+        writeEventCopyTuple(this.writer, target.tenantId, target.integrationId, row, 'file', raw);
       } catch (err) {
         this.writer.truncate(from);
         return reject(err instanceof Error ? err.message : String(err));
