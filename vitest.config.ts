@@ -8,6 +8,7 @@ export default defineConfig({
   resolve: {
     alias: {
       '@idgraph/core': src('./libs/core/src/index.ts'),
+      '@idgraph/graph/event-copy': src('./libs/graph/src/event-copy.ts'),
       '@idgraph/graph': src('./libs/graph/src/index.ts'),
       '@idgraph/normalize': src('./libs/normalize/src/index.ts'),
       '@idgraph/okta-sim': src('./libs/okta-sim/src/index.ts'),

@@ -145,12 +145,12 @@ export class CopyTupleWriter {
  * do not hold exactly that (a wrong field count, a length running past the end).
  */
 export function copyTupleEnd(bytes: Uint8Array, start: number, fields: number): number {
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  if (start + 2 > bytes.length || view.getInt16(start) !== fields) return -1;
+  if (start + 2 > bytes.length || ((bytes[start]! << 8) | bytes[start + 1]!) !== fields) return -1;
   let at = start + 2;
   for (let f = 0; f < fields; f++) {
     if (at + 4 > bytes.length) return -1;
-    const size = view.getInt32(at);
+    // A signed 32-bit length: -1 is NULL, any other negative is malformed.
+    const size = (bytes[at]! << 24) | (bytes[at + 1]! << 16) | (bytes[at + 2]! << 8) | bytes[at + 3]!;
     at += 4;
     if (size === -1) continue;
     if (size < 0 || at + size > bytes.length) return -1;

@@ -11,9 +11,11 @@ import type { GraphMutation, LogEventRow, UserRow } from './model.js';
 import type { Executor } from './executor.js';
 import { bulkRows, bulkValue, type BulkColumn, type BulkType } from './executor.js';
 import { CopyTupleWriter, copyTupleEnd } from './copy-binary.js';
+import { COPY_EVENT_COLUMNS, EVENT_TUPLE_FIELDS, rawText, writeEventCopyTuple, type EventVia } from './event-copy.js';
+
+export { writeEventCopyTuple, type EventVia };
 import { UNKNOWN_STATUS } from './page-upserts.js';
 
-export type EventVia = 'poll' | 'stream' | 'file';
 
 export interface IngestItem {
   integrationId: string;
@@ -175,42 +177,6 @@ function eventCopyTuples(tenantId: string, items: readonly IngestItem[]): Uint8A
   });
 }
 
-/** Fields of a log_events COPY tuple (COPY_EVENT_COLUMNS). */
-const EVENT_TUPLE_FIELDS = 10;
-
-/**
- * Appends an event's log_events row (columns COPY_EVENT_COLUMNS) as a binary COPY tuple. `rawUtf8`:
- * the event's JSON text as UTF-8 bytes, when the caller has them (a decoding thread reading a file),
- * instead of `row.rawJson` or `row.raw`.
- */
-export function writeEventCopyTuple(
-  writer: CopyTupleWriter,
-  tenantId: string,
-  integrationId: string,
-  row: LogEventRow,
-  via: EventVia,
-  rawUtf8?: { bytes: Uint8Array; start: number; end: number },
-): void {
-  writer
-    .tuple(EVENT_TUPLE_FIELDS)
-    .text(tenantId)
-    .uuid(integrationId)
-    .text(row.uuid)
-    .timestamptz(row.published.getTime())
-    .text(row.eventType)
-    .text(row.severity)
-    .text(row.actorId)
-    .text(row.outcome)
-    .text(via);
-  if (rawUtf8) writer.utf8Bytes(rawUtf8.bytes, rawUtf8.start, rawUtf8.end);
-  else writer.text(rawText(row));
-}
-
-/** The event's JSON text for log_events.raw: as received when known, else serialised. */
-function rawText(row: LogEventRow): string | null {
-  return row.rawJson ?? (row.raw === null || row.raw === undefined ? null : JSON.stringify(row.raw));
-}
-
 /**
  * A pre-encoded row must be one whole tuple of this tenant, integration and event: its first three
  * fields are compared byte for byte and its field lengths must add up to its size exactly.
@@ -307,14 +273,21 @@ export async function ingestEncodedEventBatch(exec: Executor, tenantId: string, 
   for (let attempt = 1; ; attempt++) {
     const seen = new Set<string>();
     const storedIndexes: number[] = [];
+    // Runs of adjacent tuples to copy: the whole buffer as one view when nothing is skipped.
     const copying: Uint8Array[] = [];
+    let runStart = -1;
     for (let i = 0, start = 0; i < uuids.length; start = tupleEnds[i]!, i++) {
       const uuid = uuids[i]!;
-      if (seen.has(uuid) || stored?.has(uuid)) continue;
+      if (seen.has(uuid) || stored?.has(uuid)) {
+        if (runStart >= 0) copying.push(tuples.subarray(runStart, start));
+        runStart = -1;
+        continue;
+      }
       seen.add(uuid);
       storedIndexes.push(i);
-      copying.push(tuples.subarray(start, tupleEnds[i]!));
+      if (runStart < 0) runStart = start;
     }
+    if (runStart >= 0) copying.push(tuples.subarray(runStart, tuples.length));
     try {
       if (copying.length) await exec.tx((savepoint) => savepoint.copyIn!('log_events', COPY_EVENT_COLUMNS, copying));
     } catch (err) {
@@ -351,8 +324,6 @@ const EVENT_COLUMNS: BulkColumn[] = [
   { name: 'received_via', type: 'text' },
   { name: 'raw', type: 'text' },
 ];
-
-const COPY_EVENT_COLUMNS = ['tenant_id', ...EVENT_COLUMNS.map((c) => c.name)];
 
 function columnList(columns: readonly BulkColumn[]): SQL {
   return sql.raw(columns.map((c) => `"${c.name}"`).join(', '));

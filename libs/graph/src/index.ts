@@ -17,7 +17,6 @@ export {
 export type { Integration, NewIntegration, IntegrationPatch, IntegrationSecrets, AuthMethod } from './integrations.js';
 export type { Run, RunResource, RunResourcePatch, StartRunInput } from './runs.js';
 export type { IngestItem, IngestResult, EventVia, EncodedEventBatch, EncodedIngestResult } from './event-ingest.js';
-export { writeEventCopyTuple } from './event-ingest.js';
-export { CopyTupleWriter, copyTupleEnd } from './copy-binary.js';
+export { writeEventCopyTuple, CopyTupleWriter, copyTupleEnd, COPY_EVENT_COLUMNS } from './event-copy.js';
 export type { FullSyncScope } from './full-sync.js';
 export type { CurrentFinding, Finding, FindingsSync } from './findings.js';
