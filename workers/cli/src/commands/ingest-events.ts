@@ -2,22 +2,23 @@ import { access, open } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { describeError } from '@idgraph/core';
 import type { RefreshRequest } from '@idgraph/graph';
-import { refreshObjects, withGraphReader } from '@idgraph/collector/refresh';
 import { graphSideEffectLookups, OktaSideEffects } from '@idgraph/stream-consumer/side-effects';
 import { action } from '../action.js';
+import type { CliContext } from '../context.js';
 import { UserError } from '../errors.js';
 import { out, table } from '../output.js';
-import { clientForIntegration } from '../credentials.js';
 import { EventBatchWriter } from '../ingest/batch-writer.js';
 import { EventLineDecoder } from '../ingest/line-decoder.js';
 import type { DecodedChunk } from '../ingest/decode-lines.js';
 
 /**
  * Bytes read at a time and sent to the decoding thread; each chunk's events are then written in
- * one transaction (~1,800 events of 2 KB: large enough to amortise a COPY, small enough to overlap
- * with decoding). And how many chunks may be decoding ahead.
+ * one transaction (~3,600 events of 2 KB: each transaction costs the server a few milliseconds
+ * besides its COPY, so fewer, larger ones are cheaper). The first reads are smaller, so that
+ * writing starts sooner. And how many chunks may be decoding ahead.
  */
-const READ_CHUNK_BYTES = 4 << 20;
+const READ_CHUNK_BYTES = 8 << 20;
+const FIRST_READ_BYTES = 1 << 20;
 const DECODE_CHUNKS_AHEAD = 2;
 const WRITES_IN_FLIGHT = 2;
 const MAX_LISTED_REJECTIONS = 100;
@@ -48,90 +49,11 @@ export function registerIngestEvents(program: Command): void {
     .action(
       action(
         async (ctx, opts: { integration: string; file: string; json: boolean }) => {
-          const store = await ctx.store();
-          const integration = await store.getIntegration(opts.integration);
-          if (!integration) throw new UserError(`no integration named "${opts.integration}" (see \`idgraph integration list\`)`);
-          if (opts.file !== '-') {
-            try {
-              await access(opts.file);
-            } catch {
-              throw new UserError(`cannot read --file ${opts.file}: no such file (use '-' to read stdin)`);
-            }
-          }
-          const report: IngestReport = { read: 0, stored: 0, duplicates: 0, applied: 0, mutationsApplied: 0, refreshed: 0, rejected: 0, rejections: [], refreshFailures: [] };
-          // The same Okta side effects the stream follows (Everyone membership of new users, GROUP-scope app users …).
-          const sideEffects = new OktaSideEffects(graphSideEffectLookups(await ctx.database(), store.tenant));
-          const writer = new EventBatchWriter({ store, sideEffects, integrationId: integration.id, inFlight: WRITES_IN_FLIGHT });
-          const reject = (line: number, reason: string) => {
-            report.rejected++;
-            if (report.rejections.length < MAX_LISTED_REJECTIONS) report.rejections.push({ line, reason });
-          };
-
-          const take = async (chunk: DecodedChunk) => {
-            report.read += chunk.read;
-            for (const r of chunk.rejections) reject(r.line, r.reason);
-            await writer.add(chunk);
-          };
-
-          let refreshRequests: RefreshRequest[] = [];
-          // The input's bytes go to the decoding thread in chunks, a few chunks ahead, and come back
-          // in order as events. On PostgreSQL the thread also encodes each event's COPY tuple, so the
-          // event text never comes back to this thread.
-          const database = await ctx.database();
-          const copyRowsFor = database.kind === 'postgres' ? { tenantId: store.tenant, integrationId: integration.id } : null;
-          const decoder = new EventLineDecoder({ threads: 1, copyRowsFor, eventSource: integration.eventSource ?? null });
-          const decoding: Promise<DecodedChunk>[] = [];
-          const send = (bytes: Uint8Array, end: boolean, owned: boolean) => {
-            const decoded = decoder.decode(bytes, end, owned);
-            // Awaited in order later; a failure before then must not count as unhandled.
-            decoded.catch(() => undefined);
-            decoding.push(decoded);
-          };
-          const takeOldest = async () => {
-            await take(await decoding.shift()!);
-          };
+          const decoder = new EventLineDecoder({ threads: 1 });
           try {
-            for await (const { bytes, owned } of opts.file === '-' ? streamChunks(process.stdin) : fileChunks(opts.file)) {
-              send(bytes, false, owned);
-              if (decoding.length > DECODE_CHUNKS_AHEAD) await takeOldest();
-            }
-            send(new Uint8Array(0), true, false);
-            while (decoding.length) await takeOldest();
-            refreshRequests = await writer.finish();
-          } catch (err) {
-            // Each batch is its own transaction: what was committed stays, and a rerun skips it.
-            throw new Error(
-              `${describeError(err)} after storing ${writer.counts.stored} events; run the same command again to finish (stored events are skipped)`,
-              { cause: err },
-            );
+            await ingestEvents(ctx, opts, decoder);
           } finally {
             await decoder.close();
-          }
-
-          Object.assign(report, writer.counts);
-          if (refreshRequests.length) {
-            const client = await clientForIntegration(store, integration, { logger: ctx.logger });
-            const result = await refreshObjects({ client, store: withGraphReader(store), integration, requests: refreshRequests, logger: ctx.logger });
-            report.refreshed = result.refreshed;
-            report.refreshFailures = result.failures.map((f) => ({ request: f.request, error: f.error }));
-          }
-
-          if (opts.json) out.json(report);
-          else {
-            out.line(
-              table(
-                ['read', 'stored', 'duplicates', 'applied', 'refreshed', 'rejected'],
-                [[report.read, report.stored, report.duplicates, report.applied, report.refreshed, report.rejected]],
-              ),
-            );
-            if (report.rejections.length) {
-              out.line('\nrejected lines:');
-              out.line(table(['line', 'reason'], report.rejections.map((r) => [r.line, r.reason])));
-            }
-            if (report.refreshFailures.length) {
-              out.line(`\n${report.refreshFailures.length} targeted refreshes failed; the next collection reconciles them:`);
-              for (const f of report.refreshFailures.slice(0, 20)) out.line(`  ${JSON.stringify(f.request)}: ${f.error}`);
-            }
           }
         },
         { quiet: (opts) => opts.json },
@@ -139,13 +61,107 @@ export function registerIngestEvents(program: Command): void {
     );
 }
 
+async function ingestEvents(ctx: CliContext, opts: { integration: string; file: string; json: boolean }, decoder: EventLineDecoder): Promise<void> {
+  const store = await ctx.store();
+  const integration = await store.getIntegration(opts.integration);
+  if (!integration) throw new UserError(`no integration named "${opts.integration}" (see \`idgraph integration list\`)`);
+  if (opts.file !== '-') {
+    try {
+      await access(opts.file);
+    } catch {
+      throw new UserError(`cannot read --file ${opts.file}: no such file (use '-' to read stdin)`);
+    }
+  }
+  const report: IngestReport = { read: 0, stored: 0, duplicates: 0, applied: 0, mutationsApplied: 0, refreshed: 0, rejected: 0, rejections: [], refreshFailures: [] };
+  // The same Okta side effects the stream follows (Everyone membership of new users, GROUP-scope app users …).
+  const sideEffects = new OktaSideEffects(graphSideEffectLookups(await ctx.database(), store.tenant));
+  const writer = new EventBatchWriter({ store, sideEffects, integrationId: integration.id, inFlight: WRITES_IN_FLIGHT });
+  const reject = (line: number, reason: string) => {
+    report.rejected++;
+    if (report.rejections.length < MAX_LISTED_REJECTIONS) report.rejections.push({ line, reason });
+  };
+
+  const take = async (chunk: DecodedChunk) => {
+    report.read += chunk.read;
+    for (const r of chunk.rejections) reject(r.line, r.reason);
+    await writer.add(chunk);
+  };
+
+  let refreshRequests: RefreshRequest[] = [];
+  // The input's bytes go to the decoding thread in chunks, a few chunks ahead, and come back
+  // in order as events. On PostgreSQL the thread also encodes each event's COPY tuple, so the
+  // event text never comes back to this thread.
+  const database = await ctx.database();
+  const copyRowsFor = database.kind === 'postgres' ? { tenantId: store.tenant, integrationId: integration.id } : null;
+  decoder.configure({ copyRowsFor, eventSource: integration.eventSource ?? null });
+  const decoding: Promise<DecodedChunk>[] = [];
+  const send = (bytes: Uint8Array, end: boolean, owned: boolean) => {
+    const decoded = decoder.decode(bytes, end, owned);
+    // Awaited in order later; a failure before then must not count as unhandled.
+    decoded.catch(() => undefined);
+    decoding.push(decoded);
+  };
+  const takeOldest = async () => {
+    await take(await decoding.shift()!);
+  };
+  try {
+    for await (const { bytes, owned } of opts.file === '-' ? streamChunks(process.stdin) : fileChunks(opts.file)) {
+      send(bytes, false, owned);
+      if (decoding.length > DECODE_CHUNKS_AHEAD) await takeOldest();
+    }
+    send(new Uint8Array(0), true, false);
+    while (decoding.length) await takeOldest();
+    refreshRequests = await writer.finish();
+  } catch (err) {
+    // Each batch is its own transaction: what was committed stays, and a rerun skips it.
+    throw new Error(
+      `${describeError(err)} after storing ${writer.counts.stored} events; run the same command again to finish (stored events are skipped)`,
+      { cause: err },
+    );
+  }
+
+  Object.assign(report, writer.counts);
+  if (refreshRequests.length) {
+    // Loaded only when needed: the Okta client and the collector add a tenth of a second to the start.
+    const [{ clientForIntegration }, { refreshObjects, withGraphReader }] = await Promise.all([import('../credentials.js'), import('@idgraph/collector/refresh')]);
+    const client = await clientForIntegration(store, integration, { logger: ctx.logger });
+    const result = await refreshObjects({ client, store: withGraphReader(store), integration, requests: refreshRequests, logger: ctx.logger });
+    report.refreshed = result.refreshed;
+    report.refreshFailures = result.failures.map((f) => ({ request: f.request, error: f.error }));
+  }
+
+  if (opts.json) out.json(report);
+  else {
+    out.line(
+      table(
+        ['read', 'stored', 'duplicates', 'applied', 'refreshed', 'rejected'],
+        [[report.read, report.stored, report.duplicates, report.applied, report.refreshed, report.rejected]],
+      ),
+    );
+    if (report.rejections.length) {
+      out.line('\nrejected lines:');
+      out.line(table(['line', 'reason'], report.rejections.map((r) => [r.line, r.reason])));
+    }
+    if (report.refreshFailures.length) {
+      out.line(`\n${report.refreshFailures.length} targeted refreshes failed; the next collection reconciles them:`);
+      for (const f of report.refreshFailures.slice(0, 20)) out.line(`  ${JSON.stringify(f.request)}: ${f.error}`);
+    }
+  }
+}
+
+/** The size of read number `n` (from 0): doubling from FIRST_READ_BYTES up to READ_CHUNK_BYTES. */
+function readSize(n: number): number {
+  return Math.min(READ_CHUNK_BYTES, FIRST_READ_BYTES * 2 ** Math.min(n, 16));
+}
+
 /** A file's bytes in chunks of their own (`owned`: nothing else holds them, so they can be handed to the decoding thread). */
 async function* fileChunks(path: string): AsyncGenerator<{ bytes: Uint8Array; owned: boolean }> {
   const file = await open(path, 'r');
   try {
-    for (;;) {
-      const buffer = Buffer.allocUnsafeSlow(READ_CHUNK_BYTES);
-      const { bytesRead } = await file.read(buffer, 0, READ_CHUNK_BYTES, null);
+    for (let n = 0; ; n++) {
+      const size = readSize(n);
+      const buffer = Buffer.allocUnsafeSlow(size);
+      const { bytesRead } = await file.read(buffer, 0, size, null);
       if (bytesRead === 0) return;
       yield { bytes: buffer.subarray(0, bytesRead), owned: true };
     }
@@ -154,6 +170,23 @@ async function* fileChunks(path: string): AsyncGenerator<{ bytes: Uint8Array; ow
   }
 }
 
+/** A stream's bytes (stdin's come 64 KB at a time) gathered into chunks as large as a file's reads. */
 async function* streamChunks(input: NodeJS.ReadableStream): AsyncGenerator<{ bytes: Uint8Array; owned: boolean }> {
-  for await (const chunk of input as AsyncIterable<Buffer | string>) yield { bytes: typeof chunk === 'string' ? Buffer.from(chunk) : chunk, owned: false };
+  let n = 0;
+  let buffer = Buffer.allocUnsafeSlow(readSize(n));
+  let filled = 0;
+  for await (const piece of input as AsyncIterable<Buffer | string>) {
+    let bytes = typeof piece === 'string' ? Buffer.from(piece) : piece;
+    while (bytes.length) {
+      const taken = bytes.copy(buffer, filled);
+      filled += taken;
+      bytes = bytes.subarray(taken);
+      if (filled === buffer.length) {
+        yield { bytes: buffer, owned: true };
+        buffer = Buffer.allocUnsafeSlow(readSize(++n));
+        filled = 0;
+      }
+    }
+  }
+  if (filled) yield { bytes: buffer.subarray(0, filled), owned: true };
 }

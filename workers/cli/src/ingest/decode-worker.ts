@@ -1,12 +1,17 @@
 /** Worker thread entry: decodes the chunks of one input for EventLineDecoder, in the order they come. */
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort } from 'node:worker_threads';
 import { EventChunkDecoder, type DecodeOptions } from './decode-lines.js';
 
 if (!parentPort) throw new Error('decode-worker.js runs as a worker thread (see EventLineDecoder)');
 const port = parentPort;
-const decoder = new EventChunkDecoder((workerData ?? {}) as DecodeOptions);
-port.on('message', (msg: { id: number; bytes: Uint8Array; end: boolean }) => {
+let decoder: EventChunkDecoder | null = null;
+port.on('message', (msg: { configure: DecodeOptions } | { id: number; bytes: Uint8Array; end: boolean }) => {
+  if ('configure' in msg) {
+    decoder = new EventChunkDecoder(msg.configure);
+    return;
+  }
   try {
+    if (!decoder) throw new Error('the decoding thread was not configured');
     const chunk = decoder.decode(msg.bytes, msg.end);
     port.postMessage({ id: msg.id, chunk }, chunk.tuples ? [chunk.tuples.buffer as ArrayBuffer] : []);
   } catch (err) {

@@ -9,14 +9,14 @@ import { EventChunkDecoder, type DecodedChunk, type DecodeOptions } from './deco
  */
 export class EventLineDecoder {
   private readonly worker: Worker | null;
-  private readonly inline: EventChunkDecoder | null;
+  private inline: EventChunkDecoder | null = null;
+  private configured = false;
   private readonly pending = new Map<number, { resolve: (d: DecodedChunk) => void; reject: (e: Error) => void }>();
   private nextId = 0;
 
-  constructor(opts: { threads: 0 | 1 } & DecodeOptions) {
-    const options: DecodeOptions = { copyRowsFor: opts.copyRowsFor ?? null, eventSource: opts.eventSource ?? null };
-    this.worker = opts.threads ? new Worker(new URL('./decode-worker.js', import.meta.url), { workerData: options }) : null;
-    this.inline = this.worker ? null : new EventChunkDecoder(options);
+  /** Starts the thread at once, so it boots while the caller still opens the database; `configure` before decoding. */
+  constructor(opts: { threads: 0 | 1 }) {
+    this.worker = opts.threads ? new Worker(new URL('./decode-worker.js', import.meta.url)) : null;
     this.worker?.on('message', (msg: { id: number; chunk?: DecodedChunk; error?: string }) => {
       const waiter = this.pending.get(msg.id);
       if (!waiter) return;
@@ -28,11 +28,20 @@ export class EventLineDecoder {
     this.worker?.on('exit', (code) => this.failAll(new Error(`the event decoding thread exited (code ${code})`)));
   }
 
+  configure(options: DecodeOptions): void {
+    if (this.configured) throw new Error('the event decoder is configured already');
+    this.configured = true;
+    const plain: DecodeOptions = { copyRowsFor: options.copyRowsFor ?? null, eventSource: options.eventSource ?? null };
+    if (this.worker) this.worker.postMessage({ configure: plain });
+    else this.inline = new EventChunkDecoder(plain);
+  }
+
   /**
    * The lines `bytes` completes; `end`: the input ends after these bytes. `owned`: the caller
    * gives up the bytes' whole ArrayBuffer, which moves to the thread instead of being copied.
    */
   decode(bytes: Uint8Array, end = false, owned = false): Promise<DecodedChunk> {
+    if (!this.configured) throw new Error('configure the event decoder before decoding');
     if (this.inline) return Promise.resolve(this.inline.decode(bytes, end));
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
