@@ -1,4 +1,4 @@
-import { access, open } from 'node:fs/promises';
+import { access } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { describeError } from '@idgraph/core';
 import type { RefreshRequest } from '@idgraph/graph';
@@ -8,17 +8,11 @@ import type { CliContext } from '../context.js';
 import { UserError } from '../errors.js';
 import { out, table } from '../output.js';
 import { EventBatchWriter } from '../ingest/batch-writer.js';
-import { EventLineDecoder } from '../ingest/line-decoder.js';
+import { EventLineDecoder, type NextChunk } from '../ingest/line-decoder.js';
+import { readSize } from '../ingest/file-chunks.js';
 import type { DecodedChunk } from '../ingest/decode-lines.js';
 
-/**
- * Bytes read at a time and sent to the decoding thread; each chunk's events are then written in
- * one transaction (~3,600 events of 2 KB: each transaction costs the server a few milliseconds
- * besides its COPY, so fewer, larger ones are cheaper). The first reads are smaller, so that
- * writing starts sooner. And how many chunks may be decoding ahead.
- */
-const READ_CHUNK_BYTES = 8 << 20;
-const FIRST_READ_BYTES = 1 << 20;
+/** Chunks (see file-chunks.ts; each becomes one write transaction) decoding ahead of the writes. */
 const DECODE_CHUNKS_AHEAD = 2;
 const WRITES_IN_FLIGHT = 2;
 const MAX_LISTED_REJECTIONS = 100;
@@ -93,24 +87,32 @@ async function ingestEvents(ctx: CliContext, opts: { integration: string; file: 
   // event text never comes back to this thread.
   const database = await ctx.database();
   const copyRowsFor = database.kind === 'postgres' ? { tenantId: store.tenant, integrationId: integration.id } : null;
-  decoder.configure({ copyRowsFor, eventSource: integration.eventSource ?? null });
-  const decoding: Promise<DecodedChunk>[] = [];
-  const send = (bytes: Uint8Array, end: boolean, owned: boolean) => {
-    const decoded = decoder.decode(bytes, end, owned);
+  decoder.configure({ copyRowsFor, eventSource: integration.eventSource ?? null, file: opts.file === '-' ? null : opts.file });
+  const decoding: Promise<NextChunk>[] = [];
+  const queue = (decoded: Promise<NextChunk>) => {
     // Awaited in order later; a failure before then must not count as unhandled.
     decoded.catch(() => undefined);
     decoding.push(decoded);
   };
-  const takeOldest = async () => {
-    await take(await decoding.shift()!);
-  };
   try {
-    for await (const { bytes, owned } of opts.file === '-' ? streamChunks(process.stdin) : fileChunks(opts.file)) {
-      send(bytes, false, owned);
-      if (decoding.length > DECODE_CHUNKS_AHEAD) await takeOldest();
+    if (opts.file === '-') {
+      for await (const { bytes, owned } of streamChunks(process.stdin)) {
+        queue(decoder.decode(bytes, false, owned));
+        if (decoding.length > DECODE_CHUNKS_AHEAD) await take(await decoding.shift()!);
+      }
+      queue(decoder.decode(new Uint8Array(0), true, false));
+      while (decoding.length) await take(await decoding.shift()!);
+    } else {
+      // The decoding thread reads the file itself, a few chunks ahead of the writes.
+      for (let i = 0; i <= DECODE_CHUNKS_AHEAD; i++) queue(decoder.next());
+      let ended = false;
+      while (decoding.length) {
+        const chunk = await decoding.shift()!;
+        ended ||= chunk.last;
+        if (!ended) queue(decoder.next());
+        await take(chunk);
+      }
     }
-    send(new Uint8Array(0), true, false);
-    while (decoding.length) await takeOldest();
     refreshRequests = await writer.finish();
   } catch (err) {
     // Each batch is its own transaction: what was committed stays, and a rerun skips it.
@@ -146,27 +148,6 @@ async function ingestEvents(ctx: CliContext, opts: { integration: string; file: 
       out.line(`\n${report.refreshFailures.length} targeted refreshes failed; the next collection reconciles them:`);
       for (const f of report.refreshFailures.slice(0, 20)) out.line(`  ${JSON.stringify(f.request)}: ${f.error}`);
     }
-  }
-}
-
-/** The size of read number `n` (from 0): doubling from FIRST_READ_BYTES up to READ_CHUNK_BYTES. */
-function readSize(n: number): number {
-  return Math.min(READ_CHUNK_BYTES, FIRST_READ_BYTES * 2 ** Math.min(n, 16));
-}
-
-/** A file's bytes in chunks of their own (`owned`: nothing else holds them, so they can be handed to the decoding thread). */
-async function* fileChunks(path: string): AsyncGenerator<{ bytes: Uint8Array; owned: boolean }> {
-  const file = await open(path, 'r');
-  try {
-    for (let n = 0; ; n++) {
-      const size = readSize(n);
-      const buffer = Buffer.allocUnsafeSlow(size);
-      const { bytesRead } = await file.read(buffer, 0, size, null);
-      if (bytesRead === 0) return;
-      yield { bytes: buffer.subarray(0, bytesRead), owned: true };
-    }
-  } finally {
-    await file.close();
   }
 }
 

@@ -1,5 +1,9 @@
 import { Worker } from 'node:worker_threads';
 import { EventChunkDecoder, type DecodedChunk, type DecodeOptions } from './decode-lines.js';
+import { FileChunkReader } from './file-chunks.js';
+
+/** A decoded chunk; `last`: the file being read ended with it. */
+export type NextChunk = DecodedChunk & { last: boolean };
 
 /**
  * Decodes an input's bytes on a worker thread, so JSON parsing, normalising and COPY encoding (most
@@ -10,47 +14,69 @@ import { EventChunkDecoder, type DecodedChunk, type DecodeOptions } from './deco
 export class EventLineDecoder {
   private readonly worker: Worker | null;
   private inline: EventChunkDecoder | null = null;
+  private inlineReader: FileChunkReader | null = null;
   private configured = false;
-  private readonly pending = new Map<number, { resolve: (d: DecodedChunk) => void; reject: (e: Error) => void }>();
+  private readonly pending = new Map<number, { resolve: (d: NextChunk) => void; reject: (e: Error) => void }>();
   private nextId = 0;
 
   /** Starts the thread at once, so it boots while the caller still opens the database; `configure` before decoding. */
   constructor(opts: { threads: 0 | 1 }) {
     this.worker = opts.threads ? new Worker(new URL('./decode-worker.js', import.meta.url)) : null;
-    this.worker?.on('message', (msg: { id: number; chunk?: DecodedChunk; error?: string }) => {
+    this.worker?.on('message', (msg: { id: number; chunk?: DecodedChunk; last?: boolean; error?: string }) => {
       const waiter = this.pending.get(msg.id);
       if (!waiter) return;
       this.pending.delete(msg.id);
-      if (msg.chunk) waiter.resolve(msg.chunk);
+      if (msg.chunk) waiter.resolve({ ...msg.chunk, last: msg.last ?? false });
       else waiter.reject(new Error(`decoding events failed: ${msg.error ?? 'unknown error'}`));
     });
     this.worker?.on('error', (err) => this.failAll(err));
     this.worker?.on('exit', (code) => this.failAll(new Error(`the event decoding thread exited (code ${code})`)));
   }
 
-  configure(options: DecodeOptions): void {
+  /** `file`: the thread reads that file itself (see next()); without one, the caller sends bytes (decode()). */
+  configure(options: DecodeOptions & { file?: string | null }): void {
     if (this.configured) throw new Error('the event decoder is configured already');
     this.configured = true;
     const plain: DecodeOptions = { copyRowsFor: options.copyRowsFor ?? null, eventSource: options.eventSource ?? null };
-    if (this.worker) this.worker.postMessage({ configure: plain });
-    else this.inline = new EventChunkDecoder(plain);
+    if (this.worker) {
+      this.worker.postMessage({ configure: plain, file: options.file ?? null });
+      return;
+    }
+    this.inline = new EventChunkDecoder(plain);
+    this.inlineReader = options.file ? new FileChunkReader(options.file) : null;
+  }
+
+  /** The next chunk of the configured file, decoded; after the `last` one, empty chunks. */
+  next(): Promise<NextChunk> {
+    if (!this.configured) throw new Error('configure the event decoder before decoding');
+    if (this.inline) {
+      if (!this.inlineReader) throw new Error('the event decoder reads no file');
+      const bytes = this.inlineReader.next();
+      return Promise.resolve({ ...this.inline.decode(bytes ?? new Uint8Array(0), bytes === null), last: bytes === null });
+    }
+    return this.request({ next: true });
   }
 
   /**
    * The lines `bytes` completes; `end`: the input ends after these bytes. `owned`: the caller
    * gives up the bytes' whole ArrayBuffer, which moves to the thread instead of being copied.
    */
-  decode(bytes: Uint8Array, end = false, owned = false): Promise<DecodedChunk> {
+  decode(bytes: Uint8Array, end = false, owned = false): Promise<NextChunk> {
     if (!this.configured) throw new Error('configure the event decoder before decoding');
-    if (this.inline) return Promise.resolve(this.inline.decode(bytes, end));
+    if (this.inline) return Promise.resolve({ ...this.inline.decode(bytes, end), last: end });
+    return this.request({ bytes, end }, owned ? [bytes.buffer as ArrayBuffer] : []);
+  }
+
+  private request(message: object, transfer: ArrayBuffer[] = []): Promise<NextChunk> {
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
-      this.worker!.postMessage({ id, bytes, end }, owned ? [bytes.buffer as ArrayBuffer] : []);
+      this.worker!.postMessage({ id, ...message }, transfer);
     });
   }
 
   async close(): Promise<void> {
+    this.inlineReader?.close();
     if (!this.worker) return;
     this.worker.removeAllListeners('exit');
     await this.worker.terminate();
