@@ -14,6 +14,8 @@ export const COPY_BINARY_TRAILER = Uint8Array.of(0xff, 0xff);
 /** 2000-01-01T00:00:00Z, PostgreSQL's epoch for timestamps. */
 const PG_EPOCH_MS = Date.UTC(2000, 0, 1);
 const TWO_32 = 2 ** 32;
+/** Buffers kept for reuse at most (a few chunks are in flight at a time). */
+const MAX_SPARES = 4;
 /** Strings up to this length are tried as ASCII first. */
 const SHORT_TEXT = 64;
 const CANONICAL_UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -25,6 +27,7 @@ const CANONICAL_UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f
 export class CopyTupleWriter {
   private buf: Buffer;
   private at = 0;
+  private readonly spares: ArrayBuffer[] = [];
   private lastUuid: string | null = null;
   private lastUuidBytes = Buffer.alloc(16);
 
@@ -125,9 +128,20 @@ export class CopyTupleWriter {
    */
   take(): Uint8Array {
     const out = new Uint8Array(this.buf.buffer, this.buf.byteOffset, this.at);
-    this.buf = Buffer.allocUnsafeSlow(Math.max(this.buf.length, this.at));
+    const size = Math.max(this.buf.length, this.at);
+    const spare = this.spares.findIndex((b) => b.byteLength >= size);
+    this.buf = spare >= 0 ? Buffer.from(this.spares.splice(spare, 1)[0]!) : Buffer.allocUnsafeSlow(size);
     this.at = 0;
     return out;
+  }
+
+  /**
+   * Gives back the ArrayBuffer of tuples taken before, once nothing uses them any more: the next
+   * take() writes on into it instead of into new memory, which the kernel would first have to
+   * map and zero, page by page.
+   */
+  recycle(buffer: ArrayBuffer): void {
+    if (this.spares.length < MAX_SPARES && buffer.byteLength > 0) this.spares.push(buffer);
   }
 
   private reserve(bytes: number): void {

@@ -69,7 +69,14 @@ async function ingestEvents(ctx: CliContext, opts: { integration: string; file: 
   const report: IngestReport = { read: 0, stored: 0, duplicates: 0, applied: 0, mutationsApplied: 0, refreshed: 0, rejected: 0, rejections: [], refreshFailures: [] };
   // The same Okta side effects the stream follows (Everyone membership of new users, GROUP-scope app users …).
   const sideEffects = new OktaSideEffects(graphSideEffectLookups(await ctx.database(), store.tenant));
-  const writer = new EventBatchWriter({ store, sideEffects, integrationId: integration.id, inFlight: WRITES_IN_FLIGHT });
+  const writer = new EventBatchWriter({
+    store,
+    sideEffects,
+    integrationId: integration.id,
+    inFlight: WRITES_IN_FLIGHT,
+    // The decoding thread writes the next chunks into the same memory.
+    onStored: (chunk) => chunk.tuples && decoder.recycle(chunk.tuples),
+  });
   const reject = (line: number, reason: string) => {
     report.rejected++;
     if (report.rejections.length < MAX_LISTED_REJECTIONS) report.rejections.push({ line, reason });

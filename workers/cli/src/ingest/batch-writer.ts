@@ -36,6 +36,8 @@ export class EventBatchWriter {
       sideEffects: OktaSideEffects;
       integrationId: string;
       inFlight: number;
+      /** Called once a chunk's events are stored: its tuples are no longer needed. */
+      onStored?: (chunk: DecodedChunk) => void;
     },
   ) {}
 
@@ -62,6 +64,7 @@ export class EventBatchWriter {
 
   private async write(chunk: DecodedChunk): Promise<void> {
     const { stored, duplicates, applied, isStored } = await this.store(chunk);
+    this.opts.onStored?.(chunk);
     this.replaying = duplicates > 0;
     this.counts.stored += stored;
     this.counts.duplicates += duplicates;

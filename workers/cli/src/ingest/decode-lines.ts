@@ -64,6 +64,11 @@ export class EventChunkDecoder {
     this.writer = opts.copyRowsFor ? new CopyTupleWriter(1 << 20) : null;
   }
 
+  /** Gives back the buffer of a chunk's tuples once they are stored (see CopyTupleWriter.recycle). */
+  recycle(buffer: ArrayBuffer): void {
+    this.writer?.recycle(buffer);
+  }
+
   /** Decodes the lines `bytes` completes; `end`: the input ends here, so a last line without `\n` counts too. */
   decode(bytes: Uint8Array, end = false): DecodedChunk {
     const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);

@@ -8,12 +8,16 @@ const port = parentPort;
 let decoder: EventChunkDecoder | null = null;
 let reader: FileChunkReader | null = null;
 
-type Request = { configure: DecodeOptions; file: string | null } | { id: number; bytes: Uint8Array; end: boolean } | { id: number; next: true };
+type Request = { configure: DecodeOptions; file: string | null } | { recycle: ArrayBuffer } | { id: number; bytes: Uint8Array; end: boolean } | { id: number; next: true };
 
 port.on('message', (msg: Request) => {
   if ('configure' in msg) {
     decoder = new EventChunkDecoder(msg.configure);
     reader = msg.file === null ? null : new FileChunkReader(msg.file);
+    return;
+  }
+  if ('recycle' in msg) {
+    decoder?.recycle(msg.recycle);
     return;
   }
   try {

@@ -67,6 +67,13 @@ export class EventLineDecoder {
     return this.request({ bytes, end }, owned ? [bytes.buffer as ArrayBuffer] : []);
   }
 
+  /** Hands a chunk's tuples back for reuse once they are stored; the chunk must not be used after. */
+  recycle(tuples: Uint8Array): void {
+    const buffer = tuples.buffer as ArrayBuffer;
+    if (this.inline) this.inline.recycle(buffer);
+    else this.worker?.postMessage({ recycle: buffer }, [buffer]);
+  }
+
   private request(message: object, transfer: ArrayBuffer[] = []): Promise<NextChunk> {
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
