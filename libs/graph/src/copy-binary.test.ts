@@ -50,6 +50,23 @@ describe('binary COPY tuples, read back by PostgreSQL', () => {
     for (const r of rows) expect(r.raw).toBe(raw.toString());
   });
 
+  it('writes on into a buffer given back, once nothing uses what was taken from it', () => {
+    const w = new CopyTupleWriter(32);
+    w.tuple(1).text('first');
+    const first = w.take();
+    w.tuple(1).text('second');
+    const second = w.take();
+    expect(second.buffer).not.toBe(first.buffer);
+    w.recycle(first.buffer as ArrayBuffer);
+    // The buffer being written when it came back is taken first; then the writer moves on into it.
+    w.tuple(1).text('third');
+    expect(w.take().buffer).not.toBe(first.buffer);
+    w.tuple(1).text('fourth');
+    const fourth = w.take();
+    expect(fourth.buffer).toBe(first.buffer);
+    expect(Buffer.from(fourth).subarray(6).toString()).toBe('fourth');
+  });
+
   it('refuses what is not a uuid or a time, and can drop an unfinished tuple', () => {
     const w = new CopyTupleWriter();
     expect(() => w.uuid('6fb8cd70167a43138599b2d7f7190722')).toThrow(/not a uuid/);
