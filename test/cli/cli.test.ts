@@ -3,7 +3,7 @@
  * process, against the simulator and a real PostgreSQL database.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -171,6 +171,12 @@ describe('scan → graph export → ingest-events → report', () => {
     const report = JSON.parse(r.stdout);
     expect(report).toMatchObject({ read: 4599, stored: 4594, duplicates: 1, applied: 0, mutationsApplied: 0, rejected: 4 });
     expect(report.rejections).toEqual([...bad].map(([line, reason]) => ({ line, reason })));
+    // The same bytes through stdin (gathered into the same chunk sizes): all stored already.
+    const replay = await runCli(['ingest-events', '--integration', 'sim', '--file', '-', '--json'], { env, input: await readFile(file, 'utf8') });
+    expect(replay.code).toBe(0);
+    const again = JSON.parse(replay.stdout);
+    expect(again).toMatchObject({ read: 4599, stored: 0, duplicates: 4595, applied: 0, rejected: 4 });
+    expect(again.rejections).toEqual(report.rejections);
     const after = await runCli(['graph', 'export', '--integration', 'sim'], { env });
     expect(after.stdout).toBe(toJsonl(sortExportLines(sim.truth())));
   });

@@ -1,7 +1,11 @@
 import { closeSync, openSync, readSync } from 'node:fs';
 
-/** Bytes per read at most: each read's events become one write transaction (see ingest-events). */
-export const READ_CHUNK_BYTES = 8 << 20;
+/**
+ * Bytes per read at most: each read's events become one write transaction (~7,000 events of
+ * 2.3 KB). Besides its COPY a transaction costs the server a few milliseconds of statements and a
+ * commit; 16 MB reads took a tenth off its time per event compared with 4 MB, for ~70 MB more memory.
+ */
+export const READ_CHUNK_BYTES = 16 << 20;
 /** The first reads are smaller, so that writing starts sooner; each doubles up to READ_CHUNK_BYTES. */
 export const FIRST_READ_BYTES = 1 << 20;
 
