@@ -144,6 +144,9 @@ describe('scan → graph export → ingest-events → report', () => {
     const missing = await runCli(['ingest-events', '--integration', 'sim', '--file', join(dir, 'nope.jsonl')], { env });
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain('nope.jsonl');
+    const directory = await runCli(['ingest-events', '--integration', 'sim', '--file', dir], { env });
+    expect(directory.code).toBe(1);
+    expect(directory.stderr).toContain('it is a directory');
   });
 
   it('keeps line numbers, counts and the graph right across decoding chunks and write batches', async () => {

@@ -1,4 +1,5 @@
-import { access } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { access, stat } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { describeError } from '@idgraph/core';
 import type { RefreshRequest } from '@idgraph/graph';
@@ -61,10 +62,12 @@ async function ingestEvents(ctx: CliContext, opts: { integration: string; file: 
   if (!integration) throw new UserError(`no integration named "${opts.integration}" (see \`idgraph integration list\`)`);
   if (opts.file !== '-') {
     try {
-      await access(opts.file);
-    } catch {
-      throw new UserError(`cannot read --file ${opts.file}: no such file (use '-' to read stdin)`);
+      await access(opts.file, constants.R_OK);
+    } catch (err) {
+      const missing = (err as NodeJS.ErrnoException).code === 'ENOENT';
+      throw new UserError(`cannot read --file ${opts.file}: ${missing ? 'no such file' : 'permission denied'} (use '-' to read stdin)`);
     }
+    if ((await stat(opts.file)).isDirectory()) throw new UserError(`cannot read --file ${opts.file}: it is a directory; give a JSONL file (or '-' for stdin)`);
   }
   const report: IngestReport = { read: 0, stored: 0, duplicates: 0, applied: 0, mutationsApplied: 0, refreshed: 0, rejected: 0, rejections: [], refreshFailures: [] };
   // The same Okta side effects the stream follows (Everyone membership of new users, GROUP-scope app users …).
