@@ -76,13 +76,14 @@ export class CopyTupleWriter {
     return value.length;
   }
 
-  /** A text field whose UTF-8 bytes are at hand already: `source[start, end)`. */
-  utf8Bytes(source: Uint8Array, start: number, end: number): this {
-    const size = end - start;
-    this.reserve(4 + size);
+  /**
+   * A text field the caller knows to be pure ASCII (then its UTF-8 is its Latin-1): written as one
+   * copy of the string's bytes, with no encoding pass. Long event text, just parsed, is still hot.
+   */
+  asciiText(value: string): this {
+    this.reserve(4 + value.length);
+    const size = this.buf.write(value, this.at + 4, 'latin1');
     this.buf.writeInt32BE(size, this.at);
-    if (Buffer.isBuffer(source)) source.copy(this.buf, this.at + 4, start, end);
-    else this.buf.set(source.subarray(start, end), this.at + 4);
     this.at += 4 + size;
     return this;
   }

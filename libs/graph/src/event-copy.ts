@@ -17,9 +17,9 @@ export const COPY_EVENT_COLUMNS = ['tenant_id', 'integration_id', 'uuid', 'publi
 export const EVENT_TUPLE_FIELDS = COPY_EVENT_COLUMNS.length;
 
 /**
- * Appends an event's log_events row (columns COPY_EVENT_COLUMNS) as a binary COPY tuple. `rawUtf8`:
- * the event's JSON text as UTF-8 bytes, when the caller has them (a decoding thread reading a file),
- * instead of `row.rawJson` or `row.raw`.
+ * Appends an event's log_events row (columns COPY_EVENT_COLUMNS) as a binary COPY tuple.
+ * `rawIsAscii`: the caller knows the event's text (`row.rawJson`) to be pure ASCII, as a decoding
+ * thread does that checked the line's bytes; it is then copied without a UTF-8 encoding pass.
  */
 export function writeEventCopyTuple(
   writer: CopyTupleWriter,
@@ -27,7 +27,7 @@ export function writeEventCopyTuple(
   integrationId: string,
   row: LogEventRow,
   via: EventVia,
-  rawUtf8?: { bytes: Uint8Array; start: number; end: number },
+  rawIsAscii = false,
 ): void {
   writer
     .tuple(EVENT_TUPLE_FIELDS)
@@ -40,8 +40,9 @@ export function writeEventCopyTuple(
     .text(row.actorId)
     .text(row.outcome)
     .text(via);
-  if (rawUtf8) writer.utf8Bytes(rawUtf8.bytes, rawUtf8.start, rawUtf8.end);
-  else writer.text(rawText(row));
+  const raw = rawText(row);
+  if (rawIsAscii && raw !== null) writer.asciiText(raw);
+  else writer.text(raw);
 }
 
 /** The event's JSON text for log_events.raw: as received when known, else serialised. */

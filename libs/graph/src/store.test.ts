@@ -370,14 +370,15 @@ describe.each(backends)('GraphStore on %s', (_name, open) => {
   it('stores rows encoded ahead by writeEventCopyTuple, and refuses ones that are not this event\'s own', async () => {
     const integ = await newIntegration();
     const row = { ...f.logEvent('enc-1', f.at(1)), raw: null, rawJson: '{"uuid":"enc-1","note":"tab\\there ünïcødé"}' };
-    const encode = (tenant: string, r: typeof row, raw?: Uint8Array) => {
+    const encode = (tenant: string, r: typeof row, rawIsAscii = false) => {
       const w = new CopyTupleWriter(16);
-      writeEventCopyTuple(w, tenant, integ.id, r, 'file', raw ? { bytes: raw, start: 0, end: raw.length } : undefined);
+      writeEventCopyTuple(w, tenant, integ.id, r, 'file', rawIsAscii);
       return w.take();
     };
-    // The decoding thread passes the event's bytes as read; the text form must encode the same.
-    const copyRow = encode('acme', row, Buffer.from(row.rawJson));
-    expect(Buffer.from(copyRow).equals(Buffer.from(encode('acme', row)))).toBe(true);
+    // A decoding thread that checked its line is ASCII has the text copied as is: the same bytes.
+    const asciiRow = { ...row, rawJson: '{"uuid":"enc-1","note":"tab\\there"}' };
+    expect(Buffer.from(encode('acme', asciiRow, true)).equals(Buffer.from(encode('acme', asciiRow)))).toBe(true);
+    const copyRow = encode('acme', row);
     const { rawJson: _dropped, ...withoutText } = row;
     const item = { integrationId: integ.id, via: 'file' as const, row: withoutText, mutations: [], copyRow };
     if (backend.gdb.kind !== 'postgres') {

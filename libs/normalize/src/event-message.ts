@@ -17,8 +17,6 @@ export type ParsedEventMessage =
       envelopeId: string | null;
       /** The LogEvent's JSON exactly as received (the message, or its `detail`); null when given an object. */
       eventJson: string | null;
-      /** Where eventJson starts in the message text, when known (a caller holding the bytes can copy them instead). */
-      eventJsonAt: number | null;
     }
   | { ok: false; reason: string };
 
@@ -44,7 +42,7 @@ export function isOktaEventSource(source: unknown): boolean {
 
 export function parseEventMessage(input: unknown): ParsedEventMessage {
   let message: unknown = input;
-  let detail: { json: string; at: number } | null = null;
+  let detail: { json: string } | null = null;
   if (typeof input === 'string') {
     const envelope = parseEnvelopeText(input);
     if (envelope) ({ message, detail } = envelope);
@@ -67,7 +65,7 @@ export function parseEventMessage(input: unknown): ParsedEventMessage {
   if (isEnvelope(message)) return parseEnvelope(message, text, detail);
   const validation = validateLogEvent(message);
   if (!validation.ok) return validation;
-  return { ok: true, event: validation.event, source: null, envelopeId: null, eventJson: text, eventJsonAt: text === null ? null : 0 };
+  return { ok: true, event: validation.event, source: null, envelopeId: null, eventJson: text };
 }
 
 /** An EventBridge envelope always carries `detail-type` and `detail`; a LogEvent has neither. */
@@ -85,7 +83,7 @@ function isEventHookPayload(message: Record<string, unknown>): boolean {
  * `detail` comes out without scanning it (see splitAtLastMember). Null when the text is not
  * such an envelope: the caller parses it whole.
  */
-function parseEnvelopeText(text: string): { message: Record<string, unknown>; detail: { json: string; at: number } } | null {
+function parseEnvelopeText(text: string): { message: Record<string, unknown>; detail: { json: string } } | null {
   // A LogEvent has no detail-type: the scan of its members would be wasted.
   if (!text.includes('"detail-type"')) return null;
   const split = splitAtLastMember(text, 'detail');
@@ -94,13 +92,13 @@ function parseEnvelopeText(text: string): { message: Record<string, unknown>; de
     const message = JSON.parse(`${split.before}null}`) as unknown;
     if (!isRecord(message)) return null;
     message['detail'] = JSON.parse(split.value) as unknown;
-    return { message, detail: { json: split.value, at: split.before.length } };
+    return { message, detail: { json: split.value } };
   } catch {
     return null;
   }
 }
 
-function parseEnvelope(envelope: Record<string, unknown>, text: string | null, detail: { json: string; at: number } | null): ParsedEventMessage {
+function parseEnvelope(envelope: Record<string, unknown>, text: string | null, detail: { json: string } | null): ParsedEventMessage {
   if (envelope['version'] !== '0') return { ok: false, reason: 'envelope version must be "0"' };
   const id = envelope['id'];
   if (typeof id !== 'string' || id === '') return { ok: false, reason: 'envelope id missing' };
@@ -114,7 +112,7 @@ function parseEnvelope(envelope: Record<string, unknown>, text: string | null, d
   const validation = validateLogEvent(event);
   if (!validation.ok) return validation;
   const eventJson = detail?.json ?? (text === null ? null : jsonMemberText(text, 'detail'));
-  return { ok: true, event: validation.event, source, envelopeId: id, eventJson, eventJsonAt: detail?.at ?? null };
+  return { ok: true, event: validation.event, source, envelopeId: id, eventJson };
 }
 
 /**

@@ -107,7 +107,10 @@ export class EventChunkDecoder {
     if (first === end) return;
     chunk.read++;
     const reject = (reason: string) => void chunk.rejections.push({ line, reason });
-    const text = buf.toString('utf8', start, end);
+    // Nearly every line is ASCII: its text is then read and written back byte for byte, with no
+    // UTF-8 decoding or encoding.
+    const ascii = isAscii(buf.subarray(start, end));
+    const text = buf.toString(ascii ? 'latin1' : 'utf8', start, end);
     const parsed = parseEventMessage(text);
     if (!parsed.ok) return reject(parsed.reason);
     const { eventSource } = this.opts;
@@ -126,13 +129,7 @@ export class EventChunkDecoder {
     if (this.writer && target) {
       const from = this.writer.length;
       try {
-        // The event text's bytes are copied as read when they are plain ASCII (character offsets
-        // are byte offsets then), instead of encoding the string again.
-        const at = parsed.eventJsonAt;
-        const raw = at !== null && parsed.eventJson && isAscii(buf.subarray(start, end))
-          ? { bytes: buf, start: start + at, end: start + at + parsed.eventJson.length }
-          : undefined;
-        writeEventCopyTuple(this.writer, target.tenantId, target.integrationId, row, 'file', raw);
+        writeEventCopyTuple(this.writer, target.tenantId, target.integrationId, row, 'file', ascii);
       } catch (err) {
         this.writer.truncate(from);
         return reject(err instanceof Error ? err.message : String(err));
