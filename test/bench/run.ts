@@ -36,7 +36,7 @@ const BENCHES: Record<string, Bench> = {
   },
   ingest: {
     title: '`idgraph ingest-events`: the built CLI replaying a JSONL archive into PostgreSQL',
-    run: (quick) => benchIngest(quick ? { events: 50_000 } : {}),
+    run: (quick) => benchIngest(quick ? { events: 50_000, repeats: 1 } : {}),
   },
 };
 
