@@ -22,11 +22,6 @@ export interface IngestItem {
   row: LogEventRow;
   mutations: GraphMutation[];
   via: EventVia;
-  /**
-   * The event's log_events row already encoded as a binary COPY tuple by writeEventCopyTuple: lets
-   * a decoding thread do that work (PostgreSQL only; `row.raw`/`rawJson` may then be left out).
-   */
-  copyRow?: Uint8Array;
 }
 
 export interface IngestResult {
@@ -75,11 +70,6 @@ async function insertEvents(exec: Executor, tenantId: string, items: readonly In
 const eventKey = (integrationId: string, uuid: string): string => `${integrationId}\u0000${uuid}`;
 
 async function insertEventsReturning(exec: Executor, tenantId: string, items: readonly IngestItem[]): Promise<Set<string>> {
-  for (const i of items) {
-    if (i.copyRow && i.row.rawJson === undefined && (i.row.raw === null || i.row.raw === undefined)) {
-      throw new Error(`event ${i.row.uuid}: copyRow without its raw event: encoded rows are for PostgreSQL, give row.rawJson or row.raw here`);
-    }
-  }
   const payload = items.map((i) => ({
     integration_id: i.integrationId,
     uuid: i.row.uuid,
@@ -100,98 +90,103 @@ async function insertEventsReturning(exec: Executor, tenantId: string, items: re
   return new Set(rows.map((r) => eventKey(r.integration_id, r.uuid)));
 }
 
-/** Keys of the batch's events that are stored already (one primary-key lookup per event). */
-async function storedEventKeys(exec: Executor, tenantId: string, items: readonly { integrationId: string; row: { uuid: string } }[]): Promise<Set<string>> {
-  const uuidsByIntegration = new Map<string, string[]>();
-  for (const i of items) {
-    const uuids = uuidsByIntegration.get(i.integrationId);
-    if (uuids) uuids.push(i.row.uuid);
-    else uuidsByIntegration.set(i.integrationId, [i.row.uuid]);
-  }
-  const stored = new Set<string>();
-  for (const [integrationId, uuids] of uuidsByIntegration) {
-    // One primary-key probe per uuid, whatever the statistics say: with \`uuid = ANY(…)\` a planner
-    // that has none for log_events yet (a first backfill, before autovacuum analyses it) read
-    // every event of the integration and tested each against the whole array, seconds per batch.
-    const rows = await exec.rows<{ uuid: string }>(sql`
-      SELECT u."uuid" FROM unnest(${sql.param(uuids)}::text[]) AS u("uuid")
-      JOIN LATERAL (
-        SELECT 1 FROM "log_events" e
-        WHERE e."tenant_id" = ${tenantId} AND e."integration_id" = ${integrationId}::uuid AND e."uuid" = u."uuid" LIMIT 1
-      ) AS found ON true`);
-    for (const r of rows) stored.add(eventKey(integrationId, r.uuid));
-  }
-  return stored;
+/** The uuids of an integration's events that are stored already, among `uuids`. */
+async function storedUuidsOf(exec: Executor, tenantId: string, integrationId: string, uuids: readonly string[]): Promise<Set<string>> {
+  // One primary-key probe per uuid, whatever the statistics say: with `uuid = ANY(…)` a planner
+  // that has none for log_events yet (a first backfill, before autovacuum analyses it) read every
+  // event of the integration and tested each against the whole array, seconds per batch.
+  const rows = await exec.rows<{ uuid: string }>(sql`
+    SELECT u."uuid" FROM unnest(${sql.param(uuids)}::text[]) AS u("uuid")
+    JOIN LATERAL (
+      SELECT 1 FROM "log_events" e
+      WHERE e."tenant_id" = ${tenantId} AND e."integration_id" = ${integrationId}::uuid AND e."uuid" = u."uuid" LIMIT 1
+    ) AS found ON true`);
+  return new Set(rows.map((r) => r.uuid));
 }
 
 const COPY_ATTEMPTS = 4;
 const UNIQUE_VIOLATION = '23505';
 
 /**
- * The bulk path (PostgreSQL): COPYs the batch straight into log_events, which costs the server
- * and the client far less than an INSERT with array parameters. COPY has no ON CONFLICT, so it is
- * optimistic: when the primary key refuses an event stored before (a replay, a redelivery, or a
- * concurrent writer that got there first), the COPY is rolled back to its savepoint, the stored
- * events are looked up, and the rest is copied again.
+ * The bulk path (PostgreSQL): each integration's events are encoded as binary COPY tuples and
+ * copied by copyNewEvents, like an encoded batch.
  */
 async function copyEvents(exec: Executor, tenantId: string, items: readonly IngestItem[]): Promise<Set<string>> {
-  const tuples = eventCopyTuples(tenantId, items);
-  let stored = new Set<string>();
-  for (let attempt = 1; ; attempt++) {
-    const fresh = new Set<string>();
-    const copying: Uint8Array[] = [];
-    for (const [index, i] of items.entries()) {
-      const key = eventKey(i.integrationId, i.row.uuid);
-      if (stored.has(key) || fresh.has(key)) continue;
-      fresh.add(key);
-      copying.push(tuples[index]!);
-    }
-    try {
-      // A savepoint's executor runs on the same connection, so it can COPY too.
-      await exec.tx((savepoint) => savepoint.copyIn!('log_events', COPY_EVENT_COLUMNS, copying));
-      return fresh;
-    } catch (err) {
-      if (attempt >= COPY_ATTEMPTS || (err as { code?: unknown }).code !== UNIQUE_VIOLATION) throw err;
-    }
-    stored = await storedEventKeys(exec, tenantId, items);
-  }
-}
-
-/** Each item's COPY tuple: its pre-encoded one (checked), or encoded here, all into one buffer. */
-function eventCopyTuples(tenantId: string, items: readonly IngestItem[]): Uint8Array[] {
-  const checker = new CopyRowChecker(tenantId);
-  const writer = items.some((i) => !i.copyRow) ? new CopyTupleWriter(items.length * 2048) : null;
-  const ranges: [number, number][] = [];
+  const byIntegration = new Map<string, IngestItem[]>();
   for (const i of items) {
-    if (i.copyRow || !writer) continue;
-    const start = writer.length;
-    writeEventCopyTuple(writer, tenantId, i.integrationId, i.row, i.via);
-    ranges.push([start, writer.length]);
+    const group = byIntegration.get(i.integrationId);
+    if (group) group.push(i);
+    else byIntegration.set(i.integrationId, [i]);
   }
-  const encoded = writer?.take();
-  let next = 0;
-  return items.map((i) => {
-    if (i.copyRow) return checker.checked(i);
-    const [start, end] = ranges[next++]!;
-    return encoded!.subarray(start, end);
-  });
+  const fresh = new Set<string>();
+  for (const [integrationId, group] of byIntegration) {
+    const writer = new CopyTupleWriter(group.length * 2048);
+    const tupleEnds = group.map((i) => {
+      writeEventCopyTuple(writer, tenantId, integrationId, i.row, i.via);
+      return writer.length;
+    });
+    const uuids = group.map((i) => i.row.uuid);
+    for (const index of await copyNewEvents(exec, tenantId, { integrationId, uuids, tuples: writer.take(), tupleEnds }, false)) {
+      fresh.add(eventKey(integrationId, uuids[index]!));
+    }
+  }
+  return fresh;
 }
 
 /**
- * A pre-encoded row must be one whole tuple of this tenant, integration and event: its first three
- * fields are compared byte for byte and its field lengths must add up to its size exactly.
+ * COPYs the events of one integration that are not stored yet, the first of each uuid, and
+ * returns their indexes. COPY costs the server and the client far less than an INSERT with array
+ * parameters, but has no ON CONFLICT, so it is optimistic: when the primary key refuses an event
+ * stored before (a replay, a redelivery, or a concurrent writer that got there first), the COPY
+ * is rolled back to its savepoint, the stored events are looked up, and the rest is copied again.
+ * `lookUpFirst`: look up before the first COPY, for a batch that is likely a replay.
+ */
+async function copyNewEvents(
+  exec: Executor,
+  tenantId: string,
+  batch: { integrationId: string; uuids: readonly string[]; tuples: Uint8Array; tupleEnds: ArrayLike<number> },
+  lookUpFirst: boolean,
+): Promise<number[]> {
+  const { integrationId, uuids, tuples, tupleEnds } = batch;
+  let stored: Set<string> | null = lookUpFirst ? await storedUuidsOf(exec, tenantId, integrationId, uuids) : null;
+  for (let attempt = 1; ; attempt++) {
+    const seen = new Set<string>();
+    const storedIndexes: number[] = [];
+    // Runs of adjacent tuples to copy: the whole buffer as one view when nothing is skipped.
+    const copying: Uint8Array[] = [];
+    let runStart = -1;
+    for (let i = 0, start = 0; i < uuids.length; start = tupleEnds[i]!, i++) {
+      const uuid = uuids[i]!;
+      if (seen.has(uuid) || stored?.has(uuid)) {
+        if (runStart >= 0) copying.push(tuples.subarray(runStart, start));
+        runStart = -1;
+        continue;
+      }
+      seen.add(uuid);
+      storedIndexes.push(i);
+      if (runStart < 0) runStart = start;
+    }
+    if (runStart >= 0) copying.push(tuples.subarray(runStart, tuples.length));
+    try {
+      // A savepoint's executor runs on the same connection, so it can COPY too.
+      if (copying.length) await exec.tx((savepoint) => savepoint.copyIn!('log_events', COPY_EVENT_COLUMNS, copying));
+      return storedIndexes;
+    } catch (err) {
+      if (attempt >= COPY_ATTEMPTS || (err as { code?: unknown }).code !== UNIQUE_VIOLATION) throw err;
+    }
+    stored = await storedUuidsOf(exec, tenantId, integrationId, uuids);
+  }
+}
+
+/**
+ * A pre-encoded tuple must be one whole tuple of this tenant, integration and event: its first
+ * three fields are compared byte for byte and its field lengths must add up to its size exactly.
  */
 class CopyRowChecker {
   private readonly prefixes = new Map<string, Uint8Array>();
   private readonly writer = new CopyTupleWriter(256);
 
   constructor(private readonly tenantId: string) {}
-
-  checked(item: IngestItem): Uint8Array {
-    const bytes = item.copyRow!;
-    this.check(item.integrationId, item.row.uuid, bytes, 0, bytes.length);
-    return bytes;
-  }
 
   /** Throws unless bytes[start, end) is exactly the tuple of event `uuid` of this tenant and integration. */
   check(integrationId: string, uuid: string, bytes: Uint8Array, start: number, end: number): void {
@@ -219,7 +214,7 @@ class CopyRowChecker {
       }
     }
     if (!ok) {
-      throw new Error(`event ${uuid}: copyRow is not this event's encoded row for tenant ${this.tenantId} (encode it with writeEventCopyTuple)`);
+      throw new Error(`event ${uuid}: its tuple is not this event's encoded row for tenant ${this.tenantId} (encode it with writeEventCopyTuple)`);
     }
   }
 }
@@ -268,62 +263,23 @@ export async function ingestEncodedEventBatch(exec: Executor, tenantId: string, 
     checkMutations(uuids[index], mutations);
   }
 
-  // The first occurrence of each uuid not stored yet is copied, in runs of adjacent tuples.
-  let stored: Set<string> | null = batch.lookUpFirst ? await storedUuidsOf(exec, tenantId, integrationId, uuids) : null;
-  for (let attempt = 1; ; attempt++) {
-    const seen = new Set<string>();
-    const storedIndexes: number[] = [];
-    // Runs of adjacent tuples to copy: the whole buffer as one view when nothing is skipped.
-    const copying: Uint8Array[] = [];
-    let runStart = -1;
-    for (let i = 0, start = 0; i < uuids.length; start = tupleEnds[i]!, i++) {
-      const uuid = uuids[i]!;
-      if (seen.has(uuid) || stored?.has(uuid)) {
-        if (runStart >= 0) copying.push(tuples.subarray(runStart, start));
-        runStart = -1;
-        continue;
-      }
-      seen.add(uuid);
-      storedIndexes.push(i);
-      if (runStart < 0) runStart = start;
-    }
-    if (runStart >= 0) copying.push(tuples.subarray(runStart, tuples.length));
-    try {
-      if (copying.length) await exec.tx((savepoint) => savepoint.copyIn!('log_events', COPY_EVENT_COLUMNS, copying));
-    } catch (err) {
-      if (attempt >= COPY_ATTEMPTS || (err as { code?: unknown }).code !== UNIQUE_VIOLATION) throw err;
-      stored = await storedUuidsOf(exec, tenantId, integrationId, uuids);
-      continue;
-    }
-    const buckets = new MutationBuckets();
-    let applied = 0;
-    for (const i of storedIndexes) {
-      const mutations = batch.mutations.get(i);
-      if (!mutations) continue;
-      for (const m of mutations) buckets.add(integrationId, m);
-      applied += mutations.length;
-    }
-    await applyMutations(exec, tenantId, buckets);
-    return { stored: storedIndexes.length, duplicates: uuids.length - storedIndexes.length, applied, storedIndexes };
+  const storedIndexes = await copyNewEvents(exec, tenantId, batch, batch.lookUpFirst ?? false);
+  const buckets = new MutationBuckets();
+  let applied = 0;
+  for (const i of storedIndexes) {
+    const mutations = batch.mutations.get(i);
+    if (!mutations) continue;
+    for (const m of mutations) buckets.add(integrationId, m);
+    applied += mutations.length;
   }
+  await applyMutations(exec, tenantId, buckets);
+  return { stored: storedIndexes.length, duplicates: uuids.length - storedIndexes.length, applied, storedIndexes };
 }
 
-async function storedUuidsOf(exec: Executor, tenantId: string, integrationId: string, uuids: readonly string[]): Promise<Set<string>> {
-  const keys = await storedEventKeys(exec, tenantId, uuids.map((uuid) => ({ integrationId, row: { uuid } })));
-  return new Set([...keys].map((k) => k.slice(integrationId.length + 1)));
-}
 
-const EVENT_COLUMNS: BulkColumn[] = [
-  { name: 'integration_id', type: 'uuid' },
-  { name: 'uuid', type: 'text' },
-  { name: 'published', type: 'timestamptz' },
-  { name: 'event_type', type: 'text' },
-  { name: 'severity', type: 'text' },
-  { name: 'actor_id', type: 'text' },
-  { name: 'outcome', type: 'text' },
-  { name: 'received_via', type: 'text' },
-  { name: 'raw', type: 'text' },
-];
+/** log_events columns (after tenant_id) with their types, for the INSERT of the embedded database. */
+const EVENT_COLUMN_TYPES: Record<string, BulkType> = { integration_id: 'uuid', published: 'timestamptz' };
+const EVENT_COLUMNS: BulkColumn[] = COPY_EVENT_COLUMNS.slice(1).map((name) => ({ name, type: EVENT_COLUMN_TYPES[name] ?? 'text' }));
 
 function columnList(columns: readonly BulkColumn[]): SQL {
   return sql.raw(columns.map((c) => `"${c.name}"`).join(', '));
