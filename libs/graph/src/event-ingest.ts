@@ -49,14 +49,13 @@ function checkItem(item: IngestItem, index: number): void {
 }
 
 function checkMutations(uuid: string, mutations: readonly GraphMutation[]): void {
-  const r = { uuid };
   for (const m of mutations) {
-    if (!(m.at instanceof Date) || Number.isNaN(m.at.getTime())) throw new Error(`event ${r.uuid}: mutation ${m.kind} needs a valid Date in at`);
+    if (!(m.at instanceof Date) || Number.isNaN(m.at.getTime())) throw new Error(`event ${uuid}: mutation ${m.kind} needs a valid Date in at`);
     const ids: Record<string, unknown> = m.kind === 'user.upsert' ? { 'user.oktaId': m.user.oktaId } : m;
     for (const [field, value] of Object.entries(ids)) {
       if (!/Id$/.test(field) || field === 'resourceSetId') continue;
       if (typeof value !== 'string' || value === '') {
-        throw new Error(`event ${r.uuid}: mutation ${m.kind} needs a non-empty ${field}, got ${JSON.stringify(value)}`);
+        throw new Error(`event ${uuid}: mutation ${m.kind} needs a non-empty ${field}, got ${JSON.stringify(value)}`);
       }
     }
   }
