@@ -15,9 +15,9 @@ export interface Executor {
   rows<Row = Record<string, unknown>>(query: SQL): Promise<Row[]>;
   tx<T>(fn: (exec: Executor) => Promise<T>): Promise<T>;
   /**
-   * COPY … FROM STDIN in binary format of tuples already encoded (CopyTupleWriter), on this
-   * executor's connection (inside its transaction). Null where the driver has no COPY (PGlite):
-   * use INSERT instead.
+   * COPY … FROM STDIN in binary format of tuples already encoded (CopyTupleWriter), given in
+   * pieces of whole tuples (a run of many is one piece), on this executor's connection (inside its
+   * transaction). Null where the driver has no COPY (PGlite): use INSERT instead.
    */
   readonly copyIn: ((table: string, columns: readonly string[], tuples: readonly Uint8Array[]) => Promise<void>) | null;
 }
@@ -65,31 +65,14 @@ async function copyInWith(client: PostgresJsClient, table: string, columns: read
     }
   };
   await send(COPY_BINARY_HEADER);
-  for (const run of adjacentRuns(tuples)) {
+  for (const piece of tuples) {
     if (failure) break;
-    await send(run);
+    await send(piece);
   }
   if (!failure) await send(COPY_BINARY_TRAILER);
   if (!failure) stream.end();
   await waitFor(() => stream.writableFinished);
   if (failure) throw failure;
-}
-
-/**
- * Tuples that lie back to back in one buffer (a decoding thread encodes a chunk of events into one)
- * joined into one view, so they are written without copying them together first.
- */
-function* adjacentRuns(tuples: readonly Uint8Array[]): Generator<Uint8Array> {
-  let run: Uint8Array | null = null;
-  for (const t of tuples) {
-    if (run && t.buffer === run.buffer && t.byteOffset === run.byteOffset + run.byteLength) {
-      run = new Uint8Array(run.buffer, run.byteOffset, run.byteLength + t.byteLength);
-      continue;
-    }
-    if (run) yield run;
-    run = t;
-  }
-  if (run) yield run;
 }
 
 /** SQLSTATEs after which the whole transaction can simply run again: deadlock, serialization failure. */

@@ -42,10 +42,10 @@ export function isOktaEventSource(source: unknown): boolean {
 
 export function parseEventMessage(input: unknown): ParsedEventMessage {
   let message: unknown = input;
-  let detail: { json: string } | null = null;
+  let detailJson: string | null = null;
   if (typeof input === 'string') {
     const envelope = parseEnvelopeText(input);
-    if (envelope) ({ message, detail } = envelope);
+    if (envelope) ({ message, detailJson } = envelope);
     else {
       try {
         message = JSON.parse(input);
@@ -62,7 +62,7 @@ export function parseEventMessage(input: unknown): ParsedEventMessage {
     return { ok: false, reason: 'Okta Event Hook payloads are not accepted (expected Log Streaming via EventBridge)' };
   }
   const text = typeof input === 'string' ? input : null;
-  if (isEnvelope(message)) return parseEnvelope(message, text, detail);
+  if (isEnvelope(message)) return parseEnvelope(message, text, detailJson);
   const validation = validateLogEvent(message);
   if (!validation.ok) return validation;
   return { ok: true, event: validation.event, source: null, envelopeId: null, eventJson: text };
@@ -83,7 +83,7 @@ function isEventHookPayload(message: Record<string, unknown>): boolean {
  * `detail` comes out without scanning it (see splitAtLastMember). Null when the text is not
  * such an envelope: the caller parses it whole.
  */
-function parseEnvelopeText(text: string): { message: Record<string, unknown>; detail: { json: string } } | null {
+function parseEnvelopeText(text: string): { message: Record<string, unknown>; detailJson: string } | null {
   // A LogEvent has no detail-type: the scan of its members would be wasted.
   if (!text.includes('"detail-type"')) return null;
   const split = splitAtLastMember(text, 'detail');
@@ -92,13 +92,13 @@ function parseEnvelopeText(text: string): { message: Record<string, unknown>; de
     const message = JSON.parse(`${split.before}null}`) as unknown;
     if (!isRecord(message)) return null;
     message['detail'] = JSON.parse(split.value) as unknown;
-    return { message, detail: { json: split.value } };
+    return { message, detailJson: split.value };
   } catch {
     return null;
   }
 }
 
-function parseEnvelope(envelope: Record<string, unknown>, text: string | null, detail: { json: string } | null): ParsedEventMessage {
+function parseEnvelope(envelope: Record<string, unknown>, text: string | null, detailJson: string | null): ParsedEventMessage {
   if (envelope['version'] !== '0') return { ok: false, reason: 'envelope version must be "0"' };
   const id = envelope['id'];
   if (typeof id !== 'string' || id === '') return { ok: false, reason: 'envelope id missing' };
@@ -111,7 +111,7 @@ function parseEnvelope(envelope: Record<string, unknown>, text: string | null, d
   if (!isRecord(event)) return { ok: false, reason: 'envelope detail is not an object' };
   const validation = validateLogEvent(event);
   if (!validation.ok) return validation;
-  const eventJson = detail?.json ?? (text === null ? null : jsonMemberText(text, 'detail'));
+  const eventJson = detailJson ?? (text === null ? null : jsonMemberText(text, 'detail'));
   return { ok: true, event: validation.event, source, envelopeId: id, eventJson };
 }
 

@@ -44,7 +44,7 @@ export function registerIngestEvents(program: Command): void {
     .action(
       action(
         async (ctx, opts: { integration: string; file: string; json: boolean }) => {
-          const decoder = new EventLineDecoder({ threads: 1 });
+          const decoder = new EventLineDecoder();
           try {
             await ingestEvents(ctx, opts, decoder);
           } finally {

@@ -1,36 +1,32 @@
 import { Worker } from 'node:worker_threads';
-import { EventChunkDecoder, type DecodedChunk, type DecodeOptions } from './decode-lines.js';
-import { FileChunkReader } from './file-chunks.js';
+import type { DecodedChunk, DecodeOptions } from './decode-lines.js';
 
 /** A decoded chunk; `last`: the file being read ended with it. */
 export type NextChunk = DecodedChunk & { last: boolean };
 
 /**
- * Decodes an input's bytes on a worker thread, so JSON parsing, normalising and COPY encoding (most
- * of ingest-events' CPU) run beside the main thread's reading and database writes. Chunks are
- * decoded in the order they were sent (one worker, FIFO), which lines spanning chunks rely on.
- * Without a worker (`threads: 0`) it decodes inline.
+ * Decodes an input's bytes on a worker thread (decode-worker.ts), so reading, JSON parsing,
+ * normalising and COPY encoding (most of ingest-events' CPU) run beside the main thread's
+ * database writes. Chunks are decoded in the order they were asked for (one worker, FIFO), which
+ * lines spanning chunks rely on.
  */
 export class EventLineDecoder {
-  private readonly worker: Worker | null;
-  private inline: EventChunkDecoder | null = null;
-  private inlineReader: FileChunkReader | null = null;
+  private readonly worker = new Worker(new URL('./decode-worker.js', import.meta.url));
   private configured = false;
   private readonly pending = new Map<number, { resolve: (d: NextChunk) => void; reject: (e: Error) => void }>();
   private nextId = 0;
 
   /** Starts the thread at once, so it boots while the caller still opens the database; `configure` before decoding. */
-  constructor(opts: { threads: 0 | 1 }) {
-    this.worker = opts.threads ? new Worker(new URL('./decode-worker.js', import.meta.url)) : null;
-    this.worker?.on('message', (msg: { id: number; chunk?: DecodedChunk; last?: boolean; error?: string }) => {
+  constructor() {
+    this.worker.on('message', (msg: { id: number; chunk?: DecodedChunk; last?: boolean; error?: string }) => {
       const waiter = this.pending.get(msg.id);
       if (!waiter) return;
       this.pending.delete(msg.id);
       if (msg.chunk) waiter.resolve({ ...msg.chunk, last: msg.last ?? false });
       else waiter.reject(new Error(`decoding events failed: ${msg.error ?? 'unknown error'}`));
     });
-    this.worker?.on('error', (err) => this.failAll(err));
-    this.worker?.on('exit', (code) => this.failAll(new Error(`the event decoding thread exited (code ${code})`)));
+    this.worker.on('error', (err) => this.failAll(err));
+    this.worker.on('exit', (code) => this.failAll(new Error(`the event decoding thread exited (code ${code})`)));
   }
 
   /** `file`: the thread reads that file itself (see next()); without one, the caller sends bytes (decode()). */
@@ -38,22 +34,11 @@ export class EventLineDecoder {
     if (this.configured) throw new Error('the event decoder is configured already');
     this.configured = true;
     const plain: DecodeOptions = { copyRowsFor: options.copyRowsFor ?? null, eventSource: options.eventSource ?? null };
-    if (this.worker) {
-      this.worker.postMessage({ configure: plain, file: options.file ?? null });
-      return;
-    }
-    this.inline = new EventChunkDecoder(plain);
-    this.inlineReader = options.file ? new FileChunkReader(options.file) : null;
+    this.worker.postMessage({ configure: plain, file: options.file ?? null });
   }
 
   /** The next chunk of the configured file, decoded; after the `last` one, empty chunks. */
   next(): Promise<NextChunk> {
-    if (!this.configured) throw new Error('configure the event decoder before decoding');
-    if (this.inline) {
-      if (!this.inlineReader) throw new Error('the event decoder reads no file');
-      const bytes = this.inlineReader.next();
-      return Promise.resolve({ ...this.inline.decode(bytes ?? new Uint8Array(0), bytes === null), last: bytes === null });
-    }
     return this.request({ next: true });
   }
 
@@ -62,29 +47,25 @@ export class EventLineDecoder {
    * gives up the bytes' whole ArrayBuffer, which moves to the thread instead of being copied.
    */
   decode(bytes: Uint8Array, end = false, owned = false): Promise<NextChunk> {
-    if (!this.configured) throw new Error('configure the event decoder before decoding');
-    if (this.inline) return Promise.resolve({ ...this.inline.decode(bytes, end), last: end });
     return this.request({ bytes, end }, owned ? [bytes.buffer as ArrayBuffer] : []);
   }
 
   /** Hands a chunk's tuples back for reuse once they are stored; the chunk must not be used after. */
   recycle(tuples: Uint8Array): void {
     const buffer = tuples.buffer as ArrayBuffer;
-    if (this.inline) this.inline.recycle(buffer);
-    else this.worker?.postMessage({ recycle: buffer }, [buffer]);
+    this.worker.postMessage({ recycle: buffer }, [buffer]);
   }
 
   private request(message: object, transfer: ArrayBuffer[] = []): Promise<NextChunk> {
+    if (!this.configured) throw new Error('configure the event decoder before decoding');
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
-      this.worker!.postMessage({ id, ...message }, transfer);
+      this.worker.postMessage({ id, ...message }, transfer);
     });
   }
 
   async close(): Promise<void> {
-    this.inlineReader?.close();
-    if (!this.worker) return;
     this.worker.removeAllListeners('exit');
     await this.worker.terminate();
   }
