@@ -14,6 +14,7 @@ export default defineConfig({
       '@idgraph/okta-sim': src('./libs/okta-sim/src/index.ts'),
       '@idgraph/okta': src('./libs/okta/src/index.ts'),
       '@idgraph/posture': src('./libs/posture/src/index.ts'),
+      '@idgraph/integrations': src('./libs/integrations/src/index.ts'),
       // Subpath entries first: an alias also matches as a prefix.
       '@idgraph/collector/refresh': src('./workers/collector/src/refresh-entry.ts'),
       '@idgraph/collector': src('./workers/collector/src/index.ts'),
@@ -21,6 +22,7 @@ export default defineConfig({
       '@idgraph/stream-consumer': src('./workers/stream-consumer/src/index.ts'),
       '@idgraph/infra': src('./infra/src/index.ts'),
       '@idgraph/cli': src('./workers/cli/src/index.ts'),
+      '@idgraph/server': src('./workers/server/src/index.ts'),
       '@idgraph/test-support': src('./test/support/index.ts'),
     },
   },

@@ -63,3 +63,16 @@ export function sortExportLines<T extends ExportLine>(lines: T[]): T[] {
 export function toJsonl(lines: ExportLine[]): string {
   return lines.map((l) => JSON.stringify(l)).join('\n') + (lines.length ? '\n' : '');
 }
+
+/** Export lines as JSONL text in chunks of about `chunkChars` (one write per chunk, not per line). */
+export async function* jsonlChunks(lines: AsyncIterable<ExportLine>, chunkChars = 1 << 16): AsyncGenerator<string> {
+  let buffer = '';
+  for await (const line of lines) {
+    buffer += JSON.stringify(line) + '\n';
+    if (buffer.length > chunkChars) {
+      yield buffer;
+      buffer = '';
+    }
+  }
+  if (buffer) yield buffer;
+}

@@ -1,8 +1,8 @@
 export * from './model.js';
 export * from './export-format.js';
 export * as schema from './schema.js';
-export type { IntegrationSchedule, RunMode, RunTrigger, RunStatus, RunResourceState } from './schema.js';
-export { RUN_MODES, RUN_TRIGGERS, RUN_STATUSES, RUN_RESOURCE_STATES } from './schema.js';
+export type { IntegrationSchedule, RunMode, RunTrigger, RunStatus, RunResourceState, ApiKeyRole } from './schema.js';
+export { RUN_MODES, RUN_TRIGGERS, RUN_STATUSES, RUN_RESOURCE_STATES, API_KEY_ROLES } from './schema.js';
 export * from './db.js';
 export { createSecretBox, resolveSecretKey, type SecretBox } from './secrets.js';
 export {
@@ -20,3 +20,5 @@ export type { IngestItem, IngestResult, EventVia, EncodedEventBatch, EncodedInge
 export { writeEventCopyTuple, CopyTupleWriter, copyTupleEnd, COPY_EVENT_COLUMNS } from './event-copy.js';
 export type { FullSyncScope } from './full-sync.js';
 export type { CurrentFinding, Finding, FindingsSync } from './findings.js';
+export { ApiKeyRepo, apiKeyId, hashApiKey, type ApiKeyInfo } from './api-keys.js';
+export { CursorError, FINDING_STATES, type FindingState, type FindingsQuery, type FindingsPage, type FindingView, type FindingCount, type PersonSummary, type PersonView } from './read-models.js';

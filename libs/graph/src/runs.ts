@@ -165,6 +165,18 @@ export class RunRepo {
     return (await this.get(runId))!;
   }
 
+  /**
+   * Deletes a run that never started (no resource left pending): Collect Now opens a run before
+   * enqueueing, and drops it again when the request joined a run already under way.
+   */
+  async discard(runId: string): Promise<boolean> {
+    const rows = await this.exec.rows<{ id: string }>(sql`
+      DELETE FROM "collection_runs" r WHERE r."tenant_id" = ${this.tenantId} AND r."id" = ${runId}::uuid AND r."status" = 'running'
+        AND NOT EXISTS (SELECT 1 FROM "run_resources" x WHERE x."run_id" = r."id" AND x."state" <> 'pending')
+      RETURNING r."id"::text AS id`);
+    return rows.length > 0;
+  }
+
   private async withResources(runs: (typeof schema.collectionRuns.$inferSelect)[]): Promise<Run[]> {
     if (!runs.length) return [];
     const r = schema.runResources;

@@ -389,3 +389,31 @@ export const findings = pgTable(
     index('findings_open_idx').on(t.tenantId, t.integrationId, t.resolvedAt),
   ],
 );
+
+// ---------------------------------------------------------------- operator API
+
+export const API_KEY_ROLES = ['read', 'admin'] as const;
+export type ApiKeyRole = (typeof API_KEY_ROLES)[number];
+
+/**
+ * Keys of the operator API (`idgraph serve`). Only a SHA-256 of each key is kept: the key is a
+ * public lookup id plus 32 random bytes, so the hash cannot be reversed or guessed.
+ */
+export const apiKeys = pgTable(
+  'api_keys',
+  {
+    tenantId: text('tenant_id').notNull(),
+    name: text('name').notNull(),
+    /** The key's public part (`idgk_<keyId>_…`), to find its row without comparing every hash. */
+    keyId: text('key_id').notNull(),
+    /** SHA-256 of the whole key, hex. */
+    keyHash: text('key_hash').notNull(),
+    role: text('role', { enum: API_KEY_ROLES }).notNull(),
+    createdAt: tstz('created_at').notNull().defaultNow(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.tenantId, t.name] }),
+    unique('api_keys_key_id_unique').on(t.keyId),
+    check('api_keys_role_check', sql`${t.role} in ('read', 'admin')`),
+  ],
+);

@@ -48,6 +48,8 @@ import {
   type UpsertContext,
 } from './page-upserts.js';
 import { readInSnapshot } from './snapshot.js';
+import { ApiKeyRepo } from './api-keys.js';
+import { findingsPage, openFindingCounts, personView, searchPeople, type FindingCount, type FindingsPage, type FindingsQuery, type PersonSummary, type PersonView } from './read-models.js';
 import { RunRepo, type Run, type RunResource, type RunResourcePatch, type StartRunInput } from './runs.js';
 import * as schema from './schema.js';
 import type { RunStatus } from './schema.js';
@@ -134,6 +136,8 @@ export class GraphStore {
   private readonly integrationRepo: IntegrationRepo;
   private readonly runRepo: RunRepo;
   private readonly findingRepo: FindingRepo;
+  /** Keys of the operator API (`idgraph api-key`, `idgraph serve`). */
+  readonly apiKeys: ApiKeyRepo;
   private secretBoxInstance: SecretBox | undefined;
   /** True for the store handed to a transaction(fn) callback. */
   private readonly boundToTransaction: boolean;
@@ -153,6 +157,7 @@ export class GraphStore {
     this.integrationRepo = new IntegrationRepo(this.exec, this.tenant, () => this.secretBox());
     this.runRepo = new RunRepo(this.exec, this.tenant);
     this.findingRepo = new FindingRepo(this.exec, this.tenant);
+    this.apiKeys = new ApiKeyRepo(this.exec, this.tenant);
   }
 
   private secretBox(): SecretBox {
@@ -288,6 +293,11 @@ export class GraphStore {
     return this.runRepo.running(integrationId);
   }
 
+  /** Deletes a run that never started; true when it did (see RunRepo.discard). */
+  discardRun(runId: string): Promise<boolean> {
+    return this.runRepo.discard(runId);
+  }
+
   // ------------------------------------------------------------ pages & checkpoints
 
   /** Upserts one page of rows and moves the cursor, atomically. */
@@ -419,6 +429,35 @@ export class GraphStore {
 
   listFindings(integrationId?: string, opts: { openOnly?: boolean } = {}): Promise<Finding[]> {
     return this.findingRepo.list(integrationId, opts);
+  }
+
+  /** A page of findings (see read-models.ts). */
+  findingsPage(query: FindingsQuery): Promise<FindingsPage> {
+    return findingsPage(this.exec, this.tenant, query);
+  }
+
+  openFindingCounts(integrationId?: string): Promise<FindingCount[]> {
+    return openFindingCounts(this.exec, this.tenant, integrationId);
+  }
+
+  searchPeople(q: string, opts: { integrationId?: string | undefined; limit?: number } = {}): Promise<PersonSummary[]> {
+    return searchPeople(this.exec, this.tenant, q, opts);
+  }
+
+  person(integrationId: string, userId: string): Promise<PersonView | undefined> {
+    return personView(this.exec, this.tenant, integrationId, userId);
+  }
+
+  /**
+   * When the newest event received through Log Streaming (SQS) was stored, looking back `days`
+   * (the events table is indexed by time only, so the look-back bounds the read).
+   */
+  async lastStreamEventAt(integrationId: string, days = 7): Promise<Date | null> {
+    const [row] = await this.exec.rows<{ at: string | null }>(sql`
+      SELECT max("stored_at") AS at FROM "log_events"
+      WHERE "tenant_id" = ${this.tenant} AND "integration_id" = ${integrationId}::uuid AND "received_via" = 'stream'
+        AND "published" > now() - make_interval(days => ${days}::int)`);
+    return row?.at ? new Date(row.at) : null;
   }
 
   /** Live rows per kind (stored events for logEvents). */

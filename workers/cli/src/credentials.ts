@@ -1,8 +1,9 @@
 import { readFile } from 'node:fs/promises';
-import { createOktaClient, type OktaAuth, type OktaClient, type OktaClientOptions, type RateGovernor } from '@idgraph/okta';
-import type { Logger } from '@idgraph/core';
-import { type GraphStore, type Integration, type NewIntegration } from '@idgraph/graph';
+import { IntegrationError, validateOrgUrl as validateOrgUrlFor, validatePrivateKeyPem, type IntegrationSecrets } from '@idgraph/integrations';
 import { UsageError, UserError } from './errors.js';
+
+// Shared with `idgraph serve`; the CLI only reads credentials its own way (env var, key file).
+export { authFor, clientForIntegration, saveIntegration, type IntegrationSecrets } from '@idgraph/integrations';
 
 export interface CredentialOptions {
   tokenEnv?: string;
@@ -11,8 +12,6 @@ export interface CredentialOptions {
   kid?: string;
   scopes?: string[];
 }
-
-export type IntegrationSecrets = { token: string } | { privateKeyPem: string };
 
 /** Reads credentials the way the CLI accepts them: a token from a named env var, or a service app's key file. */
 export async function readCredentials(opts: CredentialOptions): Promise<{
@@ -39,10 +38,12 @@ export async function readCredentials(opts: CredentialOptions): Promise<{
     } catch (err) {
       throw new UserError(`cannot read --key-file ${opts.keyFile}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
     }
-    if (!/-----BEGIN (RSA |EC )?PRIVATE KEY-----/.test(pem)) {
-      throw new UserError(`--key-file ${opts.keyFile} is not a PEM private key (expected "-----BEGIN PRIVATE KEY-----", PKCS#8; convert with \`openssl pkcs8 -topk8 -nocrypt\`)`);
+    try {
+      validatePrivateKeyPem(pem, `--key-file ${opts.keyFile}`);
+    } catch (err) {
+      throw new UserError((err as Error).message);
     }
-    return { authMethod: 'oauth', clientId: opts.clientId, keyId: opts.kid, secrets: { privateKeyPem: pem } };
+    return { authMethod: 'oauth', clientId: opts.clientId, keyId: opts.kid, secrets: { privateKeyPem: pem, ...(opts.scopes?.length ? { scopes: opts.scopes } : {}) } };
   }
   if (oauthParts > 0) {
     throw new UsageError('a service app needs all three of --client-id, --key-file and --kid');
@@ -50,56 +51,12 @@ export async function readCredentials(opts: CredentialOptions): Promise<{
   throw new UsageError('credentials missing: give --token-env VAR (an SSWS API token in that variable) or --client-id ID --key-file PEM --kid KID');
 }
 
+/** The org URL check with the CLI's flag names; a bad URL is a usage error (exit 2). */
 export function validateOrgUrl(raw: string, allowHttp: boolean): string {
-  let url: URL;
   try {
-    url = new URL(raw);
-  } catch {
-    throw new UsageError(`--org-url "${raw}" is not a URL: expected e.g. https://acme.okta.com`);
+    return validateOrgUrlFor(raw, allowHttp, { orgUrl: '--org-url', allowHttp: '--allow-http' });
+  } catch (err) {
+    if (err instanceof IntegrationError) throw new UsageError(err.message);
+    throw err;
   }
-  if (url.protocol !== 'https:' && !(allowHttp && url.protocol === 'http:')) {
-    throw new UsageError(
-      url.protocol === 'http:'
-        ? `--org-url ${url.origin} uses http: Okta orgs are https only (--allow-http exists for local simulators)`
-        : `--org-url must be an https:// URL, got ${url.protocol}`,
-    );
-  }
-  return url.origin;
-}
-
-export function authFor(
-  integration: { authMethod: string; clientId: string | null; keyId: string | null },
-  secrets: IntegrationSecrets,
-): OktaAuth {
-  if (integration.authMethod === 'ssws' && 'token' in secrets) return { kind: 'ssws', token: secrets.token };
-  if (integration.authMethod === 'oauth' && 'privateKeyPem' in secrets && integration.clientId && integration.keyId) {
-    return { kind: 'oauth', clientId: integration.clientId, keyId: integration.keyId, privateKeyPem: secrets.privateKeyPem };
-  }
-  throw new UserError('the stored credentials of this integration are incomplete: re-add it with `idgraph integration add`');
-}
-
-/** An Okta client for a stored integration (secrets decrypted only here, in memory). */
-export async function clientForIntegration(
-  store: GraphStore,
-  integration: Parameters<GraphStore['integrationSecrets']>[0] & { orgUrl: string; allowHttp: boolean; authMethod: string; clientId: string | null; keyId: string | null },
-  opts: { logger: Logger; governor?: RateGovernor; signal?: AbortSignal; onRequest?: OktaClientOptions['onRequest'] },
-): Promise<OktaClient> {
-  const secrets = (await store.integrationSecrets(integration)) as IntegrationSecrets;
-  return createOktaClient({
-    orgUrl: integration.orgUrl,
-    auth: authFor(integration, secrets),
-    allowInsecureHttp: integration.allowHttp,
-    governor: opts.governor,
-    logger: opts.logger,
-    signal: opts.signal,
-    onRequest: opts.onRequest,
-  });
-}
-
-/** Creates or updates an integration by name (the store drops checkpoints of a moved org). */
-export async function saveIntegration(store: GraphStore, fields: NewIntegration): Promise<Integration> {
-  const existing = await store.getIntegration(fields.name);
-  if (!existing) return store.createIntegration(fields);
-  const { name: _name, ...patch } = fields;
-  return store.updateIntegration(existing.id, patch);
 }

@@ -16,6 +16,8 @@ export { createGraphReader, withGraphReader } from './graph-reader.js';
 export { IntegrationLocks } from './integration-lock.js';
 export {
   collectNow,
+  nextScheduledCollections,
+  type CollectNowRuns,
   collectNowDedupId,
   syncSchedules,
   startCollectorWorkers,
@@ -29,4 +31,4 @@ export {
   type WorkerStore,
 } from './jobs.js';
 export { scanIntegration, type ScanOptions } from './scan.js';
-export { estimateEta, remainingRequests, type Eta, type EtaInput, type BucketBudget } from './eta.js';
+export { estimateEta, remainingRequests, estimateRunEta, expectedObjectsFromLastRun, type Eta, type EtaInput, type BucketBudget, type RunEta, type RunForEta } from './eta.js';

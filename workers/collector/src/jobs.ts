@@ -3,7 +3,7 @@
  * ids only — the worker reads the integration (and its sealed secrets) from the store and builds
  * the Okta client itself through `makeClient`.
  */
-import { QUEUES, type CollectJobData, type Logger, type RefreshJobData } from '@idgraph/core';
+import { describeError, QUEUES, type CollectJobData, type Logger, type RefreshJobData } from '@idgraph/core';
 import type { RefreshRequest } from '@idgraph/graph';
 import { DelayedError, Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
 import { randomUUID } from 'node:crypto';
@@ -56,34 +56,59 @@ export function collectNowDedupId(integrationId: string): string {
   return `collect-now:${integrationId}`;
 }
 
+/** What Collect Now needs to open the run before enqueueing (GraphStore has it). */
+export interface CollectNowRuns {
+  startRun: RunStore['startRun'];
+  discardRun(runId: string): Promise<boolean>;
+}
+
 /**
  * Collect Now: one job per integration while one is waiting or running (BullMQ deduplication),
  * so a second request joins the run under way instead of starting another.
+ *
+ * With `runs`, the run is opened here, before the job is queued, and its id travels in the job:
+ * the caller can follow the run at once (the API answers with its id) even before a worker picks
+ * it up. A request that joins discards the run it opened and answers with the joined run's id.
  */
 export async function collectNow(
   queue: Queue,
   integrationId: string,
   resources?: readonly string[],
-  opts: { tenant?: string; mode?: 'full' | 'incremental' } = {},
-): Promise<{ jobId: string; joined: boolean }> {
+  opts: { tenant?: string; mode?: 'full' | 'incremental'; runs?: CollectNowRuns } = {},
+): Promise<{ jobId: string; joined: boolean; runId?: string }> {
   const proposed = randomUUID();
+  const mode = opts.mode ?? 'full';
+  const parsed = resources && resources.length > 0 ? parseResources(resources) : undefined;
+  const opened = opts.runs ? await opts.runs.startRun({ integrationId, mode, trigger: 'collect-now', resources: parseResources(parsed) }) : undefined;
   const data: CollectJob = {
     tenant: opts.tenant ?? 'default',
     integrationId,
-    mode: opts.mode ?? 'full',
+    mode,
     trigger: 'collect-now',
-    ...(resources && resources.length > 0 ? { resources: parseResources(resources) } : {}),
+    ...(parsed ? { resources: parsed } : {}),
+    ...(opened ? { runId: opened.id } : {}),
   };
-  const job = await queue.add('collect', data, {
-    jobId: proposed,
-    deduplication: { id: collectNowDedupId(integrationId) },
-    attempts: 3,
-    backoff: { type: 'exponential', delay: 30_000 },
-    removeOnComplete: 1000,
-    removeOnFail: 1000,
-  });
+  let job: Job<CollectJob>;
+  try {
+    job = await queue.add('collect', data, {
+      jobId: proposed,
+      deduplication: { id: collectNowDedupId(integrationId) },
+      attempts: 3,
+      backoff: { type: 'exponential', delay: 30_000 },
+      removeOnComplete: 1000,
+      removeOnFail: 1000,
+    });
+  } catch (err) {
+    if (opened) await opts.runs!.discardRun(opened.id).catch(() => undefined);
+    throw err;
+  }
   const jobId = job.id ?? proposed;
-  return { jobId, joined: jobId !== proposed };
+  const joined = jobId !== proposed;
+  if (!joined) return { jobId, joined, ...(opened ? { runId: opened.id } : {}) };
+  if (opened) await opts.runs!.discardRun(opened.id);
+  const existing = (await queue.getJob(jobId)) as Job<CollectJob> | undefined;
+  const runId = existing?.data.runId;
+  return { jobId, joined, ...(runId ? { runId } : {}) };
 }
 
 const schedulerId = (integrationId: string, kind: 'full' | 'incremental' | 'factors'): string => `collect:${integrationId}:${kind}`;
@@ -123,6 +148,19 @@ export async function syncSchedules(
     }
   }
   return { upserted, removed };
+}
+
+/** When each scheduled collection of an integration runs next (null: no scheduler, e.g. before `idgraph workers` synced it). */
+export async function nextScheduledCollections(
+  queue: Queue,
+  integrationId: string,
+): Promise<{ full: Date | null; incremental: Date | null; factors: Date | null }> {
+  const next = async (kind: 'full' | 'incremental' | 'factors') => {
+    const scheduler = await queue.getJobScheduler(schedulerId(integrationId, kind));
+    return scheduler?.next ? new Date(scheduler.next) : null;
+  };
+  const [full, incremental, factors] = await Promise.all([next('full'), next('incremental'), next('factors')]);
+  return { full, incremental, factors };
 }
 
 export interface CollectorWorkersOptions {
@@ -173,6 +211,17 @@ export function startCollectorWorkers(opts: CollectorWorkersOptions): CollectorW
     async (job) => processRefresh(job, { ...opts, signal: stop.signal, log }),
     common,
   );
+  // A job that fails for good before or outside its run (the integration vanished, its secrets
+  // cannot be opened) would leave a run opened by Collect Now marked running forever.
+  collectWorker.on('failed', (job, err) => {
+    const runId = job?.data.runId;
+    const final = err instanceof UnrecoverableError || (job !== undefined && job.attemptsMade >= (job.opts.attempts ?? 1));
+    if (!runId || !final) return;
+    void (async () => {
+      const run = await opts.store.getRun(runId);
+      if (run && (run as { status?: string }).status === 'running') await opts.store.finishRun(runId, 'failed', describeError(err));
+    })().catch((e: unknown) => log.warn({ runId, err: describeError(e) }, 'could not mark the failed job\'s run failed'));
+  });
   for (const w of [collectWorker, refreshWorker]) {
     w.on('failed', (job, err) => log.warn({ queue: w.name, jobId: job?.id, err: err.message }, 'job failed'));
     w.on('error', (err) => log.error({ queue: w.name, err: err.message }, 'worker error'));

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { jsonlChunks } from '@idgraph/graph';
 import { action } from '../action.js';
 import { UserError } from '../errors.js';
 
@@ -19,15 +20,9 @@ export function registerGraph(program: Command): void {
             if (!integration) throw new UserError(`no integration named "${opts.integration}" (see \`idgraph integration list\`)`);
             integrationId = integration.id;
           }
-          let buffer = '';
-          for await (const line of store.exportGraph({ integrationId, includeDeleted: opts.includeDeleted })) {
-            buffer += JSON.stringify(line) + '\n';
-            if (buffer.length > 1 << 16) {
-              if (!process.stdout.write(buffer)) await new Promise((r) => process.stdout.once('drain', r));
-              buffer = '';
-            }
+          for await (const chunk of jsonlChunks(store.exportGraph({ integrationId, includeDeleted: opts.includeDeleted }))) {
+            if (!process.stdout.write(chunk)) await new Promise((r) => process.stdout.once('drain', r));
           }
-          if (buffer) process.stdout.write(buffer);
         },
         { quiet: (_opts: { integration?: string; includeDeleted: boolean }) => true },
       ),

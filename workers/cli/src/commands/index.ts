@@ -16,6 +16,8 @@ export const COMMAND_MODULES: readonly { names: readonly string[]; load: () => P
   { names: ['demo'], load: async () => (await import('./demo.js')).registerDemo },
   { names: ['workers'], load: async () => (await import('./workers.js')).registerWorkers },
   { names: ['runs', 'status', 'collect-now'], load: async () => (await import('./runs.js')).registerRuns },
+  { names: ['serve'], load: async () => (await import('./serve.js')).registerServe },
+  { names: ['api-key'], load: async () => (await import('./api-key.js')).registerApiKey },
 ];
 
 /** Commands program.ts always registers (their modules are light). */

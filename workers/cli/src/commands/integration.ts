@@ -1,12 +1,22 @@
 import type { Command } from 'commander';
-import { createOktaClient, testConnectivity, type OktaAuth } from '@idgraph/okta';
+import type { ConnectivityReport } from '@idgraph/okta';
+import {
+  addIntegration,
+  connectivityAdvice,
+  IntegrationError,
+  publicIntegration,
+  removeIntegration,
+  testIntegration,
+  validateEventSource as validateEventSourceFor,
+  validateName as validateNameFor,
+} from '@idgraph/integrations';
 import { action } from '../action.js';
 import { UsageError, UserError } from '../errors.js';
 import { out, table } from '../output.js';
-import { authFor, clientForIntegration, readCredentials, validateOrgUrl, type IntegrationSecrets } from '../credentials.js';
+import { readCredentials, validateOrgUrl, type IntegrationSecrets } from '../credentials.js';
 import { listOption } from '../options.js';
 
-type ConnectivityReport = Awaited<ReturnType<typeof testConnectivity>>;
+export { connectivityAdvice, publicIntegration };
 
 export function printConnectivity(report: ConnectivityReport): void {
   out.line(
@@ -15,22 +25,6 @@ export function printConnectivity(report: ConnectivityReport): void {
       report.resources.map((r) => [r.resource, r.status, r.scope ? `${r.message} (grant ${r.scope})` : r.message]),
     ),
   );
-}
-
-export function connectivityAdvice(report: ConnectivityReport): string {
-  const scopes = [...new Set(report.resources.filter((r) => r.status === 'missing_scope' && r.scope).map((r) => r.scope!))];
-  const forbidden = report.resources.filter((r) => r.status === 'forbidden').map((r) => r.resource);
-  const parts: string[] = [];
-  if (scopes.length) parts.push(`grant the scopes ${scopes.join(', ')} to the service app (Okta API Scopes tab)`);
-  if (forbidden.length) parts.push(`give the token's admin (or the service app) a role that can read ${forbidden.join(', ')} (e.g. Read-Only Administrator)`);
-  const errors = report.resources.filter((r) => r.status === 'error');
-  if (errors.length) parts.push(`fix: ${errors.map((e) => `${e.resource}: ${e.message}`).join('; ')}`);
-  return parts.join('; ');
-}
-
-export async function checkConnectivity(orgUrl: string, auth: OktaAuth, allowHttp: boolean): Promise<ConnectivityReport> {
-  const client = createOktaClient({ orgUrl, auth, allowInsecureHttp: allowHttp, maxRetries: 2 });
-  return testConnectivity(client);
 }
 
 interface AddOptions {
@@ -65,35 +59,28 @@ export function registerIntegration(program: Command): void {
     .action(
       action(async (ctx, name: string, opts: AddOptions) => {
         validateName(name);
-        const orgUrl = validateOrgUrl(opts.orgUrl, opts.allowHttp);
+        validateOrgUrl(opts.orgUrl, opts.allowHttp);
         if (opts.eventSource !== undefined) validateEventSource(opts.eventSource);
         const creds = await readCredentials(opts);
         const store = await ctx.store();
-        if (await store.getIntegration(name)) throw new UserError(`an integration named "${name}" exists already (remove it first, or pick another name)`);
-        let report: ConnectivityReport | undefined;
-        if (!opts.skipTest) {
-          report = await checkConnectivity(orgUrl, authFor({ authMethod: creds.authMethod, clientId: creds.clientId ?? null, keyId: creds.keyId ?? null }, creds.secrets), opts.allowHttp);
-          if (!report.ok) {
-            if (!opts.json) printConnectivity(report);
-            else out.json({ added: false, connectivity: report });
-            throw new UserError(`connectivity test failed for ${orgUrl}: ${connectivityAdvice(report)} — or add with --skip-test`);
+        try {
+          const { integration: created, connectivity: report } = await addIntegration(
+            store,
+            { name, orgUrl: opts.orgUrl, allowHttp: opts.allowHttp, eventSource: opts.eventSource, credentials: creds },
+            { skipTest: opts.skipTest, labels: { orgUrl: '--org-url', allowHttp: '--allow-http' } },
+          );
+          if (opts.json) out.json({ added: true, integration: publicIntegration(created), connectivity: report ?? null });
+          else {
+            if (report) printConnectivity(report);
+            out.line(`added integration "${name}" (${created.orgUrl}, ${creds.authMethod === 'ssws' ? 'API token' : 'OAuth service app'})`);
           }
-        }
-        const created = await store.createIntegration({
-          name,
-          orgUrl,
-          authMethod: creds.authMethod,
-          clientId: creds.clientId,
-          keyId: creds.keyId,
-          secrets: creds.secrets,
-          allowHttp: opts.allowHttp,
-          eventSource: opts.eventSource,
-        });
-        if (report) await store.recordConnectivity(created.id, report);
-        if (opts.json) out.json({ added: true, integration: publicIntegration(created), connectivity: report ?? null });
-        else {
-          if (report) printConnectivity(report);
-          out.line(`added integration "${name}" (${orgUrl}, ${creds.authMethod === 'ssws' ? 'API token' : 'OAuth service app'})`);
+        } catch (err) {
+          if (err instanceof IntegrationError && err.code === 'connectivity' && err.connectivity) {
+            if (!opts.json) printConnectivity(err.connectivity);
+            else out.json({ added: false, connectivity: err.connectivity });
+            throw new UserError(`${err.message} — or add with --skip-test`);
+          }
+          throw cliError(err);
         }
       }),
     );
@@ -124,11 +111,9 @@ export function registerIntegration(program: Command): void {
     .action(
       action(async (ctx, name: string, opts: { json: boolean }) => {
         const store = await ctx.store();
-        const found = await store.getIntegration(name);
-        if (!found) throw new UserError(`no integration named "${name}" (see \`idgraph integration list\`)`);
-        const client = await clientForIntegration(store, found, { logger: ctx.logger });
-        const report = await testConnectivity(client);
-        await store.recordConnectivity(found.id, report);
+        const report = await testIntegration(store, name, { logger: ctx.logger }).catch((err: unknown) => {
+          throw cliError(err);
+        });
         if (opts.json) out.json(report);
         else printConnectivity(report);
         if (!report.ok) {
@@ -144,22 +129,34 @@ export function registerIntegration(program: Command): void {
     .action(
       action(async (ctx, name: string) => {
         const store = await ctx.store();
-        const removed = await store.removeIntegration(name);
-        if (!removed) throw new UserError(`no integration named "${name}" (see \`idgraph integration list\`)`);
+        await removeIntegration(store, name).catch((err: unknown) => {
+          throw cliError(err);
+        });
         out.line(`removed integration "${name}"`);
       }),
     );
 }
 
+/** Library errors as the CLI reports them: bad input is a usage error (exit 2), the rest exit 1. */
+function cliError(err: unknown): unknown {
+  if (!(err instanceof IntegrationError)) return err;
+  if (err.code === 'not_found') return new UserError(err.message.replace(/ or GET \/api\/v1\/integrations/, ''));
+  return err.code === 'invalid' ? new UsageError(err.message) : new UserError(err.message);
+}
+
 export function validateName(name: string): void {
-  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/.test(name)) {
-    throw new UsageError(`integration name "${name}" is invalid: use letters, digits, '.', '_' or '-' (max 63), starting with a letter or digit`);
+  try {
+    validateNameFor(name);
+  } catch (err) {
+    throw cliError(err);
   }
 }
 
 export function validateEventSource(source: string): void {
-  if (!/^aws\.partner\/okta\.com\/[A-Za-z0-9.-]+\/[.\-_A-Za-z0-9]{1,75}$/.test(source)) {
-    throw new UsageError(`--event-source "${source}" is not an Okta partner event source: expected aws.partner/okta.com/ORG/STREAM`);
+  try {
+    validateEventSourceFor(source, '--event-source');
+  } catch (err) {
+    throw cliError(err);
   }
 }
 
@@ -167,10 +164,6 @@ function summarizeConnectivity(c: unknown): string {
   const r = c as ConnectivityReport | null | undefined;
   if (!r) return 'never';
   return r.ok ? 'ok' : `problems: ${r.resources.filter((x) => x.status !== 'ok').map((x) => x.resource).join(', ')}`;
-}
-
-export function publicIntegration(i: { id: string; name: string; orgUrl: string; authMethod: string; clientId: string | null; eventSource: string | null; allowHttp: boolean }) {
-  return { id: i.id, name: i.name, orgUrl: i.orgUrl, authMethod: i.authMethod, clientId: i.clientId, eventSource: i.eventSource, allowHttp: i.allowHttp };
 }
 
 export type { IntegrationSecrets };

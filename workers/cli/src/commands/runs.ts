@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
 import { Queue, QueueEvents } from 'bullmq';
 import { QUEUES } from '@idgraph/core';
-import { collectNow, parseResources, redisConnection } from '@idgraph/collector';
-import type { GraphStore, Run } from '@idgraph/graph';
+import { collectNow, estimateRunEta, expectedObjectsFromLastRun, parseResources, redisConnection } from '@idgraph/collector';
+import type { Run } from '@idgraph/graph';
 import { action } from '../action.js';
 import { requirePostgres } from '../context.js';
 import { UserError } from '../errors.js';
@@ -32,34 +32,9 @@ function resourceTable(r: RunWithResources): string {
   );
 }
 
-/** Requests per minute the run has achieved so far: what the rate budget lets it spend, in practice. */
 function etaLine(r: RunWithResources, expectedObjects: Map<string, number>): string | null {
-  if (r.status !== 'running') return null;
-  const elapsedMin = (Date.now() - new Date(r.startedAt).getTime()) / 60_000;
-  const resources = r.resources ?? [];
-  const requests = resources.reduce((n, x) => n + x.requests, 0);
-  if (elapsedMin < 0.1 || requests === 0) return null;
-  let remainingFraction = 0;
-  let counted = 0;
-  for (const x of resources) {
-    if (x.state === 'done') continue;
-    const expected = expectedObjects.get(x.resource);
-    if (!expected) continue;
-    remainingFraction += Math.max(0, 1 - x.objects / expected);
-    counted++;
-  }
-  if (!counted) return null;
-  const doneRequests = requests;
-  const share = remainingFraction / counted;
-  const remainingRequests = share >= 1 ? doneRequests : (doneRequests * share) / Math.max(1e-6, 1 - share);
-  const minutes = remainingRequests / (requests / elapsedMin);
-  return `ETA ~${formatDuration(minutes * 60_000)} at ${Math.round(requests / elapsedMin)} requests/min (the spendable rate budget)`;
-}
-
-async function expectedFromLastRun(store: GraphStore, integrationId: string): Promise<Map<string, number>> {
-  const runs = (await store.latestRuns(integrationId, 10)) as RunWithResources[];
-  const done = runs.find((r) => r.status === 'succeeded' && r.mode === 'full');
-  return new Map((done?.resources ?? []).map((x) => [x.resource, x.objects]));
+  const eta = estimateRunEta(r, expectedObjects);
+  return eta ? `ETA ~${formatDuration(eta.seconds * 1000)} at ${eta.requestsPerMinute} requests/min (the spendable rate budget)` : null;
 }
 
 export function registerRuns(program: Command): void {
@@ -98,7 +73,7 @@ export function registerRuns(program: Command): void {
           const running = (await store.runningRun(i.id)) as RunWithResources | undefined;
           const last = ((await store.latestRuns(i.id, 1)) as RunWithResources[])[0];
           const current = running ? ((await store.getRun(running.id)) as RunWithResources) : last;
-          const eta = current ? etaLine(current, await expectedFromLastRun(store, i.id)) : null;
+          const eta = current ? etaLine(current, await expectedObjectsFromLastRun(store, i.id)) : null;
           const findings = await store.listFindings(i.id, { openOnly: true });
           result.push({ integration: i.name, orgUrl: i.orgUrl, run: current ?? null, eta, openFindings: findings.length });
         }
@@ -139,9 +114,9 @@ export function registerRuns(program: Command): void {
         const connection = redisConnection(ctx.config.redisUrl);
         const queue = new Queue(QUEUES.collect, { connection, prefix: ctx.config.queuePrefix });
         try {
-          const { jobId, joined } = await collectNow(queue, integration.id, opts.resources, { tenant: store.tenant });
+          const { jobId, joined, runId } = await collectNow(queue, integration.id, opts.resources, { tenant: store.tenant, runs: store });
           if (!opts.wait) {
-            if (opts.json) out.json({ jobId, joined });
+            if (opts.json) out.json({ jobId, joined, runId: runId ?? null });
             else out.line(joined ? `a collection of ${name} is already queued or running (job ${jobId}): joined it` : `queued a collection of ${name} (job ${jobId}); run \`idgraph workers\` if none are running`);
             return;
           }
@@ -163,7 +138,7 @@ export function registerRuns(program: Command): void {
               const state = await job.getState();
               if (state === 'completed' || state === 'failed') {
                 const summary = job.returnvalue as { runId?: string; status?: string } | null;
-                if (opts.json) out.json({ jobId, joined, state, summary, failedReason: job.failedReason ?? null });
+                if (opts.json) out.json({ jobId, joined, runId: runId ?? null, state, summary, failedReason: job.failedReason ?? null });
                 else out.line(`job ${jobId} ${state}${summary?.status ? `: run ${summary.runId} ${summary.status}` : ''}${job.failedReason ? `: ${job.failedReason}` : ''}`);
                 return state === 'completed' && (summary?.status === 'succeeded' || summary?.status === undefined) ? 0 : 1;
               }

@@ -1,0 +1,3 @@
+export * from './errors.js';
+export * from './credentials.js';
+export * from './manage.js';

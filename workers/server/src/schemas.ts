@@ -1,0 +1,301 @@
+/**
+ * Request and response schemas of the operator API (TypeBox → JSON Schema). They validate
+ * requests, serialise responses and generate /openapi.json, so the contract lives here once.
+ * Enumerations come from the libraries that own them (run states, resources, checks), so a state
+ * added there is accepted here without a second edit.
+ */
+import { Type, type Static, type TSchema } from 'typebox';
+import { API_KEY_ROLES, FINDING_STATES, RUN_MODES, RUN_RESOURCE_STATES, RUN_STATUSES, RUN_TRIGGERS } from '@idgraph/graph';
+import { COLLECTOR_RESOURCES } from '@idgraph/collector';
+import { POSTURE_CHECKS, SEVERITIES } from '@idgraph/posture';
+
+const literals = <T extends string>(values: readonly T[], description?: string) => Type.Enum([...values], description ? { description } : {});
+
+const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
+const DateTime = Type.String({ format: 'date-time' });
+
+export const ErrorBody = Type.Object(
+  {
+    error: Type.String({ description: 'machine-readable kind: bad_request, unauthorized, forbidden, csrf, not_found, conflict, connectivity_failed, internal' }),
+    message: Type.String({ description: 'what was wrong and what to send instead' }),
+  },
+  { additionalProperties: true },
+);
+
+export const IntegrationName = Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$', description: "letters, digits, '.', '_' or '-' (max 63)" });
+export const NameParams = Type.Object({ name: IntegrationName });
+
+const TokenAuth = Type.Object(
+  {
+    type: Type.Literal('token'),
+    token: Type.String({ minLength: 1, maxLength: 4096, description: 'SSWS API token; stored encrypted, never returned' }),
+  },
+  { additionalProperties: false },
+);
+const ServiceAppAuth = Type.Object(
+  {
+    type: Type.Literal('service_app'),
+    clientId: Type.String({ minLength: 1, maxLength: 256 }),
+    kid: Type.String({ minLength: 1, maxLength: 256, description: "key id of the app's public key (JWKS kid)" }),
+    privateKeyPem: Type.String({ minLength: 1, maxLength: 32768, description: 'PKCS#8 PEM private key; stored encrypted, never returned' }),
+    scopes: Type.Optional(Type.Array(Type.String({ pattern: '^[A-Za-z0-9._:-]+$' }), { minItems: 1, maxItems: 64 })),
+  },
+  { additionalProperties: false },
+);
+export const AuthBody = Type.Union([TokenAuth, ServiceAppAuth], { description: 'an API token, or an OAuth 2.0 service app (private_key_jwt)' });
+export type AuthBody = Static<typeof AuthBody>;
+
+const EventSource = Type.String({ pattern: '^aws\\.partner/okta\\.com/[A-Za-z0-9.-]+/[.\\-_A-Za-z0-9]{1,75}$', description: 'aws.partner/okta.com/ORG/STREAM' });
+const OrgUrl = Type.String({ minLength: 1, maxLength: 2048, description: 'https://ORG.okta.com (http only with allowHttp)' });
+
+export const CreateIntegrationBody = Type.Object(
+  {
+    name: IntegrationName,
+    orgUrl: OrgUrl,
+    allowHttp: Type.Optional(Type.Boolean({ description: 'allow an http:// org URL (local simulators only)' })),
+    eventSource: Type.Optional(EventSource),
+    auth: AuthBody,
+    skipTest: Type.Optional(Type.Boolean({ description: 'store even if the connectivity test fails' })),
+  },
+  { additionalProperties: false },
+);
+export type CreateIntegrationBody = Static<typeof CreateIntegrationBody>;
+
+export const PatchIntegrationBody = Type.Object(
+  {
+    name: Type.Optional(IntegrationName),
+    orgUrl: Type.Optional(OrgUrl),
+    allowHttp: Type.Optional(Type.Boolean()),
+    eventSource: Type.Optional(Nullable(EventSource)),
+    auth: Type.Optional(AuthBody),
+    skipTest: Type.Optional(Type.Boolean()),
+  },
+  { additionalProperties: false, minProperties: 1 },
+);
+export type PatchIntegrationBody = Static<typeof PatchIntegrationBody>;
+
+const ConnectivityResult = Type.Object(
+  {
+    resource: Type.String(),
+    status: Type.String({ description: 'ok, missing_scope, forbidden or error' }),
+    scope: Type.Optional(Type.String({ description: 'the scope to grant (missing_scope)' })),
+    message: Type.String(),
+  },
+  { additionalProperties: true },
+);
+export const ConnectivityReport = Type.Object(
+  { ok: Type.Boolean(), resources: Type.Array(ConnectivityResult) },
+  { additionalProperties: true, description: 'what `idgraph integration test NAME --json` prints' },
+);
+
+const RunBrief = Type.Object({
+  id: Type.String(),
+  status: literals(RUN_STATUSES),
+  trigger: literals(RUN_TRIGGERS),
+  mode: literals(RUN_MODES),
+  startedAt: DateTime,
+  endedAt: Nullable(DateTime),
+  durationMs: Type.Integer(),
+  error: Nullable(Type.String()),
+});
+
+export const IntegrationView = Type.Object({
+  id: Type.String(),
+  name: Type.String(),
+  orgUrl: Type.String(),
+  authMethod: literals(['ssws', 'oauth'] as const),
+  clientId: Nullable(Type.String()),
+  eventSource: Nullable(Type.String()),
+  allowHttp: Type.Boolean(),
+  lastConnectivity: Nullable(ConnectivityReport),
+  lastConnectivityAt: Nullable(DateTime),
+  lastRun: Nullable(RunBrief),
+  runningRunId: Nullable(Type.String()),
+  nextCollections: Type.Object({ full: Nullable(DateTime), incremental: Nullable(DateTime), factors: Nullable(DateTime) }),
+  logStreaming: Type.Object({
+    configured: Type.Boolean(),
+    lastEventAt: Nullable(DateTime),
+    lookBackDays: Type.Integer({ description: 'lastEventAt looks this many days back' }),
+  }),
+  openFindings: Type.Integer(),
+});
+export const IntegrationList = Type.Object({ items: Type.Array(IntegrationView) });
+
+export const CollectBody = Type.Object(
+  { resources: Type.Optional(Type.Array(literals(COLLECTOR_RESOURCES), { minItems: 1, uniqueItems: true })) },
+  { additionalProperties: false },
+);
+export const CollectResponse = Type.Object({
+  runId: Nullable(Type.String({ description: 'the run to follow at /api/v1/runs/{runId} (its own, or the one joined)' })),
+  joined: Type.Boolean({ description: 'true when a collection was already queued or running: this request joined it' }),
+  jobId: Type.String(),
+});
+
+const RunResourceView = Type.Object(
+  {
+    resource: Type.String(),
+    state: literals(RUN_RESOURCE_STATES),
+    full: Type.Boolean(),
+    pages: Type.Integer(),
+    objects: Type.Integer(),
+    requests: Type.Integer(),
+    waited429: Type.Integer({ description: 'waits for a rate-limit reset after a 429' }),
+    retries: Type.Integer(),
+    startedAt: Nullable(DateTime),
+    endedAt: Nullable(DateTime),
+    error: Nullable(Type.String()),
+    etaSeconds: Nullable(Type.Integer({ description: 'time left for this resource at its pace so far (null: unknown or finished)' })),
+  },
+  { additionalProperties: true },
+);
+
+export const RunView = Type.Object(
+  {
+    id: Type.String(),
+    integrationId: Type.String(),
+    integration: Nullable(Type.String()),
+    mode: literals(RUN_MODES),
+    trigger: literals(RUN_TRIGGERS),
+    status: literals(RUN_STATUSES),
+    startedAt: DateTime,
+    endedAt: Nullable(DateTime),
+    error: Nullable(Type.String()),
+    resources: Type.Array(RunResourceView),
+    eta: Nullable(
+      Type.Object({
+        seconds: Type.Integer(),
+        requestsPerMinute: Type.Integer(),
+      }),
+    ),
+  },
+  { additionalProperties: true, description: 'a run as `idgraph runs --json` prints one, with its ETA while running' },
+);
+export const RunList = Type.Object({ items: Type.Array(RunView) });
+export const RunParams = Type.Object({ runId: Type.String({ format: 'uuid' }) });
+export const RunsQuery = Type.Object(
+  {
+    integration: Type.Optional(IntegrationName),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200, default: 20 })),
+  },
+  { additionalProperties: false },
+);
+
+const CHECK_IDS = POSTURE_CHECKS.map((c) => c.id);
+export const FindingsQuery = Type.Object(
+  {
+    integration: Type.Optional(IntegrationName),
+    check: Type.Optional(literals(CHECK_IDS)),
+    severity: Type.Optional(literals(SEVERITIES)),
+    state: Type.Optional(literals(FINDING_STATES, 'open (default), resolved or all')),
+    cursor: Type.Optional(Type.String({ maxLength: 2048, description: 'nextCursor of the previous page' })),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 100 })),
+  },
+  { additionalProperties: false },
+);
+const FindingView = Type.Object({
+  integrationId: Type.String(),
+  integration: Type.String(),
+  checkId: Type.String(),
+  title: Type.String(),
+  subject: Type.String({ description: 'KIND:ID, e.g. user:00u…' }),
+  label: Nullable(Type.String()),
+  severity: Type.String(),
+  state: literals(['open', 'resolved'] as const),
+  firstSeenAt: DateTime,
+  lastSeenAt: DateTime,
+  resolvedAt: Nullable(DateTime),
+});
+export const FindingsPage = Type.Object({ items: Type.Array(FindingView), nextCursor: Nullable(Type.String()) });
+
+export const FindingsSummaryQuery = Type.Object({ integration: Type.Optional(IntegrationName) }, { additionalProperties: false });
+export const FindingsSummary = Type.Object({
+  bySeverity: Type.Record(Type.String(), Type.Integer()),
+  checks: Type.Array(
+    Type.Object({
+      id: Type.String(),
+      severity: Type.String(),
+      title: Type.String(),
+      rationale: Type.String({ description: 'what it means and why it matters' }),
+      remediation: Type.String({ description: 'how to fix it' }),
+      subjectKind: Type.String(),
+      open: Type.Integer(),
+    }),
+  ),
+});
+
+export const PeopleQuery = Type.Object(
+  {
+    integration: Type.Optional(IntegrationName),
+    q: Type.String({ minLength: 1, maxLength: 200, description: 'part of a login, email or name' }),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200, default: 50 })),
+  },
+  { additionalProperties: false },
+);
+export const PeopleList = Type.Object({
+  items: Type.Array(
+    Type.Object({
+      integrationId: Type.String(),
+      integration: Type.String(),
+      userId: Type.String(),
+      login: Nullable(Type.String()),
+      email: Nullable(Type.String()),
+      firstName: Nullable(Type.String()),
+      lastName: Nullable(Type.String()),
+      status: Type.String(),
+    }),
+  ),
+});
+export const PersonParams = Type.Object({ integration: IntegrationName, userId: Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$' }) });
+const GroupRef = Type.Object({ id: Type.String(), name: Nullable(Type.String()) });
+export const PersonView = Type.Object({
+  integration: Type.String(),
+  integrationId: Type.String(),
+  userId: Type.String(),
+  profile: Type.Object({
+    login: Nullable(Type.String()),
+    email: Nullable(Type.String()),
+    firstName: Nullable(Type.String()),
+    lastName: Nullable(Type.String()),
+    status: Type.String(),
+    created: Nullable(DateTime),
+    activated: Nullable(DateTime),
+    statusChanged: Nullable(DateTime),
+    lastLogin: Nullable(DateTime),
+    passwordChanged: Nullable(DateTime),
+    credentialProvider: Nullable(Type.String()),
+  }),
+  deleted: Type.Boolean(),
+  groups: Type.Array(Type.Object({ id: Type.String(), name: Type.String(), type: Type.String() })),
+  apps: Type.Array(Type.Object({ id: Type.String(), name: Type.String(), label: Nullable(Type.String()), status: Type.String(), direct: Type.Boolean(), viaGroups: Type.Array(GroupRef) })),
+  adminRoles: Type.Array(Type.Object({ roleId: Type.String(), label: Nullable(Type.String()), resourceSetId: Nullable(Type.String()), direct: Type.Boolean(), viaGroups: Type.Array(GroupRef) })),
+  factors: Type.Array(Type.Object({ id: Type.String(), factorType: Type.String(), provider: Nullable(Type.String()), status: Type.String(), created: Nullable(DateTime) })),
+  events: Type.Array(
+    Type.Object({
+      uuid: Type.String(),
+      published: DateTime,
+      eventType: Type.String(),
+      severity: Nullable(Type.String()),
+      outcome: Nullable(Type.String()),
+      displayMessage: Nullable(Type.String()),
+      role: literals(['actor', 'target'] as const),
+    }),
+  ),
+  openFindings: Type.Array(Type.Object({ checkId: Type.String(), severity: Type.String(), title: Nullable(Type.String()), firstSeenAt: DateTime, lastSeenAt: DateTime })),
+});
+
+export const ExportQuery = Type.Object(
+  {
+    integration: Type.Optional(IntegrationName),
+    includeDeleted: Type.Optional(Type.Boolean({ default: false })),
+  },
+  { additionalProperties: false },
+);
+
+export const SessionBody = Type.Object({ apiKey: Type.String({ minLength: 1, maxLength: 200 }) }, { additionalProperties: false });
+export const SessionView = Type.Object({
+  name: Type.String({ description: "the API key's name" }),
+  role: literals(API_KEY_ROLES),
+  csrfToken: Nullable(Type.String({ description: 'send as X-CSRF-Token on writes made with the session cookie' })),
+});
+
+export const Health = Type.Object({ status: Type.Literal('ok') });
