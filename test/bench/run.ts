@@ -1,11 +1,12 @@
 /**
- * `pnpm bench [client|collection|stream|ingest …] [--quick]`: runs the benchmarks and rewrites their
+ * `pnpm bench [client|collection|stream|ingest|api …] [--quick]`: runs the benchmarks and rewrites their
  * sections of BENCHMARKS.md (figures as measured, with the command that produced them).
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import { cpus, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { createLogger } from '@idgraph/core';
+import { benchApi } from './api.js';
 import { benchClient } from './client.js';
 import { benchCollection, BENCH_SIZES } from './collection.js';
 import { benchIngest } from './ingest.js';
@@ -33,6 +34,10 @@ const BENCHES: Record<string, Bench> = {
   stream: {
     title: 'Stream: SQS (fauxqs) → consumer → PostgreSQL, and ingestEvents without SQS',
     run: (quick) => benchStream(quick ? { events: 2000 } : {}),
+  },
+  api: {
+    title: 'Operator API: p99 of the findings list and the person route, 100,000 users / 1,000,000 memberships, 20 concurrent clients',
+    run: (quick) => benchApi(quick ? { users: 20_000, events: 50_000, seconds: 5 } : {}),
   },
   ingest: {
     title: '`idgraph ingest-events`: the built CLI replaying a JSONL archive into PostgreSQL',

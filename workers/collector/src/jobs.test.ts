@@ -63,6 +63,19 @@ describe('BullMQ collect and refresh jobs', () => {
     expect(await h.exportLines()).toEqual(h.sim.truth());
   });
 
+  it('Collect Now with a run store opens the run up front; a job that fails for good marks that run failed', async () => {
+    // A job for another tenant is refused without retry (UnrecoverableError) before any collection.
+    const { jobId, joined, runId } = await collectNow(queue, h.integration.id, ['users'], { tenant: 'someone-else', runs: h.store });
+    expect(joined).toBe(false);
+    const opened = await h.store.getRun(runId!);
+    expect(opened).toMatchObject({ status: 'running', trigger: 'collect-now', resources: [expect.objectContaining({ resource: 'users', state: 'pending' })] });
+    const job = await queue.getJob(jobId);
+    expect(job?.data.runId).toBe(runId);
+    await expect(job!.waitUntilFinished(events, 30_000)).rejects.toThrow(/tenant/);
+    for (let i = 0; i < 100 && (await h.store.getRun(runId!))?.status === 'running'; i++) await new Promise((r) => setTimeout(r, 100));
+    expect(await h.store.getRun(runId!)).toMatchObject({ status: 'failed', error: expect.stringContaining('tenant') });
+  });
+
   it('syncSchedules keeps one scheduler per integration and kind, and drops removed integrations', async () => {
     const scheduleQueue = new Queue('idgraph-schedules-test', { connection, prefix });
     try {

@@ -19,6 +19,11 @@ function h(tag, attrs = {}, ...children) {
   return el;
 }
 
+/** Replaces an element's children (arrays flattened, empty values dropped). */
+function fill(el, ...children) {
+  el.replaceChildren(...children.flat(Infinity).filter((c) => c !== null && c !== undefined && c !== false && c !== ''));
+}
+
 function say(message, isError = false) {
   statusEl.textContent = message;
   statusEl.classList.toggle('error', isError);
@@ -108,7 +113,7 @@ async function render() {
     else await renderIntegrations();
   } catch (err) {
     if (err instanceof ApiError && err.status === 401) return;
-    main.replaceChildren(h('div', { class: 'panel' }, h('h1', {}, 'Something went wrong'), h('p', { class: 'bad' }, err.message)));
+    fill(main, h('div', { class: 'panel' }, h('h1', {}, 'Something went wrong'), h('p', { class: 'bad' }, err.message)));
   }
 }
 
@@ -142,7 +147,7 @@ function renderSignIn() {
       input.focus();
     }
   }
-  main.replaceChildren(form);
+  fill(main, form);
   focusMain('Sign in');
   input.focus();
 }
@@ -156,16 +161,17 @@ document.getElementById('sign-out').addEventListener('click', async () => {
 
 // ------------------------------------------------------------------ integrations
 
-async function renderIntegrations() {
+async function renderIntegrations({ focus = true } = {}) {
   const { items } = await api('GET', '/api/v1/integrations');
   const admin = session.role === 'admin';
   const tiles = h('div', { class: 'tiles' }, items.map((i) => integrationTile(i, admin)));
-  main.replaceChildren(
+  fill(
+    main,
     h('h1', {}, 'Integrations'),
     items.length ? tiles : h('p', { class: 'panel muted' }, 'No Okta org connected yet.' + (admin ? ' Add one below.' : '')),
     admin ? addIntegrationForm() : h('p', { class: 'muted' }, 'Your key has the read role: adding, testing and collecting need an admin key.'),
   );
-  focusMain('Integrations');
+  if (focus) focusMain('Integrations');
 }
 
 function connectivitySummary(c) {
@@ -208,6 +214,7 @@ function integrationTile(i, admin) {
     results,
   );
   if (i.runningRunId) followRun(i.runningRunId, results);
+  else if (lastRunView.has(i.id)) fill(results, runProgress(lastRunView.get(i.id)));
   return tile;
 }
 
@@ -238,7 +245,7 @@ async function testConnectivity(i, results, button) {
   say(`Testing ${i.name}…`);
   try {
     const report = await api('POST', `/api/v1/integrations/${encodeURIComponent(i.name)}/test`);
-    results.replaceChildren(h('h3', {}, 'Connectivity'), connectivityTable(report));
+    fill(results, h('h3', {}, 'Connectivity'), connectivityTable(report));
     say(report.ok ? `${i.name}: every resource is readable.` : `${i.name}: some resources are not readable; see what to grant.`, !report.ok);
   } catch (err) {
     say(err.message, true);
@@ -261,6 +268,8 @@ async function collectNow(i, results, button) {
 }
 
 const followed = new Map();
+/** The newest run view shown per integration, kept when the tiles are drawn again. */
+const lastRunView = new Map();
 
 function runProgress(run) {
   const rows = run.resources.map((r) => {
@@ -272,7 +281,6 @@ function runProgress(run) {
       h('td', {}, r.resource.replace('_', ' ')),
       h('td', {}, pill(r.state, r.state === 'done' ? 'ok' : r.state === 'failed' ? 'bad' : '')),
       h('td', { class: 'num' }, String(r.objects)),
-      h('td', { class: 'num' }, String(r.pages)),
       h('td', { class: 'num' }, String(r.requests)),
       h('td', { class: 'num' }, String(r.waited429)),
       h('td', {}, done ? '' : r.etaSeconds !== null && r.etaSeconds !== undefined ? `~${duration(r.etaSeconds * 1000)}` : r.state === 'running' ? '…' : ''),
@@ -287,7 +295,7 @@ function runProgress(run) {
     h(
       'table',
       {},
-      h('thead', {}, h('tr', {}, ['Resource', 'State', 'Objects', 'Pages', 'Requests', '429s waited', 'ETA', ''].map((t, n) => h('th', { scope: 'col', class: n >= 2 && n <= 5 ? 'num' : undefined }, t)))),
+      h('thead', {}, h('tr', {}, ['Resource', 'State', 'Objects', 'Requests', '429s', 'ETA', ''].map((t, n) => h('th', { scope: 'col', class: n >= 2 && n <= 4 ? 'num' : undefined }, t)))),
       h('tbody', {}, rows),
     ),
     run.error ? h('p', { class: 'bad' }, run.error) : null,
@@ -298,7 +306,11 @@ function followRun(runId, results, onEnd) {
   followed.get(results)?.close();
   const source = new EventSource(`/api/v1/runs/${encodeURIComponent(runId)}/events`);
   followed.set(results, source);
-  const show = (e) => results.replaceChildren(runProgress(JSON.parse(e.data)));
+  const show = (e) => {
+    const run = JSON.parse(e.data);
+    lastRunView.set(run.integrationId, run);
+    fill(results, runProgress(run));
+  };
   source.addEventListener('progress', show);
   source.addEventListener('end', (e) => {
     show(e);
@@ -306,6 +318,8 @@ function followRun(runId, results, onEnd) {
     const run = JSON.parse(e.data);
     say(`Collection of ${run.integration ?? 'the integration'} ${run.status}.`, run.status !== 'succeeded');
     onEnd?.();
+    // The tiles show the last collection: draw them again (this panel stays, from lastRunView).
+    if (route().page === 'integrations') renderIntegrations({ focus: false }).catch(() => undefined);
   });
   source.addEventListener('error', () => {
     if (source.readyState === EventSource.CLOSED) onEnd?.();
@@ -370,7 +384,7 @@ function addIntegrationForm() {
       await renderIntegrations();
     } catch (err) {
       say(err.message, true);
-      out.replaceChildren(err.body?.connectivity ? connectivityTable(err.body.connectivity) : '');
+      fill(out, err.body?.connectivity ? connectivityTable(err.body.connectivity) : '');
     } finally {
       button.disabled = false;
       form.querySelector('#token').value = '';
@@ -388,7 +402,8 @@ async function renderFindings(r) {
   const total = Object.values(summary.bySeverity).reduce((a, b) => a + b, 0);
   const checks = summary.checks.filter((c) => c.open > 0);
   const quiet = summary.checks.filter((c) => c.open === 0);
-  main.replaceChildren(
+  fill(
+    main,
     h('h1', {}, integration ? `Findings in ${integration}` : 'Findings'),
     h(
       'div',
@@ -397,7 +412,7 @@ async function renderFindings(r) {
     ),
     h('p', { class: 'muted' }, `${total} open findings in ${checks.length} of ${summary.checks.length} checks. Open a check to see what it means, how to fix it and who is affected.`),
     checks.map((c) => checkRow(c, integration, r.params.get('check') === c.id)),
-    quiet.length ? h('details', { class: 'check-row' }, h('summary', {}, `${quiet.length} checks without findings`), h('div', {}, h('ul', { class: 'plain' }, quiet.map((c) => h('li', {}, sevPill(c.severity), ' ', c.title))))) : null,
+    quiet.length ? h('details', { class: 'check-row' }, h('summary', {}, `${quiet.length} ${quiet.length === 1 ? 'check' : 'checks'} without findings`), h('div', {}, h('ul', { class: 'plain' }, quiet.map((c) => h('li', {}, sevPill(c.severity), ' ', c.title))))) : null,
   );
   focusMain('Findings');
 }
@@ -413,7 +428,8 @@ function checkRow(c, integration, open) {
     loaded = true;
     const q = new URLSearchParams({ check: c.id, limit: '200', ...(integration ? { integration } : {}) });
     const page = await api('GET', `/api/v1/findings?${q}`);
-    list.replaceChildren(
+    fill(
+      list,
       h(
         'table',
         {},
@@ -429,7 +445,7 @@ function checkRow(c, integration, open) {
       page.nextCursor ? h('p', { class: 'muted' }, `Showing the first ${page.items.length}; the API pages through the rest.`) : '',
     );
   };
-  details.addEventListener('toggle', () => load().catch((err) => list.replaceChildren(h('p', { class: 'bad' }, err.message))));
+  details.addEventListener('toggle', () => load().catch((err) => fill(list, h('p', { class: 'bad' }, err.message))));
   if (open) queueMicrotask(() => load());
   return details;
 }
@@ -441,12 +457,13 @@ async function renderPeople(r) {
   const input = h('input', { id: 'people-q', type: 'search', value: q, required: true, 'aria-label': 'Login, email or name' });
   const form = h('form', { class: 'search', role: 'search', onsubmit: (e) => { e.preventDefault(); location.hash = `#/people?q=${encodeURIComponent(input.value.trim())}`; } }, input, h('button', { type: 'submit' }, 'Search'));
   const results = h('div', { 'aria-live': 'polite' });
-  main.replaceChildren(h('h1', {}, 'People'), form, results);
+  fill(main, h('h1', {}, 'People'), form, results);
   focusMain('People');
   input.focus();
-  if (!q) return results.replaceChildren(h('p', { class: 'muted' }, 'Search by part of a login, email address or name.'));
+  if (!q) return fill(results, h('p', { class: 'muted' }, 'Search by part of a login, email address or name.'));
   const { items } = await api('GET', `/api/v1/people?q=${encodeURIComponent(q)}`);
-  results.replaceChildren(
+  fill(
+    results,
     items.length
       ? h('table', {},
           h('thead', {}, h('tr', {}, ['Name', 'Login', 'Status', 'Integration'].map((t) => h('th', { scope: 'col' }, t)))),
@@ -464,10 +481,11 @@ async function renderPerson(integration, userId) {
   const empty = (text) => h('p', { class: 'muted' }, text);
   const via = (x) => [x.direct ? 'direct' : null, ...x.viaGroups.map((g) => `via ${g.name ?? g.id}`)].filter(Boolean).join(', ');
   const pr = p.profile;
-  main.replaceChildren(
+  fill(
+    main,
     h('h1', {}, name, ' ', pill(pr.status, pr.status === 'ACTIVE' ? 'ok' : 'bad'), p.deleted ? [' ', pill('deleted in Okta', 'bad')] : ''),
     h('div', { class: 'grid2' },
-      section('Profile', 1, h('dl', { class: 'tile' }, [
+      section('Profile', 1, h('dl', { class: 'kv' }, [
         ['Login', pr.login], ['Email', pr.email], ['Integration', p.integration], ['Okta id', p.userId], ['Created', when(pr.created)], ['Activated', when(pr.activated)],
         ['Status changed', when(pr.statusChanged)], ['Last sign-in', pr.lastLogin ? `${when(pr.lastLogin)} (${ago(pr.lastLogin)})` : 'never'],
         ['Password changed', when(pr.passwordChanged)], ['Credentials', pr.credentialProvider ?? '—'],
