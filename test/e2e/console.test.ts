@@ -213,5 +213,13 @@ describe.skipIf(!existsSync(CHROMIUM))('web console in chromium', () => {
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.locator('#api-key').waitFor();
     expect((await page.context().cookies()).some((c) => c.name === 'idgraph_session')).toBe(false);
+
+    // `idgraph api-key revoke`: the key stops working at once.
+    expect((await fetch(`${base}/api/v1/integrations`, { headers: { authorization: `Bearer ${adminKey}` } })).status).toBe(200);
+    const revoked = await runCli(['api-key', 'revoke', 'ops'], { env });
+    expect(revoked.code, revoked.stderr).toBe(0);
+    expect((await fetch(`${base}/api/v1/integrations`, { headers: { authorization: `Bearer ${adminKey}` } })).status).toBe(401);
+    expect((await runCli(['api-key', 'revoke', 'ops'], { env })).code).toBe(1);
+    expect((await runCli(['api-key', 'create', 'x', '--role', 'owner'], { env })).code).toBe(2);
   }, 300_000);
 });

@@ -193,9 +193,11 @@ export interface PersonView {
   /** Each role once: direct and/or through the listed groups. */
   adminRoles: { roleId: string; label: string | null; resourceSetId: string | null; direct: boolean; viaGroups: GroupRef[] }[];
   factors: { id: string; factorType: string; provider: string | null; status: string; created: string | null }[];
-  /** The newest System Log events (at most 50) with the person as actor or as a target. */
+  /** The newest System Log events (at most 50) with the person as actor, or as a target since eventsTargetSince. */
   events: { uuid: string; published: string; eventType: string; severity: string | null; outcome: string | null; displayMessage: string | null; role: 'actor' | 'target' }[];
   openFindings: { checkId: string; severity: string; title: string | null; firstSeenAt: string; lastSeenAt: string }[];
+  /** Events with the person as a target are searched from this time on (see PERSON_TARGET_EVENT_DAYS). */
+  eventsTargetSince: string;
 }
 
 /** One person of an integration with everything around them; undefined when no such user was ever seen. */
@@ -304,22 +306,41 @@ export async function personView(exec: Executor, tenantId: string, integrationId
     adminRoles: [...rolesByKey.values()],
     factors: factors.map((f) => ({ id: f.okta_id as string, factorType: f.factor_type as string, provider: s(f.provider), status: f.status as string, created: isoOrNull(f.created) })),
     events,
+    eventsTargetSince: new Date(Date.now() - PERSON_TARGET_EVENT_DAYS * 86_400_000).toISOString(),
     openFindings: findings.map((f) => ({ checkId: f.check_id as string, severity: f.severity as string, title: s(f.title), firstSeenAt: iso(f.first_seen_at), lastSeenAt: iso(f.last_seen_at) })),
   };
 }
 
 /**
- * The newest 50 events with the user as actor (actor_id) or as a target (in the event's target
- * list). The text match on the stored JSON only pre-filters; the jsonb test decides.
+ * How far back the person view looks for events with the person as a target. Actor events come
+ * from an index (log_events_actor_idx) whatever their age; targets sit inside each event's JSON,
+ * which no index covers (parsing every event on ingest to index them would slow ingestion), so
+ * they are searched in the newest days only, through the BRIN index on published.
+ */
+export const PERSON_TARGET_EVENT_DAYS = 1;
+
+/**
+ * The newest 50 events with the user as actor (any age) or as a target (the last
+ * PERSON_TARGET_EVENT_DAYS days). The text match on the stored JSON only pre-filters; the jsonb
+ * test decides.
  */
 async function personEvents(exec: Executor, tenantId: string, integrationId: string, userId: string): Promise<PersonView['events']> {
   const quoted = `%"${userId.replace(/[\\%_"]/g, (c) => `\\${c}`)}"%`;
+  const since = new Date(Date.now() - PERSON_TARGET_EVENT_DAYS * 86_400_000).toISOString();
   const rows = await exec.rows<Record<string, unknown>>(sql`
-    SELECT uuid, published, event_type, severity, outcome, actor_id, raw::jsonb->>'displayMessage' AS display_message
-    FROM log_events
-    WHERE tenant_id = ${tenantId} AND integration_id = ${integrationId}::uuid
-      AND (actor_id = ${userId}
-        OR (raw LIKE ${quoted} AND raw::jsonb->'target' @> ${JSON.stringify([{ id: userId }])}::jsonb))
+    SELECT * FROM (
+      (SELECT uuid, published, event_type, severity, outcome, raw, 'actor' AS role
+       FROM log_events
+       WHERE tenant_id = ${tenantId} AND integration_id = ${integrationId}::uuid AND actor_id = ${userId}
+       ORDER BY published DESC LIMIT 50)
+      UNION ALL
+      (SELECT uuid, published, event_type, severity, outcome, raw, 'target' AS role
+       FROM log_events
+       WHERE tenant_id = ${tenantId} AND integration_id = ${integrationId}::uuid AND published > ${since}::timestamptz
+         AND actor_id IS DISTINCT FROM ${userId}
+         AND raw LIKE ${quoted} AND raw::jsonb->'target' @> ${JSON.stringify([{ id: userId }])}::jsonb
+       ORDER BY published DESC LIMIT 50)
+    ) e
     ORDER BY published DESC, uuid
     LIMIT 50`);
   return rows.map((r) => ({
@@ -328,7 +349,18 @@ async function personEvents(exec: Executor, tenantId: string, integrationId: str
     eventType: r.event_type as string,
     severity: (r.severity as string | null) ?? null,
     outcome: (r.outcome as string | null) ?? null,
-    displayMessage: (r.display_message as string | null) ?? null,
-    role: r.actor_id === userId ? ('actor' as const) : ('target' as const),
+    displayMessage: displayMessage(r.raw),
+    role: r.role as 'actor' | 'target',
   }));
+}
+
+/** The event's displayMessage, read from its stored JSON text (50 rows at most: parsed here, not by the server). */
+function displayMessage(raw: unknown): string | null {
+  if (typeof raw !== 'string') return null;
+  try {
+    const m = (JSON.parse(raw) as { displayMessage?: unknown }).displayMessage;
+    return typeof m === 'string' ? m : null;
+  } catch {
+    return null;
+  }
 }

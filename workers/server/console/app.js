@@ -477,7 +477,7 @@ async function renderPeople(r) {
 async function renderPerson(integration, userId) {
   const p = await api('GET', `/api/v1/people/${encodeURIComponent(integration)}/${encodeURIComponent(userId)}`);
   const name = `${p.profile.firstName ?? ''} ${p.profile.lastName ?? ''}`.trim() || p.profile.login || p.userId;
-  const section = (title, count, content) => h('section', { class: 'panel', 'aria-labelledby': `s-${title}` }, h('h2', { id: `s-${title}` }, `${title} `, h('span', { class: 'muted' }, `(${count})`)), content);
+  const section = (title, count, ...content) => h('section', { class: 'panel', 'aria-labelledby': `s-${title}` }, h('h2', { id: `s-${title}` }, `${title} `, h('span', { class: 'muted' }, `(${count})`)), content);
   const empty = (text) => h('p', { class: 'muted' }, text);
   const via = (x) => [x.direct ? 'direct' : null, ...x.viaGroups.map((g) => `via ${g.name ?? g.id}`)].filter(Boolean).join(', ');
   const pr = p.profile;
@@ -508,7 +508,8 @@ async function renderPerson(integration, userId) {
       ? h('table', {},
           h('thead', {}, h('tr', {}, ['When', 'Event', 'As', 'Outcome', 'Message'].map((t) => h('th', { scope: 'col' }, t)))),
           h('tbody', {}, p.events.map((e) => h('tr', {}, h('td', {}, when(e.published)), h('td', {}, h('code', {}, e.eventType)), h('td', {}, e.role), h('td', {}, e.outcome ?? ''), h('td', {}, e.displayMessage ?? '')))))
-      : empty('No event with this person as actor or target.')),
+      : empty('No event with this person as actor or target.'),
+      h('p', { class: 'hint' }, `Events by this person whatever their age; events about them since ${when(p.eventsTargetSince)}.`)),
   );
   focusMain(name);
 }

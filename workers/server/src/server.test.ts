@@ -453,6 +453,29 @@ describe('integrations, runs, findings, people and export against the simulator'
       ]),
     );
     expect((await call({ method: 'GET', url: '/api/v1/people/acme/00unosuchuser', key: readKey })).status).toBe(404);
+    // Events: as actor (any age) and as a target (the last day), newest first.
+    const integration = (await store.getIntegration('acme'))!;
+    const other = [...sim.org.users.keys()].find((id) => id !== admin.id)!;
+    const event = (uuid: string, published: Date, actor: string, target: string | null) => {
+      const raw = { uuid, published: published.toISOString(), eventType: 'user.account.update_profile', displayMessage: `test ${uuid}`, severity: 'INFO',
+        actor: { id: actor, type: 'User' }, target: target ? [{ id: target, type: 'User' }] : [], outcome: { result: 'SUCCESS' } };
+      return { integrationId: integration.id, via: 'poll' as const, mutations: [], row: { uuid, published, eventType: raw.eventType, severity: 'INFO', actorId: actor, outcome: 'SUCCESS', raw } };
+    };
+    const now = Date.now();
+    await store.ingestEvents([
+      event('evt-actor-old', new Date(now - 30 * 86_400_000), admin.id, other),
+      event('evt-target-new', new Date(now - 60_000), other, admin.id),
+      event('evt-target-old', new Date(now - 30 * 86_400_000), other, admin.id),
+      event('evt-unrelated', new Date(now - 30_000), other, other),
+    ]);
+    const withEvents = (await call({ method: 'GET', url: `/api/v1/people/acme/${admin.id}`, key: readKey })).json();
+    const mine = (withEvents.events as { uuid: string; role: string; displayMessage: string | null }[]).filter((e) => e.uuid.startsWith('evt-'));
+    expect(mine).toEqual([
+      expect.objectContaining({ uuid: 'evt-target-new', role: 'target', displayMessage: 'test evt-target-new' }),
+      expect.objectContaining({ uuid: 'evt-actor-old', role: 'actor' }),
+    ]);
+    expect(new Date(withEvents.eventsTargetSince).getTime()).toBeGreaterThan(now - 30 * 86_400_000);
+
   });
 });
 
