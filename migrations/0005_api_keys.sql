@@ -10,5 +10,4 @@ CREATE TABLE "api_keys" (
 	CONSTRAINT "api_keys_role_check" CHECK ("api_keys"."role" in ('read', 'admin'))
 );
 --> statement-breakpoint
-CREATE INDEX "findings_subject_idx" ON "findings" USING btree ("tenant_id","integration_id","subject");--> statement-breakpoint
-CREATE INDEX "log_events_actor_idx" ON "log_events" USING btree ("tenant_id","integration_id","actor_id","published" DESC NULLS LAST) WHERE "log_events"."actor_id" IS NOT NULL;
+CREATE INDEX "findings_subject_idx" ON "findings" USING btree ("tenant_id","integration_id","subject");

@@ -104,7 +104,7 @@ describe.skipIf(!existsSync(CHROMIUM))('web console in chromium', () => {
     // Sign in with the keyboard: the key field has focus; Enter submits.
     await page.goto(base);
     await page.locator('#api-key').waitFor();
-    expect(await page.evaluate(() => document.activeElement?.id)).toBe('api-key');
+    expect(await page.evaluate('document.activeElement?.id')).toBe('api-key');
     await page.keyboard.type(adminKey);
     await page.keyboard.press('Enter');
     await page.getByRole('heading', { name: 'Integrations' }).waitFor();

@@ -193,11 +193,11 @@ export interface PersonView {
   /** Each role once: direct and/or through the listed groups. */
   adminRoles: { roleId: string; label: string | null; resourceSetId: string | null; direct: boolean; viaGroups: GroupRef[] }[];
   factors: { id: string; factorType: string; provider: string | null; status: string; created: string | null }[];
-  /** The newest System Log events (at most 50) with the person as actor, or as a target since eventsTargetSince. */
+  /** The newest System Log events (at most 50) since eventsSince with the person as actor or as a target. */
   events: { uuid: string; published: string; eventType: string; severity: string | null; outcome: string | null; displayMessage: string | null; role: 'actor' | 'target' }[];
   openFindings: { checkId: string; severity: string; title: string | null; firstSeenAt: string; lastSeenAt: string }[];
-  /** Events with the person as a target are searched from this time on (see PERSON_TARGET_EVENT_DAYS). */
-  eventsTargetSince: string;
+  /** Events are searched from this time on (see PERSON_EVENT_DAYS). */
+  eventsSince: string;
 }
 
 /** One person of an integration with everything around them; undefined when no such user was ever seen. */
@@ -208,6 +208,7 @@ export async function personView(exec: Executor, tenantId: string, integrationId
       password_changed, credential_provider, deleted_at
     FROM users WHERE ${scope} AND okta_id = ${userId}`);
   if (!user) return undefined;
+  const eventsSince = new Date(Date.now() - PERSON_EVENT_DAYS * 86_400_000);
   const [groups, apps, roles, factors, events, findings] = await Promise.all([
     exec.rows<Record<string, unknown>>(sql`
       SELECT g.okta_id, g.name, g.group_type
@@ -255,7 +256,7 @@ export async function personView(exec: Executor, tenantId: string, integrationId
     exec.rows<Record<string, unknown>>(sql`
       SELECT okta_id, factor_type, provider, status, created FROM factors
       WHERE ${scope} AND user_id = ${userId} AND deleted_at IS NULL ORDER BY factor_type, okta_id`),
-    personEvents(exec, tenantId, integrationId, userId),
+    personEvents(exec, tenantId, integrationId, userId, eventsSince),
     exec.rows<Record<string, unknown>>(sql`
       SELECT check_id, severity, details->>'title' AS title, first_seen_at, last_seen_at FROM findings
       WHERE ${scope} AND subject = ${`user:${userId}`} AND resolved_at IS NULL ORDER BY check_id`),
@@ -306,41 +307,30 @@ export async function personView(exec: Executor, tenantId: string, integrationId
     adminRoles: [...rolesByKey.values()],
     factors: factors.map((f) => ({ id: f.okta_id as string, factorType: f.factor_type as string, provider: s(f.provider), status: f.status as string, created: isoOrNull(f.created) })),
     events,
-    eventsTargetSince: new Date(Date.now() - PERSON_TARGET_EVENT_DAYS * 86_400_000).toISOString(),
+    eventsSince: eventsSince.toISOString(),
     openFindings: findings.map((f) => ({ checkId: f.check_id as string, severity: f.severity as string, title: s(f.title), firstSeenAt: iso(f.first_seen_at), lastSeenAt: iso(f.last_seen_at) })),
   };
 }
 
 /**
- * How far back the person view looks for events with the person as a target. Actor events come
- * from an index (log_events_actor_idx) whatever their age; targets sit inside each event's JSON,
- * which no index covers (parsing every event on ingest to index them would slow ingestion), so
- * they are searched in the newest days only, through the BRIN index on published.
+ * How far back the person view looks for events. log_events has no index by person (a btree on
+ * actor_id made each stored event markedly dearer, and targets sit inside each event's JSON), so
+ * the person's events are searched among the newest days only, through the BRIN index on
+ * published: the cost of a person view grows with the org's event rate, not its history.
  */
-export const PERSON_TARGET_EVENT_DAYS = 1;
+export const PERSON_EVENT_DAYS = 1;
 
 /**
- * The newest 50 events with the user as actor (any age) or as a target (the last
- * PERSON_TARGET_EVENT_DAYS days). The text match on the stored JSON only pre-filters; the jsonb
- * test decides.
+ * The newest 50 events of the last PERSON_EVENT_DAYS days with the user as actor or as a target.
+ * The text match on the stored JSON only pre-filters targets; the jsonb test decides.
  */
-async function personEvents(exec: Executor, tenantId: string, integrationId: string, userId: string): Promise<PersonView['events']> {
+async function personEvents(exec: Executor, tenantId: string, integrationId: string, userId: string, since: Date): Promise<PersonView['events']> {
   const quoted = `%"${userId.replace(/[\\%_"]/g, (c) => `\\${c}`)}"%`;
-  const since = new Date(Date.now() - PERSON_TARGET_EVENT_DAYS * 86_400_000).toISOString();
   const rows = await exec.rows<Record<string, unknown>>(sql`
-    SELECT * FROM (
-      (SELECT uuid, published, event_type, severity, outcome, raw, 'actor' AS role
-       FROM log_events
-       WHERE tenant_id = ${tenantId} AND integration_id = ${integrationId}::uuid AND actor_id = ${userId}
-       ORDER BY published DESC LIMIT 50)
-      UNION ALL
-      (SELECT uuid, published, event_type, severity, outcome, raw, 'target' AS role
-       FROM log_events
-       WHERE tenant_id = ${tenantId} AND integration_id = ${integrationId}::uuid AND published > ${since}::timestamptz
-         AND actor_id IS DISTINCT FROM ${userId}
-         AND raw LIKE ${quoted} AND raw::jsonb->'target' @> ${JSON.stringify([{ id: userId }])}::jsonb
-       ORDER BY published DESC LIMIT 50)
-    ) e
+    SELECT uuid, published, event_type, severity, outcome, raw, actor_id
+    FROM log_events
+    WHERE tenant_id = ${tenantId} AND integration_id = ${integrationId}::uuid AND published > ${since.toISOString()}::timestamptz
+      AND (actor_id = ${userId} OR (raw LIKE ${quoted} AND raw::jsonb->'target' @> ${JSON.stringify([{ id: userId }])}::jsonb))
     ORDER BY published DESC, uuid
     LIMIT 50`);
   return rows.map((r) => ({
@@ -350,7 +340,7 @@ async function personEvents(exec: Executor, tenantId: string, integrationId: str
     severity: (r.severity as string | null) ?? null,
     outcome: (r.outcome as string | null) ?? null,
     displayMessage: displayMessage(r.raw),
-    role: r.role as 'actor' | 'target',
+    role: r.actor_id === userId ? ('actor' as const) : ('target' as const),
   }));
 }
 

@@ -283,16 +283,11 @@ export const logEvents = pgTable(
   },
   (t) => [
     primaryKey({ columns: [t.tenantId, t.integrationId, t.uuid] }),
-    // One secondary index for ingestion-time reads, and a BRIN one: events arrive nearly in time order, so block
+    // One secondary index only, and a BRIN one: events arrive nearly in time order, so block
     // ranges serve retention and time-window reads at a fraction of a btree's cost per insert.
     // A btree on (tenant, integration, published) also lured the planner, on a table without
     // statistics yet, into reading every event of an integration to find a batch's stored uuids.
     index('log_events_published_brin').using('brin', t.published),
-    // The person view of the operator API: a user's newest events as actor, without reading every
-    // event of the integration. Partial: events without a user actor (system jobs) stay out of it.
-    index('log_events_actor_idx')
-      .on(t.tenantId, t.integrationId, t.actorId, t.published.desc())
-      .where(sql`${t.actorId} IS NOT NULL`),
     check('log_events_received_via_check', sql`${t.receivedVia} in ('poll', 'stream', 'file')`),
   ],
 );

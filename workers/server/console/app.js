@@ -504,12 +504,12 @@ async function renderPerson(integration, userId) {
         ? h('ul', { class: 'plain' }, p.apps.map((a) => h('li', {}, a.label ?? a.name, a.status !== 'ACTIVE' ? [' ', pill(a.status, 'bad')] : '', h('span', { class: 'muted' }, ` — ${via(a)}`))))
         : empty('No app.')),
     ),
-    section('Recent System Log events', p.events.length, p.events.length
+    section('System Log events of the last day', p.events.length, p.events.length
       ? h('table', {},
           h('thead', {}, h('tr', {}, ['When', 'Event', 'As', 'Outcome', 'Message'].map((t) => h('th', { scope: 'col' }, t)))),
           h('tbody', {}, p.events.map((e) => h('tr', {}, h('td', {}, when(e.published)), h('td', {}, h('code', {}, e.eventType)), h('td', {}, e.role), h('td', {}, e.outcome ?? ''), h('td', {}, e.displayMessage ?? '')))))
       : empty('No event with this person as actor or target.'),
-      h('p', { class: 'hint' }, `Events by this person whatever their age; events about them since ${when(p.eventsTargetSince)}.`)),
+      h('p', { class: 'hint' }, `Events by or about this person since ${when(p.eventsSince)}.`)),
   );
   focusMain(name);
 }

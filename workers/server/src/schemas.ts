@@ -281,7 +281,7 @@ export const PersonView = Type.Object({
     }),
   ),
   openFindings: Type.Array(Type.Object({ checkId: Type.String(), severity: Type.String(), title: Nullable(Type.String()), firstSeenAt: DateTime, lastSeenAt: DateTime })),
-  eventsTargetSince: Type.String({ format: 'date-time', description: 'events with the person as a target are searched from here on; as actor, whatever their age' }),
+  eventsSince: Type.String({ format: 'date-time', description: 'events are searched from here on (the newest day: log_events is indexed by time only)' }),
 });
 
 export const ExportQuery = Type.Object(

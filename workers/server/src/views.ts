@@ -28,7 +28,11 @@ export async function integrationView(deps: ServerDeps, i: Integration, openFind
   const [latest, running, next, lastEventAt] = await Promise.all([
     deps.store.latestRuns(i.id, 1),
     deps.store.runningRun(i.id),
-    nextScheduledCollections(deps.collectQueue, i.id),
+    // The schedule lives in Redis: without it the tile still shows everything else.
+    nextScheduledCollections(deps.collectQueue, i.id).catch((err: unknown) => {
+      deps.logger.warn({ integration: i.name, err: (err as Error).message }, 'cannot read the collection schedule from Redis');
+      return { full: null, incremental: null, factors: null };
+    }),
     i.eventSource ? deps.store.lastStreamEventAt(i.id, STREAM_LOOK_BACK_DAYS) : Promise.resolve(null),
   ]);
   const finished = latest[0] && latest[0].status !== 'running' ? latest[0] : (await deps.store.latestRuns(i.id, 5)).find((r) => r.status !== 'running');

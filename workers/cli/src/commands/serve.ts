@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
 import { QUEUES } from '@idgraph/core';
-import { redisConnection } from '@idgraph/collector';
 import { resolveSecretKey } from '@idgraph/graph';
 import { buildServer } from '@idgraph/server';
 import { action } from '../action.js';
@@ -25,7 +25,8 @@ export function registerServe(program: Command): void {
         async (ctx, opts: ServeOptions) => {
           requirePostgres(ctx, 'serve');
           const store = await ctx.store();
-          const connection = redisConnection(ctx.config.redisUrl);
+          // Requests fail (and say so) while Redis is away, instead of waiting for it.
+          const connection = new Redis(ctx.config.redisUrl, { maxRetriesPerRequest: 2 });
           const collectQueue = new Queue(QUEUES.collect, { connection, prefix: ctx.config.queuePrefix });
           const app = await buildServer({
             store,

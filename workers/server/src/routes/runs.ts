@@ -11,6 +11,13 @@ const tags = ['runs'];
 
 export const runRoutes: FastifyPluginAsyncTypebox<{ deps: ServerDeps }> = async (app, { deps }) => {
   const { store } = deps;
+  // Open event streams end when the server closes (it would otherwise wait for them forever).
+  const streams = new Set<{ end(): void }>();
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+    for (const s of streams) s.end();
+  });
   const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody };
   const names = async () => new Map((await store.listIntegrations()).map((i) => [i.id, i.name]));
 
@@ -62,7 +69,9 @@ export const runRoutes: FastifyPluginAsyncTypebox<{ deps: ServerDeps }> = async 
         'x-accel-buffering': 'no',
       });
       let closed = false;
-      request.raw.on('close', () => (closed = true));
+      res.on('close', () => (closed = true));
+      const stream = { end: () => (closed = true) };
+      streams.add(stream);
       const send = (event: string, data: unknown) => {
         if (!closed) res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
       };
@@ -82,7 +91,7 @@ export const runRoutes: FastifyPluginAsyncTypebox<{ deps: ServerDeps }> = async 
           else if (!closed) res.write(': waiting\n\n');
           last = text;
           await new Promise((r) => setTimeout(r, interval));
-          if (closed) break;
+          if (closed || closing) break;
           const next = await store.getRun(run.id);
           if (!next) break;
           run = next;
@@ -91,6 +100,7 @@ export const runRoutes: FastifyPluginAsyncTypebox<{ deps: ServerDeps }> = async 
         request.log.warn({ runId: run.id, err: (err as Error).message }, 'run event stream failed');
         send('error', { error: 'internal', message: 'reading the run failed; reconnect to resume' });
       } finally {
+        streams.delete(stream);
         res.end();
       }
     },
