@@ -105,7 +105,8 @@ export async function collectNow(
   const jobId = job.id ?? proposed;
   const joined = jobId !== proposed;
   if (!joined) return { jobId, joined, ...(opened ? { runId: opened.id } : {}) };
-  if (opened) await opts.runs!.discardRun(opened.id);
+  if (!opened) return { jobId, joined };
+  await opts.runs!.discardRun(opened.id);
   const existing = (await queue.getJob(jobId)) as Job<CollectJob> | undefined;
   const runId = existing?.data.runId;
   return { jobId, joined, ...(runId ? { runId } : {}) };
