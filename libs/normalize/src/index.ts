@@ -21,7 +21,14 @@ export {
   normalizeResourceSet,
   normalizeUser,
 } from './objects.js';
-export { normalizeAppGroup, normalizeAppUser, normalizeMembership, normalizeRoleAssignment } from './edges.js';
+export {
+  isDirectRoleAssignment,
+  normalizeAppGroup,
+  normalizeAppUser,
+  normalizeMembership,
+  normalizeRoleAssignment,
+  normalizeRoleAssignments,
+} from './edges.js';
 export type { LogEventValidation, OktaLogActor, OktaLogEvent, OktaLogEventInput, OktaLogTarget } from './log-event.js';
 export { normalizeLogEventRow, validateLogEvent } from './log-event.js';
 export type { OktaEventSource, ParsedEventMessage } from './event-message.js';

@@ -28,7 +28,7 @@ export type * from './model.js';
 export { STANDARD_ROLE_LABELS, STANDARD_ROLE_TYPES, USER_STATUSES } from './model.js';
 export type { PlantedPosture } from './generate.js';
 export type { FaultOptions, SimStats } from './server.js';
-export { appUsersOf, roleAssignmentsOf } from './queries.js';
+export { appUsersOf, roleAssignmentsOf, roleHolderUserIds, userRoleListOf } from './queries.js';
 export { DEFAULT_BUCKETS, findBucket } from './rate-limit.js';
 export type { BucketDef } from './rate-limit.js';
 export { expectedFindings, type ExpectedFindings, type ExpectedFindingsThresholds } from './expected-findings.js';

@@ -11,11 +11,13 @@
  *   and role assignment, and their factors are gone.
  * - factor reset_all: every factor is removed.
  * - revoking a role: Okta fires `*.privilege.revoke` only when the principal has no admin
- *   privileges left; otherwise it fires `*.privilege.grant` listing the remaining ones.
+ *   privileges left; otherwise it fires `*.privilege.grant` listing the remaining ones (a user's
+ *   include the roles held through groups, as the user's role list does).
  */
 import type { IdFactory, Rng } from './rng.js';
 import { LogEventFactory, SYSTEM_ACTOR, target, userActor } from './events.js';
 import { makeFactor } from './generate.js';
+import { roleAssignmentsOf, userRoleListOf } from './queries.js';
 import type {
   FactorType, LogActor, OktaLogEvent, SimApp, SimAppGroupAssignment, SimAppUserAssignment, SimGroup, SimOrgState, SimRoleAssignment, SimUser, SimUserProfile, StandardRoleType, UserStatus,
 } from './model.js';
@@ -265,8 +267,7 @@ export class Mutator {
         if (!a) throw new SimChangeError(`unknown role assignment id "${c.assignmentId}"; pick one from sim.org.roleAssignments`);
         if (a.principalKind === 'app') throw new SimChangeError('revoking service app roles is not modelled as a log event; revoke a user or group role');
         this.org.roleAssignments.delete(a.id);
-        const remaining = [...this.org.roleAssignments.values()].some((r) => r.principalKind === a.principalKind && r.principalId === a.principalId);
-        return this.privilegeEvent(a.principalKind, a.principalId, remaining, now);
+        return this.privilegeEvent(a.principalKind, a.principalId, this.privilegesOf(a.principalKind, a.principalId).length > 0, now);
       }
       case 'factor.activate': {
         const u = this.user(c.userId);
@@ -294,8 +295,17 @@ export class Mutator {
     }
   }
 
+  /**
+   * The privileges a privilege event reports: a user's include those held through groups (Okta's
+   * event catalogue: user.account.privilege.grant lists all current privileges, revoke fires when
+   * none are left; https://developer.okta.com/docs/reference/api/event-types/).
+   */
+  private privilegesOf(kind: 'user' | 'group', principalId: string): SimRoleAssignment[] {
+    return kind === 'user' ? userRoleListOf(this.org, principalId) : roleAssignmentsOf(this.org, 'group', principalId);
+  }
+
   private privilegeEvent(kind: 'user' | 'group', principalId: string, granted: boolean, now: Date): OktaLogEvent {
-    const current = [...this.org.roleAssignments.values()].filter((r) => r.principalKind === kind && r.principalId === principalId).map((r) => r.label).sort();
+    const current = this.privilegesOf(kind, principalId).map((r) => r.label).sort();
     const targets = kind === 'user' ? [target.user(this.user(principalId))] : [target.group(this.group(principalId))];
     const prefix = kind === 'user' ? 'user.account' : 'group';
     const requestUri = `/api/v1/${kind === 'user' ? 'users' : 'groups'}/${principalId}/roles`;

@@ -11,7 +11,7 @@ import { OKTA_ERRORS } from './errors.js';
 import type { FilterAst, FilterPolicy } from './filter.js';
 import { FilterSyntaxError, evaluateFilter, parseFilter, pathGetter, validateFilter } from './filter.js';
 import type { OktaLogEvent, SimApp, SimAppUser, SimCustomRole, SimGroup, SimOrgState, SimResourceSet, SimUser } from './model.js';
-import { appUsersOf, roleAssignmentsOf, sortedIds } from './queries.js';
+import { appUsersOf, roleAssignmentsOf, roleHolderUserIds, sortedIds, userRoleListOf } from './queries.js';
 import type { RateLimiter } from './rate-limit.js';
 import { findBucket } from './rate-limit.js';
 import type { Renderer } from './render.js';
@@ -279,7 +279,7 @@ export class SimHttpHandler {
         const user = this.findUser(a3);
         if (parts.length === 4) return { status: 200, body: this.render.user(user) };
         if (parts.length === 5 && a4 === 'factors') return { status: 200, body: (this.org.factors.get(user.id) ?? []).map((f) => this.render.factor(f)) };
-        if (parts.length === 5 && a4 === 'roles') return { status: 200, body: roleAssignmentsOf(this.org, 'user', user.id).map((r) => this.render.roleAssignment(r)) };
+        if (parts.length === 5 && a4 === 'roles') return { status: 200, body: userRoleListOf(this.org, user.id).map((r) => this.render.roleAssignment(r)) };
         if (parts.length === 5 && a4 === 'groups') {
           const ids = this.cached(`ug:${user.id}`, () => sortedIds(this.org.userGroups.get(user.id) ?? []));
           return this.pageSorted(url, ids, 200, 200, (id) => this.render.group(this.org.groups.get(id) as SimGroup));
@@ -334,7 +334,7 @@ export class SimHttpHandler {
           return this.bodyPaged(url, ids, 20, 'resource-sets', (id) => this.render.resourceSet(this.org.resourceSets.get(id) as SimResourceSet));
         }
         if (a3 === 'assignees' && a4 === 'users' && parts.length === 5) {
-          const ids = this.cached('assignees', () => sortedIds(new Set([...this.org.roleAssignments.values()].filter((r) => r.principalKind === 'user').map((r) => r.principalId))));
+          const ids = this.cached('assignees', () => roleHolderUserIds(this.org));
           const limit = this.limitParam(q, 100, 100, 1);
           return this.bodyPaged(url, ids, limit, 'value', (id) => this.render.assigneeUser(this.org.users.get(id) as SimUser));
         }

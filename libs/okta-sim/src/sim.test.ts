@@ -226,8 +226,47 @@ describe('okta-sim org and API', () => {
       assignees.push(...body.value.map((v) => v.id));
       url = body._links?.next?.href ?? null;
     }
-    const expected = [...new Set([...sim.org.roleAssignments.values()].filter((r) => r.principalKind === 'user').map((r) => r.principalId))].sort();
-    expect(assignees).toEqual(expected);
+    // Users holding a role of their own or through a group (each entry links to a non-empty role list).
+    const holders = new Set<string>();
+    for (const r of sim.org.roleAssignments.values()) {
+      if (r.principalKind === 'user') holders.add(r.principalId);
+      if (r.principalKind === 'group') for (const u of sim.org.groupMembers.get(r.principalId) ?? []) holders.add(u);
+    }
+    expect(assignees).toEqual([...holders].sort());
+  });
+
+  it("lists a group's roles in its members' role lists as GROUP entries naming the group, after their own USER entries", async () => {
+    type Entry = { id: string; type: string; assignmentType: string; _links: { assignee: { href: string } } };
+    const groupRoles = [...sim.org.roleAssignments.values()].filter((r) => r.principalKind === 'group');
+    // The generated org has a group holding HELP_DESK_ADMIN and APP_ADMIN (the case seen in real orgs).
+    const helpDesk = [...new Set(groupRoles.map((r) => r.principalId))].find((g) =>
+      ['HELP_DESK_ADMIN', 'APP_ADMIN'].every((t) => groupRoles.some((r) => r.principalId === g && r.type === t)),
+    );
+    if (!helpDesk) throw new Error('expected a group holding HELP_DESK_ADMIN and APP_ADMIN');
+    const ownRoles = (userId: string) => [...sim.org.roleAssignments.values()].filter((r) => r.principalKind === 'user' && r.principalId === userId);
+    const members = [...(sim.org.groupMembers.get(helpDesk) ?? [])];
+    const groupOnly = members.find((u) => ownRoles(u).length === 0 && [...(sim.org.userGroups.get(u) ?? [])].filter((g) => groupRoles.some((r) => r.principalId === g)).length === 1);
+    const mixed = members.find((u) => ownRoles(u).length > 0);
+    if (!groupOnly || !mixed) throw new Error('expected a member holding roles only through the group, and one with roles of their own');
+
+    const list = (await get(`/api/v1/users/${groupOnly}/roles`)).json as Entry[];
+    const viaGroup = groupRoles.filter((r) => r.principalId === helpDesk);
+    expect(list.map((r) => r.id).sort()).toEqual(viaGroup.map((r) => r.id).sort());
+    expect(list.map((r) => r.type)).toEqual(expect.arrayContaining(['HELP_DESK_ADMIN', 'APP_ADMIN']));
+    for (const r of list) {
+      expect(r.assignmentType).toBe('GROUP');
+      expect(r._links.assignee.href).toBe(`${sim.url}/api/v1/groups/${helpDesk}`);
+    }
+
+    const mixedList = (await get(`/api/v1/users/${mixed}/roles`)).json as Entry[];
+    const own = ownRoles(mixed).length;
+    expect(mixedList.slice(0, own).map((r) => r.assignmentType)).toEqual(Array(own).fill('USER'));
+    expect(mixedList.slice(own).map((r) => r.assignmentType)).toEqual(Array(mixedList.length - own).fill('GROUP'));
+    expect(mixedList.slice(own).map((r) => r.id)).toEqual(expect.arrayContaining(viaGroup.map((r) => r.id)));
+
+    // The group's own list holds only its direct (GROUP) assignments.
+    const ofGroup = (await get(`/api/v1/groups/${helpDesk}/roles`)).json as Entry[];
+    expect(ofGroup.map((r) => r.id).sort()).toEqual(viaGroup.map((r) => r.id).sort());
   });
 
   it('serves factors and app users with GROUP scope for group assignments', async () => {

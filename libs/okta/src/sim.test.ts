@@ -60,11 +60,18 @@ describe('against the simulator (default limits)', () => {
     expect(new Set(resourceSets)).toEqual(new Set(sim.org.resourceSets.keys()));
     const assignees = await collectIds(client.listRoleAssigneeUsers());
     const userPrincipals = new Set([...sim.org.roleAssignments.values()].filter((r) => r.principalKind === 'user').map((r) => r.principalId));
-    expect(new Set(assignees)).toEqual(userPrincipals);
+    const roleGroups = new Set([...sim.org.roleAssignments.values()].filter((r) => r.principalKind === 'group').map((r) => r.principalId));
+    const viaGroups = new Set([...roleGroups].flatMap((g) => [...(sim.org.groupMembers.get(g) ?? [])]));
+    expect(new Set(assignees)).toEqual(new Set([...userPrincipals, ...viaGroups]));
     const anAdmin = [...userPrincipals][0]!;
     const roles = await client.listUserRoles(anAdmin);
-    expect(roles.items.length).toBeGreaterThan(0);
-    expect(roles.items.every((r) => r.assignmentType === 'USER')).toBe(true);
+    expect(roles.items.filter((r) => r.assignmentType === 'USER').length).toBeGreaterThan(0);
+    const groupOnly = [...viaGroups].find((u) => !userPrincipals.has(u));
+    if (groupOnly) {
+      const inherited = await client.listUserRoles(groupOnly);
+      expect(inherited.items.length).toBeGreaterThan(0);
+      expect(inherited.items.every((r) => r.assignmentType === 'GROUP')).toBe(true);
+    }
     const appWithGroups = [...sim.org.appGroupAssignments.entries()].find(([, m]) => m.size > 0)?.[0];
     if (appWithGroups) {
       const groups = await collectIds(client.listAppGroups(appWithGroups));

@@ -8,7 +8,7 @@ import { describeError } from '@idgraph/core';
 import { OktaApiError, OktaAuthError, OktaRequestError } from '@idgraph/okta';
 import type { Logger } from '@idgraph/core';
 import type { RefreshRequest } from '@idgraph/graph';
-import { normalizeApp, normalizeFactor, normalizeGroup, normalizeMembership, normalizeRoleAssignment, normalizeUser } from '@idgraph/normalize';
+import { normalizeApp, normalizeFactor, normalizeGroup, normalizeMembership, normalizeRoleAssignments, normalizeUser } from '@idgraph/normalize';
 import { forEachConcurrent } from './concurrency.js';
 import type { CollectorContext, IntegrationRef } from './context.js';
 import { collectAssignmentsOf } from './collectors/apps.js';
@@ -154,7 +154,7 @@ async function refreshOne(ctx: CollectorContext, progress: ResourceProgress, r: 
       const got = await rolesOf(ctx, r.principalKind, r.principalId);
       if (got === null) return false;
       await commit('role_assignments', {
-        roleAssignments: got.items.map((a) => normalizeRoleAssignment(r.principalKind, r.principalId, a, got.fetchedAt)),
+        roleAssignments: normalizeRoleAssignments(r.principalKind, r.principalId, got.items, got.fetchedAt),
       });
       await ctx.store.finishFullSync(ctx.run.id, 'role_assignments', { principalKind: r.principalKind, principalId: r.principalId });
       return true;
