@@ -7,7 +7,7 @@
  *
  * The restarts are needed because of the PostgreSQL driver (postgres@3.4.9): a connection closed
  * while a small write is buffered either throws an uncaught TypeError from `nextWrite`
- * (porsager/postgres#1154, #1208) or keeps a stale write timer so its later queries never settle
+ * (https://github.com/porsager/postgres/issues/1154, https://github.com/porsager/postgres/issues/1208) or keeps a stale write timer so its later queries never settle
  * (the worker's batch timeout catches those and exits).
  */
 import postgres from 'postgres';

@@ -258,7 +258,7 @@ export const roleAssignments = pgTable(
 
 /**
  * System Log events, stored once per uuid whichever way they arrived.
- * DESIGN wants this table partitioned by time (published); drizzle-kit cannot generate
+ * The table grows without bound, so partitioning by time (published) would suit it; drizzle-kit cannot generate
  * declarative partitioning, so it is a plain table for now. A partitioned layout would need the
  * partition key in the primary key: (tenant_id, integration_id, published, uuid).
  */

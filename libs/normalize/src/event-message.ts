@@ -1,5 +1,5 @@
 /**
- * One message from the Log Streaming path (API-NOTES §5): an EventBridge envelope whose `detail`
+ * One message from the Log Streaming path (https://help.okta.com/en-us/content/topics/reports/log-streaming/add-aws-eb-log-stream.htm): an EventBridge envelope whose `detail`
  * is one LogEvent (the SQS body when the rule target has no InputPath), or a bare LogEvent (with
  * `InputPath: "$.detail"`). Anything else is rejected with a short, stable reason.
  */

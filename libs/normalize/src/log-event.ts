@@ -1,5 +1,5 @@
 /**
- * Okta System Log events (LogEvent, API-NOTES §4.1): their shape, validation and the stored row.
+ * Okta System Log events (the spec's LogEvent; https://developer.okta.com/docs/reference/api/system-log/): their shape, validation and the stored row.
  */
 import type { LogEventRow } from '@idgraph/graph';
 import { NormalizeError, isRecord, parseIsoTime } from './read.js';
@@ -14,7 +14,7 @@ export interface OktaLogActor {
 
 /**
  * A target always names its `type`; the spec requires no field, and a 2025 privilege event was
- * seen with a `ROLE_ASSIGNED` target that carries no id (API-NOTES §7), so `id` may be absent.
+ * seen with a `ROLE_ASSIGNED` target that carries no id (a 2025 user.account.privilege.grant event), so `id` may be absent.
  */
 export interface OktaLogTarget {
   id?: string | null;

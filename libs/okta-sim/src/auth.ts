@@ -1,5 +1,5 @@
 /**
- * Authentication as Okta does it (API-NOTES §6): `SSWS` API tokens; OAuth 2.0 service apps with
+ * Authentication as Okta does it (https://developer.okta.com/docs/guides/implement-oauth-for-okta-serviceapp/main/): `SSWS` API tokens; OAuth 2.0 service apps with
  * `private_key_jwt` client assertions at POST /oauth2/v1/token (signature against the registered
  * public key, iss = sub = client id, aud = exact token URL, exp present/future/≤ 1 h, jti replay);
  * DPoP-bound tokens (nonce dance at the token endpoint, proof per resource call).
@@ -226,7 +226,7 @@ export class AuthService {
   }
 }
 
-/** `*.manage` implies `*.read` (API-NOTES §6.4). */
+/** `*.manage` implies `*.read` (https://developer.okta.com/docs/guides/implement-oauth-for-okta/main/#scopes-and-supported-endpoints). */
 export function hasScope(scopes: Set<string> | undefined, needed: string): boolean {
   if (!scopes) return true;
   return scopes.has(needed) || scopes.has(needed.replace(/\.read$/, '.manage'));

@@ -1,6 +1,6 @@
 /**
  * Deterministic synthetic org: a pure function of (seed, sizes, now). Sizes and distributions
- * follow the brief: mostly ACTIVE users with every other status present, power-law group sizes,
+ * resemble a real workforce org: mostly ACTIVE users with every other status present, power-law group sizes,
  * the BUILT_IN Everyone group, OKTA_GROUP and APP_GROUP, apps of several sign-on modes, factors of
  * every common type, standard + custom roles, and ~2 System Log events per user (cap 20k).
  */

@@ -1,7 +1,7 @@
 /**
  * Live changes to the org. Each change updates the model the way Okta does (including side
  * effects), bumps `lastUpdated` / `lastMembershipUpdated`, and records the System Log event Okta
- * would record (API-NOTES §7).
+ * would record (https://developer.okta.com/docs/reference/api/event-types/).
  *
  * Modelled side effects:
  * - deactivate → DEPROVISIONED: direct app assignments are removed (Okta deprovisions app
@@ -282,7 +282,7 @@ export class Mutator {
         const list = this.org.factors.get(u.id) ?? [];
         const f = list.find((x) => x.id === c.factorId);
         if (!f) throw new SimChangeError(`user ${u.id} has no factor "${c.factorId}"`);
-        // Unenrolling push or signed_nonce also unenrolls the other Okta Verify factors (API-NOTES §1.5).
+        // Unenrolling push or signed_nonce also unenrolls the other Okta Verify factors (the spec's unenrollFactor).
         const okv = f.factorType === 'push' || f.factorType === 'signed_nonce';
         this.org.factors.set(u.id, list.filter((x) => x.id !== f.id && !(okv && (x.factorType === 'push' || x.factorType === 'signed_nonce'))));
         return ev('user.mfa.factor.deactivate', 'core.user.factor.deactivate', 'Reset factor for user', [target.user(u)], `/api/v1/users/${u.id}/factors/${f.id}`, { factor: f.factorType });

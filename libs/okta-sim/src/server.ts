@@ -534,7 +534,7 @@ export class SimHttpHandler {
     return this.pageSorted(url, ids, 10000, 10000, (id) => this.groupWithStats(groups.get(id) as SimGroup, stats), 1, accept);
   }
 
-  /** `expand=stats` adds `_embedded.stats` (API-NOTES §1.4). */
+  /** `expand=stats` adds `_embedded.stats` (the spec's listGroups `expand` parameter). */
   private groupWithStats(g: SimGroup, stats: boolean): unknown {
     const body = this.render.group(g);
     if (!stats) return body;
@@ -572,7 +572,7 @@ export class SimHttpHandler {
     return this.pageSorted(url, ids, 20, 200, (id) => this.render.app(apps.get(id) as SimApp), 1, accept);
   }
 
-  /** System Log with Okta's polling semantics (API-NOTES §4). */
+  /** System Log with Okta's polling semantics (https://developer.okta.com/docs/reference/system-log-query/). */
   private listLogs(url: URL): Reply {
     const q = url.searchParams;
     const limit = this.limitParam(q, 100, 1000, 1);

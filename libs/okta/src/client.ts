@@ -88,7 +88,7 @@ export interface OktaClient {
   pollLogs(opts: { since?: Date; startUrl?: string | null; limit?: number }): Promise<OktaPage<OktaLogEvent>>;
 }
 
-/** Largest `limit` each list endpoint accepts (API-NOTES §1.2); fewer pages = fewer rate-limited calls. */
+/** Largest `limit` each list endpoint accepts (each operation's `limit` in Okta's management OpenAPI spec); fewer pages = fewer rate-limited calls. */
 export const PAGE_LIMITS = {
   users: 200,
   groups: 10_000,

@@ -26,7 +26,7 @@ export interface ConnectivityReport {
   resources: ConnectivityResult[];
 }
 
-/** The OAuth scope each resource needs (API-NOTES §6.4; factors sit under okta.users.read). */
+/** The OAuth scope each resource needs (each operation's `security` in Okta's management OpenAPI spec; factors sit under okta.users.read). */
 const SCOPE_OF: Record<ConnectivityResource, string> = {
   users: 'okta.users.read',
   groups: 'okta.groups.read',
