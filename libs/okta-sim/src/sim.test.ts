@@ -269,6 +269,25 @@ describe('okta-sim org and API', () => {
     expect(ofGroup.map((r) => r.id).sort()).toEqual(viaGroup.map((r) => r.id).sort());
   });
 
+  it("counts a user's roles held through groups in privilege events: revoking the last own role of a role-group member is a grant", async () => {
+    const own = await startOktaSim({ seed: 42, users: 120, now: NOW });
+    try {
+      const all = [...own.org.roleAssignments.values()];
+      const roleGroups = new Set(all.filter((r) => r.principalKind === 'group').map((r) => r.principalId));
+      const member = all.find(
+        (r) => r.principalKind === 'user' && all.filter((x) => x.principalId === r.principalId).length === 1 && [...(own.org.userGroups.get(r.principalId) ?? [])].some((g) => roleGroups.has(g)),
+      );
+      if (!member) throw new Error('expected a user with one own role who is also a member of a role group');
+      const inherited = all.filter((r) => r.principalKind === 'group' && own.org.userGroups.get(member.principalId)?.has(r.principalId)).map((r) => r.label);
+      const { event } = own.mutate({ type: 'role.revoke', assignmentId: member.id });
+      expect(event.eventType).toBe('user.account.privilege.grant');
+      const granted = (event.debugContext as { debugData: { privilegeGranted: string } }).debugData.privilegeGranted;
+      expect(granted.split(', ').sort()).toEqual([...inherited].sort());
+    } finally {
+      await own.close();
+    }
+  });
+
   it('serves factors and app users with GROUP scope for group assignments', async () => {
     const p = sim.planted;
     if (!p) throw new Error('expected planted posture cases');
