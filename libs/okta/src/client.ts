@@ -1,4 +1,4 @@
-import { ConfigError, type Logger } from '@idgraph/core';
+import { ConfigError, maxResponseBytesFromEnv, type Logger } from '@idgraph/core';
 import { OAuthAuthorizer, SswsAuthorizer, type OktaAuth, type RequestAuthorizer } from './auth/authorizer.js';
 import { OktaApiError } from './errors.js';
 import { createMemoryRateGovernor } from './governor/memory.js';
@@ -32,6 +32,8 @@ export interface OktaClientOptions {
   timeoutMs?: number;
   /** Retries of 5xx, network errors, timeouts and truncated bodies; default 6. */
   maxRetries?: number;
+  /** Largest response body accepted (bytes, after decompression); default IDGRAPH_MAX_RESPONSE_BYTES or 64 MiB. */
+  maxResponseBytes?: number;
   signal?: AbortSignal;
   logger?: Logger;
   onRequest?: (e: RequestEvent) => void;
@@ -134,12 +136,15 @@ class HttpOktaClient implements OktaClient {
     const maxRetries = opts.maxRetries ?? 6;
     if (!(timeoutMs > 0)) throw new RangeError(`timeoutMs must be positive, got ${timeoutMs}`);
     if (!Number.isInteger(maxRetries) || maxRetries < 0) throw new RangeError(`maxRetries must be a non-negative integer, got ${maxRetries}`);
+    const maxResponseBytes = opts.maxResponseBytes ?? maxResponseBytesFromEnv();
+    if (!Number.isInteger(maxResponseBytes) || maxResponseBytes < 1) throw new RangeError(`maxResponseBytes must be a positive integer, got ${maxResponseBytes}`);
     this.logger = opts.logger;
     this.transport = new Transport({
       org: this.orgUrl,
       governor: opts.governor ?? createMemoryRateGovernor(),
       timeoutMs,
       maxRetries,
+      maxResponseBytes,
       ...(opts.signal ? { signal: opts.signal } : {}),
       ...(opts.logger ? { logger: opts.logger } : {}),
       ...(opts.onRequest ? { onRequest: opts.onRequest } : {}),
