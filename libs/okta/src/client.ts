@@ -4,6 +4,7 @@ import { OktaApiError } from './errors.js';
 import { createMemoryRateGovernor } from './governor/memory.js';
 import type { RateGovernor } from './governor/types.js';
 import { bodyNextLink, pageItems, parseLinkHeader } from './links.js';
+import { SecretsInHand } from './secrets-in-hand.js';
 import { Transport, type RequestEvent, type TransportStats } from './transport.js';
 import type {
   OktaApp,
@@ -129,6 +130,8 @@ class HttpOktaClient implements OktaClient {
   private readonly transport: Transport;
   private readonly authorizer: RequestAuthorizer;
   private readonly logger: Logger | undefined;
+  /** Credentials this client holds or made; removed from every error it throws. */
+  private readonly secrets = new SecretsInHand();
 
   constructor(opts: OktaClientOptions) {
     this.orgUrl = normalizeOrgUrl(opts.orgUrl, opts.allowInsecureHttp ?? false);
@@ -152,9 +155,10 @@ class HttpOktaClient implements OktaClient {
     switch (opts.auth.kind) {
       case 'ssws':
         this.authorizer = new SswsAuthorizer(opts.auth.token);
+        this.secrets.addFixed(opts.auth.token);
         break;
       case 'oauth':
-        this.authorizer = new OAuthAuthorizer(opts.auth, this.orgUrl, this.transport, opts.logger);
+        this.authorizer = new OAuthAuthorizer(opts.auth, this.orgUrl, this.transport, opts.logger, this.secrets);
         break;
       default:
         throw new TypeError(`auth.kind must be 'ssws' or 'oauth'`);
@@ -175,13 +179,18 @@ class HttpOktaClient implements OktaClient {
     return u.toString();
   }
 
+  /** Every request goes through here, token requests included: no error leaves it with a credential in it. */
   private async send(method: string, url: string): Promise<{ status: number; body: unknown; headers: Headers }> {
-    let res = await this.transport.exchange({ method, url, headers: () => this.authorizer.headersFor(method, url) });
-    if ((res.status === 401 || res.status === 400) && this.authorizer.recover(res)) {
-      res = await this.transport.exchange({ method, url, headers: () => this.authorizer.headersFor(method, url) });
+    try {
+      let res = await this.transport.exchange({ method, url, headers: () => this.authorizer.headersFor(method, url) });
+      if ((res.status === 401 || res.status === 400) && this.authorizer.recover(res)) {
+        res = await this.transport.exchange({ method, url, headers: () => this.authorizer.headersFor(method, url) });
+      }
+      if (res.status >= 200 && res.status < 300) return res;
+      throw new OktaApiError({ status: res.status, method, url, body: res.body, wwwAuthenticate: res.headers.get('www-authenticate') });
+    } catch (err) {
+      throw this.secrets.redactError(err);
     }
-    if (res.status >= 200 && res.status < 300) return res;
-    throw new OktaApiError({ status: res.status, method, url, body: res.body, wwwAuthenticate: res.headers.get('www-authenticate') });
   }
 
   async getJson<T>(pathOrUrl: string, query?: Query): Promise<{ body: T; fetchedAt: Date; headers: Headers }> {
@@ -200,7 +209,7 @@ class HttpOktaClient implements OktaClient {
       try {
         items = pageItems<T>(body, opts.itemsKey);
       } catch (err) {
-        throw new TypeError(`Okta GET ${new URL(url).pathname}: ${(err as Error).message}`);
+        throw this.secrets.redactError(new TypeError(`Okta GET ${new URL(url).pathname}: ${(err as Error).message}`));
       }
       const nextUrl: string | null = next ? this.resolve(next) : null;
       yield { items, nextUrl, selfUrl: links.self ?? null, fetchedAt };
