@@ -88,10 +88,17 @@ export function validateIntegration(i: NewIntegration): void {
   try {
     url = new URL(i.orgUrl);
   } catch {
-    throw new Error(`orgUrl ${JSON.stringify(i.orgUrl)} is not a URL: expected e.g. https://example.okta.com`);
+    throw new Error(`orgUrl ${JSON.stringify(String(i.orgUrl).replace(/\/\/[^@/]*@/, '//***@'))} is not a URL: expected e.g. https://example.okta.com`);
   }
   if (url.protocol !== 'https:' && !(url.protocol === 'http:' && i.allowHttp)) {
     throw new Error(`orgUrl must use https:// (http:// only with allowHttp, for local simulators), got ${url.protocol}//`);
+  }
+  // Only scheme, host and port: the secrets are bound to this exact URL and sent to it.
+  if (url.username || url.password) {
+    throw new Error(`orgUrl contains a user name or password (${url.protocol}//***@${url.host}): give only the org, ${url.origin}, and the credentials in secrets`);
+  }
+  if ((url.pathname !== '/' && url.pathname !== '') || url.search || url.hash) {
+    throw new Error(`orgUrl ${url.origin}${url.pathname}${url.search ? '?…' : ''} has a path, query or fragment: give only the org's base URL, ${url.origin}`);
   }
   if (i.authMethod === 'ssws') {
     if (!('token' in i.secrets) || typeof i.secrets.token !== 'string' || !i.secrets.token) {
