@@ -160,7 +160,7 @@ describe('stored secrets', () => {
     await sql`UPDATE integrations SET org_url = ${attacker.url} WHERE name = 'bound'`;
     const r = await runCli(['integration', 'test', 'bound'], { env });
     expectRefusal(r, 1, /refusing to use the stored secrets of integration [0-9a-f-]{36}: .*org URL was "http:\/\/127\.0\.0\.1:\d+" when the secrets were stored, the row now says "http:\/\/127\.0\.0\.1:\d+"/, [sim.apiToken]);
-    expect(r.stderr).toContain('idgraph integration remove NAME');
+    expect(r.stderr).toMatch(/store the credentials again for it \(`idgraph scan --name NAME --org-url URL` with the credentials, or `idgraph integration remove NAME` and add it again\); otherwise restore the row\n$/);
     expect(attacker.seen).toEqual([]);
     await sql`UPDATE integrations SET org_url = ${sim.url} WHERE name = 'bound'`;
     expect((await runCli(['integration', 'test', 'bound'], { env })).code).toBe(0);
@@ -175,12 +175,12 @@ describe('stored secrets', () => {
       expectRefusal(
         r,
         1,
-        `the secret key file ${keyFile} does not exist, but 1 stored integration secret(s) were sealed with the key of fingerprint ${fingerprint}; idgraph does not generate a new key while sealed secrets exist: restore ${keyFile} from a backup`,
+        `idgraph: the secret key file ${keyFile} is missing, but 1 stored integration secret(s) were sealed with the key of fingerprint ${fingerprint}: restore that file from a backup, or give that key in IDGRAPH_SECRET_KEY (or its directory in IDGRAPH_DATA_DIR); idgraph does not generate a new key while sealed secrets exist (if the key is lost for good, remove those integrations and add them again)`,
       );
       await expect(stat(keyFile)).rejects.toThrow();
       // Adding another integration would have sealed it with a fresh key: refused the same way.
       const other = await runCli(['integration', 'add', 'other', '--org-url', sim.url, '--token-env', 'OKTA_TOKEN', '--allow-http', '--skip-test'], { env });
-      expectRefusal(other, 1, `does not exist, but 1 stored integration secret(s) were sealed with the key of fingerprint ${fingerprint}`);
+      expectRefusal(other, 1, `is missing, but 1 stored integration secret(s) were sealed with the key of fingerprint ${fingerprint}`);
       await expect(stat(keyFile)).rejects.toThrow();
       const strangerKey = Buffer.alloc(32, 7).toString('base64url');
       const wrong = await runCli(['integration', 'test', 'bound'], { env: { ...env, IDGRAPH_SECRET_KEY: strangerKey } });

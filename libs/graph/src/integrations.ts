@@ -185,14 +185,16 @@ export class IntegrationRepo {
   async update(nameOrId: string, patch: IntegrationPatch): Promise<Integration> {
     const current = await this.find(nameOrId);
     if (!current) throw new Error(`no integration named "${nameOrId}"`);
-    const stored = await this.secrets(current);
+    // New credentials replace the stored ones without opening them: that is also how secrets refused
+    // for a changed row (or sealed with a lost key) are stored again.
+    const secrets = patch.secrets ?? (await this.secrets(current));
     const merged: NewIntegration = {
       name: patch.name ?? current.name,
       orgUrl: patch.orgUrl ?? current.orgUrl,
       authMethod: patch.authMethod ?? current.authMethod,
       clientId: patch.clientId !== undefined ? patch.clientId : current.clientId,
       keyId: patch.keyId !== undefined ? patch.keyId : current.keyId,
-      secrets: patch.secrets ?? stored,
+      secrets,
       allowHttp: patch.allowHttp ?? current.allowHttp,
       eventSource: patch.eventSource !== undefined ? patch.eventSource : current.eventSource,
       schedule: patch.schedule !== undefined ? patch.schedule : current.schedule,

@@ -128,7 +128,7 @@ describe('resolveSecretKey', () => {
     const file = join(dataDir, 'secret.key');
     unlinkSync(file);
     expect(() => resolveSecretKey({ dataDir }, { count: 2, fingerprints: [fp] })).toThrow(
-      `the secret key file ${file} does not exist, but 2 stored integration secret(s) were sealed with the key of fingerprint ${fp}; idgraph does not generate a new key while sealed secrets exist: restore ${file} from a backup`,
+      `the secret key file ${file} is missing, but 2 stored integration secret(s) were sealed with the key of fingerprint ${fp}: restore that file from a backup, or give that key in IDGRAPH_SECRET_KEY (or its directory in IDGRAPH_DATA_DIR); idgraph does not generate a new key while sealed secrets exist`,
     );
     expect(() => statSync(file)).toThrow();
     // Rows sealed by an older idgraph recorded no fingerprint; still no new key.

@@ -153,9 +153,9 @@ function assertBinding(bound: unknown, expected: SecretBinding): void {
   }
   if (diffs.length) {
     throw new SecretStoreError(
-      `refusing to use the stored secrets of integration ${expected.integrationId}: they are bound to the integration as it was stored, ` +
-        `and its row was changed outside idgraph (${diffs.join('; ')}). ` +
-        'If the change is wanted, remove the integration and add it again with its credentials (`idgraph integration remove NAME`, then `idgraph integration add NAME …`); otherwise restore the row',
+      `refusing to use the stored secrets of integration ${expected.integrationId}: its row was changed outside idgraph since they were stored ` +
+        `(${diffs.join('; ')}). If the change is wanted, store the credentials again for it (\`idgraph scan --name NAME --org-url URL\` with the credentials, ` +
+        'or `idgraph integration remove NAME` and add it again); otherwise restore the row',
     );
   }
 }
@@ -202,8 +202,7 @@ export function assertSealedWith(fingerprint: string, source: string, sealed: Se
   if (!sealed.fingerprints.length || sealed.fingerprints.includes(fingerprint)) return;
   throw new SecretStoreError(
     `${source} has fingerprint ${fingerprint}, but the ${sealed.count} stored integration secret(s) were sealed with the key of ${expectedFingerprint(sealed)}: ` +
-      `restore that key (in ${source === 'IDGRAPH_SECRET_KEY' ? 'IDGRAPH_SECRET_KEY' : 'that file, or set IDGRAPH_SECRET_KEY'}); ` +
-      'if it is lost for good, remove the integrations (`idgraph integration remove NAME`) and add them again with their credentials',
+      'give that key (IDGRAPH_SECRET_KEY, or the secret.key file in IDGRAPH_DATA_DIR); if it is lost for good, remove those integrations and add them again',
   );
 }
 
@@ -219,9 +218,9 @@ function readOrCreateKeyFile(dataDir: string, sealed: SealedSecretsSummary): str
   }
   if (sealed.count > 0) {
     throw new SecretStoreError(
-      `the secret key file ${path} does not exist, but ${sealed.count} stored integration secret(s) were sealed with the key of ${expectedFingerprint(sealed)}; ` +
-        `idgraph does not generate a new key while sealed secrets exist: restore ${path} from a backup (or set IDGRAPH_SECRET_KEY to that key, ` +
-        'or point IDGRAPH_DATA_DIR at the directory holding it); if it is lost for good, remove the integrations (`idgraph integration remove NAME`) and add them again',
+      `the secret key file ${path} is missing, but ${sealed.count} stored integration secret(s) were sealed with the key of ${expectedFingerprint(sealed)}: ` +
+        'restore that file from a backup, or give that key in IDGRAPH_SECRET_KEY (or its directory in IDGRAPH_DATA_DIR); ' +
+        'idgraph does not generate a new key while sealed secrets exist (if the key is lost for good, remove those integrations and add them again)',
     );
   }
   try {

@@ -275,6 +275,9 @@ describe.each(backends)('GraphStore on %s', (_name, open) => {
     const other = await newIntegration();
     await backend.gdb.execute(sql`UPDATE integrations SET secrets_enc = (SELECT secrets_enc FROM integrations WHERE id = ${integ.id}::uuid) WHERE id = ${other.id}::uuid`);
     await expect(store.integrationSecrets(other)).rejects.toThrow(/integration id was/);
+    // Giving the credentials again stores them bound to the row as it is now.
+    await store.updateIntegration(other.id, { secrets: { token: 'replacement-token' } });
+    expect(await store.integrationSecrets(other)).toEqual({ token: 'replacement-token' });
     // Moving the org through the store seals the secrets again, bound to the new URL.
     await store.updateIntegration(integ.id, { orgUrl: 'https://moved-bound.example.com' });
     expect(await store.integrationSecrets(integ)).toEqual({ token: TOKEN });
