@@ -4,10 +4,11 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startOktaSim, type OktaSim } from '@idgraph/okta-sim';
 import { sortExportLines, toJsonl } from '@idgraph/graph';
-import { createTestDatabase, type TestDatabase } from '@idgraph/test-support';
+import { createTestDatabase, TEST_REDIS_URL, type TestDatabase } from '@idgraph/test-support';
 import { CLI, runCli } from './run-cli.js';
 
 let sim: OktaSim;
@@ -62,6 +63,16 @@ describe('idgraph workers', () => {
     const collect = await runCli(['collect-now', 'w', '--wait', '--json'], { env, timeoutMs: 120_000 });
     expect(collect.code).toBe(0);
     expect(JSON.parse(collect.stdout)).toMatchObject({ state: 'completed', summary: { status: 'succeeded' } });
+
+    // The shared rate budget lives under this deployment's IDGRAPH_QUEUE_PREFIX, not under a global key.
+    const redis = new Redis(TEST_REDIS_URL);
+    try {
+      expect((await redis.keys(`${env.IDGRAPH_QUEUE_PREFIX}:idgraph:rl:{${sim.url}}:*`)).length).toBeGreaterThan(0);
+      expect(await redis.keys(`idgraph:rl:{${sim.url}}*`)).toEqual([]);
+    } finally {
+      redis.disconnect();
+    }
+    expect(stderr).toContain(`health and metrics on http://127.0.0.1:${port}`);
 
     const exported = await runCli(['graph', 'export', '--integration', 'w'], { env });
     expect(exported.stdout).toBe(toJsonl(sortExportLines(sim.truth())));

@@ -93,6 +93,19 @@ export interface IdgraphConfig {
   tenant: string;
   /** BullMQ key prefix of every queue (deployments or tests sharing one Redis keep apart by it). */
   queuePrefix: string;
+  /** Largest Okta response body accepted, in bytes (IDGRAPH_MAX_RESPONSE_BYTES). */
+  maxResponseBytes: number;
+}
+
+/** Okta's largest pages (1000 System Log events, 200 users with profiles) are a few MB; this leaves ample room. */
+export const DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
+
+/**
+ * IDGRAPH_MAX_RESPONSE_BYTES: the cap on one Okta response body. At most 256 MiB because the body
+ * is held in memory as one string while it is parsed.
+ */
+export function maxResponseBytesFromEnv(e: Env = process.env): number {
+  return env.int(e, 'IDGRAPH_MAX_RESPONSE_BYTES', { default: DEFAULT_MAX_RESPONSE_BYTES, min: 1024, max: 256 * 1024 * 1024 });
 }
 
 export function loadConfig(e: Env = process.env): IdgraphConfig {
@@ -108,6 +121,7 @@ export function loadConfig(e: Env = process.env): IdgraphConfig {
     logLevel: env.oneOf(e, 'LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, 'info'),
     tenant: env.string(e, 'IDGRAPH_TENANT', { default: 'default' }),
     queuePrefix: queuePrefix(env.string(e, 'IDGRAPH_QUEUE_PREFIX', { default: 'bull' })),
+    maxResponseBytes: maxResponseBytesFromEnv(e),
   };
 }
 

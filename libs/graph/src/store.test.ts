@@ -12,6 +12,7 @@ import { executorOf } from './executor.js';
 import { exportLine, sortExportLines } from './export-format.js';
 import { exportIntegration } from './export-graph.js';
 import type { ExportLine, GraphMutation } from './model.js';
+import { CompactEncrypt } from 'jose';
 import { createSecretBox } from './secrets.js';
 import { GraphStore } from './store.js';
 import { writeEventCopyTuple } from './event-ingest.js';
@@ -245,10 +246,57 @@ describe.each(backends)('GraphStore on %s', (_name, open) => {
     await store.removeIntegration(integ.name);
     expect(logLines.join('')).toContain('integration removed');
     expect(logLines.join('')).not.toContain(TOKEN);
-    // With another key the secrets cannot be opened, and the error says why without the plaintext.
-    const wrongKey = new GraphStore(backend.gdb, { tenant: 'acme', secretBox: createSecretBox(randomBytes(32).toString('base64url')) });
+    // With another key the secrets cannot be opened, and nothing new is sealed with it either: the
+    // error names the fingerprint the stored secrets expect, without the plaintext.
+    const wrongBox = createSecretBox(randomBytes(32).toString('base64url'));
+    const wrongKey = new GraphStore(backend.gdb, { tenant: 'acme', secretBox: wrongBox });
     const again = await newIntegration();
-    await expect(wrongKey.integrationSecrets(again)).rejects.toThrow(/different secret key/);
+    const expected = createSecretBox(key).fingerprint;
+    const refusal = `the configured secret key has fingerprint ${wrongBox.fingerprint}, but the`;
+    await expect(wrongKey.integrationSecrets(again)).rejects.toThrow(refusal);
+    await expect(wrongKey.integrationSecrets(again)).rejects.toThrow(`were sealed with the key of fingerprint ${expected}`);
+    await expect(wrongKey.createIntegration({ name: 'sealed-with-wrong-key', orgUrl: 'https://x.okta.com', authMethod: 'ssws', secrets: { token: 't' }, allowHttp: false }))
+      .rejects.toThrow(refusal);
+    expect(await wrongKey.getIntegration('sealed-with-wrong-key')).toBeUndefined();
+  });
+
+  it('binds stored secrets to their integration: a row changed outside the store is refused, a change through it reseals', async () => {
+    const integ = await newIntegration();
+    await backend.gdb.execute(sql`UPDATE integrations SET org_url = 'https://attacker.example' WHERE id = ${integ.id}::uuid`);
+    const err = await store.integrationSecrets(integ).then(() => null, (e: Error) => e);
+    expect(err?.message).toContain(`refusing to use the stored secrets of integration ${integ.id}`);
+    expect(err?.message).toContain(`org URL was "${integ.orgUrl}" when the secrets were stored, the row now says "https://attacker.example"`);
+    expect(err?.message).not.toContain(TOKEN);
+    await backend.gdb.execute(sql`UPDATE integrations SET org_url = ${integ.orgUrl}, client_id = '0oaEVIL' WHERE id = ${integ.id}::uuid`);
+    await expect(store.integrationSecrets(integ)).rejects.toThrow(/client id was empty when the secrets were stored, the row now says "0oaEVIL"/);
+    await backend.gdb.execute(sql`UPDATE integrations SET client_id = NULL WHERE id = ${integ.id}::uuid`);
+    expect(await store.integrationSecrets(integ)).toEqual({ token: TOKEN });
+    // Secrets of one integration copied onto another row do not open there either.
+    const other = await newIntegration();
+    await backend.gdb.execute(sql`UPDATE integrations SET secrets_enc = (SELECT secrets_enc FROM integrations WHERE id = ${integ.id}::uuid) WHERE id = ${other.id}::uuid`);
+    await expect(store.integrationSecrets(other)).rejects.toThrow(/integration id was/);
+    // Giving the credentials again stores them bound to the row as it is now.
+    await store.updateIntegration(other.id, { secrets: { token: 'replacement-token' } });
+    expect(await store.integrationSecrets(other)).toEqual({ token: 'replacement-token' });
+    // Moving the org through the store seals the secrets again, bound to the new URL.
+    await store.updateIntegration(integ.id, { orgUrl: 'https://moved-bound.example.com' });
+    expect(await store.integrationSecrets(integ)).toEqual({ token: TOKEN });
+  });
+
+  it('binds secrets sealed before binding existed on their first use, and checks them from then on', async () => {
+    const integ = await newIntegration();
+    const legacy = await new CompactEncrypt(new TextEncoder().encode(JSON.stringify({ token: TOKEN })))
+      .setProtectedHeader({ alg: 'dir', enc: 'A256GCM' })
+      .encrypt(new Uint8Array(Buffer.from(key, 'base64url')));
+    await backend.gdb.execute(sql`UPDATE integrations SET secrets_enc = ${legacy} WHERE id = ${integ.id}::uuid`);
+    expect(await store.integrationSecrets(integ)).toEqual({ token: TOKEN });
+    const [row] = await backend.gdb.execute<{ secrets_enc: string }>(sql`SELECT secrets_enc FROM integrations WHERE id = ${integ.id}::uuid`);
+    expect(row!.secrets_enc).not.toBe(legacy);
+    const header = JSON.parse(Buffer.from(row!.secrets_enc.split('.')[0]!, 'base64url').toString());
+    expect(header).toMatchObject({ kid: createSecretBox(key).fingerprint, bind: { tenant: 'acme', integration: integ.id, orgUrl: integ.orgUrl, authMethod: 'ssws', clientId: null } });
+    await backend.gdb.execute(sql`UPDATE integrations SET org_url = 'https://attacker.example' WHERE id = ${integ.id}::uuid`);
+    await expect(store.integrationSecrets(integ)).rejects.toThrow(/refusing to use the stored secrets/);
+    await backend.gdb.execute(sql`UPDATE integrations SET org_url = ${integ.orgUrl} WHERE id = ${integ.id}::uuid`);
   });
 
   it('validates integrations and refuses duplicates with a clear message', async () => {

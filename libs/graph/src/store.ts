@@ -13,6 +13,7 @@ import { FindingRepo, type CurrentFinding, type Finding, type FindingsSync } fro
 import { tombstoneUnseen, type FullSyncScope } from './full-sync.js';
 import {
   IntegrationRepo,
+  sealedSecretsSummary,
   type Integration,
   type IntegrationPatch,
   type IntegrationSecrets,
@@ -51,7 +52,7 @@ import { readInSnapshot } from './snapshot.js';
 import { RunRepo, type Run, type RunResource, type RunResourcePatch, type StartRunInput } from './runs.js';
 import * as schema from './schema.js';
 import type { RunStatus } from './schema.js';
-import { createSecretBox, resolveSecretKey, type SecretBox } from './secrets.js';
+import { assertSealedWith, createSecretBox, resolveSecretKey, secretKeySource, type SecretBox } from './secrets.js';
 
 export interface GraphStoreOptions {
   tenant: string;
@@ -135,6 +136,7 @@ export class GraphStore {
   private readonly runRepo: RunRepo;
   private readonly findingRepo: FindingRepo;
   private secretBoxInstance: SecretBox | undefined;
+  private secretBoxReady: Promise<SecretBox> | undefined;
   /** True for the store handed to a transaction(fn) callback. */
   private readonly boundToTransaction: boolean;
   /** Integration ids verified to belong to this tenant (writes to unknown ids are refused). */
@@ -155,12 +157,28 @@ export class GraphStore {
     this.findingRepo = new FindingRepo(this.exec, this.tenant);
   }
 
-  private secretBox(): SecretBox {
-    if (!this.secretBoxInstance) {
-      const config = loadConfig();
-      this.secretBoxInstance = createSecretBox(resolveSecretKey({ secretKey: config.secretKey, dataDir: config.dataDir }));
-    }
-    return this.secretBoxInstance;
+  /**
+   * The secret box, checked once against what the database holds: the key must be the one the
+   * stored secrets were sealed with (their fingerprint), and a missing key file is only generated
+   * while nothing is sealed yet.
+   */
+  private secretBox(): Promise<SecretBox> {
+    this.secretBoxReady ??= (async () => {
+      const sealed = await sealedSecretsSummary(this.exec);
+      let box = this.secretBoxInstance;
+      if (box) {
+        assertSealedWith(box.fingerprint, 'the configured secret key', sealed);
+      } else {
+        const config = loadConfig();
+        box = createSecretBox(resolveSecretKey({ secretKey: config.secretKey, dataDir: config.dataDir }, sealed), { source: secretKeySource(config) });
+      }
+      this.secretBoxInstance = box;
+      return box;
+    })().catch((err: unknown) => {
+      this.secretBoxReady = undefined;
+      throw err;
+    });
+    return this.secretBoxReady;
   }
 
   /** Runs fn in one transaction with a store bound to it (nested calls become savepoints). */

@@ -1,4 +1,5 @@
 export { OKTA_READ_SCOPES, type OktaAuth } from './auth/authorizer.js';
+export { validateSigningKey, type SigningAlg } from './auth/keys.js';
 export {
   createOktaClient,
   normalizeOrgUrl,

@@ -52,3 +52,17 @@ export function requirePostgres(ctx: CliContext, command: string): void {
     );
   }
 }
+
+/**
+ * Redis must answer before a command builds queues on it: BullMQ's connections would retry an
+ * unreachable Redis forever. The message names the URL without its password.
+ */
+export async function requireRedis(ctx: CliContext, timeoutMs = 5000): Promise<void> {
+  const { assertRedisReachable, RedisUnreachableError } = await import('@idgraph/collector');
+  try {
+    await assertRedisReachable(ctx.config.redisUrl, timeoutMs);
+  } catch (err) {
+    if (err instanceof RedisUnreachableError) throw new UserError(err.message);
+    throw err;
+  }
+}

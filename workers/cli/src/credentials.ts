@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
-import { createOktaClient, type OktaAuth, type OktaClient, type OktaClientOptions, type RateGovernor } from '@idgraph/okta';
-import type { Logger } from '@idgraph/core';
+import { createOktaClient, validateSigningKey, type OktaAuth, type OktaClient, type OktaClientOptions, type RateGovernor } from '@idgraph/okta';
+import { describeFileError, type Logger } from '@idgraph/core';
 import { type GraphStore, type Integration, type NewIntegration } from '@idgraph/graph';
 import { UsageError, UserError } from './errors.js';
 
@@ -30,17 +30,27 @@ export async function readCredentials(opts: CredentialOptions): Promise<{
     if (!token) {
       throw new UserError(`environment variable ${opts.tokenEnv} (named by --token-env) is not set or empty: export it with the Okta API token first`);
     }
-    return { authMethod: 'ssws', secrets: { token: token.replace(/^SSWS\s+/i, '').trim() } };
+    const value = token.replace(/^SSWS\s+/i, '').trim();
+    if (!value || /\s/.test(value)) {
+      throw new UserError(`environment variable ${opts.tokenEnv} (named by --token-env) does not hold one API token: it is empty or contains spaces or line breaks; put only the token value in it`);
+    }
+    return { authMethod: 'ssws', secrets: { token: value } };
   }
   if (oauthParts === 3) {
     let pem: string;
     try {
       pem = await readFile(opts.keyFile!, 'utf8');
     } catch (err) {
-      throw new UserError(`cannot read --key-file ${opts.keyFile}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+      throw new UserError(`cannot read --key-file ${opts.keyFile}: ${describeFileError(err)}; give the path of the service app's private key (PEM)`);
     }
-    if (!/-----BEGIN (RSA |EC )?PRIVATE KEY-----/.test(pem)) {
+    if (!/-----BEGIN (RSA |EC |ENCRYPTED )?PRIVATE KEY-----/.test(pem)) {
       throw new UserError(`--key-file ${opts.keyFile} is not a PEM private key (expected "-----BEGIN PRIVATE KEY-----", PKCS#8; convert with \`openssl pkcs8 -topk8 -nocrypt\`)`);
+    }
+    // The key itself, also with --skip-test: one that cannot sign a client assertion must never be stored.
+    try {
+      validateSigningKey(pem, `--key-file ${opts.keyFile}`);
+    } catch (err) {
+      throw new UserError((err as Error).message);
     }
     return { authMethod: 'oauth', clientId: opts.clientId, keyId: opts.kid, secrets: { privateKeyPem: pem } };
   }
@@ -50,19 +60,32 @@ export async function readCredentials(opts: CredentialOptions): Promise<{
   throw new UsageError('credentials missing: give --token-env VAR (an SSWS API token in that variable) or --client-id ID --key-file PEM --kid KID');
 }
 
+/**
+ * An org URL as the CLI accepts it: https (http only with --allow-http), nothing but scheme, host
+ * and port. Credentials, a path or a query are refused rather than silently dropped (an admin
+ * console URL pasted by mistake names another place), and a password is never echoed.
+ */
 export function validateOrgUrl(raw: string, allowHttp: boolean): string {
   let url: URL;
   try {
     url = new URL(raw);
   } catch {
-    throw new UsageError(`--org-url "${raw}" is not a URL: expected e.g. https://acme.okta.com`);
+    throw new UsageError(`--org-url "${raw.replace(/\/\/[^@/]*@/, '//***@')}" is not a URL: expected e.g. https://acme.okta.com`);
   }
+  const shown = `${url.protocol}//${url.username || url.password ? '***@' : ''}${url.host}${url.pathname === '/' ? '' : url.pathname}${url.search ? '?…' : ''}${url.hash ? '#…' : ''}`;
   if (url.protocol !== 'https:' && !(allowHttp && url.protocol === 'http:')) {
     throw new UsageError(
       url.protocol === 'http:'
         ? `--org-url ${url.origin} uses http: Okta orgs are https only (--allow-http exists for local simulators)`
         : `--org-url must be an https:// URL, got ${url.protocol}`,
     );
+  }
+  if (url.username || url.password) {
+    throw new UsageError(`--org-url ${shown} contains a user name or password: give only the org, ${url.origin}, and the credentials with --token-env or --client-id/--key-file/--kid`);
+  }
+  if ((url.pathname !== '/' && url.pathname !== '') || url.search || url.hash) {
+    const extra = [url.pathname !== '/' ? `a path (${url.pathname})` : null, url.search ? 'a query' : null, url.hash ? 'a fragment' : null].filter(Boolean).join(' and ');
+    throw new UsageError(`--org-url ${shown} has ${extra}: give only the org's base URL, ${url.origin}`);
   }
   return url.origin;
 }

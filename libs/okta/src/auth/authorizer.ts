@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { SignJWT } from 'jose';
 import type { Logger } from '@idgraph/core';
 import { OktaAuthError } from '../errors.js';
+import type { SecretsInHand } from '../secrets-in-hand.js';
 import type { RawResponse, Transport } from '../transport.js';
 import { DpopSigner } from './dpop.js';
 import { loadSigningKey } from './keys.js';
@@ -77,7 +78,10 @@ export class OAuthAuthorizer implements RequestAuthorizer {
     private readonly orgUrl: string,
     private readonly transport: Transport,
     private readonly logger?: Logger,
+    /** Receives the key and every assertion, token and proof made, so errors can be scrubbed of them. */
+    private readonly secrets?: SecretsInHand,
   ) {
+    secrets?.addFixed(auth.privateKeyPem);
     if (!auth.clientId) throw new TypeError('oauth auth needs clientId: the client id (0oa…) of the Okta API service app');
     if (!auth.keyId) throw new TypeError('oauth auth needs keyId: the kid of the public key registered on the service app');
     this.signingKey = loadSigningKey(auth.privateKeyPem);
@@ -99,6 +103,7 @@ export class OAuthAuthorizer implements RequestAuthorizer {
         accessToken: token.accessToken,
         ...(this.resourceNonce ? { nonce: this.resourceNonce } : {}),
       });
+      this.secrets?.addEphemeral(proof);
       return { authorization: `DPoP ${token.accessToken}`, dpop: proof };
     }
     return { authorization: `Bearer ${token.accessToken}` };
@@ -138,7 +143,7 @@ export class OAuthAuthorizer implements RequestAuthorizer {
   }
 
   private async clientAssertion(): Promise<string> {
-    return new SignJWT({})
+    const assertion = await new SignJWT({})
       .setProtectedHeader({ alg: this.signingKey.alg, kid: this.auth.keyId })
       .setIssuer(this.auth.clientId)
       .setSubject(this.auth.clientId)
@@ -147,6 +152,8 @@ export class OAuthAuthorizer implements RequestAuthorizer {
       .setExpirationTime(`${ASSERTION_LIFETIME_S}s`)
       .setJti(randomUUID())
       .sign(this.signingKey.key);
+    this.secrets?.addEphemeral(assertion);
+    return assertion;
   }
 
   private async requestToken(): Promise<CachedToken> {
@@ -166,6 +173,7 @@ export class OAuthAuthorizer implements RequestAuthorizer {
           if (this.useDpop) {
             const signer = await this.signer();
             h.dpop = await signer.proof('POST', this.tokenUrl, this.tokenNonce ? { nonce: this.tokenNonce } : {});
+            this.secrets?.addEphemeral(h.dpop);
           }
           return h;
         },
@@ -197,6 +205,7 @@ export class OAuthAuthorizer implements RequestAuthorizer {
     if (typeof accessToken !== 'string' || !accessToken) {
       throw new OktaAuthError(200, 'invalid_response', 'token response has no access_token');
     }
+    this.secrets?.addEphemeral(accessToken);
     const type = tokenType.toLowerCase() === 'dpop' ? 'DPoP' : 'Bearer';
     if (type === 'DPoP') this.useDpop = true;
     const lifetimeMs = Number.isFinite(expiresIn) && expiresIn > 0 ? expiresIn * 1000 : 3_600_000;

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { buildReport, formatReportTable, reportLabels, runPostureChecks } from '@idgraph/posture';
+import { buildReport, formatReportTable, postureThresholdsFromEnv, reportLabels, runPostureChecks } from '@idgraph/posture';
 import type { GraphStore } from '@idgraph/graph';
 import { action } from '../action.js';
 import { UsageError, UserError } from '../errors.js';
@@ -27,13 +27,15 @@ export function registerReport(program: Command): void {
     .action(
       action(
         async (ctx, opts: { integration?: string; json: boolean; all: boolean }) => {
+          // The same IDGRAPH_POSTURE_* thresholds as scan and workers, read (and refused when invalid) before any work.
+          const thresholds = postureThresholdsFromEnv();
           const store = await ctx.store();
           const integrations = await selectIntegrations(store, opts.integration);
           if (opts.json && integrations.length > 1) {
             throw new UsageError(`there are ${integrations.length} integrations (${integrations.map((i) => i.name).join(', ')}): pass --integration NAME with --json`);
           }
           for (const integration of integrations) {
-            const run = await runPostureChecks({ store, db: await ctx.database(), integrationId: integration.id, logger: ctx.logger });
+            const run = await runPostureChecks({ store, db: await ctx.database(), integrationId: integration.id, thresholds, logger: ctx.logger });
             const report = buildReport(run);
             if (opts.json) out.json(report);
             else out.line(formatReportTable(report, reportLabels(run), { onlyFindings: !opts.all }));

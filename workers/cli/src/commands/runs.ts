@@ -4,10 +4,10 @@ import { QUEUES } from '@idgraph/core';
 import { collectNow, parseResources, redisConnection } from '@idgraph/collector';
 import type { GraphStore, Run } from '@idgraph/graph';
 import { action } from '../action.js';
-import { requirePostgres } from '../context.js';
+import { requirePostgres, requireRedis } from '../context.js';
 import { UserError } from '../errors.js';
 import { formatDuration, out, table } from '../output.js';
-import { listOption } from '../options.js';
+import { intOption, listOption } from '../options.js';
 import { selectIntegrations } from './report.js';
 
 type RunWithResources = Run & { resources?: { resource: string; state: string; pages: number; objects: number; requests: number; waited429: number; retries: number; error: string | null }[] };
@@ -66,7 +66,7 @@ export function registerRuns(program: Command): void {
   program
     .command('runs [name]')
     .description('Collection runs (newest first) with per-resource progress.')
-    .option('-n, --limit <n>', 'how many runs', (v) => Number(v), 10)
+    .option('-n, --limit <n>', 'how many runs (1-1000)', intOption('--limit', 1, 1000), 10)
     .option('--json', 'print JSON', false)
     .action(
       action(async (ctx, name: string | undefined, opts: { limit: number; json: boolean }) => {
@@ -126,6 +126,7 @@ export function registerRuns(program: Command): void {
     .action(
       action(async (ctx, name: string, opts: { resources?: string[]; wait: boolean; json: boolean }) => {
         requirePostgres(ctx, 'collect-now');
+        await requireRedis(ctx);
         const store = await ctx.store();
         const integration = await store.getIntegration(name);
         if (!integration) throw new UserError(`no integration named "${name}" (see \`idgraph integration list\`)`);
