@@ -23,6 +23,8 @@ export interface Integration {
   keyId: string | null;
   allowHttp: boolean;
   eventSource: string | null;
+  /** OAuth scopes to request; null = the read scopes idgraph needs. */
+  scopes: string[] | null;
   schedule: IntegrationSchedule | null;
   lastConnectivity: unknown;
   lastConnectivityAt: Date | null;
@@ -39,6 +41,7 @@ export interface NewIntegration {
   secrets: IntegrationSecrets;
   allowHttp: boolean;
   eventSource?: string | null | undefined;
+  scopes?: string[] | null | undefined;
   schedule?: IntegrationSchedule | null | undefined;
 }
 
@@ -57,6 +60,7 @@ const publicColumns = {
   keyId: schema.integrations.keyId,
   allowHttp: schema.integrations.allowHttp,
   eventSource: schema.integrations.eventSource,
+  scopes: schema.integrations.scopes,
   schedule: schema.integrations.schedule,
   lastConnectivity: schema.integrations.lastConnectivity,
   lastConnectivityAt: schema.integrations.lastConnectivityAt,
@@ -93,6 +97,12 @@ export function validateIntegration(i: NewIntegration): void {
   }
   if (i.eventSource != null && !EVENT_SOURCE_RE.test(i.eventSource)) {
     throw new Error(`eventSource ${JSON.stringify(i.eventSource)} is invalid: expected aws.partner/okta.com/ORG/STREAM`);
+  }
+  if (i.scopes != null) {
+    if (i.authMethod !== 'oauth') throw new Error('scopes apply to OAuth service apps only (an API token acts with its admin\'s role)');
+    if (i.scopes.length === 0) throw new Error('scopes must list at least one scope, or be null for the default read scopes');
+    const bad = i.scopes.filter((s) => !/^okta\.[A-Za-z]+(\.[A-Za-z]+)+$/.test(s));
+    if (bad.length) throw new Error(`scopes ${bad.map((s) => JSON.stringify(s)).join(', ')} are not Okta API scopes: expected names like okta.users.read`);
   }
   if (i.schedule != null) {
     for (const k of ['fullIntervalMinutes', 'incrementalIntervalMinutes', 'factorsIntervalMinutes', 'logBackfillDays'] as const) {
@@ -137,6 +147,7 @@ export class IntegrationRepo {
         secretsEnc,
         allowHttp: input.allowHttp,
         eventSource: input.eventSource ?? null,
+        scopes: input.scopes ?? null,
         schedule: input.schedule ?? null,
       })
       .returning(publicColumns)
@@ -166,6 +177,7 @@ export class IntegrationRepo {
       secrets: patch.secrets ?? stored,
       allowHttp: patch.allowHttp ?? current.allowHttp,
       eventSource: patch.eventSource !== undefined ? patch.eventSource : current.eventSource,
+      scopes: patch.scopes !== undefined ? patch.scopes : current.scopes,
       schedule: patch.schedule !== undefined ? patch.schedule : current.schedule,
     };
     validateIntegration(merged);
@@ -181,6 +193,7 @@ export class IntegrationRepo {
         secretsEnc: patch.secrets ? await this.secretBox().seal(patch.secrets) : undefined,
         allowHttp: merged.allowHttp,
         eventSource: merged.eventSource ?? null,
+        scopes: merged.scopes ?? null,
         schedule: merged.schedule ?? null,
         updatedAt: new Date(),
       })
