@@ -107,7 +107,7 @@ export class AuthService {
     if (requested.length === 0) throw new TokenError(400, 'invalid_scope', 'No scopes were requested.');
     // Okta validates every requested scope against the app's grants and does not down-scope: one
     // ungranted scope refuses the whole request, naming what was refused
-    // (https://developer.okta.com/docs/guides/implement-oauth-for-okta/main/#define-allowed-scopes).
+    // (https://developer.okta.com/docs/guides/implement-oauth-for-okta/define-allowed-scopes/).
     const missing = requested.filter((s) => !app.scopes.has(s));
     if (missing.length) throw new TokenError(400, 'invalid_scope', `The following scopes are not allowed for this request: [${missing.join(', ')}].`);
     let jkt: string | null = null;
