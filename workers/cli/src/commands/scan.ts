@@ -57,10 +57,14 @@ async function adHocIntegration(store: GraphStore, opts: ScanOptions): Promise<{
   return { integration: await saveIntegration(store, { name, ...fields }), moved };
 }
 
-/** The interrupted scan of this integration, if any: a full `scan` run still marked running (its process died). */
+/**
+ * The interrupted scan of this integration, if any: the newest full `scan` run still marked running
+ * because its process was killed, crashed or stopped by Ctrl-C (each leaves the run resumable).
+ * Runs of other kinds started meanwhile (event refreshes, workers) do not hide it.
+ */
 async function interruptedScan(store: GraphStore, integration: Integration): Promise<Run | undefined> {
-  const running = await store.runningRun(integration.id);
-  return running && running.trigger === 'scan' && running.mode === 'full' ? running : undefined;
+  const recent = await store.latestRuns(integration.id, 20);
+  return recent.find((r) => r.status === 'running' && r.trigger === 'scan' && r.mode === 'full');
 }
 
 /** Renders run progress on stderr: one rewritten line on a terminal, a line every few seconds otherwise. */
