@@ -111,6 +111,7 @@ export function printScanSummary(integration: Integration, s: RunSummary): void 
   for (const r of Object.values(s.perResource)) if (r.state === 'skipped') byReason.set(r.reason ?? '', [...(byReason.get(r.reason ?? '') ?? []), r.resource]);
   for (const [reason, names] of byReason) out.line(`  skipped ${names.join(', ')}: ${reason}`);
   if (s.error) out.line(`error: ${s.error}`);
+  if (s.status === 'interrupted') out.line(`interrupted: run \`idgraph scan ${integration.name}\` again to resume from the last committed page (--restart starts afresh)`);
 }
 
 /** A scan did its job when nothing failed: skipped resources are the credentials' choice, not an error. */
