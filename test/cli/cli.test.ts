@@ -60,11 +60,13 @@ describe('usage and exit codes', () => {
 });
 
 describe('integration add', () => {
-  it('refuses credentials that cannot read everything, saying what to grant, and never echoes the token', async () => {
-    const limited = sim.createApiToken({ scopes: ['okta.users.read', 'okta.apps.read'] });
+  it('refuses credentials that can read nothing, saying what to allow, and never echoes the token', async () => {
+    // (Credentials that can read some resources are stored with a warning: see scopes-resume.test.ts.)
+    const limited = sim.createApiToken({ scopes: ['okta.logStreams.read'] });
     const r = await runCli(['integration', 'add', 'limited', '--org-url', sim.url, '--token-env', 'LIMITED', '--allow-http'], { env: { ...env, LIMITED: limited } });
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/connectivity test failed/);
+    expect(r.stderr).toMatch(/these credentials cannot collect anything/);
+    expect(r.stdout.match(/\[1\] Okta refused \(E0000006/g)).toHaveLength(1);
     expect(r.stdout + r.stderr).not.toContain(limited);
     const list = await runCli(['integration', 'list', '--json'], { env });
     expect(JSON.parse(list.stdout)).toEqual([]);

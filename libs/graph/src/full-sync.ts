@@ -72,8 +72,8 @@ export async function tombstoneUnseen(
   if (run.status === 'failed' || run.status === 'partial') {
     throw new Error(`finishFullSync refused: run ${run.id} is ${run.status}; only a complete run may tombstone what it did not see`);
   }
-  if (run.resourceState === 'failed') {
-    throw new Error(`finishFullSync refused: resource ${resource} of run ${run.id} failed; nothing is tombstoned after an incomplete collection`);
+  if (run.resourceState === 'failed' || run.resourceState === 'skipped') {
+    throw new Error(`finishFullSync refused: resource ${resource} of run ${run.id} ${run.resourceState === 'failed' ? 'failed' : 'was skipped'}; nothing is tombstoned after an incomplete collection`);
   }
   if (resource === 'system_log') return 0; // events are a log, never tombstoned
   const spec = RESOURCE_TABLES[resource as keyof typeof RESOURCE_TABLES];

@@ -24,6 +24,8 @@ export interface Integration {
   keyId: string | null;
   allowHttp: boolean;
   eventSource: string | null;
+  /** OAuth scopes to request; null = the read scopes idgraph needs. */
+  scopes: string[] | null;
   schedule: IntegrationSchedule | null;
   lastConnectivity: unknown;
   lastConnectivityAt: Date | null;
@@ -40,6 +42,7 @@ export interface NewIntegration {
   secrets: IntegrationSecrets;
   allowHttp: boolean;
   eventSource?: string | null | undefined;
+  scopes?: string[] | null | undefined;
   schedule?: IntegrationSchedule | null | undefined;
 }
 
@@ -58,6 +61,7 @@ const publicColumns = {
   keyId: schema.integrations.keyId,
   allowHttp: schema.integrations.allowHttp,
   eventSource: schema.integrations.eventSource,
+  scopes: schema.integrations.scopes,
   schedule: schema.integrations.schedule,
   lastConnectivity: schema.integrations.lastConnectivity,
   lastConnectivityAt: schema.integrations.lastConnectivityAt,
@@ -116,6 +120,12 @@ export function validateIntegration(i: NewIntegration): void {
   if (i.eventSource != null && !EVENT_SOURCE_RE.test(i.eventSource)) {
     throw new Error(`eventSource ${JSON.stringify(i.eventSource)} is invalid: expected aws.partner/okta.com/ORG/STREAM`);
   }
+  if (i.scopes != null) {
+    if (i.authMethod !== 'oauth') throw new Error('scopes apply to OAuth service apps only (an API token acts with its admin\'s role)');
+    if (i.scopes.length === 0) throw new Error('scopes must list at least one scope, or be null for the default read scopes');
+    const bad = i.scopes.filter((s) => !/^okta\.[A-Za-z]+(\.[A-Za-z]+)+$/.test(s));
+    if (bad.length) throw new Error(`scopes ${bad.map((s) => JSON.stringify(s)).join(', ')} are not Okta API scopes: expected names like okta.users.read`);
+  }
   if (i.schedule != null) {
     for (const k of ['fullIntervalMinutes', 'incrementalIntervalMinutes', 'factorsIntervalMinutes', 'logBackfillDays'] as const) {
       const v = i.schedule[k];
@@ -166,6 +176,7 @@ export class IntegrationRepo {
         secretsEnc,
         allowHttp: input.allowHttp,
         eventSource: input.eventSource ?? null,
+        scopes: input.scopes ?? null,
         schedule: input.schedule ?? null,
       })
       .returning(publicColumns)
@@ -197,6 +208,7 @@ export class IntegrationRepo {
       secrets,
       allowHttp: patch.allowHttp ?? current.allowHttp,
       eventSource: patch.eventSource !== undefined ? patch.eventSource : current.eventSource,
+      scopes: patch.scopes !== undefined ? patch.scopes : current.scopes,
       schedule: patch.schedule !== undefined ? patch.schedule : current.schedule,
     };
     validateIntegration(merged);
@@ -213,6 +225,7 @@ export class IntegrationRepo {
         secretsEnc: await (await this.secretBox()).seal(merged.secrets, this.binding(current.id, merged)),
         allowHttp: merged.allowHttp,
         eventSource: merged.eventSource ?? null,
+        scopes: merged.scopes ?? null,
         schedule: merged.schedule ?? null,
         updatedAt: new Date(),
       })

@@ -79,6 +79,8 @@ export const integrations = pgTable(
     allowHttp: boolean('allow_http').notNull().default(false),
     /** EventBridge partner event source: aws.partner/okta.com/ORG/STREAM */
     eventSource: text('event_source'),
+    /** OAuth scopes to request (null: the read scopes idgraph needs). */
+    scopes: text('scopes').array(),
     schedule: jsonb('schedule').$type<IntegrationSchedule>(),
     lastConnectivity: jsonb('last_connectivity'),
     lastConnectivityAt: tstz('last_connectivity_at'),
@@ -300,7 +302,8 @@ export const RUN_TRIGGERS = ['schedule', 'collect-now', 'scan', 'stream'] as con
 export type RunTrigger = (typeof RUN_TRIGGERS)[number];
 export const RUN_STATUSES = ['running', 'succeeded', 'failed', 'partial'] as const;
 export type RunStatus = (typeof RUN_STATUSES)[number];
-export const RUN_RESOURCE_STATES = ['pending', 'running', 'done', 'failed'] as const;
+/** `skipped`: not collected because the credentials may not read it (scope or admin role); the reason is in `error`. */
+export const RUN_RESOURCE_STATES = ['pending', 'running', 'done', 'failed', 'skipped'] as const;
 export type RunResourceState = (typeof RUN_RESOURCE_STATES)[number];
 
 export const collectionRuns = pgTable(
@@ -345,7 +348,7 @@ export const runResources = pgTable(
   },
   (t) => [
     primaryKey({ columns: [t.runId, t.resource] }),
-    check('run_resources_state_check', sql`${t.state} in ('pending', 'running', 'done', 'failed')`),
+    check('run_resources_state_check', sql`${t.state} in ('pending', 'running', 'done', 'failed', 'skipped')`),
   ],
 );
 

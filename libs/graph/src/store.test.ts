@@ -324,6 +324,12 @@ describe.each(backends)('GraphStore on %s', (_name, open) => {
     // Writes for an integration id this tenant does not have are refused, not stored as orphans.
     await expect(store.commitPage({ integrationId: '00000000-0000-4000-8000-000000000000', runId: null, resource: 'users',
       nextUrl: null, done: true, rows: { users: [f.user('00u1')] } })).rejects.toThrow(/no integration with id .* in tenant "acme"/);
+    const scoped = await store.createIntegration({ name: `scoped-${counter}`, orgUrl: 'https://a.okta.com', authMethod: 'oauth', clientId: '0oa1', keyId: 'k1',
+      secrets: { privateKeyPem: 'pem' }, allowHttp: false, scopes: ['okta.users.read', 'okta.logs.read'] });
+    expect((await store.getIntegration(scoped.id))?.scopes).toEqual(['okta.users.read', 'okta.logs.read']);
+    expect(integ.scopes).toBeNull();
+    await expect(store.updateIntegration(scoped.id, { scopes: ['users.read'] })).rejects.toThrow(/"users.read" .* not Okta API scopes/);
+    await expect(store.updateIntegration(integ.id, { scopes: ['okta.users.read'] })).rejects.toThrow(/OAuth service apps only/);
     await store.recordConnectivity(integ.id, { ok: true });
     expect((await store.getIntegration(integ.id))?.lastConnectivity).toEqual({ ok: true });
   });
@@ -646,6 +652,17 @@ describe.each(backends)('GraphStore on %s', (_name, open) => {
     expect(done.error).not.toContain('00abcSECRET');
     expect(await store.runningRun(integ.id)).toBeUndefined();
     expect((await store.latestRuns(integ.id, 5)).map((x) => x.id)).toEqual([run.id]);
+  });
+
+  it('records a skipped resource with its reason, and never tombstones for it', async () => {
+    const integ = await newIntegration();
+    await store.commitPage({ integrationId: integ.id, runId: null, resource: 'apps', nextUrl: null, done: true, rows: { apps: [f.app('0oa1')] } });
+    const run = await store.startRun({ integrationId: integ.id, mode: 'full', trigger: 'scan', resources: ['users', 'apps'] });
+    const skipped = await store.updateRunResource(run.id, 'apps', { state: 'skipped', error: 'the access token lacks okta.apps.read' });
+    expect(skipped).toMatchObject({ state: 'skipped', error: 'the access token lacks okta.apps.read' });
+    expect(skipped.endedAt).toBeInstanceOf(Date);
+    await expect(store.finishFullSync(run.id, 'apps')).rejects.toThrow(/apps of run .* was skipped; nothing is tombstoned/);
+    expect((await store.counts(integ.id)).apps).toBe(1);
   });
 
   it('opens, keeps, resolves and reopens findings', async () => {

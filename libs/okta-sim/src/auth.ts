@@ -25,6 +25,8 @@ export interface ServiceAppCredentials {
 export interface ApiTokenGrant {
   /** undefined = every scope (acts with the admin's full role). */
   scopes: Set<string> | undefined;
+  /** The standard admin roles of the admin who created the token: an API token acts with them. */
+  roles: Set<string>;
   /** Rate-limit principal id (`00T…`-like). */
   tokenId: string;
 }
@@ -45,6 +47,8 @@ export interface Caller {
   scopes: Set<string> | undefined;
   clientId: string | null;
   scheme: 'SSWS' | 'Bearer' | 'DPoP';
+  /** Admin roles of an API token's admin; null for OAuth callers (the server reads the app's roles from the org). */
+  roles: Set<string> | null;
 }
 
 export type AuthFailure =
@@ -73,8 +77,12 @@ export class AuthService {
     this.accessTokenTtlSeconds = ttlSeconds;
   }
 
-  addApiToken(token: string, scopes: string[] | undefined): void {
-    this.apiTokens.set(token, { scopes: scopes ? new Set(scopes) : undefined, tokenId: `00T${createHash('sha256').update(token).digest('hex').slice(0, 17)}` });
+  addApiToken(token: string, scopes: string[] | undefined, roles: string[] = ['SUPER_ADMIN']): void {
+    this.apiTokens.set(token, {
+      scopes: scopes ? new Set(scopes) : undefined,
+      roles: new Set(roles),
+      tokenId: `00T${createHash('sha256').update(token).digest('hex').slice(0, 17)}`,
+    });
   }
 
   async registerServiceApp(clientId: string, opts: { scopes: string[]; alg: KeyAlg; dpop: boolean }): Promise<{ keyId: string; privateKeyPem: string }> {
@@ -97,8 +105,11 @@ export class AuthService {
     const app = await this.verifyAssertion(assertion, form.get('client_id'));
     const requested = (form.get('scope') ?? '').split(' ').filter(Boolean);
     if (requested.length === 0) throw new TokenError(400, 'invalid_scope', 'No scopes were requested.');
+    // Okta validates every requested scope against the app's grants and does not down-scope: one
+    // ungranted scope refuses the whole request, naming what was refused
+    // (https://developer.okta.com/docs/guides/implement-oauth-for-okta/define-allowed-scopes/).
     const missing = requested.filter((s) => !app.scopes.has(s));
-    if (missing.length) throw new TokenError(400, 'invalid_scope', `The following scopes are not allowed: ${missing.join(', ')}.`);
+    if (missing.length) throw new TokenError(400, 'invalid_scope', `The following scopes are not allowed for this request: [${missing.join(', ')}].`);
     let jkt: string | null = null;
     if (app.dpop) {
       if (!dpopHeader) throw new TokenError(400, 'invalid_dpop_proof', 'The DPoP proof JWT header is missing.');
@@ -193,7 +204,7 @@ export class AuthService {
     if (scheme === 'SSWS') {
       const grant = this.apiTokens.get(credential);
       if (!grant) return invalid;
-      return { kind: 'ssws', principal: grant.tokenId, scopes: grant.scopes, clientId: null, scheme: 'SSWS' };
+      return { kind: 'ssws', principal: grant.tokenId, scopes: grant.scopes, clientId: null, scheme: 'SSWS', roles: grant.roles };
     }
     if (scheme !== 'Bearer' && scheme !== 'DPoP') return invalid;
     const token = this.accessTokens.get(credential);
@@ -216,7 +227,7 @@ export class AuthService {
     } else if (scheme !== 'Bearer') {
       return { ...invalid, wwwAuthenticate: challenge };
     }
-    return { kind: 'oauth', principal: token.clientId, scopes: token.scopes, clientId: token.clientId, scheme };
+    return { kind: 'oauth', principal: token.clientId, scopes: token.scopes, clientId: token.clientId, scheme, roles: null };
   }
 
   private prune(map: Map<string, number>): void {

@@ -79,7 +79,12 @@ export interface OktaSim {
   setFaults(f: OktaSimOptions['faults']): void;
   setRateLimitFactor(n: number): void;
   createServiceApp(opts: { scopes: string[]; alg?: KeyAlg; dpop?: boolean; roles?: string[] }): Promise<{ clientId: string; keyId: string; privateKeyPem: string }>;
-  createApiToken(opts: { scopes?: string[] }): string;
+  /**
+   * An API token of another admin. It acts with that admin's role (default SUPER_ADMIN):
+   * `roles: ['READ_ONLY_ADMIN']` reads users, groups, apps and logs but not admin roles.
+   * `scopes` restricts it further to the endpoints those scopes cover (403 E0000006 elsewhere).
+   */
+  createApiToken(opts: { scopes?: string[]; roles?: string[] }): string;
   mutate(change?: SimChange): SimMutation;
   truth(): ExportLine[];
   org: Readonly<SimOrgState>;
@@ -166,7 +171,11 @@ export async function startOktaSim(opts: OktaSimOptions = {}): Promise<OktaSim> 
     createApiToken(o) {
       extraTokens++;
       const token = `sim-token-${seed}-${extraTokens}-${Math.random().toString(36).slice(2, 10)}`;
-      auth.addApiToken(token, o.scopes);
+      const roles = o.roles ?? ['SUPER_ADMIN'];
+      for (const r of roles) {
+        if (!STANDARD_ROLE_TYPES.includes(r as StandardRoleType)) throw new Error(`unknown role "${r}" for createApiToken; use one of ${STANDARD_ROLE_TYPES.join(', ')}`);
+      }
+      auth.addApiToken(token, o.scopes, roles);
       return token;
     },
     mutate(change) {

@@ -48,6 +48,9 @@ class HttpError extends Error {
 
 const DAY = 86_400_000;
 
+/** Standard roles allowed to view administrators and their role assignments. */
+const ROLES_THAT_VIEW_ADMINS: ReadonlySet<string> = new Set(['SUPER_ADMIN']);
+
 /** `after` cursors are opaque to clients: base64url of the sort key. */
 const encodeCursor = (key: string): string => Buffer.from(`c1:${key}`).toString('base64url');
 function decodeCursor(cursor: string): string {
@@ -347,23 +350,33 @@ export class SimHttpHandler {
   }
 
   private requireScope(caller: Caller, scope: string, resource: string): void {
-    if (caller.kind === 'oauth' && caller.clientId !== null && roleAssignmentsOf(this.org, 'app', caller.clientId).length === 0) {
+    const appRoles = caller.kind === 'oauth' && caller.clientId !== null ? roleAssignmentsOf(this.org, 'app', caller.clientId).map((r) => r.type) : null;
+    if (appRoles !== null && appRoles.length === 0) {
       // Permissions = scopes ∩ admin roles: a service app without an admin role may do nothing.
       throw new HttpError({ status: 403, body: OKTA_ERRORS.forbidden() });
     }
-    if (hasScope(caller.scopes, scope)) return;
-    if (caller.kind === 'ssws') {
-      // An API token acts with its admin's role: a restricted token is "forbidden by role".
-      throw new HttpError({ status: 403, body: OKTA_ERRORS.forbidden() });
+    if (!hasScope(caller.scopes, scope)) {
+      if (caller.kind === 'ssws') {
+        // An API token acts with its admin's role: a restricted token is "forbidden by role".
+        throw new HttpError({ status: 403, body: OKTA_ERRORS.forbidden() });
+      }
+      const scheme = caller.scheme === 'DPoP' ? 'DPoP algs="RS256 RS384 RS512 ES256 ES384 ES512",' : 'Bearer';
+      throw new HttpError({
+        status: 403,
+        body: OKTA_ERRORS.forbidden(),
+        headers: {
+          'WWW-Authenticate': `${scheme} authorization_uri="${this.org.orgUrl}/oauth2/v1/authorize", realm="IdpMe", scope="${scope}", error="insufficient_scope", error_description="The access token provided does not contain the required scopes.", resource="${resource}"`,
+        },
+      });
     }
-    const scheme = caller.scheme === 'DPoP' ? 'DPoP algs="RS256 RS384 RS512 ES256 ES384 ES512",' : 'Bearer';
-    throw new HttpError({
-      status: 403,
-      body: OKTA_ERRORS.forbidden(),
-      headers: {
-        'WWW-Authenticate': `${scheme} authorization_uri="${this.org.orgUrl}/oauth2/v1/authorize", realm="IdpMe", scope="${scope}", error="insufficient_scope", error_description="The access token provided does not contain the required scopes.", resource="${resource}"`,
-      },
-    });
+    // Okta's table of standard admin permissions gives "Add, remove, and view administrators" to
+    // the super admin alone (https://help.okta.com/en-us/content/topics/security/administrators-admin-comparison.htm):
+    // a read-only admin (its API token, or a service app holding only that role) reads users, groups,
+    // apps and the System Log, but role assignments and the IAM listings answer 403 E0000006.
+    if (scope === 'okta.roles.read') {
+      const roles = appRoles ?? [...(caller.roles ?? [])];
+      if (!roles.some((r) => ROLES_THAT_VIEW_ADMINS.has(r))) throw new HttpError({ status: 403, body: OKTA_ERRORS.forbidden() });
+    }
   }
 
   private notFound(what: string): HttpError {

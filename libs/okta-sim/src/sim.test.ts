@@ -190,6 +190,21 @@ describe('okta-sim org and API', () => {
     expect(allowed.status).toBe(200);
   });
 
+  it("acts with an API token's admin role: a read-only admin's token reads everything but admin roles (403 E0000006)", async () => {
+    const readOnly = { Authorization: `SSWS ${sim.createApiToken({ roles: ['READ_ONLY_ADMIN'] })}` };
+    for (const path of ['/api/v1/users?limit=1', '/api/v1/groups?limit=1', '/api/v1/apps?limit=1', '/api/v1/logs?limit=1']) {
+      expect((await get(path, readOnly)).status, path).toBe(200);
+    }
+    const group = [...sim.org.groups.keys()][0]!;
+    for (const path of ['/api/v1/iam/assignees/users', '/api/v1/iam/roles', `/api/v1/groups/${group}/roles`]) {
+      const denied = await get(path, readOnly);
+      expect(denied.status, path).toBe(403);
+      expect(denied.json, path).toMatchObject({ errorCode: 'E0000006' });
+      expect((await get(path)).status, path).toBe(200);
+    }
+    expect(() => sim.createApiToken({ roles: ['NOT_A_ROLE'] })).toThrow(/unknown role "NOT_A_ROLE"/);
+  });
+
   it('sends Date, request id, JSON content type and rate-limit headers on every response', async () => {
     for (const path of ['/api/v1/users?limit=1', '/api/v1/users/nope', '/api/v1/iam/roles']) {
       const res = await get(path);

@@ -1,5 +1,5 @@
 import { ConfigError, maxResponseBytesFromEnv, type Logger } from '@idgraph/core';
-import { OAuthAuthorizer, SswsAuthorizer, type OktaAuth, type RequestAuthorizer } from './auth/authorizer.js';
+import { OAuthAuthorizer, SswsAuthorizer, type OktaAuth, type RequestAuthorizer, type ScopeState } from './auth/authorizer.js';
 import { OktaApiError } from './errors.js';
 import { createMemoryRateGovernor } from './governor/memory.js';
 import type { RateGovernor } from './governor/types.js';
@@ -67,6 +67,8 @@ export interface PagesOptions {
 export interface OktaClient {
   readonly orgUrl: string;
   stats(): TransportStats;
+  /** OAuth: the scopes requested, granted and refused so far; null for an API token (it is not scoped). */
+  scopeState(): ScopeState | null;
   getJson<T>(pathOrUrl: string, query?: Query): Promise<{ body: T; fetchedAt: Date; headers: Headers }>;
   /** Follows `next` exactly as given; `startUrl` resumes from a saved next link. */
   pages<T>(path: string, opts?: PagesOptions): AsyncIterable<OktaPage<T>>;
@@ -167,6 +169,10 @@ class HttpOktaClient implements OktaClient {
 
   stats(): TransportStats {
     return { ...this.transport.stats };
+  }
+
+  scopeState(): ScopeState | null {
+    return this.authorizer instanceof OAuthAuthorizer ? this.authorizer.scopeState() : null;
   }
 
   /** Resolves a path (+ query) or an absolute URL and refuses URLs outside the org: credentials go nowhere else. */

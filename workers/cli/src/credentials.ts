@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { createOktaClient, validateSigningKey, type OktaAuth, type OktaClient, type OktaClientOptions, type RateGovernor } from '@idgraph/okta';
+import { createOktaClient, OKTA_READ_SCOPES, validateSigningKey, type OktaAuth, type OktaClient, type OktaClientOptions, type RateGovernor } from '@idgraph/okta';
 import { describeFileError, type Logger } from '@idgraph/core';
 import { type GraphStore, type Integration, type NewIntegration } from '@idgraph/graph';
 import { UsageError, UserError } from './errors.js';
@@ -19,12 +19,15 @@ export async function readCredentials(opts: CredentialOptions): Promise<{
   authMethod: 'ssws' | 'oauth';
   clientId?: string;
   keyId?: string;
+  /** OAuth scopes to request (--scopes); absent = the read scopes idgraph needs. */
+  scopes?: string[];
   secrets: IntegrationSecrets;
 }> {
   const oauthParts = [opts.clientId, opts.keyFile, opts.kid].filter((v) => v !== undefined).length;
   if (opts.tokenEnv && oauthParts > 0) {
     throw new UsageError('give either --token-env VAR or --client-id/--key-file/--kid, not both');
   }
+  if (opts.scopes !== undefined) validateScopes(opts.scopes, Boolean(opts.tokenEnv));
   if (opts.tokenEnv) {
     const token = process.env[opts.tokenEnv];
     if (!token) {
@@ -52,12 +55,20 @@ export async function readCredentials(opts: CredentialOptions): Promise<{
     } catch (err) {
       throw new UserError((err as Error).message);
     }
-    return { authMethod: 'oauth', clientId: opts.clientId, keyId: opts.kid, secrets: { privateKeyPem: pem } };
+    return { authMethod: 'oauth', clientId: opts.clientId, keyId: opts.kid, ...(opts.scopes ? { scopes: opts.scopes } : {}), secrets: { privateKeyPem: pem } };
   }
   if (oauthParts > 0) {
     throw new UsageError('a service app needs all three of --client-id, --key-file and --kid');
   }
   throw new UsageError('credentials missing: give --token-env VAR (an SSWS API token in that variable) or --client-id ID --key-file PEM --kid KID');
+}
+
+/** `--scopes`: Okta API scope names, for a service app only (an API token is not scoped: it acts with its admin's role). */
+export function validateScopes(scopes: string[], apiToken: boolean): void {
+  if (apiToken) throw new UsageError('--scopes applies to a service app (--client-id …); an API token is not scoped: it acts with the role of the admin who created it');
+  if (scopes.length === 0) throw new UsageError('--scopes is empty: list Okta API scopes, e.g. --scopes okta.users.read,okta.groups.read');
+  const bad = scopes.filter((s) => !/^okta\.[A-Za-z]+(\.[A-Za-z]+)+$/.test(s));
+  if (bad.length) throw new UsageError(`--scopes: ${bad.map((s) => `"${s}"`).join(', ')} ${bad.length > 1 ? 'are' : 'is'} not an Okta API scope; expected names like okta.users.read (see ${OKTA_READ_SCOPES.join(', ')})`);
 }
 
 /**
@@ -91,12 +102,18 @@ export function validateOrgUrl(raw: string, allowHttp: boolean): string {
 }
 
 export function authFor(
-  integration: { authMethod: string; clientId: string | null; keyId: string | null },
+  integration: { authMethod: string; clientId: string | null; keyId: string | null; scopes?: string[] | null | undefined },
   secrets: IntegrationSecrets,
 ): OktaAuth {
   if (integration.authMethod === 'ssws' && 'token' in secrets) return { kind: 'ssws', token: secrets.token };
   if (integration.authMethod === 'oauth' && 'privateKeyPem' in secrets && integration.clientId && integration.keyId) {
-    return { kind: 'oauth', clientId: integration.clientId, keyId: integration.keyId, privateKeyPem: secrets.privateKeyPem };
+    return {
+      kind: 'oauth',
+      clientId: integration.clientId,
+      keyId: integration.keyId,
+      privateKeyPem: secrets.privateKeyPem,
+      ...(integration.scopes?.length ? { scopes: integration.scopes } : {}),
+    };
   }
   throw new UserError('the stored credentials of this integration are incomplete: re-add it with `idgraph integration add`');
 }
@@ -104,7 +121,7 @@ export function authFor(
 /** An Okta client for a stored integration (secrets decrypted only here, in memory). */
 export async function clientForIntegration(
   store: GraphStore,
-  integration: Parameters<GraphStore['integrationSecrets']>[0] & { orgUrl: string; allowHttp: boolean; authMethod: string; clientId: string | null; keyId: string | null },
+  integration: Parameters<GraphStore['integrationSecrets']>[0] & { orgUrl: string; allowHttp: boolean; authMethod: string; clientId: string | null; keyId: string | null; scopes?: string[] | null },
   opts: { logger: Logger; governor?: RateGovernor; signal?: AbortSignal; onRequest?: OktaClientOptions['onRequest'] },
 ): Promise<OktaClient> {
   const secrets = (await store.integrationSecrets(integration)) as IntegrationSecrets;

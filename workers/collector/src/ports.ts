@@ -5,6 +5,7 @@
  * obvious which calls a collection depends on.
  */
 import type { PageRows, GraphMutation, LogEventRow } from '@idgraph/graph';
+import type { ScopeState } from '@idgraph/okta';
 import type {
   OktaAppGroupInput,
   OktaAppInput,
@@ -37,6 +38,8 @@ type Single<T> = Promise<{ items: T[]; fetchedAt: Date }>;
 export interface CollectorClient {
   readonly orgUrl: string;
   stats(): ClientStats;
+  /** OAuth: scopes requested, granted and refused (to say what to grant when a resource is skipped). */
+  scopeState?(): ScopeState | null;
   listUsers(opts?: { search?: string; filter?: string; startUrl?: string | null }): Listing<OktaUserLike>;
   listGroups(opts?: { filter?: string; search?: string; startUrl?: string | null }): Listing<OktaGroupLike>;
   listGroupUsers(groupId: string, opts?: { startUrl?: string | null }): Listing<OktaUserLike>;
@@ -84,7 +87,7 @@ export interface RunInfo {
 }
 
 export interface RunResourcePatch {
-  state?: 'pending' | 'running' | 'done' | 'failed';
+  state?: 'pending' | 'running' | 'done' | 'failed' | 'skipped';
   full?: boolean;
   pages?: number;
   objects?: number;

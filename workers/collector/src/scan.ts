@@ -15,6 +15,8 @@ export interface ScanOptions {
   /** Build the client with `onRequest: meter.onRequest` to get retries and 429 waits per resource. */
   makeClient: (hooks: { onRequest: RequestMeter['onRequest'] }) => CollectorClient | Promise<CollectorClient>;
   resources?: readonly string[];
+  /** Resume this (interrupted) run from its checkpoints instead of starting a new one. */
+  runId?: string;
   logger: Logger;
   signal?: AbortSignal;
   onProgress?: (update: RunProgress) => void;
@@ -33,6 +35,7 @@ export async function scanIntegration(opts: ScanOptions): Promise<RunSummary> {
     logger: opts.logger,
     meter,
     ...(opts.resources ? { resources: opts.resources } : {}),
+    ...(opts.runId ? { runId: opts.runId } : {}),
     ...(opts.signal ? { signal: opts.signal } : {}),
     ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
     ...(opts.concurrency ? { concurrency: opts.concurrency } : {}),

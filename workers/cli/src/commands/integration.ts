@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { createOktaClient, testConnectivity, type OktaAuth } from '@idgraph/okta';
+import { collectableResources, createOktaClient, testConnectivity, type OktaAuth } from '@idgraph/okta';
 import { action } from '../action.js';
 import { UsageError, UserError } from '../errors.js';
 import { out, table } from '../output.js';
@@ -8,23 +8,37 @@ import { listOption } from '../options.js';
 
 type ConnectivityReport = Awaited<ReturnType<typeof testConnectivity>>;
 
+/**
+ * The connectivity table: one row per resource, and each distinct explanation printed once below
+ * it, numbered (a refused token request or one missing scope would otherwise repeat per resource).
+ */
 export function printConnectivity(report: ConnectivityReport): void {
-  out.line(
-    table(
-      ['resource', 'status', 'detail'],
-      report.resources.map((r) => [r.resource, r.status, r.scope ? `${r.message} (grant ${r.scope})` : r.message]),
-    ),
-  );
+  const notes: string[] = [];
+  const noteOf = (message: string): number => {
+    const at = notes.indexOf(message);
+    if (at >= 0) return at + 1;
+    notes.push(message);
+    return notes.length;
+  };
+  const rows = report.resources.map((r) => {
+    if (r.status === 'ok') return [r.resource, r.status, ''];
+    const ref = `[${noteOf(r.message)}]`;
+    const what = r.status === 'missing_scope' && r.scope ? `grant ${r.scope} ` : r.status === 'forbidden' ? 'admin role ' : '';
+    return [r.resource, r.status, `${what}${ref}`];
+  });
+  out.line(table(['resource', 'status', 'detail'], rows));
+  if (notes.length) out.line(`\n${notes.map((n, i) => `[${i + 1}] ${n}`).join('\n')}`);
 }
 
+/** One line of what to do, without repeating the explanations the table printed. */
 export function connectivityAdvice(report: ConnectivityReport): string {
   const scopes = [...new Set(report.resources.filter((r) => r.status === 'missing_scope' && r.scope).map((r) => r.scope!))];
   const forbidden = report.resources.filter((r) => r.status === 'forbidden').map((r) => r.resource);
+  const errors = report.resources.filter((r) => r.status === 'error').map((r) => r.resource);
   const parts: string[] = [];
-  if (scopes.length) parts.push(`grant the scopes ${scopes.join(', ')} to the service app (Okta API Scopes tab)`);
-  if (forbidden.length) parts.push(`give the token's admin (or the service app) a role that can read ${forbidden.join(', ')} (e.g. Read-Only Administrator)`);
-  const errors = report.resources.filter((r) => r.status === 'error');
-  if (errors.length) parts.push(`fix: ${errors.map((e) => `${e.resource}: ${e.message}`).join('; ')}`);
+  if (scopes.length) parts.push(`grant ${scopes.join(', ')} to the service app (its Okta API Scopes tab)`);
+  if (forbidden.length) parts.push(`give the credentials' admin (or the service app) a role that may read ${forbidden.join(', ')}`);
+  if (errors.length) parts.push(`fix the error${errors.length > 1 ? 's' : ''} shown for ${errors.join(', ')}`);
   return parts.join('; ');
 }
 
@@ -57,10 +71,10 @@ export function registerIntegration(program: Command): void {
     .option('--client-id <id>', 'OAuth 2.0 service app client id (private_key_jwt)')
     .option('--key-file <pem>', "path to the service app's private key (PKCS#8 PEM)")
     .option('--kid <kid>', 'key id of that key as registered on the app')
-    .option('--scopes <list>', 'OAuth scopes to request (comma separated; default: the read scopes idgraph needs)', listOption)
+    .option('--scopes <list>', 'OAuth scopes to request, stored with the integration (comma separated; default: the read scopes idgraph needs; those Okta refuses are dropped)', listOption)
     .option('--event-source <source>', 'EventBridge partner event source of this org: aws.partner/okta.com/ORG/STREAM')
     .option('--allow-http', 'allow an http:// org URL (local simulators only)', false)
-    .option('--skip-test', 'store the integration even if the connectivity test fails', false)
+    .option('--skip-test', 'store the integration without testing it (by default credentials that can collect nothing are refused)', false)
     .option('--json', 'print the result as JSON', false)
     .action(
       action(async (ctx, name: string, opts: AddOptions) => {
@@ -71,13 +85,18 @@ export function registerIntegration(program: Command): void {
         const store = await ctx.store();
         if (await store.getIntegration(name)) throw new UserError(`an integration named "${name}" exists already (remove it first, or pick another name)`);
         let report: ConnectivityReport | undefined;
+        let skipped: string[] = [];
         if (!opts.skipTest) {
-          report = await checkConnectivity(orgUrl, authFor({ authMethod: creds.authMethod, clientId: creds.clientId ?? null, keyId: creds.keyId ?? null }, creds.secrets), opts.allowHttp);
-          if (!report.ok) {
+          const auth = authFor({ authMethod: creds.authMethod, clientId: creds.clientId ?? null, keyId: creds.keyId ?? null, scopes: creds.scopes ?? null }, creds.secrets);
+          report = await checkConnectivity(orgUrl, auth, opts.allowHttp);
+          // Least privilege is a choice: store credentials that can collect something, and say what
+          // will be skipped; refuse only credentials that can collect nothing.
+          if (collectableResources(report).length === 0) {
             if (!opts.json) printConnectivity(report);
             else out.json({ added: false, connectivity: report });
-            throw new UserError(`connectivity test failed for ${orgUrl}: ${connectivityAdvice(report)} — or add with --skip-test`);
+            throw new UserError(`these credentials cannot collect anything from ${orgUrl}: ${connectivityAdvice(report)} — or add with --skip-test`);
           }
+          skipped = report.resources.filter((r) => r.status !== 'ok').map((r) => r.resource);
         }
         const created = await store.createIntegration({
           name,
@@ -85,15 +104,19 @@ export function registerIntegration(program: Command): void {
           authMethod: creds.authMethod,
           clientId: creds.clientId,
           keyId: creds.keyId,
+          scopes: creds.scopes ?? null,
           secrets: creds.secrets,
           allowHttp: opts.allowHttp,
           eventSource: opts.eventSource,
         });
         if (report) await store.recordConnectivity(created.id, report);
-        if (opts.json) out.json({ added: true, integration: publicIntegration(created), connectivity: report ?? null });
+        if (opts.json) out.json({ added: true, integration: publicIntegration(created), connectivity: report ?? null, willSkip: skipped });
         else {
           if (report) printConnectivity(report);
           out.line(`added integration "${name}" (${orgUrl}, ${creds.authMethod === 'ssws' ? 'API token' : 'OAuth service app'})`);
+        }
+        if (report && skipped.length) {
+          out.note(`warning: scans of "${name}" will skip ${skipped.join(', ')} until you ${connectivityAdvice(report)}`);
         }
       }),
     );
@@ -132,7 +155,12 @@ export function registerIntegration(program: Command): void {
         if (opts.json) out.json(report);
         else printConnectivity(report);
         if (!report.ok) {
-          out.note(`not all resources can be collected: ${connectivityAdvice(report)}`);
+          const collectable = collectableResources(report);
+          out.note(
+            collectable.length
+              ? `scans will collect ${collectable.join(', ')} and skip the rest: ${connectivityAdvice(report)}`
+              : `these credentials cannot collect anything: ${connectivityAdvice(report)}`,
+          );
           return 1;
         }
       }),
@@ -169,8 +197,8 @@ function summarizeConnectivity(c: unknown): string {
   return r.ok ? 'ok' : `problems: ${r.resources.filter((x) => x.status !== 'ok').map((x) => x.resource).join(', ')}`;
 }
 
-export function publicIntegration(i: { id: string; name: string; orgUrl: string; authMethod: string; clientId: string | null; eventSource: string | null; allowHttp: boolean }) {
-  return { id: i.id, name: i.name, orgUrl: i.orgUrl, authMethod: i.authMethod, clientId: i.clientId, eventSource: i.eventSource, allowHttp: i.allowHttp };
+export function publicIntegration(i: { id: string; name: string; orgUrl: string; authMethod: string; clientId: string | null; eventSource: string | null; allowHttp: boolean; scopes?: string[] | null }) {
+  return { id: i.id, name: i.name, orgUrl: i.orgUrl, authMethod: i.authMethod, clientId: i.clientId, scopes: i.scopes ?? null, eventSource: i.eventSource, allowHttp: i.allowHttp };
 }
 
 export type { IntegrationSecrets };

@@ -27,9 +27,21 @@ function runRow(r: RunWithResources, names: Map<string, string>) {
 
 function resourceTable(r: RunWithResources): string {
   return table(
-    ['resource', 'state', 'pages', 'objects', 'requests', '429s', 'retries', 'error'],
+    ['resource', 'state', 'pages', 'objects', 'requests', '429s', 'retries', 'error / reason skipped'],
     (r.resources ?? []).map((x) => [x.resource, x.state, x.pages, x.objects, x.requests, x.waited429, x.retries, x.error ?? '']),
   );
+}
+
+/** JSON of a run: a skipped resource's `error` column holds why it was skipped; name it so. */
+function runJson(r: RunWithResources) {
+  return { ...r, resources: (r.resources ?? []).map((x) => (x.state === 'skipped' ? { ...x, error: null, reason: x.error } : x)) };
+}
+
+/** A run did its job when no resource failed (skipped ones are the credentials' choice). */
+function runSucceeded(summary: { status?: string; perResource?: Record<string, { state: string }> } | null): boolean {
+  if (!summary?.status) return true;
+  if (summary.status === 'succeeded') return true;
+  return summary.status === 'partial' && !Object.values(summary.perResource ?? {}).some((x) => x.state === 'failed');
 }
 
 /** Requests per minute the run has achieved so far: what the rate budget lets it spend, in practice. */
@@ -42,7 +54,7 @@ function etaLine(r: RunWithResources, expectedObjects: Map<string, number>): str
   let remainingFraction = 0;
   let counted = 0;
   for (const x of resources) {
-    if (x.state === 'done') continue;
+    if (x.state === 'done' || x.state === 'skipped') continue;
     const expected = expectedObjects.get(x.resource);
     if (!expected) continue;
     remainingFraction += Math.max(0, 1 - x.objects / expected);
@@ -76,7 +88,7 @@ export function registerRuns(program: Command): void {
         const runs: RunWithResources[] = [];
         for (const i of integrations) runs.push(...((await store.latestRuns(i.id, opts.limit)) as RunWithResources[]));
         runs.sort((a, b) => new Date(b.startedAt).getTime() - new Date(a.startedAt).getTime());
-        if (opts.json) return out.json(runs.slice(0, opts.limit));
+        if (opts.json) return out.json(runs.slice(0, opts.limit).map(runJson));
         if (!runs.length) return out.line('no runs yet: `idgraph scan NAME` or `idgraph collect-now NAME`');
         out.line(table(['run', 'integration', 'mode', 'trigger', 'status', 'started (UTC)', 'duration'], runs.slice(0, opts.limit).map((r) => runRow(r, names))));
         const latest = runs[0]!;
@@ -156,17 +168,20 @@ export function registerRuns(program: Command): void {
               if (Date.now() - lastPrint < 2000) return;
               lastPrint = Date.now();
               const p = data as { resources?: { resource: string; state: string; objects: number }[] };
-              out.note(`  ${(p.resources ?? []).map((r) => `${r.resource} ${r.state === 'done' ? '✓' : r.objects}`).join(' · ')}`);
+              out.note(`  ${(p.resources ?? []).map((r) => `${r.resource} ${r.state === 'done' ? '✓' : r.state === 'skipped' ? '–' : r.objects}`).join(' · ')}`);
             });
             for (;;) {
               const job = await queue.getJob(jobId);
               if (!job) throw new UserError(`job ${jobId} vanished from the queue`);
               const state = await job.getState();
               if (state === 'completed' || state === 'failed') {
-                const summary = job.returnvalue as { runId?: string; status?: string } | null;
+                const summary = job.returnvalue as { runId?: string; status?: string; skipped?: string[]; perResource?: Record<string, { state: string }> } | null;
                 if (opts.json) out.json({ jobId, joined, state, summary, failedReason: job.failedReason ?? null });
-                else out.line(`job ${jobId} ${state}${summary?.status ? `: run ${summary.runId} ${summary.status}` : ''}${job.failedReason ? `: ${job.failedReason}` : ''}`);
-                return state === 'completed' && (summary?.status === 'succeeded' || summary?.status === undefined) ? 0 : 1;
+                else {
+                  const skipped = summary?.skipped?.length ? ` (skipped ${summary.skipped.join(', ')}: see \`idgraph runs ${name}\`)` : '';
+                  out.line(`job ${jobId} ${state}${summary?.status ? `: run ${summary.runId} ${summary.status}${skipped}` : ''}${job.failedReason ? `: ${job.failedReason}` : ''}`);
+                }
+                return state === 'completed' && runSucceeded(summary) ? 0 : 1;
               }
               await new Promise((r) => setTimeout(r, 500));
             }
