@@ -4,8 +4,9 @@
  * Each mutation carries the event's `published` time as `at`: it changes a row only when `at` is
  * not older than the row's source_updated_at, so replays and out-of-order delivery converge.
  *
- * Except near a read: when `at` lies within the ambiguity window of the row's last read from Okta
- * (observed_at, the response's `Date`), timestamps cannot decide. Okta's list results trail its
+ * Nor against a read that reflects it: `at` older than the row's last read from Okta
+ * (observed_at, the response's `Date`) by more than the ambiguity window changes nothing.
+ * Near a read, within the ambiguity window of it, timestamps cannot decide. Okta's list results trail its
  * writes by seconds, so a read made after the event's time may still show the state before it
  * (a removal published 2 s before the group's members were listed, still listed), and a read
  * before it may already show it. Such a mutation is not applied; the result names the object to
@@ -564,7 +565,8 @@ interface KeyCol<M> {
 /**
  * Splits the latest mutation per row into those timestamps can decide and those within the
  * ambiguity window of the row's last read (observed_at), which are not applied: their refreshes
- * go to `deferred`. Rows never read (observed_at null) or not stored yet are decided by time.
+ * go to `deferred`. Mutations older than the read by more than the window are dropped: the read
+ * reflects them. Rows never read (observed_at null) or not stored yet are decided by time.
  */
 async function deferAmbiguous<M extends { integrationId: string; at: Date; seq: number }>(
   exec: Executor,
@@ -593,19 +595,21 @@ async function deferAmbiguous<M extends { integrationId: string; at: Date; seq: 
   });
   const join = sql.raw(keys.map((k) => ` AND t."${k.name}" = x."${k.name}"`).join(''));
   const window = sql`make_interval(secs => ${ambiguityMs / 1000}::double precision)`;
-  const rows = await exec.rows<{ i: number }>(sql`
-    SELECT x."i"::int AS i FROM ${bulkRows(bulkCols, payload)}
+  const rows = await exec.rows<{ i: number; stale: number }>(sql`
+    SELECT x."i"::int AS i, (x."at"::timestamptz < t."observed_at" - ${window})::int AS stale FROM ${bulkRows(bulkCols, payload)}
     JOIN ${sql.raw(`"${table}"`)} t ON t."tenant_id" = ${tenantId} AND t."integration_id" = x."integration_id"::uuid${join}
-    WHERE t."observed_at" IS NOT NULL
-      AND x."at"::timestamptz BETWEEN t."observed_at" - ${window} AND t."observed_at" + ${window}`);
+    WHERE t."observed_at" IS NOT NULL AND x."at"::timestamptz <= t."observed_at" + ${window}`);
   if (rows.length === 0) return latest;
-  const ambiguous = new Set(rows.map((r) => Number(r.i)));
+  // Older than the read by more than the window: the read already reflects it (a node's
+  // lastUpdated-based source time alone would let a late event undo it).
+  const stale = new Set(rows.filter((r) => Number(r.stale) === 1).map((r) => Number(r.i)));
+  const ambiguous = new Set(rows.map((r) => Number(r.i)).filter((i) => !stale.has(i)));
   for (const { m, i, request } of checkable) {
     if (!ambiguous.has(i)) continue;
     const r = request!;
     deferred.set(`${m.integrationId}\u0000${JSON.stringify(r)}`, { integrationId: m.integrationId, request: r });
   }
-  return latest.filter((_, i) => !ambiguous.has(i));
+  return latest.filter((_, i) => !ambiguous.has(i) && !stale.has(i));
 }
 
 /**

@@ -13,9 +13,10 @@
  * Okta's list results trail writes by seconds, so a read close to the event's time may not
  * reflect it yet. Within the ambiguity window of the event's time the read replaces the event's
  * state only if the object itself says it changed since (its `lastUpdated`; edges have none).
- * Outside the window the read is authoritative in both directions: read well after the event, it
- * reflects it; read well before an event's time although the event was already applied, the
- * event's time cannot be right (stamped ahead of Okta's clock), and it must not pin its state.
+ * A read later than that is authoritative: it reflects the event. An event stamped ahead of
+ * Okta's clock therefore holds its state only until reads pass its time plus the window, and
+ * events more than the allowed skew ahead are rejected before they get here (event-time.ts in
+ * @idgraph/normalize), so no event pins its state for long.
  *
  * The row still counts as *seen* by the run either way (last_seen_at, last_run_id), so
  * finishFullSync never tombstones an object the run did list. Replacing a row's data clears its
@@ -267,12 +268,12 @@ export async function upsertRows<R extends { sourceUpdatedAt: Date; observedAt?:
   const eventSet = sql.raw('(t."observed_at" IS NULL OR t."source_updated_at" > t."observed_at")');
   const objectNewer = sql.raw(spec.objectTime ? 'excluded."source_updated_at" >= t."source_updated_at"' : 'false');
   const fresher = sql`(CASE WHEN ${eventSet}
-    THEN ${objectNewer} OR excluded."observed_at" > t."source_updated_at" + ${window} OR excluded."observed_at" < t."source_updated_at" - ${window}
+    THEN ${objectNewer} OR excluded."observed_at" > t."source_updated_at" + ${window}
     ELSE excluded."source_updated_at" >= t."source_updated_at" END)`;
   const sets: SQL[] = [
     ...spec.data.map((col) => sql`${ident(col.name)} = CASE WHEN ${fresher} THEN excluded.${ident(col.name)}
       WHEN t."raw" IS NULL THEN COALESCE(${storedValue(col)}, excluded.${ident(col.name)}) ELSE t.${ident(col.name)} END`),
-    // Replaced: the read's time, even if older than an event's that it overrules (see above).
+    // Replaced: the read's source time, even a node's lastUpdated older than the event it overrules.
     sql`"source_updated_at" = CASE WHEN ${fresher} THEN excluded."source_updated_at" ELSE t."source_updated_at" END`,
     sql`"observed_at" = CASE WHEN ${fresher} THEN excluded."observed_at" ELSE t."observed_at" END`,
     sql`"deleted_at" = CASE WHEN ${fresher} THEN NULL ELSE t."deleted_at" END`,
@@ -283,6 +284,7 @@ export async function upsertRows<R extends { sourceUpdatedAt: Date; observedAt?:
   let written = 0;
   for (let i = 0; i < unique.length; i += CHUNK_ROWS) {
     const chunk = unique.slice(i, i + CHUNK_ROWS).map((row) => {
+      // Without the read's time (rows built by hand), the row's source time stands for it.
       const o: Record<string, unknown> = { source_updated_at: row.sourceUpdatedAt, observed_at: row.observedAt ?? row.sourceUpdatedAt };
       for (const col of cols) o[col.name] = col.get(row) ?? null;
       return o;

@@ -62,11 +62,14 @@ export interface EventStreamHandlerDeps {
   knownSourceTtlMs?: number;
   /** How long an unknown source is remembered as unknown (a newly added integration is picked up after it). Default 30 s. */
   unknownSourceTtlMs?: number;
-  /**
-   * The host clock, which stands for Okta's here: the consumer does not talk to Okta (see
-   * futureEventReason in @idgraph/normalize for why that is good enough).
-   */
+  /** Clock of the source lookup cache. */
   now?: () => number;
+  /**
+   * Okta's clock, for rejecting events published after it: by default the host clock, as the
+   * consumer does not talk to Okta (see futureEventReason in @idgraph/normalize for why that is
+   * good enough).
+   */
+  oktaNow?: () => number;
   /** Events published later than now plus this are rejected. Default IDGRAPH_EVENT_MAX_FUTURE_SECONDS (300 s). */
   maxFutureMs?: number;
 }
@@ -88,7 +91,7 @@ export function createEventStreamHandler(deps: EventStreamHandlerDeps): EventStr
   );
 
   const sideEffects = deps.sideEffects ? new OktaSideEffects(deps.sideEffects) : null;
-  const now = deps.now ?? Date.now;
+  const oktaNow = deps.oktaNow ?? Date.now;
   const maxFutureMs = deps.maxFutureMs ?? eventTimingFromEnv().maxFutureMs;
 
   async function classify(body: string, message?: ReceivedMessageInfo): Promise<Classification<StreamEvent>> {
@@ -109,7 +112,7 @@ export function createEventStreamHandler(deps: EventStreamHandlerDeps): EventStr
     }
     const { mutations, refresh } = eventToGraphChanges(parsed.event);
     const row = normalizeLogEventRow(parsed.event, parsed.eventJson);
-    const future = futureEventReason(row.published, now(), maxFutureMs);
+    const future = futureEventReason(row.published, oktaNow(), maxFutureMs);
     if (future) return { ok: false, reason: `event ${row.uuid}: ${future}`, logContext: { ...logContext, published: parsed.event.published }, counter: 'futureEvents' };
     // Throws when the store is unreachable, like the lookup above.
     const extra = sideEffects ? await sideEffects.extraMutations({ integrationId: integration.id, eventType: row.eventType, published: row.published, mutations }) : [];
