@@ -119,12 +119,16 @@ async function ingestPage(
  * - A user deactivated: Okta deprovisions the user's app accounts (direct and group-derived
  *   assignments go), and the event names only the user, so the apps the graph has them assigned
  *   to are re-read.
+ * - A member added to or removed from a group: they become or stop being a GROUP-scope user of
+ *   the group's apps (as the stream follows it, see workers/stream-consumer/src/side-effects.ts).
  */
 async function sideEffectRefreshes(ctx: CollectorContext, mutations: readonly GraphMutation[]): Promise<RefreshRequest[]> {
   const out: RefreshRequest[] = [];
   for (const m of mutations) {
     if (m.kind === 'appUser.add' || m.kind === 'appUser.remove') {
       out.push({ kind: 'appAssignments', appId: m.appId });
+    } else if (m.kind === 'membership.add' || m.kind === 'membership.remove') {
+      for (const appId of await ctx.store.appsAssignedToGroup(ctx.integration.id, m.groupId)) out.push({ kind: 'appAssignments', appId });
     } else if (m.kind === 'user.status' && m.status === 'DEPROVISIONED' && ctx.store.appsAssignedToUser) {
       for (const appId of await ctx.store.appsAssignedToUser(ctx.integration.id, m.userId)) out.push({ kind: 'appAssignments', appId });
     }
