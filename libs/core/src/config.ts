@@ -95,6 +95,7 @@ export interface IdgraphConfig {
   queuePrefix: string;
   /** Largest Okta response body accepted, in bytes (IDGRAPH_MAX_RESPONSE_BYTES). */
   maxResponseBytes: number;
+  eventTiming: EventTiming;
 }
 
 /** Okta's largest pages (1000 System Log events, 200 users with profiles) are a few MB; this leaves ample room. */
@@ -106,6 +107,35 @@ export const DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
  */
 export function maxResponseBytesFromEnv(e: Env = process.env): number {
   return env.int(e, 'IDGRAPH_MAX_RESPONSE_BYTES', { default: DEFAULT_MAX_RESPONSE_BYTES, min: 1024, max: 256 * 1024 * 1024 });
+}
+
+/**
+ * How System Log event times are trusted against what reads of Okta returned (see
+ * libs/graph/src/event-ingest.ts and page-upserts.ts).
+ */
+export interface EventTiming {
+  /**
+   * IDGRAPH_EVENT_AMBIGUITY_SECONDS: an event whose `published` lies this close to the last read
+   * of its object is not decided by timestamps; the object is re-read instead. Okta's list
+   * results trail writes by seconds and Log Streaming delivers late, so within this window a read
+   * may or may not reflect the event.
+   */
+  ambiguityMs: number;
+  /**
+   * IDGRAPH_EVENT_MAX_FUTURE_SECONDS: an event published later than Okta's clock plus this skew
+   * is rejected as invalid (counted and reported, never applied).
+   */
+  maxFutureMs: number;
+}
+
+export const DEFAULT_EVENT_AMBIGUITY_SECONDS = 60;
+export const DEFAULT_EVENT_MAX_FUTURE_SECONDS = 300;
+
+export function eventTimingFromEnv(e: Env = process.env): EventTiming {
+  return {
+    ambiguityMs: env.int(e, 'IDGRAPH_EVENT_AMBIGUITY_SECONDS', { default: DEFAULT_EVENT_AMBIGUITY_SECONDS, min: 0, max: 3600 }) * 1000,
+    maxFutureMs: env.int(e, 'IDGRAPH_EVENT_MAX_FUTURE_SECONDS', { default: DEFAULT_EVENT_MAX_FUTURE_SECONDS, min: 0, max: 86_400 }) * 1000,
+  };
 }
 
 export function loadConfig(e: Env = process.env): IdgraphConfig {
@@ -122,6 +152,7 @@ export function loadConfig(e: Env = process.env): IdgraphConfig {
     tenant: env.string(e, 'IDGRAPH_TENANT', { default: 'default' }),
     queuePrefix: queuePrefix(env.string(e, 'IDGRAPH_QUEUE_PREFIX', { default: 'bull' })),
     maxResponseBytes: maxResponseBytesFromEnv(e),
+    eventTiming: eventTimingFromEnv(e),
   };
 }
 

@@ -3,11 +3,21 @@
  *
  * Each mutation carries the event's `published` time as `at`: it changes a row only when `at` is
  * not older than the row's source_updated_at, so replays and out-of-order delivery converge.
+ *
+ * Nor against a read that reflects it: `at` older than the row's last read from Okta
+ * (observed_at, the response's `Date`) by more than the ambiguity window changes nothing.
+ * Near a read, within the ambiguity window of it, timestamps cannot decide. Okta's list results trail its
+ * writes by seconds, so a read made after the event's time may still show the state before it
+ * (a removal published 2 s before the group's members were listed, still listed), and a read
+ * before it may already show it. Such a mutation is not applied; the result names the object to
+ * re-read instead (the same targeted refresh events without state ask for), and the re-read
+ * decides. Deletions are final (Okta never reuses an id) and always decided by time.
+ *
  * Work is done per mutation kind with one statement each (rows passed as one array parameter
  * per column), never per event, so a batch of ~1000 events costs a handful of round trips.
  */
 import { sql, type SQL } from 'drizzle-orm';
-import type { GraphMutation, LogEventRow, UserRow } from './model.js';
+import type { GraphMutation, LogEventRow, RefreshRequest, UserRow } from './model.js';
 import type { Executor } from './executor.js';
 import { bulkRows, bulkValue, type BulkColumn, type BulkType } from './executor.js';
 import { CopyTupleWriter, copyTupleEnd } from './copy-binary.js';
@@ -24,14 +34,27 @@ export interface IngestItem {
   via: EventVia;
 }
 
+/** An object to re-read from Okta because an event about it came too close to its last read. */
+export interface DeferredRefresh {
+  integrationId: string;
+  request: RefreshRequest;
+}
+
+export interface IngestOptions {
+  /** The ambiguity window in ms (IDGRAPH_EVENT_AMBIGUITY_SECONDS); 0 decides every event by time. */
+  ambiguityMs: number;
+}
+
 export interface IngestResult {
   /** Events stored now for the first time. */
   stored: number;
   /** Events already stored before (or twice in this batch): their mutations were not applied again. */
   duplicates: number;
-  /** Mutations applied (of newly stored events). */
+  /** Mutations of newly stored events (applied, or deferred to a re-read). */
   applied: number;
   storedUuids: string[];
+  /** Re-reads asked for instead of applying mutations too close to their object's last read; each once. */
+  deferred: DeferredRefresh[];
 }
 
 const VIAS: readonly EventVia[] = ['poll', 'stream', 'file'];
@@ -238,18 +261,20 @@ export interface EncodedEventBatch {
 export interface EncodedIngestResult {
   stored: number;
   duplicates: number;
-  /** Mutations applied (of newly stored events). */
+  /** Mutations of newly stored events (applied, or deferred to a re-read). */
   applied: number;
+  /** See IngestResult.deferred. */
+  deferred: DeferredRefresh[];
   /** Indexes of the events stored now (an event listed twice counts at its first index). */
   storedIndexes: number[];
 }
 
 /** Stores an encoded batch once per uuid and applies the mutations of the newly stored events; run inside a transaction. */
-export async function ingestEncodedEventBatch(exec: Executor, tenantId: string, batch: EncodedEventBatch): Promise<EncodedIngestResult> {
+export async function ingestEncodedEventBatch(exec: Executor, tenantId: string, batch: EncodedEventBatch, opts: IngestOptions): Promise<EncodedIngestResult> {
   const { integrationId, uuids, tuples, tupleEnds } = batch;
   if (!exec.copyIn) throw new Error('encoded event batches need PostgreSQL (COPY); give IngestItems with their rows instead');
   if (tupleEnds.length !== uuids.length) throw new Error(`an encoded batch needs one tuple end per uuid (${uuids.length} uuids, ${tupleEnds.length} ends)`);
-  if (uuids.length === 0) return { stored: 0, duplicates: 0, applied: 0, storedIndexes: [] };
+  if (uuids.length === 0) return { stored: 0, duplicates: 0, applied: 0, storedIndexes: [], deferred: [] };
   const checker = new CopyRowChecker(tenantId);
   for (let i = 0, start = 0; i < uuids.length; start = tupleEnds[i]!, i++) {
     const uuid = uuids[i]!;
@@ -271,8 +296,8 @@ export async function ingestEncodedEventBatch(exec: Executor, tenantId: string, 
     for (const m of mutations) buckets.add(integrationId, m);
     applied += mutations.length;
   }
-  await applyMutations(exec, tenantId, buckets);
-  return { stored: storedIndexes.length, duplicates: uuids.length - storedIndexes.length, applied, storedIndexes };
+  const deferred = await applyMutations(exec, tenantId, buckets, opts);
+  return { stored: storedIndexes.length, duplicates: uuids.length - storedIndexes.length, applied, storedIndexes, deferred };
 }
 
 
@@ -364,7 +389,7 @@ class MutationBuckets {
 }
 
 /** User fields a `user.upsert` may carry, with their column and type. */
-const USER_FIELDS: Record<Exclude<keyof Omit<UserRow, 'sourceUpdatedAt'>, 'oktaId'>, [string, BulkType]> = {
+const USER_FIELDS: Record<Exclude<keyof Omit<UserRow, 'sourceUpdatedAt' | 'observedAt'>, 'oktaId'>, [string, BulkType]> = {
   status: ['status', 'text'],
   login: ['login', 'text'],
   email: ['email', 'text'],
@@ -502,35 +527,150 @@ async function applyEdges(
     WHERE excluded."source_updated_at" >= t."source_updated_at"`);
 }
 
-/** Applies each kind with one statement. For equal times on one object: upsert, then status, then delete. */
-async function applyMutations(exec: Executor, tenantId: string, b: MutationBuckets): Promise<void> {
-  if (b.userUpserts.length) await applyUserUpserts(exec, tenantId, b.userUpserts);
-  await applyStatus(exec, tenantId, 'users', b.userStatus.map((m) => ({ ...m, id: m.userId })));
-  await applyStatus(exec, tenantId, 'apps', b.appStatus.map((m) => ({ ...m, id: m.appId })));
+/**
+ * The targeted refresh that re-reads what a mutation changes; null for deletions (final) and for
+ * a service app's roles (no refresh re-reads those alone).
+ */
+export function refreshForMutation(m: GraphMutation): RefreshRequest | null {
+  switch (m.kind) {
+    case 'user.upsert':
+      return { kind: 'user', id: m.user.oktaId };
+    case 'user.status':
+      return { kind: 'user', id: m.userId };
+    case 'app.status':
+      return { kind: 'app', id: m.appId };
+    case 'membership.add':
+    case 'membership.remove':
+      return { kind: 'groupMembers', groupId: m.groupId };
+    case 'appUser.add':
+    case 'appUser.remove':
+    case 'appGroup.add':
+    case 'appGroup.remove':
+      return { kind: 'appAssignments', appId: m.appId };
+    case 'role.add':
+    case 'role.remove':
+      return m.principalKind === 'app' ? null : { kind: 'principalRoles', principalKind: m.principalKind, principalId: m.principalId };
+    case 'user.delete':
+    case 'group.delete':
+    case 'app.delete':
+      return null;
+  }
+}
+
+interface KeyCol<M> {
+  name: string;
+  get: (m: M) => string;
+}
+
+/**
+ * Splits the latest mutation per row into those timestamps can decide and those within the
+ * ambiguity window of the row's last read (observed_at), which are not applied: their refreshes
+ * go to `deferred`. Mutations older than the read by more than the window are dropped: the read
+ * reflects them. Rows never read (observed_at null) or not stored yet are decided by time.
+ */
+async function deferAmbiguous<M extends { integrationId: string; at: Date; seq: number }>(
+  exec: Executor,
+  tenantId: string,
+  table: string,
+  keys: KeyCol<M>[],
+  items: M[],
+  refresh: (m: M) => RefreshRequest | null,
+  ambiguityMs: number,
+  deferred: Map<string, DeferredRefresh>,
+): Promise<M[]> {
+  const latest = latestPerKey(items, (m) => [m.integrationId, ...keys.map((k) => k.get(m))].join('\u0000'));
+  if (ambiguityMs <= 0 || latest.length === 0) return latest;
+  const checkable = latest.map((m, i) => ({ m, i, request: refresh(m) })).filter((c) => c.request !== null);
+  if (checkable.length === 0) return latest;
+  const bulkCols: BulkColumn[] = [
+    { name: 'i', type: 'integer' },
+    { name: 'integration_id', type: 'uuid' },
+    { name: 'at', type: 'timestamptz' },
+    ...keys.map((k) => ({ name: k.name, type: 'text' as const })),
+  ];
+  const payload = checkable.map(({ m, i }) => {
+    const o: Record<string, unknown> = { i, integration_id: m.integrationId, at: m.at };
+    for (const k of keys) o[k.name] = k.get(m);
+    return o;
+  });
+  const join = sql.raw(keys.map((k) => ` AND t."${k.name}" = x."${k.name}"`).join(''));
+  const window = sql`make_interval(secs => ${ambiguityMs / 1000}::double precision)`;
+  const rows = await exec.rows<{ i: number; stale: number }>(sql`
+    SELECT x."i"::int AS i, (x."at"::timestamptz < t."observed_at" - ${window})::int AS stale FROM ${bulkRows(bulkCols, payload)}
+    JOIN ${sql.raw(`"${table}"`)} t ON t."tenant_id" = ${tenantId} AND t."integration_id" = x."integration_id"::uuid${join}
+    WHERE t."observed_at" IS NOT NULL AND x."at"::timestamptz <= t."observed_at" + ${window}`);
+  if (rows.length === 0) return latest;
+  // Older than the read by more than the window: the read already reflects it (a node's
+  // lastUpdated-based source time alone would let a late event undo it).
+  const stale = new Set(rows.filter((r) => Number(r.stale) === 1).map((r) => Number(r.i)));
+  const ambiguous = new Set(rows.map((r) => Number(r.i)).filter((i) => !stale.has(i)));
+  for (const { m, i, request } of checkable) {
+    if (!ambiguous.has(i)) continue;
+    const r = request!;
+    deferred.set(`${m.integrationId}\u0000${JSON.stringify(r)}`, { integrationId: m.integrationId, request: r });
+  }
+  return latest.filter((_, i) => !ambiguous.has(i) && !stale.has(i));
+}
+
+/**
+ * Applies each kind with one statement, after setting aside the mutations too close to their
+ * row's last read (returned as refreshes). For equal times on one object: upsert, then status,
+ * then delete.
+ */
+async function applyMutations(exec: Executor, tenantId: string, b: MutationBuckets, opts: IngestOptions): Promise<DeferredRefresh[]> {
+  const w = opts.ambiguityMs;
+  const deferred = new Map<string, DeferredRefresh>();
+  const defer = <M extends { integrationId: string; at: Date; seq: number }>(table: string, keys: KeyCol<M>[], items: M[], refresh: (m: M) => RefreshRequest | null) =>
+    deferAmbiguous(exec, tenantId, table, keys, items, refresh, w, deferred);
+  const userUpserts = await defer('users', [{ name: 'okta_id', get: (m) => m.user.oktaId }], b.userUpserts, refreshForMutation);
+  if (userUpserts.length) await applyUserUpserts(exec, tenantId, userUpserts);
+  const userStatus = await defer('users', [{ name: 'okta_id', get: (m) => m.userId }], b.userStatus, refreshForMutation);
+  await applyStatus(exec, tenantId, 'users', userStatus.map((m) => ({ ...m, id: m.userId })));
+  const appStatus = await defer('apps', [{ name: 'okta_id', get: (m) => m.appId }], b.appStatus, refreshForMutation);
+  await applyStatus(exec, tenantId, 'apps', appStatus.map((m) => ({ ...m, id: m.appId })));
   await applyNodeDeletes(exec, tenantId, b.nodeDeletes);
+  const memberships = await defer('group_memberships', [
+    { name: 'user_id', get: (m) => m.userId },
+    { name: 'group_id', get: (m) => m.groupId },
+  ], b.memberships, (m) => ({ kind: 'groupMembers', groupId: m.groupId }));
   await applyEdges(exec, tenantId, 'group_memberships', [
     { name: 'user_id', get: (m) => m.userId },
     { name: 'group_id', get: (m) => m.groupId },
-  ], b.memberships);
+  ], memberships);
+  const appUsers = await defer('app_user_assignments', [
+    { name: 'app_id', get: (m) => m.appId },
+    { name: 'user_id', get: (m) => m.userId },
+  ], b.appUsers, (m) => ({ kind: 'appAssignments', appId: m.appId }));
   await applyEdges(exec, tenantId, 'app_user_assignments', [
     { name: 'app_id', get: (m) => m.appId },
     { name: 'user_id', get: (m) => m.userId },
-  ], b.appUsers);
+  ], appUsers);
+  const appGroups = await defer('app_group_assignments', [
+    { name: 'app_id', get: (m) => m.appId },
+    { name: 'group_id', get: (m) => m.groupId },
+  ], b.appGroups, (m) => ({ kind: 'appAssignments', appId: m.appId }));
   await applyEdges(exec, tenantId, 'app_group_assignments', [
     { name: 'app_id', get: (m) => m.appId },
     { name: 'group_id', get: (m) => m.groupId },
-  ], b.appGroups);
+  ], appGroups);
+  const roles = await defer('role_assignments', [
+    { name: 'principal_kind', get: (m) => m.principalKind },
+    { name: 'principal_id', get: (m) => m.principalId },
+    { name: 'role_id', get: (m) => m.roleId },
+    { name: 'resource_set_id', get: (m) => m.resourceSetId },
+  ], b.roles, (m) => (m.principalKind === 'app' ? null : { kind: 'principalRoles', principalKind: m.principalKind as 'user' | 'group', principalId: m.principalId }));
   await applyEdges(exec, tenantId, 'role_assignments', [
     { name: 'principal_kind', get: (m) => m.principalKind },
     { name: 'principal_id', get: (m) => m.principalId },
     { name: 'role_id', get: (m) => m.roleId },
     { name: 'resource_set_id', get: (m) => m.resourceSetId },
-  ], b.roles);
+  ], roles);
+  return [...deferred.values()];
 }
 
 /** Stores events once and applies the mutations of the newly stored ones; run inside a transaction. */
-export async function ingestEventBatch(exec: Executor, tenantId: string, items: readonly IngestItem[]): Promise<IngestResult> {
-  if (items.length === 0) return { stored: 0, duplicates: 0, applied: 0, storedUuids: [] };
+export async function ingestEventBatch(exec: Executor, tenantId: string, items: readonly IngestItem[], opts: IngestOptions): Promise<IngestResult> {
+  if (items.length === 0) return { stored: 0, duplicates: 0, applied: 0, storedUuids: [], deferred: [] };
   items.forEach(checkItem);
   const fresh = await insertEvents(exec, tenantId, items);
   const buckets = new MutationBuckets();
@@ -544,6 +684,6 @@ export async function ingestEventBatch(exec: Executor, tenantId: string, items: 
     for (const m of item.mutations) buckets.add(item.integrationId, m);
     applied += item.mutations.length;
   }
-  await applyMutations(exec, tenantId, buckets);
-  return { stored: storedUuids.length, duplicates: items.length - storedUuids.length, applied, storedUuids };
+  const deferred = await applyMutations(exec, tenantId, buckets, opts);
+  return { stored: storedUuids.length, duplicates: items.length - storedUuids.length, applied, storedUuids, deferred };
 }

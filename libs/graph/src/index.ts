@@ -16,7 +16,8 @@ export {
 } from './store.js';
 export type { Integration, NewIntegration, IntegrationPatch, IntegrationSecrets, AuthMethod } from './integrations.js';
 export type { Run, RunResource, RunResourcePatch, StartRunInput } from './runs.js';
-export type { IngestItem, IngestResult, EventVia, EncodedEventBatch, EncodedIngestResult } from './event-ingest.js';
+export type { IngestItem, IngestResult, IngestOptions, DeferredRefresh, EventVia, EncodedEventBatch, EncodedIngestResult } from './event-ingest.js';
+export { refreshForMutation } from './event-ingest.js';
 export { writeEventCopyTuple, CopyTupleWriter, copyTupleEnd, COPY_EVENT_COLUMNS } from './event-copy.js';
 export type { FullSyncScope } from './full-sync.js';
 export type { CurrentFinding, Finding, FindingsSync } from './findings.js';

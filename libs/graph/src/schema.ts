@@ -8,7 +8,8 @@
  *   JavaScript string order whatever the server's default collation, and with "C" columns the
  *   primary-key indexes already hold rows in that order (keyset paging walks the index);
  * - every graph row carries when we first/last saw it, the Okta-side time of the state it holds
- *   (`source_updated_at`), the run that last saw it and a tombstone (`deleted_at`, null = live).
+ *   (`source_updated_at`), the Okta-side time of the read that last returned it (`observed_at`),
+ *   the run that last saw it and a tombstone (`deleted_at`, null = live).
  */
 import { sql } from 'drizzle-orm';
 import {
@@ -43,6 +44,11 @@ const graphColumns = () => ({
   lastSeenAt: tstz('last_seen_at').notNull().defaultNow(),
   /** Okta-side time of the state held: lastUpdated, an event's published, or the listing's Date. */
   sourceUpdatedAt: tstz('source_updated_at').notNull(),
+  /**
+   * Okta-side time (the response's `Date`) of the last read that returned this row's state; null
+   * while only events ever set it. State set by an event after it: source_updated_at > observed_at.
+   */
+  observedAt: tstz('observed_at'),
   lastRunId: uuid('last_run_id'),
   /** Tombstone: when we learned the object is gone. Null = live. Rows are never hard-deleted. */
   deletedAt: tstz('deleted_at'),

@@ -352,7 +352,7 @@ describe.each(backends)('GraphStore on %s', (_name, open) => {
     expect(first).toMatchObject({ stored: 4, duplicates: 0, applied: 4 });
     expect(first.storedUuids.sort()).toEqual(['e1', 'e2', 'e3', 'e4']);
     const second = await store.ingestEvents(batch);
-    expect(second).toEqual({ stored: 0, duplicates: 4, applied: 0, storedUuids: [] });
+    expect(second).toEqual({ stored: 0, duplicates: 4, applied: 0, storedUuids: [], deferred: [] });
     // The add (older) arriving after the remove (newer) in one batch still leaves the edge removed.
     expect(await store.counts(integ.id)).toMatchObject({ memberships: 0, users: 2, logEvents: 4 });
     const users = await usersOf(integ.id);
@@ -441,11 +441,11 @@ describe.each(backends)('GraphStore on %s', (_name, open) => {
     const joins = (groupId: string): GraphMutation[] => [{ kind: 'membership.add', at: f.at(2), userId: '00u1', groupId }];
     // 'a' twice: the second one is a duplicate, and its mutation is not applied.
     expect(await store.ingestEncodedEvents(batch(['a', 'b', 'a', 'c'], [[1, joins('00gB')], [2, joins('00gA')]])))
-      .toEqual({ stored: 3, duplicates: 1, applied: 1, storedIndexes: [0, 1, 3] });
+      .toEqual({ stored: 3, duplicates: 1, applied: 1, storedIndexes: [0, 1, 3], deferred: [] });
     // A replay, found by the COPY's conflict, then by looking up first.
-    expect(await store.ingestEncodedEvents(batch(['c', 'd'], [[0, joins('00gC')]]))).toEqual({ stored: 1, duplicates: 1, applied: 0, storedIndexes: [1] });
-    expect(await store.ingestEncodedEvents(batch(['a', 'e'], [[1, joins('00gE')]], true))).toEqual({ stored: 1, duplicates: 1, applied: 1, storedIndexes: [1] });
-    expect(await store.ingestEncodedEvents(batch(['a', 'b'], [], true))).toEqual({ stored: 0, duplicates: 2, applied: 0, storedIndexes: [] });
+    expect(await store.ingestEncodedEvents(batch(['c', 'd'], [[0, joins('00gC')]]))).toEqual({ stored: 1, duplicates: 1, applied: 0, storedIndexes: [1], deferred: [] });
+    expect(await store.ingestEncodedEvents(batch(['a', 'e'], [[1, joins('00gE')]], true))).toEqual({ stored: 1, duplicates: 1, applied: 1, storedIndexes: [1], deferred: [] });
+    expect(await store.ingestEncodedEvents(batch(['a', 'b'], [], true))).toEqual({ stored: 0, duplicates: 2, applied: 0, storedIndexes: [], deferred: [] });
     expect(await store.counts(integ.id)).toMatchObject({ logEvents: 5, memberships: 2 });
     const [raw] = await backend.gdb.execute<{ raw: string }>(sql`SELECT raw FROM log_events WHERE integration_id = ${integ.id}::uuid AND uuid = 'e'`);
     expect(raw?.raw).toBe('{"uuid":"e"}');
@@ -498,17 +498,84 @@ describe.each(backends)('GraphStore on %s', (_name, open) => {
         mutations: [{ kind: 'user.status', at: f.at(11), userId: '00uN', status: 'ACTIVE' }] },
     ]);
     expect((await usersOf(integ.id))[0]).toMatchObject({ status: 'ACTIVE', login: 'n@example.com' });
-    // Okta's object for the same change carries lastUpdated a moment before the events' published.
+    // Okta's object for the same change carries lastUpdated a moment before the events' published;
+    // read seconds after them, a lagging listing may still show the state before the activation.
     await store.commitPage({ integrationId: integ.id, runId: null, resource: 'users', nextUrl: null, done: true,
-      rows: { users: [f.user('00uN', { status: 'STAGED', login: 'n@example.com', email: 'n@corp.example', sourceUpdatedAt: f.at(9) })] } });
+      rows: { users: [f.user('00uN', { status: 'STAGED', login: 'n@example.com', email: 'n@corp.example', sourceUpdatedAt: f.at(9), observedAt: new Date(f.at(11).getTime() + 5_000) })] } });
     const [row] = await backend.gdb.execute<{ status: string; email: string; raw_id: string }>(sql`
       SELECT status, email, raw->>'id' AS raw_id FROM users WHERE integration_id = ${integ.id}::uuid`);
     expect(row).toEqual({ status: 'ACTIVE', email: 'n@corp.example', raw_id: '00uN' });
     // Once it holds a full object, an older listing no longer changes it.
     await store.commitPage({ integrationId: integ.id, runId: null, resource: 'users', nextUrl: null, done: true,
-      rows: { users: [f.user('00uN', { email: 'older@corp.example', sourceUpdatedAt: f.at(8) })] } });
+      rows: { users: [f.user('00uN', { email: 'older@corp.example', sourceUpdatedAt: f.at(8), observedAt: new Date(f.at(11).getTime() + 10_000) })] } });
     expect((await backend.gdb.execute<{ email: string }>(sql`SELECT email FROM users WHERE integration_id = ${integ.id}::uuid`))[0])
       .toEqual({ email: 'n@corp.example' });
+  });
+
+  describe('event times against reads (ambiguity window 60 s)', () => {
+    const D = f.at(100);
+    const sec = (s: number) => new Date(D.getTime() + s * 1000);
+    let n = 0;
+    const event = (integrationId: string, mutation: GraphMutation) =>
+      ({ integrationId, via: 'stream' as const, row: f.logEvent(`amb-${++n}`, mutation.at), mutations: [mutation] });
+    const memberships = async (integrationId: string) =>
+      (await backend.gdb.execute<{ group_id: string; deleted: boolean }>(sql`
+        SELECT group_id, deleted_at IS NOT NULL AS deleted FROM group_memberships
+        WHERE integration_id = ${integrationId}::uuid ORDER BY group_id`)).map((r) => [r.group_id, r.deleted]);
+
+    it('re-reads instead of deciding an event published within the window of its row\'s last read', async () => {
+      const integ = await newIntegration();
+      // Read at D (the response's Date); Okta's lists trail its writes, so D proves little about events near it.
+      await store.commitPage({ integrationId: integ.id, runId: null, resource: 'group_members', nextUrl: null, done: true,
+        rows: { memberships: ['00gA', '00gB', '00gC'].map((g) => f.membership('00u1', g, { sourceUpdatedAt: D })) } });
+      const result = await store.ingestEvents([
+        event(integ.id, { kind: 'membership.remove', at: sec(-5), userId: '00u1', groupId: '00gA' }),
+        event(integ.id, { kind: 'membership.remove', at: sec(-300), userId: '00u1', groupId: '00gB' }),
+        event(integ.id, { kind: 'membership.remove', at: sec(120), userId: '00u1', groupId: '00gC' }),
+      ]);
+      // 5 s before the read: undecidable, re-read; 5 min before: the read reflects it; 2 min after: applied.
+      expect(result.deferred).toEqual([{ integrationId: integ.id, request: { kind: 'groupMembers', groupId: '00gA' } }]);
+      expect(await memberships(integ.id)).toEqual([['00gA', false], ['00gB', false], ['00gC', true]]);
+    });
+
+    it('does not let a late event older than a read undo it, even when the object\'s lastUpdated is older still', async () => {
+      const integ = await newIntegration();
+      await store.commitPage({ integrationId: integ.id, runId: null, resource: 'users', nextUrl: null, done: true,
+        rows: { users: [f.user('00u1', { status: 'ACTIVE', sourceUpdatedAt: f.at(0), observedAt: D })] } });
+      const result = await store.ingestEvents([
+        event(integ.id, { kind: 'user.status', at: sec(-600), userId: '00u1', status: 'SUSPENDED' }),
+      ]);
+      expect(result.deferred).toEqual([]);
+      expect((await usersOf(integ.id))[0]).toMatchObject({ status: 'ACTIVE' });
+      const near = await store.ingestEvents([event(integ.id, { kind: 'user.status', at: sec(30), userId: '00u1', status: 'SUSPENDED' })]);
+      expect(near.deferred).toEqual([{ integrationId: integ.id, request: { kind: 'user', id: '00u1' } }]);
+      expect((await usersOf(integ.id))[0]).toMatchObject({ status: 'ACTIVE' });
+    });
+
+    it('keeps an event\'s state against a read within the window and gives way to a read after it', async () => {
+      const integ = await newIntegration();
+      await store.ingestEvents([event(integ.id, { kind: 'membership.remove', at: D, userId: '00u1', groupId: '00gA' })]);
+      // A lagging listing seconds later still lists the removed member: it does not bring it back.
+      await store.commitPage({ integrationId: integ.id, runId: null, resource: 'group_members', nextUrl: null, done: true,
+        rows: { memberships: [f.membership('00u1', '00gA', { sourceUpdatedAt: sec(3) })] } });
+      expect(await memberships(integ.id)).toEqual([['00gA', true]]);
+      // Listed again well after the event: Okta says it is a member (re-added without an event we saw).
+      await store.commitPage({ integrationId: integ.id, runId: null, resource: 'group_members', nextUrl: null, done: true,
+        rows: { memberships: [f.membership('00u1', '00gA', { sourceUpdatedAt: sec(90) })] } });
+      expect(await memberships(integ.id)).toEqual([['00gA', false]]);
+    });
+
+    it('tombstones an unseen row an event stamped in the future set, once a complete run starts after it', async () => {
+      const integ = await newIntegration();
+      // No window, so that the run may start right after the event (with one, a minute later).
+      const noWindow = new GraphStore(backend.gdb, { tenant: 'acme', secretBox: createSecretBox(key), ambiguityMs: 0 });
+      await noWindow.ingestEvents([event(integ.id, { kind: 'membership.add', at: new Date(Date.now() + 4 * 60_000), userId: '00u1', groupId: '00gF' })]);
+      expect(await memberships(integ.id)).toEqual([['00gF', false]]);
+      const run = await noWindow.startRun({ integrationId: integ.id, mode: 'full', trigger: 'scan', resources: ['group_members'] });
+      await noWindow.commitPage({ integrationId: integ.id, runId: run.id, resource: 'group_members', nextUrl: null, done: true, rows: {} });
+      expect(await noWindow.finishFullSync(run.id, 'group_members')).toBe(1);
+      expect(await memberships(integ.id)).toEqual([['00gF', true]]);
+    });
   });
 
   it('exports the graph sorted exactly like sortExportLines, with tombstones only on request', async () => {

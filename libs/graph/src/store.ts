@@ -4,9 +4,9 @@
  * owns transaction boundaries.
  */
 import { and, eq, sql } from 'drizzle-orm';
-import { loadConfig, type Logger } from '@idgraph/core';
+import { eventTimingFromEnv, loadConfig, type Logger } from '@idgraph/core';
 import type { GraphDb } from './db.js';
-import { ingestEncodedEventBatch, ingestEventBatch, type EncodedEventBatch, type EncodedIngestResult, type IngestItem, type IngestResult } from './event-ingest.js';
+import { ingestEncodedEventBatch, ingestEventBatch, type EncodedEventBatch, type EncodedIngestResult, type IngestItem, type IngestOptions, type IngestResult } from './event-ingest.js';
 import { executorOf, type Executor } from './executor.js';
 import { exportIntegration, mergeSorted } from './export-graph.js';
 import { FindingRepo, type CurrentFinding, type Finding, type FindingsSync } from './findings.js';
@@ -59,6 +59,12 @@ export interface GraphStoreOptions {
   /** Seals integration secrets. Default: from IDGRAPH_SECRET_KEY or `${dataDir}/secret.key` (see resolveSecretKey). */
   secretBox?: SecretBox;
   logger?: Logger;
+  /**
+   * The ambiguity window (ms) between an event's time and its object's last read from Okta,
+   * within which timestamps do not decide (see event-ingest.ts, page-upserts.ts, full-sync.ts).
+   * Default: IDGRAPH_EVENT_AMBIGUITY_SECONDS (60 s).
+   */
+  ambiguityMs?: number;
 }
 
 export interface PageRows {
@@ -141,6 +147,7 @@ export class GraphStore {
   private readonly boundToTransaction: boolean;
   /** Integration ids verified to belong to this tenant (writes to unknown ids are refused). */
   private readonly knownIntegrations = new Set<string>();
+  readonly ambiguityMs: number;
 
   constructor(
     readonly gdb: GraphDb,
@@ -151,6 +158,8 @@ export class GraphStore {
     this.tenant = opts.tenant;
     this.exec = exec ?? executorOf(gdb.db);
     this.boundToTransaction = exec !== undefined;
+    this.ambiguityMs = opts.ambiguityMs ?? eventTimingFromEnv().ambiguityMs;
+    if (!Number.isFinite(this.ambiguityMs) || this.ambiguityMs < 0) throw new Error(`GraphStore ambiguityMs must be a number ≥ 0, got ${opts.ambiguityMs}`);
     this.secretBoxInstance = opts.secretBox;
     this.integrationRepo = new IntegrationRepo(this.exec, this.tenant, () => this.secretBox());
     this.runRepo = new RunRepo(this.exec, this.tenant);
@@ -184,7 +193,7 @@ export class GraphStore {
   /** Runs fn in one transaction with a store bound to it (nested calls become savepoints). */
   transaction<T>(fn: (store: GraphStore) => Promise<T>): Promise<T> {
     // The bound store shares this one's secret box (possibly resolved lazily by now).
-    const opts = this.secretBoxInstance ? { ...this.opts, secretBox: this.secretBoxInstance } : this.opts;
+    const opts = { ...this.opts, ambiguityMs: this.ambiguityMs, ...(this.secretBoxInstance ? { secretBox: this.secretBoxInstance } : {}) };
     return this.exec.tx((tx) => fn(new GraphStore(this.gdb, opts, tx)));
   }
 
@@ -310,7 +319,7 @@ export class GraphStore {
 
   /** Upserts one page of rows and moves the cursor, atomically. */
   async commitPage(input: CommitPageInput): Promise<CommitPageResult> {
-    const ctx: UpsertContext = { tenantId: this.tenant, integrationId: input.integrationId, runId: input.runId };
+    const ctx: UpsertContext = { tenantId: this.tenant, integrationId: input.integrationId, runId: input.runId, ambiguityMs: this.ambiguityMs };
     const r = input.rows;
     await this.assertIntegrations([input.integrationId]);
     return this.exec.tx(async (tx) => {
@@ -329,7 +338,7 @@ export class GraphStore {
         ...(r.logEvents ?? []).map((row) => ({ integrationId: input.integrationId, row, mutations: [], via: 'poll' as const })),
         ...(input.events ?? []).map((e) => ({ integrationId: input.integrationId, row: e.row, mutations: e.mutations, via: 'poll' as const })),
       ];
-      const events = eventItems.length ? await ingestEventBatch(tx, this.tenant, eventItems) : null;
+      const events = eventItems.length ? await ingestEventBatch(tx, this.tenant, eventItems, this.ingestOptions()) : null;
       await this.writeCheckpoint(tx, input);
       return { objects, events };
     });
@@ -391,6 +400,7 @@ export class GraphStore {
       },
       resource,
       scope,
+      this.ambiguityMs,
     );
     this.opts.logger?.debug({ runId, resource, scope, tombstoned }, 'full sync finished');
     return tombstoned;
@@ -398,16 +408,20 @@ export class GraphStore {
 
   // ------------------------------------------------------------ events
 
+  private ingestOptions(): IngestOptions {
+    return { ambiguityMs: this.ambiguityMs };
+  }
+
   /** Stores events once (by uuid) and applies the mutations of newly stored ones, in one transaction. */
   async ingestEvents(items: IngestItem[]): Promise<IngestResult> {
     await this.assertIntegrations(items.map((i) => i.integrationId));
-    return this.exec.tx((tx) => ingestEventBatch(tx, this.tenant, items));
+    return this.exec.tx((tx) => ingestEventBatch(tx, this.tenant, items, this.ingestOptions()));
   }
 
   /** The bulk form of ingestEvents for events encoded ahead (see EncodedEventBatch); PostgreSQL only. */
   async ingestEncodedEvents(batch: EncodedEventBatch): Promise<EncodedIngestResult> {
     await this.assertIntegrations([batch.integrationId]);
-    return this.exec.tx((tx) => ingestEncodedEventBatch(tx, this.tenant, batch));
+    return this.exec.tx((tx) => ingestEncodedEventBatch(tx, this.tenant, batch, this.ingestOptions()));
   }
 
   // ------------------------------------------------------------ export

@@ -35,3 +35,4 @@ export type { OktaEventSource, ParsedEventMessage } from './event-message.js';
 export { isOktaEventSource, parseEventMessage, parseOktaEventSource } from './event-message.js';
 export type { GraphChanges } from './event-changes.js';
 export { HANDLED_EVENT_TYPES, HANDLED_EVENT_TYPE_PREFIXES, eventToGraphChanges, isHandledEventType } from './event-changes.js';
+export { futureEventReason } from './event-time.js';

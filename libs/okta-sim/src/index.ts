@@ -64,6 +64,18 @@ export interface OktaSimOptions {
   plantPosture?: boolean;
   /** Access token lifetime (test knob); default 3600. */
   accessTokenTtlSeconds?: number;
+  /**
+   * Okta's clock minus the host's, in seconds (test knob for a host clock that is off): the
+   * `Date` header of every response, rate-limit resets and every change's `published` and
+   * `lastUpdated` read Okta's clock. Default 0.
+   */
+  clockSkewSeconds?: number;
+  /**
+   * Okta's list and search results trail writes (README, "Event timing"): each change is
+   * published (and its object's `lastUpdated` set) this many seconds before reads show it, so a
+   * read made up to this long after an event's `published` may not reflect it. Default 0.
+   */
+  readAfterWriteLagSeconds?: number;
 }
 
 export interface SimMutation {
@@ -108,7 +120,12 @@ export async function startOktaSim(opts: OktaSimOptions = {}): Promise<OktaSim> 
   const membershipsPerUser = positiveInt('membershipsPerUser', opts.membershipsPerUser, 3);
   const logDays = positiveInt('logDays', opts.logDays, 90, 1);
   const concurrencyLimit = positiveInt('concurrencyLimit', opts.concurrencyLimit, 75, 1);
-  const now = opts.now ?? new Date(Math.floor(Date.now() / 1000) * 1000);
+  const clockSkewSeconds = opts.clockSkewSeconds ?? 0;
+  if (!Number.isFinite(clockSkewSeconds)) throw new Error(`okta-sim option clockSkewSeconds must be a number of seconds, got ${String(opts.clockSkewSeconds)}`);
+  const lagSeconds = opts.readAfterWriteLagSeconds ?? 0;
+  if (!Number.isFinite(lagSeconds) || lagSeconds < 0) throw new Error(`okta-sim option readAfterWriteLagSeconds must be a number ≥ 0, got ${String(opts.readAfterWriteLagSeconds)}`);
+  const skewMs = Math.round(clockSkewSeconds * 1000);
+  const now = opts.now ?? new Date(Math.floor((Date.now() + skewMs) / 1000) * 1000);
   if (Number.isNaN(now.getTime())) throw new Error('okta-sim option now must be a valid Date');
   const subdomain = `sim${seed}`;
   const gen = generateOrg({ seed, users, groups, apps, membershipsPerUser, now, logDays, plantPosture: opts.plantPosture ?? true, subdomain });
@@ -118,9 +135,9 @@ export async function startOktaSim(opts: OktaSimOptions = {}): Promise<OktaSim> 
   const auth = new AuthService(() => tokenUrl, positiveInt('accessTokenTtlSeconds', opts.accessTokenTtlSeconds, 3600, 1));
   const apiToken = opts.apiToken ?? `sim-token-${seed}`;
   auth.addApiToken(apiToken, undefined);
-  const limiter = new RateLimiter(opts.rateLimits ?? {}, opts.rateLimitFactor ?? 1, opts.tokenShare ?? 0.5);
-  const clock = new SimClock(now);
-  const handler = new SimHttpHandler(org, new Renderer(org), auth, limiter, { concurrencyLimit, now: () => clock.now() });
+  const clock = new SimClock(now, skewMs, Math.round(lagSeconds * 1000));
+  const limiter = new RateLimiter(opts.rateLimits ?? {}, opts.rateLimitFactor ?? 1, opts.tokenShare ?? 0.5, () => clock.wall());
+  const handler = new SimHttpHandler(org, new Renderer(org), auth, limiter, { concurrencyLimit, now: () => clock.now(), wall: () => clock.wall() });
   handler.setFaults(opts.faults);
   const mutator = new Mutator(org, gen.ids, new Rng(seed * 31 + 17), gen.events, clock);
 

@@ -50,26 +50,37 @@ export type SimChangeType = SimChange['type'];
 export class SimChangeError extends Error {}
 
 /**
- * The org's clock. `now()` starts at the generation `now` and advances with the wall clock, so
- * an org generated "in the past" keeps its System Log windows and retention meaningful.
- * `tick()` (mutation times) is strictly increasing and never behind the wall clock: a change made
- * after a response must never look older than that response's `Date` header, or consumers that
- * order state by time would keep the stale listing.
+ * The org's clock. `wall()` is Okta's wall clock: the host's plus `skewMs` (a test knob for a
+ * host clock that is off Okta's); every response's `Date` header reads it. `now()` starts at the
+ * generation `now` and advances with the wall clock, so an org generated "in the past" keeps its
+ * System Log windows and retention meaningful.
+ * `tick()` (mutation times) is strictly increasing and, without lag, never behind the wall clock:
+ * a change made after a response must never look older than that response's `Date` header.
+ * With `lagMs`, a change is stamped that much earlier than the moment reads start to show it,
+ * which is how Okta's eventually consistent list and search results look to a reader (see
+ * libs/okta-sim/README.md, "Event timing").
  */
 export class SimClock {
   private last: number;
   private readonly offset: number;
-  constructor(start: Date) {
-    this.last = start.getTime();
-    const drift = start.getTime() - Date.now();
+  constructor(
+    start: Date,
+    private readonly skewMs = 0,
+    private readonly lagMs = 0,
+  ) {
+    this.last = start.getTime() - lagMs;
+    const drift = start.getTime() - this.wall();
     // The default `now` is the wall clock rounded down to the second: that is the wall clock.
     this.offset = Math.abs(drift) < 1000 ? 0 : drift;
   }
+  wall(): number {
+    return Date.now() + this.skewMs;
+  }
   now(): number {
-    return Date.now() + this.offset;
+    return this.wall() + this.offset;
   }
   tick(): Date {
-    this.last = Math.max(Date.now(), this.now(), this.last + 1);
+    this.last = Math.max(this.wall() - this.lagMs, this.now() - this.lagMs, this.last + 1);
     return new Date(this.last);
   }
 }

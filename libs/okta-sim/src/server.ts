@@ -124,6 +124,8 @@ export interface ServerConfig {
   concurrencyLimit: number;
   /** The org's current time in ms (see SimClock). */
   now: () => number;
+  /** Okta's wall clock in ms, for `Date` headers and rate-limit resets (see SimClock). */
+  wall: () => number;
 }
 
 export class SimHttpHandler {
@@ -171,7 +173,7 @@ export class SimHttpHandler {
       this.stats.concurrency429++;
       res.setHeader('X-Rate-Limit-Limit', '0');
       res.setHeader('X-Rate-Limit-Remaining', '0');
-      res.setHeader('X-Rate-Limit-Reset', String(Math.ceil(Date.now() / 1000) + 1));
+      res.setHeader('X-Rate-Limit-Reset', String(Math.ceil(this.config.wall() / 1000) + 1));
       this.send(res, { status: 429, body: OKTA_ERRORS.rateLimited() }, null);
       return;
     }
@@ -235,6 +237,8 @@ export class SimHttpHandler {
   private send(res: ServerResponse, reply: Reply, truncateShare: number | null): void {
     const body = JSON.stringify(reply.body);
     res.statusCode = reply.status;
+    // Okta's clock, which may differ from the host's (clockSkewSeconds).
+    res.setHeader('Date', new Date(this.config.wall()).toUTCString());
     res.setHeader('Content-Type', 'application/json');
     if (reply.links?.length) res.setHeader('Link', reply.links);
     for (const [k, v] of Object.entries(reply.headers ?? {})) res.setHeader(k, v);

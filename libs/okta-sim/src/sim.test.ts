@@ -498,3 +498,47 @@ describe('okta-sim rate limits, concurrency and faults', () => {
     expect((await httpGet(`${sim.url}/api/v1/groups?limit=1`, a)).status).toBe(200);
   });
 });
+
+describe('okta-sim event timing', () => {
+  it("answers with Okta's clock in the Date header and stamps changes with it when the host clock is skewed", async () => {
+    for (const skew of [300, -300]) {
+      const sim = await startOktaSim({ seed: 3, users: 30, clockSkewSeconds: skew, plantPosture: false });
+      try {
+        const before = Date.now();
+        const res = await httpGet(`${sim.url}/api/v1/groups?limit=1`, { Authorization: `SSWS ${sim.apiToken}` });
+        const after = Date.now();
+        const date = Date.parse(String(res.headers['date']));
+        // Whole seconds: the header of a response sent between before and after, shifted by the skew.
+        expect(date).toBeGreaterThanOrEqual(Math.floor((before + skew * 1000) / 1000) * 1000);
+        expect(date).toBeLessThanOrEqual(after + skew * 1000);
+        const { event } = sim.mutate({ type: 'user.lock', userId: [...sim.org.users.values()].find((u) => u.status === 'ACTIVE')!.id });
+        const published = Date.parse(event.published);
+        expect(Math.abs(published - (Date.now() + skew * 1000))).toBeLessThan(2000);
+      } finally {
+        await sim.close();
+      }
+    }
+  });
+
+  it('publishes a change readAfterWriteLagSeconds before reads show it, in published order', async () => {
+    const sim = await startOktaSim({ seed: 3, users: 30, readAfterWriteLagSeconds: 20, plantPosture: false });
+    try {
+      const group = [...sim.org.groups.values()].find((g) => g.type === 'OKTA_GROUP' && (sim.org.groupMembers.get(g.id)?.size ?? 0) >= 2)!;
+      const [a, b] = [...sim.org.groupMembers.get(group.id)!];
+      const first = sim.mutate({ type: 'group.member.remove', groupId: group.id, userId: a! });
+      const second = sim.mutate({ type: 'group.member.remove', groupId: group.id, userId: b! });
+      const res = await httpGet(`${sim.url}/api/v1/groups/${group.id}/users`, { Authorization: `SSWS ${sim.apiToken}` });
+      const readAt = Date.parse(String(res.headers['date']));
+      // The read already shows both removals although both were published ~20 s before it.
+      expect((res.json as { id: string }[]).map((u) => u.id)).not.toContain(a);
+      for (const m of [first, second]) {
+        expect(readAt - Date.parse(m.event.published)).toBeGreaterThan(18_000);
+        expect(readAt - Date.parse(m.event.published)).toBeLessThan(22_000);
+      }
+      expect(Date.parse(second.event.published)).toBeGreaterThan(Date.parse(first.event.published));
+      expect(sim.org.groups.get(group.id)!.lastMembershipUpdated).toBe(second.event.published);
+    } finally {
+      await sim.close();
+    }
+  });
+});

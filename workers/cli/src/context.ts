@@ -27,7 +27,7 @@ export class CliContext {
       );
     }
     await migrateDatabase(this.gdb);
-    this.storeInstance = new GraphStore(this.gdb, { tenant: this.config.tenant });
+    this.storeInstance = new GraphStore(this.gdb, { tenant: this.config.tenant, ambiguityMs: this.config.eventTiming.ambiguityMs });
     await this.storeInstance.ensureTenant();
     return this.storeInstance;
   }

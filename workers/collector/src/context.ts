@@ -49,4 +49,6 @@ export interface CollectorResult {
   resource: string;
   complete: boolean;
   objects: number;
+  /** Something the run should report although the resource was collected (kept as the resource's note). */
+  warning?: string;
 }

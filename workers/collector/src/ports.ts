@@ -4,7 +4,7 @@
  * them; tests and the one-shot scan pass the real objects. Keeping the surface small makes it
  * obvious which calls a collection depends on.
  */
-import type { PageRows, GraphMutation, LogEventRow } from '@idgraph/graph';
+import type { PageRows, DeferredRefresh, GraphMutation, LogEventRow } from '@idgraph/graph';
 import type { ScopeState } from '@idgraph/okta';
 import type {
   OktaAppGroupInput,
@@ -118,7 +118,7 @@ export interface CollectorStore {
   finishFullSync(runId: string, resource: string, scope?: FullSyncScope): Promise<unknown>;
   ingestEvents(
     items: { integrationId: string; row: LogEventRow; mutations: GraphMutation[]; via: 'poll' | 'stream' | 'file' }[],
-  ): Promise<{ stored: number; duplicates: number; applied: number; storedUuids: string[] }>;
+  ): Promise<{ stored: number; duplicates: number; applied: number; storedUuids: string[]; deferred: DeferredRefresh[] }>;
 }
 
 /**

@@ -128,8 +128,9 @@ export async function runCollection(opts: RunCollectionOptions): Promise<RunSumm
       await p.start(ctx.mode === 'full');
       const work = () => collectors[resource](ctx);
       const result = opts.meter ? await opts.meter.scope(p, work) : await work();
-      await p.finish('done');
+      await p.finish('done', result.warning);
       ctx.logger.info({ objects: result.objects, complete: result.complete }, 'resource collected');
+      if (result.warning) ctx.logger.warn({ warning: result.warning }, 'resource collected with a warning');
       return 'done';
     } catch (err) {
       const message = describeError(err);

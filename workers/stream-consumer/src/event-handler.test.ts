@@ -77,7 +77,7 @@ class FakeEventStore implements EventStreamStore {
       storedUuids.push(item.row.uuid);
       applied += item.mutations.length;
     }
-    return { stored: storedUuids.length, duplicates: items.length - storedUuids.length, applied, storedUuids };
+    return { stored: storedUuids.length, duplicates: items.length - storedUuids.length, applied, storedUuids, deferred: [] };
   }
 }
 

@@ -3,9 +3,9 @@
  * LogEvent, routed to an integration by its `source`; a batch is stored and applied in one
  * transaction by the graph store; targeted refreshes of newly stored events go to `onRefresh`.
  */
-import type { GraphMutation, LogEventRow, RefreshRequest } from '@idgraph/graph';
-import { createLogger, describeError, type Logger } from '@idgraph/core';
-import { eventToGraphChanges, normalizeLogEventRow, parseEventMessage } from '@idgraph/normalize';
+import { refreshForMutation, type DeferredRefresh, type GraphMutation, type LogEventRow, type RefreshRequest } from '@idgraph/graph';
+import { createLogger, describeError, eventTimingFromEnv, type Logger } from '@idgraph/core';
+import { eventToGraphChanges, futureEventReason, normalizeLogEventRow, parseEventMessage } from '@idgraph/normalize';
 import { sleep } from './backoff.js';
 import type { Classification, ReceivedMessageInfo } from './consumer.js';
 import { OktaSideEffects, refreshesAfterStoring, type SideEffectLookups } from './side-effects.js';
@@ -35,6 +35,8 @@ export interface IngestEventsResult {
   duplicates: number;
   applied: number;
   storedUuids: string[];
+  /** Objects to re-read: events too close to their last read were not decided by time (see @idgraph/graph). */
+  deferred: DeferredRefresh[];
 }
 
 /** What the handler needs of GraphStore (structural, so tests and other stores fit). */
@@ -60,7 +62,16 @@ export interface EventStreamHandlerDeps {
   knownSourceTtlMs?: number;
   /** How long an unknown source is remembered as unknown (a newly added integration is picked up after it). Default 30 s. */
   unknownSourceTtlMs?: number;
+  /** Clock of the source lookup cache. */
   now?: () => number;
+  /**
+   * Okta's clock, for rejecting events published after it: by default the host clock, as the
+   * consumer does not talk to Okta (see futureEventReason in @idgraph/normalize for why that is
+   * good enough).
+   */
+  oktaNow?: () => number;
+  /** Events published later than now plus this are rejected. Default IDGRAPH_EVENT_MAX_FUTURE_SECONDS (300 s). */
+  maxFutureMs?: number;
 }
 
 export interface EventStreamHandler {
@@ -80,6 +91,8 @@ export function createEventStreamHandler(deps: EventStreamHandlerDeps): EventStr
   );
 
   const sideEffects = deps.sideEffects ? new OktaSideEffects(deps.sideEffects) : null;
+  const oktaNow = deps.oktaNow ?? Date.now;
+  const maxFutureMs = deps.maxFutureMs ?? eventTimingFromEnv().maxFutureMs;
 
   async function classify(body: string, message?: ReceivedMessageInfo): Promise<Classification<StreamEvent>> {
     const parsed = parseEventMessage(body);
@@ -99,6 +112,8 @@ export function createEventStreamHandler(deps: EventStreamHandlerDeps): EventStr
     }
     const { mutations, refresh } = eventToGraphChanges(parsed.event);
     const row = normalizeLogEventRow(parsed.event, parsed.eventJson);
+    const future = futureEventReason(row.published, oktaNow(), maxFutureMs);
+    if (future) return { ok: false, reason: `event ${row.uuid}: ${future}`, logContext: { ...logContext, published: parsed.event.published }, counter: 'futureEvents' };
     // Throws when the store is unreachable, like the lookup above.
     const extra = sideEffects ? await sideEffects.extraMutations({ integrationId: integration.id, eventType: row.eventType, published: row.published, mutations }) : [];
     const redelivered = (message?.approximateReceiveCount ?? 1) > 1;
@@ -122,13 +137,28 @@ export function createEventStreamHandler(deps: EventStreamHandlerDeps): EventStr
     const stored = new Set(result.storedUuids);
     const needRefresh = unique.filter((e) => stored.has(e.row.uuid) || e.redelivered === true);
     const refreshes = await refreshesAfterStoring(
-      needRefresh.map((e) => ({ integrationId: e.integrationId, eventType: e.row.eventType, published: e.row.published, mutations: e.mutations, refresh: e.refresh })),
+      needRefresh.map((e) => ({
+        integrationId: e.integrationId,
+        eventType: e.row.eventType,
+        published: e.row.published,
+        mutations: e.mutations,
+        // A redelivered event may have been committed with mutations deferred to re-reads that were
+        // never requested (the consumer died in between); as a duplicate it is not decided again,
+        // so every object it changes is re-read.
+        refresh: e.redelivered && !stored.has(e.row.uuid) ? [...e.refresh, ...mutationRefreshes(e.mutations)] : e.refresh,
+      })),
       sideEffects,
+      result.deferred,
     );
+    if (result.deferred.length) logger.debug({ deferred: result.deferred.length }, 'events too close to their objects\' last read: re-reading them');
     await requestRefreshes(deps.onRefresh, refreshes, logger);
   }
 
   return { classify, handleBatch };
+}
+
+function mutationRefreshes(mutations: readonly GraphMutation[]): RefreshRequest[] {
+  return mutations.map(refreshForMutation).filter((r): r is RefreshRequest => r !== null);
 }
 
 /** The same event twice in one batch (an SQS duplicate) is handed to the store once (redelivered if either copy was). */

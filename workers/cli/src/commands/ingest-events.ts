@@ -1,7 +1,7 @@
 import { constants } from 'node:fs';
 import { access, stat } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { describeError } from '@idgraph/core';
+import { describeError, eventTimingFromEnv } from '@idgraph/core';
 import type { RefreshRequest } from '@idgraph/graph';
 import { graphSideEffectLookups, OktaSideEffects } from '@idgraph/stream-consumer/side-effects';
 import { action } from '../action.js';
@@ -97,7 +97,13 @@ async function ingestEvents(ctx: CliContext, opts: { integration: string; file: 
   // event text never comes back to this thread.
   const database = await ctx.database();
   const copyRowsFor = database.kind === 'postgres' ? { tenantId: store.tenant, integrationId: integration.id } : null;
-  decoder.configure({ copyRowsFor, eventSource: integration.eventSource ?? null, file: opts.file === '-' ? null : opts.file });
+  decoder.configure({
+    copyRowsFor,
+    eventSource: integration.eventSource ?? null,
+    // Events published later than the host clock plus the allowed skew are rejected with the reason.
+    maxFutureMs: eventTimingFromEnv().maxFutureMs,
+    file: opts.file === '-' ? null : opts.file,
+  });
   const decoding: Promise<NextChunk>[] = [];
   const queue = (decoded: Promise<NextChunk>) => {
     // Awaited in order later; a failure before then must not count as unhandled.

@@ -103,6 +103,7 @@ async function collectMetrics(ctx: CliContext, store: GraphStore, queues: Queue[
         { labels: { outcome: 'dead_lettered' }, value: m.dlq },
       ] },
       { name: 'idgraph_stream_dlq_total', help: 'Messages sent to the dead-letter queue', type: 'counter', samples: [{ value: m.dlq }] },
+      { name: 'idgraph_stream_future_events_total', help: "Events dead-lettered for a published time later than Okta's clock plus the allowed skew", type: 'counter', samples: [{ value: m.futureEvents }] },
       { name: 'idgraph_stream_lag_seconds', help: 'Age of the newest message handled (now - SentTimestamp)', type: 'gauge', samples: [{ value: (m.lagMs ?? 0) / 1000 }] },
       { name: 'idgraph_stream_handler_errors_total', help: 'Batches that failed to commit (retried)', type: 'counter', samples: [{ value: m.handlerErrors }] },
     );

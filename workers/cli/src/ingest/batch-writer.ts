@@ -1,4 +1,4 @@
-import type { EncodedEventBatch, EncodedIngestResult, IngestItem, IngestResult, RefreshRequest } from '@idgraph/graph';
+import type { DeferredRefresh, EncodedEventBatch, EncodedIngestResult, IngestItem, IngestResult, RefreshRequest } from '@idgraph/graph';
 import { refreshesAfterStoring, type OktaSideEffects } from '@idgraph/stream-consumer/side-effects';
 import type { DecodedChunk } from './decode-lines.js';
 
@@ -63,7 +63,7 @@ export class EventBatchWriter {
   }
 
   private async write(chunk: DecodedChunk): Promise<void> {
-    const { stored, duplicates, applied, isStored } = await this.store(chunk);
+    const { stored, duplicates, applied, deferred, isStored } = await this.store(chunk);
     this.opts.onStored?.(chunk);
     this.replaying = duplicates > 0;
     this.counts.stored += stored;
@@ -73,11 +73,12 @@ export class EventBatchWriter {
     const changed = chunk.changes.filter((c) => isStored(c.index));
     this.counts.applied += changed.length;
     const integrationId = this.opts.integrationId;
-    const needed = await refreshesAfterStoring(changed.map((c) => ({ integrationId, ...c })), this.opts.sideEffects);
+    // With the re-reads the store asked for instead of deciding events too close to a read.
+    const needed = await refreshesAfterStoring(changed.map((c) => ({ integrationId, ...c })), this.opts.sideEffects, deferred);
     for (const r of needed.get(integrationId) ?? []) this.refreshes.set(JSON.stringify(r), r);
   }
 
-  private async store(chunk: DecodedChunk): Promise<{ stored: number; duplicates: number; applied: number; isStored: (index: number) => boolean }> {
+  private async store(chunk: DecodedChunk): Promise<{ stored: number; duplicates: number; applied: number; deferred: DeferredRefresh[]; isStored: (index: number) => boolean }> {
     const { integrationId } = this.opts;
     if (chunk.tuples && chunk.tupleEnds) {
       const result = await this.opts.store.ingestEncodedEvents({

@@ -2,7 +2,7 @@ import { isAscii } from 'node:buffer';
 import type { GraphMutation, LogEventRow, RefreshRequest } from '@idgraph/graph';
 // Not the package's main entry: that loads drizzle and the drivers, a fifth of a second of this thread's start.
 import { CopyTupleWriter, writeEventCopyTuple } from '@idgraph/graph/event-copy';
-import { eventToGraphChanges, normalizeLogEventRow, parseEventMessage } from '@idgraph/normalize';
+import { eventToGraphChanges, futureEventReason, normalizeLogEventRow, parseEventMessage } from '@idgraph/normalize';
 
 /**
  * The events of a chunk, as they cross from the decoding thread to the main thread. On PostgreSQL
@@ -38,6 +38,11 @@ export interface DecodeOptions {
   copyRowsFor?: { tenantId: string; integrationId: string } | null;
   /** The integration's event source; envelopes from another source are rejected. Null: any Okta source. */
   eventSource?: string | null;
+  /**
+   * Events published later than the host clock (standing for Okta's, see futureEventReason) plus
+   * this are rejected, never stored or applied. Absent: no limit.
+   */
+  maxFutureMs?: number | null;
 }
 
 const NEWLINE = 10;
@@ -58,6 +63,7 @@ function isSpace(byte: number | undefined): boolean {
 export class EventChunkDecoder {
   private carry: Buffer | null = null;
   private lineNo = 0;
+  private now = Date.now();
   private readonly writer: CopyTupleWriter | null;
 
   constructor(private readonly opts: DecodeOptions = {}) {
@@ -71,6 +77,8 @@ export class EventChunkDecoder {
 
   /** Decodes the lines `bytes` completes; `end`: the input ends here, so a last line without `\n` counts too. */
   decode(bytes: Uint8Array, end = false): DecodedChunk {
+    // Okta's clock for this chunk's events (read once: a chunk decodes in milliseconds).
+    this.now = Date.now();
     const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     const columns = new ChunkColumns(this.writer === null);
     let start = 0;
@@ -125,6 +133,9 @@ export class EventChunkDecoder {
     } catch (err) {
       return reject(err instanceof Error ? err.message : String(err));
     }
+    const { maxFutureMs } = this.opts;
+    const future = maxFutureMs == null ? null : futureEventReason(row.published, this.now, maxFutureMs);
+    if (future) return reject(`event ${row.uuid}: ${future}`);
     const target = this.opts.copyRowsFor;
     if (this.writer && target) {
       const from = this.writer.length;

@@ -6,10 +6,14 @@
  * A run's poll stops at the first empty page (caught up: the next scheduled run continues from the
  * cursor, which is the back-off) or once it reaches events newer than the run's start.
  * Events go through ingestEvents with via 'poll', so they dedupe with the stream by uuid and only
- * newly stored events apply their mutations; their refresh requests are handed to `onRefresh`.
+ * newly stored events apply their mutations; their refresh requests, and the re-reads the store
+ * asks for instead of deciding events too close to their object's last read, go to `onRefresh`.
+ * An event published later than the `Date` of the response that listed it, plus the allowed skew,
+ * is rejected: never stored or applied, counted in the run (the resource's note) and logged.
  */
+import { eventTimingFromEnv } from '@idgraph/core';
 import type { GraphMutation, RefreshRequest } from '@idgraph/graph';
-import { eventToGraphChanges, normalizeLogEventRow } from '@idgraph/normalize';
+import { eventToGraphChanges, futureEventReason, normalizeLogEventRow } from '@idgraph/normalize';
 import type { CollectorContext, CollectorResult } from '../context.js';
 import { progressOf } from '../context.js';
 import type { OktaLogEventLike } from '../ports.js';
@@ -28,6 +32,8 @@ export interface SystemLogOptions {
    * passes "published after the run started" and the backfill does not trigger thousands of re-reads.
    */
   needsRefresh?: (event: OktaLogEventLike) => boolean;
+  /** Events published later than the page's `Date` plus this are rejected. Default IDGRAPH_EVENT_MAX_FUTURE_SECONDS. */
+  maxFutureMs?: number;
 }
 
 export function backfillDays(ctx: CollectorContext): number {
@@ -41,10 +47,20 @@ export async function collectSystemLog(ctx: CollectorContext, opts: SystemLogOpt
   const saved = await ctx.store.getCheckpoint(ctx.integration.id, 'system_log', '');
   let cursor = saved?.nextUrl ?? null;
   const since = new Date(ctx.run.startedAt.getTime() - backfillDays(ctx) * 86_400_000);
+  const maxFutureMs = opts.maxFutureMs ?? eventTimingFromEnv().maxFutureMs;
+  const rejected: string[] = [];
   for (let pages = 0; opts.maxPages === undefined || pages < opts.maxPages; pages++) {
     ctx.signal.throwIfAborted();
     const page = await ctx.client.pollLogs(cursor ? { startUrl: cursor, limit: LOG_PAGE_LIMIT } : { since, limit: LOG_PAGE_LIMIT });
-    const refresh = await ingestPage(ctx, page.items, opts.needsRefresh ?? (() => true));
+    // The response's Date is Okta's clock when it listed these events: none can be later.
+    const valid = page.items.filter((event) => {
+      const reason = futureEventReason(new Date(event.published), page.fetchedAt.getTime(), maxFutureMs);
+      if (reason === null) return true;
+      rejected.push(`event ${event.uuid}: ${reason}`);
+      ctx.logger.warn({ uuid: event.uuid, eventType: event.eventType, published: event.published }, 'System Log event rejected: published later than Okta\'s clock allows');
+      return false;
+    });
+    const refresh = await ingestPage(ctx, valid, opts.needsRefresh ?? (() => true));
     if (refresh.length > 0 && opts.onRefresh) await opts.onRefresh(refresh);
     if (page.nextUrl !== null) {
       cursor = page.nextUrl;
@@ -63,7 +79,8 @@ export async function collectSystemLog(ctx: CollectorContext, opts: SystemLogOpt
     const newest = page.items[page.items.length - 1]!;
     if (Date.parse(newest.published) >= ctx.run.startedAt.getTime()) break;
   }
-  return { resource: 'system_log', complete: true, objects: progress.snapshot().objects };
+  const warning = rejected.length ? `${rejected.length} events rejected, not applied: ${rejected.slice(0, 3).join('; ')}${rejected.length > 3 ? '; …' : ''}` : undefined;
+  return { resource: 'system_log', complete: true, objects: progress.snapshot().objects, ...(warning ? { warning } : {}) };
 }
 
 /** Stores a page of events (idempotent by uuid) and returns the refreshes of the newly stored ones. */
@@ -84,6 +101,8 @@ async function ingestPage(
   );
   const stored = new Set(result.storedUuids);
   const merged = new Map<string, RefreshRequest>();
+  // Needed whatever needsRefresh says: these mutations were not applied at all.
+  for (const d of result.deferred) merged.set(JSON.stringify(d.request), d.request);
   for (const { event, changes } of prepared) {
     if (!stored.has(event.uuid) || !needsRefresh(event)) continue;
     for (const r of changes.refresh) merged.set(JSON.stringify(r), r);
@@ -100,12 +119,16 @@ async function ingestPage(
  * - A user deactivated: Okta deprovisions the user's app accounts (direct and group-derived
  *   assignments go), and the event names only the user, so the apps the graph has them assigned
  *   to are re-read.
+ * - A member added to or removed from a group: they become or stop being a GROUP-scope user of
+ *   the group's apps (as the stream follows it, see workers/stream-consumer/src/side-effects.ts).
  */
 async function sideEffectRefreshes(ctx: CollectorContext, mutations: readonly GraphMutation[]): Promise<RefreshRequest[]> {
   const out: RefreshRequest[] = [];
   for (const m of mutations) {
     if (m.kind === 'appUser.add' || m.kind === 'appUser.remove') {
       out.push({ kind: 'appAssignments', appId: m.appId });
+    } else if (m.kind === 'membership.add' || m.kind === 'membership.remove') {
+      for (const appId of await ctx.store.appsAssignedToGroup(ctx.integration.id, m.groupId)) out.push({ kind: 'appAssignments', appId });
     } else if (m.kind === 'user.status' && m.status === 'DEPROVISIONED' && ctx.store.appsAssignedToUser) {
       for (const appId of await ctx.store.appsAssignedToUser(ctx.integration.id, m.userId)) out.push({ kind: 'appAssignments', appId });
     }
