@@ -1,8 +1,9 @@
 /**
  * Deterministic synthetic org: a pure function of (seed, sizes, now). Sizes and distributions
- * resemble a real workforce org: mostly ACTIVE users with every other status present, power-law group sizes,
- * the BUILT_IN Everyone group, OKTA_GROUP and APP_GROUP, apps of several sign-on modes, factors of
- * every common type, standard + custom roles, and ~2 System Log events per user (cap 20k).
+ * resemble a real workforce org: mostly ACTIVE users with every other status present, power-law
+ * group sizes, the BUILT_IN Everyone group, OKTA_GROUP and APP_GROUP, apps of several sign-on modes,
+ * factors of every common type, standard + custom roles (some granted to groups), and ~2 System Log
+ * events per user (cap 20k).
  */
 import { IdFactory, Rng } from './rng.js';
 import { LogEventFactory, SYSTEM_ACTOR, target, userActor } from './events.js';
