@@ -11,7 +11,7 @@ import { QUEUES } from '@idgraph/core';
 import { canHaveFactors, collectNow, redisConnection, type RunSummary } from '@idgraph/collector';
 import type { Integration } from '@idgraph/graph';
 import { startOktaSim, type OktaSim } from '@idgraph/okta-sim';
-import { createTestDatabase, TEST_REDIS_URL, testRedisPrefix, type TestDatabase } from '@idgraph/test-support';
+import { createTestDatabase, TEST_REDIS_URL, testRedisPrefix, waitFor, type TestDatabase } from '@idgraph/test-support';
 import { Queue, QueueEvents } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addSimIntegration, describeExportDiff, E2E_TENANT, e2eLogger, exportLines, openCollectorDb, type CollectorDb } from './fixtures/collect-env.js';
@@ -98,18 +98,15 @@ describe('collection end to end: a worker SIGKILLed mid-run and restarted', () =
     const { jobId } = await collectNow(queue, integration.id, undefined, { tenant: E2E_TENANT });
 
     // Kill once pages are committed and the factor sweep (one request per user) is well under way.
-    let runId = '';
-    const deadline = Date.now() + 90_000;
-    for (;;) {
-      if (Date.now() > deadline) throw new Error('the first worker never got far enough into the run to be killed');
-      const run = (await db.graph.latestRuns(integration.id, 1))[0];
-      const factors = run?.resources.find((r) => r.resource === 'factors');
-      if (run && factors && factors.pages >= 8) {
-        runId = run.id;
-        break;
-      }
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    const runId = await waitFor(
+      'the first worker to get far enough into the run to be killed (8 pages of factors)',
+      async () => {
+        const run = (await db.graph.latestRuns(integration.id, 1))[0];
+        const factors = run?.resources.find((r) => r.resource === 'factors');
+        return run && factors && factors.pages >= 8 ? run.id : undefined;
+      },
+      90_000,
+    );
     first.kill('SIGKILL');
     await once(first, 'exit');
     const atKill = sim.stats();

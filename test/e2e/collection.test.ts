@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { QUEUES } from '@idgraph/core';
 import { collectNow, redisConnection, startCollectorWorkers, type CollectorWorkers, type RunSummary } from '@idgraph/collector';
 import { startOktaSim, type OktaSim } from '@idgraph/okta-sim';
-import { createTestDatabase, TEST_REDIS_URL, testRedisPrefix, type TestDatabase } from '@idgraph/test-support';
+import { createTestDatabase, TEST_REDIS_URL, testRedisPrefix, waitFor, type TestDatabase } from '@idgraph/test-support';
 import { Queue, QueueEvents } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Integration } from '@idgraph/graph';
@@ -126,11 +126,7 @@ describe('collection end to end: workers on Redis + PostgreSQL against a faulty 
 
     const job = (await queue.getJob(first.jobId))!;
     // Wait until the worker has the job and the run exists, then click again.
-    const deadline = Date.now() + 30_000;
-    while (!(await job.isActive()) || (await db.graph.runningRun(integration.id)) === undefined) {
-      if (Date.now() > deadline) throw new Error('the Collect Now job never became active');
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    await waitFor('the Collect Now job to be active with its run', async () => (await job.isActive()) && (await db.graph.runningRun(integration.id)) !== undefined, 30_000, 50);
     const third = await collectNow(queue, integration.id, resources, { tenant: E2E_TENANT });
     expect(third).toEqual({ jobId: first.jobId, joined: true });
 
