@@ -16,7 +16,7 @@
  * `wallOverBound` close to 1 means the client used the budget as soon as it was available.
  */
 import { pathToFileURL } from 'node:url';
-import { createLogger } from '@idgraph/core';
+import { createLogger, sleep } from '@idgraph/core';
 import { createMemoryRateGovernor, createOktaClient } from '@idgraph/okta';
 import { startOktaSim, type OktaSim } from '@idgraph/okta-sim';
 
@@ -76,7 +76,7 @@ async function measure(sim: OktaSim, bucketLimit: number, list: () => Promise<nu
 async function waitForFreshWindow(): Promise<void> {
   const waitMs = 61_000;
   log.info({ waitMs }, 'waiting for the users bucket window to reset');
-  await new Promise((r) => setTimeout(r, waitMs));
+  await sleep(waitMs);
 }
 
 export async function benchClient(opts: { users: number; rateLimitFactor?: number; skipWindowWait?: boolean }): Promise<Record<string, unknown>> {

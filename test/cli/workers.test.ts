@@ -8,7 +8,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startOktaSim, type OktaSim } from '@idgraph/okta-sim';
 import { sortExportLines, toJsonl } from '@idgraph/graph';
-import { createTestDatabase, TEST_REDIS_URL, type TestDatabase } from '@idgraph/test-support';
+import { createTestDatabase, TEST_REDIS_URL, waitFor, type TestDatabase } from '@idgraph/test-support';
 import { CLI, runCli } from './run-cli.js';
 
 let sim: OktaSim;
@@ -16,16 +16,6 @@ let db: TestDatabase;
 let env: Record<string, string>;
 let workers: ChildProcess | undefined;
 const port = 20_000 + Math.floor(Math.random() * 20_000);
-
-async function waitFor<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn().catch(() => undefined);
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
 
 beforeAll(async () => {
   sim = await startOktaSim({ seed: 21, users: 200, rateLimitFactor: 20, tokenShare: 1 });
@@ -53,7 +43,7 @@ describe('idgraph workers', () => {
     let stderr = '';
     workers.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
     const base = `http://127.0.0.1:${port}`;
-    expect((await waitFor('healthz', async () => ((await fetch(`${base}/healthz`)).ok ? true : undefined))) ).toBe(true);
+    expect(await waitFor('healthz', async () => (await fetch(`${base}/healthz`)).ok)).toBe(true);
     const ready = await waitFor('readyz', async () => {
       const r = await fetch(`${base}/readyz`);
       return r.status === 200 ? ((await r.json()) as { ready: boolean }) : undefined;

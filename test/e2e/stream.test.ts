@@ -19,7 +19,8 @@ import {
   reEnveloped,
   type BadMessage,
 } from './fixtures/stream-changes.js';
-import { STREAM_TENANT, drainQueue, graphDiff, queueDepth, shuffled, startStreamHarness, waitFor, type StreamHarness } from './fixtures/stream-harness.js';
+import { shuffled, waitFor } from '@idgraph/test-support';
+import { STREAM_TENANT, drainQueue, graphDiff, queueDepth, startStreamHarness, type StreamHarness } from './fixtures/stream-harness.js';
 
 describe('stream: simulator changes through SQS into the graph', () => {
   let h: StreamHarness;
@@ -40,7 +41,7 @@ describe('stream: simulator changes through SQS into the graph', () => {
       if (m.applied < expectedApplied || m.dlq < expectedDlq) return false;
       const depth = await queueDepth(h.sqs, h.queues.main);
       return depth.visible === 0 && depth.inFlight === 0;
-    });
+    }, 60_000);
   }
 
   const track = (ms: SimMutation[]): void => {

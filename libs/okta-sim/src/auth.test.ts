@@ -5,6 +5,7 @@ import type { CryptoKey, JWK } from 'jose';
 import { startOktaSim } from './index.js';
 import type { OktaSim } from './index.js';
 import { httpGet } from './testdata/http.js';
+import { waitFor } from '@idgraph/test-support';
 
 interface AppCreds { clientId: string; keyId: string; privateKeyPem: string }
 
@@ -138,8 +139,12 @@ describe('okta-sim OAuth token endpoint and resource auth', () => {
   it('expires access tokens (test knob) with 401 and an invalid_token challenge', async () => {
     const res = await tokenRequest(await assertion(app), 'okta.users.read');
     const token = (res.json as { access_token: string }).access_token;
-    await new Promise((r) => setTimeout(r, 2100));
-    const expired = await httpGet(`${sim.url}/api/v1/users?limit=1`, { Authorization: `Bearer ${token}` });
+    const call = () => httpGet(`${sim.url}/api/v1/users?limit=1`, { Authorization: `Bearer ${token}` });
+    expect((await call()).status).toBe(200);
+    const expired = await waitFor('the access token to expire', async () => {
+      const r = await call();
+      return r.status === 401 ? r : undefined;
+    }, 10_000);
     expect(expired.status).toBe(401);
     expect(expired.json).toMatchObject({ errorCode: 'E0000011' });
     expect(String(expired.headers['www-authenticate'])).toContain('error="invalid_token"');

@@ -5,6 +5,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { randomBytes } from 'node:crypto';
+import { sleep } from '@idgraph/core';
 import type { AuthFailure, AuthService, Caller } from './auth.js';
 import { TokenError, hasScope } from './auth.js';
 import { OKTA_ERRORS } from './errors.js';
@@ -184,7 +185,7 @@ export class SimHttpHandler {
     const drop = this.faultRng.chance(f.dropRate ?? 0);
     const fail = this.faultRng.chance(f.error5xxRate ?? 0);
     const truncate = this.faultRng.chance(f.truncateRate ?? 0);
-    if (delay > 0) await new Promise((r) => setTimeout(r, delay));
+    if (delay > 0) await sleep(delay);
     if (drop) { req.socket.destroy(); return; }
 
     const bucket = findBucket(method, url.pathname);

@@ -376,7 +376,8 @@ describe('okta-sim org and API', () => {
     expect(assigned.event.transaction.type).toBe('JOB');
     const listed = await collectAll(`${sim.url}/api/v1/apps/${app.id}/users?limit=500`, auth);
     const member = [...(sim.org.groupMembers.get(group.id) ?? [])].find((id) => sim.org.users.get(id)?.status !== 'DEPROVISIONED' && !sim.org.appUserAssignments.get(app.id)?.has(id));
-    if (member) expect(listed.items.find((u) => u.id === member)?.scope).toBe('GROUP');
+    expect(member, 'the group has a member not assigned to the app directly').toBeDefined();
+    expect(listed.items.find((u) => u.id === member)?.scope).toBe('GROUP');
 
     const before = sim.org.groups.get(group.id)?.lastMembershipUpdated ?? '';
     const candidate = [...sim.org.users.values()].find((u) => !sim.org.groupMembers.get(group.id)?.has(u.id));

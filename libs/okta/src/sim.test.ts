@@ -75,16 +75,14 @@ describe('against the simulator (default limits)', () => {
       expect(inherited.items.every((r) => r.assignmentType === 'GROUP')).toBe(true);
     }
     const appWithGroups = [...sim.org.appGroupAssignments.entries()].find(([, m]) => m.size > 0)?.[0];
-    if (appWithGroups) {
-      const groups = await collectIds(client.listAppGroups(appWithGroups));
-      expect(new Set(groups)).toEqual(new Set(sim.org.appGroupAssignments.get(appWithGroups)!.keys()));
-    }
+    expect(appWithGroups, 'the seeded org has an app assigned to groups').toBeDefined();
+    const groups = await collectIds(client.listAppGroups(appWithGroups!));
+    expect(new Set(groups)).toEqual(new Set(sim.org.appGroupAssignments.get(appWithGroups!)!.keys()));
     const serviceApp = [...sim.org.roleAssignments.values()].find((r) => r.principalKind === 'app');
-    if (serviceApp) {
-      const clientRoles = await client.listClientRoles(serviceApp.principalId);
-      expect(clientRoles.items.map((r) => r.type)).toContain(serviceApp.type);
-      expect(clientRoles.items.every((r) => r.assignmentType === 'CLIENT')).toBe(true);
-    }
+    expect(serviceApp, 'the seeded org has a service app holding an admin role').toBeDefined();
+    const clientRoles = await client.listClientRoles(serviceApp!.principalId);
+    expect(clientRoles.items.map((r) => r.type)).toContain(serviceApp!.type);
+    expect(clientRoles.items.every((r) => r.assignmentType === 'CLIENT')).toBe(true);
     const factors = await client.listUserFactors([...sim.org.factors.keys()][0]!);
     expect(factors.items.length).toBeGreaterThan(0);
     const page = await client.pollLogs({ since: new Date(Date.now() - 4 * 86_400_000), limit: 50 });

@@ -144,7 +144,8 @@ describe('runCollection against the simulator', () => {
     h.sim.mutate({ type: 'user.create', activate: false });
     h.sim.mutate({ type: 'group.member.remove', groupId: group.id, userId: member });
     const outsider = users.find((u) => !org.groupMembers.get(group.id)?.has(u.id));
-    if (outsider) h.sim.mutate({ type: 'group.member.add', groupId: group.id, userId: outsider.id });
+    expect(outsider, 'an active user outside the group').toBeDefined();
+    h.sim.mutate({ type: 'group.member.add', groupId: group.id, userId: outsider!.id });
     expect(await h.exportLines()).not.toEqual(h.sim.truth());
 
     const summary = await runCollection({

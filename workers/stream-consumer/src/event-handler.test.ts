@@ -1,5 +1,6 @@
 import { ReceiveMessageCommand, SendMessageBatchCommand } from '@aws-sdk/client-sqs';
 import { createLogger } from '@idgraph/core';
+import { waitFor } from '@idgraph/test-support';
 import type { RefreshRequest } from '@idgraph/graph';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REJECT_REASON_ATTRIBUTE, StreamConsumer } from './consumer.js';
@@ -234,10 +235,7 @@ describe('StreamConsumer + event handler against fauxqs', () => {
       classify: handler.classify, handleBatch: handler.handleBatch, metrics, logger: silent,
     });
     consumer.start();
-    const deadline = Date.now() + 15_000;
-    while (metrics.snapshot().applied + metrics.snapshot().dlq < bodies.length && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    await waitFor('every message applied or dead-lettered', () => metrics.snapshot().applied + metrics.snapshot().dlq >= bodies.length, 15_000);
     await consumer.stop();
 
     expect(store.events.size).toBe(12);

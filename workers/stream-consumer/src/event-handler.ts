@@ -4,9 +4,8 @@
  * transaction by the graph store; targeted refreshes of newly stored events go to `onRefresh`.
  */
 import { refreshForMutation, type DeferredRefresh, type GraphMutation, type LogEventRow, type RefreshRequest } from '@idgraph/graph';
-import { createLogger, describeError, eventTimingFromEnv, type Logger } from '@idgraph/core';
+import { createLogger, describeError, eventTimingFromEnv, retry, type Logger } from '@idgraph/core';
 import { eventToGraphChanges, futureEventReason, normalizeLogEventRow, parseEventMessage } from '@idgraph/normalize';
-import { sleep } from './backoff.js';
 import type { Classification, ReceivedMessageInfo } from './consumer.js';
 import { OktaSideEffects, refreshesAfterStoring, type SideEffectLookups } from './side-effects.js';
 
@@ -180,18 +179,12 @@ function firstOfEachEvent(items: StreamEvent[]): StreamEvent[] {
  */
 async function requestRefreshes(sink: RefreshSink, byIntegration: Map<string, RefreshRequest[]>, logger: Logger): Promise<void> {
   for (const [integrationId, list] of byIntegration) {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await sink(integrationId, list);
-        break;
-      } catch (err) {
-        const message = describeError(err);
-        if (attempt >= REFRESH_ATTEMPTS) {
-          logger.error({ integrationId, requests: list.length, err: message }, 'could not request targeted refreshes; the batch will be redelivered and ask again');
-          throw new Error(`requesting ${list.length} targeted refreshes for integration ${integrationId} failed: ${message}`);
-        }
-        await sleep(200 * attempt);
-      }
+    try {
+      await retry(async () => sink(integrationId, list), { attempts: REFRESH_ATTEMPTS, baseMs: 400, jitter: 'equal' });
+    } catch (err) {
+      const message = describeError(err);
+      logger.error({ integrationId, requests: list.length, err: message }, 'could not request targeted refreshes; the batch will be redelivered and ask again');
+      throw new Error(`requesting ${list.length} targeted refreshes for integration ${integrationId} failed: ${message}`);
     }
   }
 }

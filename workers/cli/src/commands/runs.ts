@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { Queue, QueueEvents } from 'bullmq';
-import { QUEUES } from '@idgraph/core';
+import { QUEUES, sleep } from '@idgraph/core';
 import { collectNow, parseResources, redisConnection } from '@idgraph/collector';
 import type { GraphStore, Run } from '@idgraph/graph';
 import { action } from '../action.js';
@@ -183,7 +183,7 @@ export function registerRuns(program: Command): void {
                 }
                 return state === 'completed' && runSucceeded(summary) ? 0 : 1;
               }
-              await new Promise((r) => setTimeout(r, 500));
+              await sleep(500);
             }
           } finally {
             await events.close();
