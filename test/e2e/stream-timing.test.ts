@@ -13,7 +13,8 @@ import { runCollection } from '@idgraph/collector';
 import { REJECT_REASON_ATTRIBUTE, graphSideEffectLookups, runStreamWorker, type StreamWorker } from '@idgraph/stream-consumer';
 import type { OktaLogEvent, OktaSim, SimMutation } from '@idgraph/okta-sim';
 import { envelopeBody } from './fixtures/stream-changes.js';
-import { STREAM_TENANT, drainQueue, graphDiff, queueDepth, startStreamHarness, waitFor, type StreamHarness } from './fixtures/stream-harness.js';
+import { waitFor } from '@idgraph/test-support';
+import { STREAM_TENANT, drainQueue, graphDiff, queueDepth, startStreamHarness, type StreamHarness } from './fixtures/stream-harness.js';
 
 const LAG_SECONDS = 30;
 const RESOURCES = ['users', 'groups', 'group_members', 'apps', 'app_assignments', 'roles', 'factors'];
@@ -61,7 +62,7 @@ describe.each([
       if (m.applied < expectedApplied || m.dlq < expectedDlq) return false;
       const depth = await queueDepth(h.sqs, h.queues.main);
       return depth.visible === 0 && depth.inFlight === 0;
-    });
+    }, 60_000);
   }
 
   async function fullScan(): Promise<void> {
