@@ -18,7 +18,7 @@ export interface OpsServerOptions {
 }
 
 /** /healthz (the process answers), /readyz (dependencies reachable), /metrics (Prometheus). */
-export async function startOpsServer(opts: OpsServerOptions): Promise<{ url: string; close(): Promise<void> }> {
+export async function startOpsServer(opts: OpsServerOptions): Promise<{ url: string; /** The address the socket is bound to, as the kernel reports it. */ address: string; close(): Promise<void> }> {
   const server: Server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     void (async () => {
@@ -63,6 +63,7 @@ export async function startOpsServer(opts: OpsServerOptions): Promise<{ url: str
   const port = typeof addr === 'object' && addr ? addr.port : opts.port;
   return {
     url: `http://${isIPv6(host) ? `[${host}]` : host}:${port}`,
+    address: typeof addr === 'object' && addr ? addr.address : host,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }
