@@ -150,7 +150,7 @@ describe('least-privilege credentials', () => {
     expect(human.code).toBe(0);
     expect(human.stdout).toMatch(/: partial in/);
     expect(human.stdout).toMatch(/skipped apps: .*okta\.apps\.read/);
-  }, 180_000);
+  }, 300_000);
 });
 
 describe('an interrupted scan resumes', () => {
@@ -231,7 +231,7 @@ describe('an interrupted scan resumes', () => {
     const runs = JSON.parse((await runCli(['runs', 'resume', '--json'], { env: orgEnv })).stdout);
     expect(runs.find((r: { id: string }) => r.id === abandoned.id)).toMatchObject({ status: 'failed', error: expect.stringMatching(/--restart/) });
     expect((await runCli(['graph', 'export', '--integration', 'resume'], { env: orgEnv })).stdout).toBe(toJsonl(sortExportLines(org.truth())));
-  }, 300_000);
+  }, 480_000);
 
   it('scan --org-url … --name EXISTING of another org is refused (exit 2) unless --force', { timeout: 120_000 }, async () => {
     const other = await startOktaSim({ seed: 29, users: 40, rateLimitFactor: 20, tokenShare: 1 });
