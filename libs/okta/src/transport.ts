@@ -163,15 +163,12 @@ export class Transport {
     const controller = new AbortController();
     const timeoutMs = this.opts.timeoutMs;
     const timer = setTimeout(() => controller.abort(new DOMException(`timed out after ${timeoutMs} ms`, 'TimeoutError')), timeoutMs);
-    const outer = this.opts.signal;
-    const forward = () => controller.abort(outer!.reason);
-    if (outer?.aborted) forward();
-    else outer?.addEventListener('abort', forward, { once: true });
+    const unfollow = this.opts.signal ? followAbort(this.opts.signal, controller) : undefined;
     return {
       signal: controller.signal,
       end() {
         clearTimeout(timer);
-        outer?.removeEventListener('abort', forward);
+        unfollow?.();
       },
     };
   }
@@ -214,6 +211,34 @@ export class Transport {
   private emit(e: RequestEvent): void {
     this.opts.onRequest?.(e);
   }
+}
+
+/**
+ * The attempts in flight under each caller signal. One abort listener per signal fans out to them:
+ * a listener per attempt would pass Node's limit of 10 per signal (MaxListenersExceededWarning)
+ * as soon as more than 10 requests of one collection are in flight.
+ */
+const attemptsBySignal = new WeakMap<AbortSignal, Set<AbortController>>();
+
+/** Aborts `controller` with `signal`'s reason when it aborts; the returned function stops that. */
+function followAbort(signal: AbortSignal, controller: AbortController): () => void {
+  if (signal.aborted) {
+    controller.abort(signal.reason);
+    return () => {};
+  }
+  let attempts = attemptsBySignal.get(signal);
+  if (!attempts) {
+    const set = new Set<AbortController>();
+    attempts = set;
+    attemptsBySignal.set(signal, set);
+    signal.addEventListener('abort', () => {
+      for (const c of set) c.abort(signal.reason);
+      set.clear();
+    }, { once: true });
+  }
+  attempts.add(controller);
+  const set = attempts;
+  return () => void set.delete(controller);
 }
 
 /**
