@@ -63,7 +63,14 @@ export async function runStreamWorker(config: IdgraphConfig, options: StreamWork
     const onRefresh = options.onRefresh ?? refreshQueueSink(config, closers);
     const sqs = options.sqs ?? createSqsClient(stream, closers);
     const metrics = new InMemoryStreamMetrics();
-    const handler = createEventStreamHandler({ store, logger, onRefresh, ...(sideEffects ? { sideEffects } : {}) });
+    const handler = createEventStreamHandler({
+      store,
+      logger,
+      onRefresh,
+      eventLimits: config.eventLimits,
+      metrics,
+      ...(sideEffects ? { sideEffects } : {}),
+    });
     const consumer = new StreamConsumer<StreamEvent>({
       sqs,
       queueUrl: stream.queueUrl,

@@ -3,6 +3,7 @@ import { scanIntegration, withGraphReader, type RunProgress, type RunSummary } f
 import { createMemoryRateGovernor } from '@idgraph/okta';
 import type { GraphStore, Integration } from '@idgraph/graph';
 import type { Logger } from '@idgraph/core';
+import type { EventLimits } from '@idgraph/normalize';
 import { runPostureChecks, postureThresholdsFromEnv } from '@idgraph/posture';
 import { action } from '../action.js';
 import { UsageError, UserError } from '../errors.js';
@@ -84,7 +85,7 @@ export function printScanSummary(integration: Integration, s: RunSummary): void 
 export async function runScan(
   store: GraphStore,
   integration: Integration,
-  opts: { logger: Logger; resources?: string[]; rateShare?: number; progress: boolean; signal?: AbortSignal },
+  opts: { logger: Logger; resources?: string[]; rateShare?: number; progress: boolean; signal?: AbortSignal; eventLimits?: Partial<EventLimits> },
 ): Promise<RunSummary> {
   const governor = createMemoryRateGovernor({ share: opts.rateShare ?? 0.5, maxConcurrent: 16 });
   const printer = progressPrinter(opts.progress);
@@ -96,6 +97,7 @@ export async function runScan(
     onProgress: printer,
     ...(opts.resources ? { resources: opts.resources } : {}),
     ...(opts.signal ? { signal: opts.signal } : {}),
+    ...(opts.eventLimits ? { eventLimits: opts.eventLimits } : {}),
   });
   if (opts.progress && process.stderr.isTTY) process.stderr.write('\r\x1b[K');
   return summary;
@@ -141,6 +143,7 @@ export function registerScan(program: Command): void {
               rateShare: opts.rateShare,
               progress: !opts.json,
               signal: abort.signal,
+              eventLimits: ctx.config.eventLimits,
             });
             // Findings follow every collection run (they open, persist and resolve run by run).
             const posture = summary.status === 'succeeded'

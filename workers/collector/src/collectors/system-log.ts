@@ -7,9 +7,12 @@
  * cursor, which is the back-off) or once it reaches events newer than the run's start.
  * Events go through ingestEvents with via 'poll', so they dedupe with the stream by uuid and only
  * newly stored events apply their mutations; their refresh requests are handed to `onRefresh`.
+ * Each event is checked as a streamed one is (parseEventMessage: its fields, uuid, size, depth,
+ * text PostgreSQL can read back); one that fails is skipped, logged with its reason and counted,
+ * so that one bad event does not stop the log from being read.
  */
 import type { GraphMutation, RefreshRequest } from '@idgraph/graph';
-import { eventToGraphChanges, normalizeLogEventRow } from '@idgraph/normalize';
+import { eventToGraphChanges, normalizeLogEventRow, parseEventMessage, type OktaLogEvent } from '@idgraph/normalize';
 import type { CollectorContext, CollectorResult } from '../context.js';
 import { progressOf } from '../context.js';
 import type { OktaLogEventLike } from '../ports.js';
@@ -39,12 +42,14 @@ export function backfillDays(ctx: CollectorContext): number {
 export async function collectSystemLog(ctx: CollectorContext, opts: SystemLogOptions = {}): Promise<CollectorResult> {
   const progress = progressOf(ctx, 'system_log');
   const saved = await ctx.store.getCheckpoint(ctx.integration.id, 'system_log', '');
+  let rejected = 0;
   let cursor = saved?.nextUrl ?? null;
   const since = new Date(ctx.run.startedAt.getTime() - backfillDays(ctx) * 86_400_000);
   for (let pages = 0; opts.maxPages === undefined || pages < opts.maxPages; pages++) {
     ctx.signal.throwIfAborted();
     const page = await ctx.client.pollLogs(cursor ? { startUrl: cursor, limit: LOG_PAGE_LIMIT } : { since, limit: LOG_PAGE_LIMIT });
-    const refresh = await ingestPage(ctx, page.items, opts.needsRefresh ?? (() => true));
+    const { refresh, rejected: skipped } = await ingestPage(ctx, page.items, opts.needsRefresh ?? (() => true));
+    rejected += skipped;
     if (refresh.length > 0 && opts.onRefresh) await opts.onRefresh(refresh);
     if (page.nextUrl !== null) {
       cursor = page.nextUrl;
@@ -63,21 +68,33 @@ export async function collectSystemLog(ctx: CollectorContext, opts: SystemLogOpt
     const newest = page.items[page.items.length - 1]!;
     if (Date.parse(newest.published) >= ctx.run.startedAt.getTime()) break;
   }
-  return { resource: 'system_log', complete: true, objects: progress.snapshot().objects };
+  return { resource: 'system_log', complete: true, objects: progress.snapshot().objects, ...(rejected ? { rejected } : {}) };
 }
 
-/** Stores a page of events (idempotent by uuid) and returns the refreshes of the newly stored ones. */
+/** Stores a page of events (idempotent by uuid); returns the refreshes of the newly stored ones and how many were skipped. */
 async function ingestPage(
   ctx: CollectorContext,
   events: OktaLogEventLike[],
   needsRefresh: (event: OktaLogEventLike) => boolean,
-): Promise<RefreshRequest[]> {
-  if (events.length === 0) return [];
-  const prepared = events.map((event) => ({ event, changes: eventToGraphChanges(event) }));
+): Promise<{ refresh: RefreshRequest[]; rejected: number }> {
+  if (events.length === 0) return { refresh: [], rejected: 0 };
+  const prepared: { event: OktaLogEvent; eventJson: string; changes: ReturnType<typeof eventToGraphChanges> }[] = [];
+  const rejections: { uuid: string | null; reason: string }[] = [];
+  for (const item of events) {
+    const parsed = parseEventMessage(item, ctx.eventLimits);
+    if (!parsed.ok) {
+      const uuid = typeof item?.uuid === 'string' ? item.uuid.slice(0, 80) : null;
+      rejections.push({ uuid, reason: parsed.reason });
+      continue;
+    }
+    prepared.push({ event: parsed.event, eventJson: parsed.eventJson, changes: eventToGraphChanges(parsed.event) });
+  }
+  if (rejections.length) ctx.logger.warn({ rejected: rejections.length, events: rejections.slice(0, 20) }, 'System Log events skipped: they cannot be stored as they are');
+  if (prepared.length === 0) return { refresh: [], rejected: rejections.length };
   const result = await ctx.store.ingestEvents(
-    prepared.map(({ event, changes }) => ({
+    prepared.map(({ event, eventJson, changes }) => ({
       integrationId: ctx.integration.id,
-      row: normalizeLogEventRow(event),
+      row: normalizeLogEventRow(event, eventJson),
       mutations: changes.mutations,
       via: 'poll' as const,
     })),
@@ -89,7 +106,7 @@ async function ingestPage(
     for (const r of changes.refresh) merged.set(JSON.stringify(r), r);
     for (const r of await sideEffectRefreshes(ctx, changes.mutations)) merged.set(JSON.stringify(r), r);
   }
-  return [...merged.values()];
+  return { refresh: [...merged.values()], rejected: rejections.length };
 }
 
 /**
