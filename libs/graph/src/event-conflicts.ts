@@ -20,9 +20,14 @@ export function rawHash(raw: Uint8Array | string | null): string | null {
 /** The server-side twin of rawHash, for a `log_events` row aliased `e`. */
 export const STORED_RAW_HASH = sql`encode(sha256(convert_to(e."raw", 'UTF8')), 'hex')`;
 
-/** The hashes of the stored events of an integration among `uuids` (absent: not stored). */
+/**
+ * The events of an integration among `uuids` that are stored already, with the hash of their text
+ * (absent: not stored). The lookup that tells a batch's duplicates; only they are hashed.
+ */
 export async function storedEventHashes(exec: Executor, tenantId: string, integrationId: string, uuids: readonly string[]): Promise<Map<string, string | null>> {
-  // A primary-key probe per uuid, like storedUuidsOf in event-ingest.ts.
+  // One primary-key probe per uuid, whatever the statistics say: with `uuid = ANY(…)` a planner
+  // that has none for log_events yet (a first backfill, before autovacuum analyses it) read every
+  // event of the integration and tested each against the whole array, seconds per batch.
   const rows = await exec.rows<{ uuid: string; hash: string | null }>(sql`
     SELECT u."uuid", found."hash" FROM unnest(${sql.param(uuids)}::text[]) AS u("uuid")
     JOIN LATERAL (

@@ -142,10 +142,11 @@ async function copyEvents(exec: Executor, tenantId: string, items: readonly Inge
 
 /**
  * COPYs the events of one integration that are not stored yet, the first of each uuid, and
- * returns their indexes, with the uuids of the duplicates whose content differs. COPY costs the server and the client far less than an INSERT with array
- * parameters, but has no ON CONFLICT, so it is optimistic: when the primary key refuses an event
- * stored before (a replay, a redelivery, or a concurrent writer that got there first), the COPY
- * is rolled back to its savepoint, the stored events are looked up, and the rest is copied again.
+ * returns their indexes, with the uuids of the duplicates whose content differs. COPY costs the
+ * server and the client far less than an INSERT with array parameters, but has no ON CONFLICT,
+ * so it is optimistic: when the primary key refuses an event stored before (a replay, a
+ * redelivery, or a concurrent writer that got there first), the COPY is rolled back to its
+ * savepoint, the stored events are looked up, and the rest is copied again.
  * `lookUpFirst`: look up before the first COPY, for a batch that is likely a replay.
  */
 async function copyNewEvents(

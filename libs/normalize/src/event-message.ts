@@ -36,6 +36,9 @@ export function eventSizeProblem(bytes: number, maxEventBytes: number = DEFAULT_
   return bytes > maxEventBytes ? `event is ${bytes} bytes, over the limit of ${maxEventBytes} (IDGRAPH_MAX_EVENT_BYTES)` : null;
 }
 
+// Okta sends none of these. Stored, a NUL would make the database refuse the whole batch the
+// event travels in, and the others would make `raw::jsonb` fail on the row: each event that
+// holds one is turned away on its own.
 const REASON_NUL = 'message contains a NUL character (\\u0000), which PostgreSQL text cannot store';
 const REASON_SURROGATE_ESCAPE = 'message contains an unpaired UTF-16 surrogate escape (a \\ud800-\\udfff escape not in a high-low pair), which PostgreSQL jsonb cannot read';
 const REASON_LONE_SURROGATE = 'message contains an unpaired UTF-16 surrogate character, which is not Unicode text';
