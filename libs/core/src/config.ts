@@ -96,6 +96,12 @@ export interface IdgraphConfig {
   /** Largest Okta response body accepted, in bytes (IDGRAPH_MAX_RESPONSE_BYTES). */
   maxResponseBytes: number;
   eventTiming: EventTiming;
+  /**
+   * Limits on one System Log event, checked as it is decoded (every path: stream, file, polling):
+   * IDGRAPH_MAX_EVENT_BYTES and IDGRAPH_MAX_EVENT_DEPTH. Unset ones take @idgraph/normalize's
+   * DEFAULT_EVENT_LIMITS (256 KiB, 64 levels).
+   */
+  eventLimits: { maxEventBytes?: number; maxDepth?: number };
 }
 
 /** Okta's largest pages (1000 System Log events, 200 users with profiles) are a few MB; this leaves ample room. */
@@ -138,6 +144,14 @@ export function eventTimingFromEnv(e: Env = process.env): EventTiming {
   };
 }
 
+/**
+ * Stored events are read back as `raw::jsonb`. EventBridge passes on JSON nested about a thousand levels deep
+ * (https://docs.aws.amazon.com/eventbridge/latest/APIReference/API_PutEvents.html), and
+ * PostgreSQL's parser, within its default 2 MB stack, takes several thousand: a limit above 1000
+ * is refused so that no accepted event is one PostgreSQL cannot read.
+ */
+const MAX_EVENT_DEPTH_SETTING = 1000;
+
 export function loadConfig(e: Env = process.env): IdgraphConfig {
   const secretKey = env.optionalString(e, 'IDGRAPH_SECRET_KEY');
   if (secretKey !== undefined && Buffer.from(secretKey, 'base64url').length !== 32) {
@@ -153,7 +167,17 @@ export function loadConfig(e: Env = process.env): IdgraphConfig {
     queuePrefix: queuePrefix(env.string(e, 'IDGRAPH_QUEUE_PREFIX', { default: 'bull' })),
     maxResponseBytes: maxResponseBytesFromEnv(e),
     eventTiming: eventTimingFromEnv(e),
+    eventLimits: {
+      ...optionalInt(e, 'IDGRAPH_MAX_EVENT_BYTES', 'maxEventBytes', { min: 1024, max: 1 << 30 }),
+      ...optionalInt(e, 'IDGRAPH_MAX_EVENT_DEPTH', 'maxDepth', { min: 4, max: MAX_EVENT_DEPTH_SETTING }),
+    },
   };
+}
+
+/** `{[key]: n}` when variable `name` is set (validated like env.int), else `{}`. */
+function optionalInt<K extends string>(e: Env, name: string, key: K, range: { min: number; max: number }): Partial<Record<K, number>> {
+  if (e[name] === undefined || e[name] === '') return {};
+  return { [key]: env.int(e, name, { default: 0, ...range }) } as Partial<Record<K, number>>;
 }
 
 function queuePrefix(v: string): string {

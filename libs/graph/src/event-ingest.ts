@@ -20,8 +20,9 @@ import { sql, type SQL } from 'drizzle-orm';
 import type { GraphMutation, LogEventRow, RefreshRequest, UserRow } from './model.js';
 import type { Executor } from './executor.js';
 import { bulkRows, bulkValue, type BulkColumn, type BulkType } from './executor.js';
-import { CopyTupleWriter, copyTupleEnd } from './copy-binary.js';
+import { CopyTupleWriter, copyTupleEnd, copyTupleField } from './copy-binary.js';
 import { COPY_EVENT_COLUMNS, EVENT_TUPLE_FIELDS, rawText, writeEventCopyTuple, type EventVia } from './event-copy.js';
+import { conflictingDuplicates, storedEventHashes } from './event-conflicts.js';
 
 export { writeEventCopyTuple, type EventVia };
 import { UNKNOWN_STATUS } from './page-upserts.js';
@@ -48,8 +49,12 @@ export interface IngestOptions {
 export interface IngestResult {
   /** Events stored now for the first time. */
   stored: number;
-  /** Events already stored before (or twice in this batch): their mutations were not applied again. */
+  /** Events already stored before (or twice in this batch), the same event again: their mutations were not applied again. */
   duplicates: number;
+  /** Events whose uuid was stored already with other content: the stored event stays, their mutations were not applied. */
+  conflicts: number;
+  /** Their uuids, one per conflicting copy. */
+  conflictUuids: string[];
   /** Mutations of newly stored events (applied, or deferred to a re-read). */
   applied: number;
   storedUuids: string[];
@@ -84,9 +89,25 @@ function checkMutations(uuid: string, mutations: readonly GraphMutation[]): void
   }
 }
 
-/** Inserts the events, ignoring ones already stored; returns `${integrationId}\u0000${uuid}` of the new ones. */
-async function insertEvents(exec: Executor, tenantId: string, items: readonly IngestItem[]): Promise<Set<string>> {
-  return exec.copyIn ? copyEvents(exec, tenantId, items) : insertEventsReturning(exec, tenantId, items);
+/**
+ * Inserts the events, ignoring ones already stored; returns `${integrationId}\u0000${uuid}` of the
+ * new ones, and the uuids of the duplicates that differ from the stored event (see event-conflicts.ts).
+ */
+async function insertEvents(exec: Executor, tenantId: string, items: readonly IngestItem[]): Promise<{ fresh: Set<string>; conflictUuids: string[] }> {
+  if (exec.copyIn) return copyEvents(exec, tenantId, items);
+  const fresh = await insertEventsReturning(exec, tenantId, items);
+  const left = new Set(fresh);
+  const duplicates = new Map<string, { uuid: string; raw: string | null }[]>();
+  for (const i of items) {
+    // delete(): the first copy of a uuid is the one stored; later ones are duplicates.
+    if (left.delete(eventKey(i.integrationId, i.row.uuid))) continue;
+    const list = duplicates.get(i.integrationId) ?? [];
+    list.push({ uuid: i.row.uuid, raw: rawText(i.row) });
+    duplicates.set(i.integrationId, list);
+  }
+  const conflictUuids: string[] = [];
+  for (const [integrationId, list] of duplicates) conflictUuids.push(...(await conflictingDuplicates(exec, tenantId, integrationId, list)));
+  return { fresh, conflictUuids };
 }
 
 const eventKey = (integrationId: string, uuid: string): string => `${integrationId}\u0000${uuid}`;
@@ -112,20 +133,6 @@ async function insertEventsReturning(exec: Executor, tenantId: string, items: re
   return new Set(rows.map((r) => eventKey(r.integration_id, r.uuid)));
 }
 
-/** The uuids of an integration's events that are stored already, among `uuids`. */
-async function storedUuidsOf(exec: Executor, tenantId: string, integrationId: string, uuids: readonly string[]): Promise<Set<string>> {
-  // One primary-key probe per uuid, whatever the statistics say: with `uuid = ANY(…)` a planner
-  // that has none for log_events yet (a first backfill, before autovacuum analyses it) read every
-  // event of the integration and tested each against the whole array, seconds per batch.
-  const rows = await exec.rows<{ uuid: string }>(sql`
-    SELECT u."uuid" FROM unnest(${sql.param(uuids)}::text[]) AS u("uuid")
-    JOIN LATERAL (
-      SELECT 1 FROM "log_events" e
-      WHERE e."tenant_id" = ${tenantId} AND e."integration_id" = ${integrationId}::uuid AND e."uuid" = u."uuid" LIMIT 1
-    ) AS found ON true`);
-  return new Set(rows.map((r) => r.uuid));
-}
-
 const COPY_ATTEMPTS = 4;
 const UNIQUE_VIOLATION = '23505';
 
@@ -133,7 +140,7 @@ const UNIQUE_VIOLATION = '23505';
  * The bulk path (PostgreSQL): each integration's events are encoded as binary COPY tuples and
  * copied by copyNewEvents, like an encoded batch.
  */
-async function copyEvents(exec: Executor, tenantId: string, items: readonly IngestItem[]): Promise<Set<string>> {
+async function copyEvents(exec: Executor, tenantId: string, items: readonly IngestItem[]): Promise<{ fresh: Set<string>; conflictUuids: string[] }> {
   const byIntegration = new Map<string, IngestItem[]>();
   for (const i of items) {
     const group = byIntegration.get(i.integrationId);
@@ -141,6 +148,7 @@ async function copyEvents(exec: Executor, tenantId: string, items: readonly Inge
     else byIntegration.set(i.integrationId, [i]);
   }
   const fresh = new Set<string>();
+  const conflictUuids: string[] = [];
   for (const [integrationId, group] of byIntegration) {
     const writer = new CopyTupleWriter(group.length * 2048);
     const tupleEnds = group.map((i) => {
@@ -148,19 +156,20 @@ async function copyEvents(exec: Executor, tenantId: string, items: readonly Inge
       return writer.length;
     });
     const uuids = group.map((i) => i.row.uuid);
-    for (const index of await copyNewEvents(exec, tenantId, { integrationId, uuids, tuples: writer.take(), tupleEnds }, false)) {
-      fresh.add(eventKey(integrationId, uuids[index]!));
-    }
+    const copied = await copyNewEvents(exec, tenantId, { integrationId, uuids, tuples: writer.take(), tupleEnds }, false);
+    for (const index of copied.storedIndexes) fresh.add(eventKey(integrationId, uuids[index]!));
+    conflictUuids.push(...copied.conflictUuids);
   }
-  return fresh;
+  return { fresh, conflictUuids };
 }
 
 /**
  * COPYs the events of one integration that are not stored yet, the first of each uuid, and
- * returns their indexes. COPY costs the server and the client far less than an INSERT with array
- * parameters, but has no ON CONFLICT, so it is optimistic: when the primary key refuses an event
- * stored before (a replay, a redelivery, or a concurrent writer that got there first), the COPY
- * is rolled back to its savepoint, the stored events are looked up, and the rest is copied again.
+ * returns their indexes, with the uuids of the duplicates whose content differs. COPY costs the
+ * server and the client far less than an INSERT with array parameters, but has no ON CONFLICT,
+ * so it is optimistic: when the primary key refuses an event stored before (a replay, a
+ * redelivery, or a concurrent writer that got there first), the COPY is rolled back to its
+ * savepoint, the stored events are looked up, and the rest is copied again.
  * `lookUpFirst`: look up before the first COPY, for a batch that is likely a replay.
  */
 async function copyNewEvents(
@@ -168,9 +177,10 @@ async function copyNewEvents(
   tenantId: string,
   batch: { integrationId: string; uuids: readonly string[]; tuples: Uint8Array; tupleEnds: ArrayLike<number> },
   lookUpFirst: boolean,
-): Promise<number[]> {
+): Promise<{ storedIndexes: number[]; conflictUuids: string[] }> {
   const { integrationId, uuids, tuples, tupleEnds } = batch;
-  let stored: Set<string> | null = lookUpFirst ? await storedUuidsOf(exec, tenantId, integrationId, uuids) : null;
+  // uuid → hash of the stored event's text, for telling duplicates from conflicts.
+  let stored: Map<string, string | null> | null = lookUpFirst ? await storedEventHashes(exec, tenantId, integrationId, uuids) : null;
   for (let attempt = 1; ; attempt++) {
     const seen = new Set<string>();
     const storedIndexes: number[] = [];
@@ -192,13 +202,22 @@ async function copyNewEvents(
     try {
       // A savepoint's executor runs on the same connection, so it can COPY too.
       if (copying.length) await exec.tx((savepoint) => savepoint.copyIn!('log_events', COPY_EVENT_COLUMNS, copying));
-      return storedIndexes;
     } catch (err) {
       if (attempt >= COPY_ATTEMPTS || (err as { code?: unknown }).code !== UNIQUE_VIOLATION) throw err;
+      stored = await storedEventHashes(exec, tenantId, integrationId, uuids);
+      continue;
     }
-    stored = await storedUuidsOf(exec, tenantId, integrationId, uuids);
+    const duplicates = [];
+    for (let i = 0, s = 0, start = 0; i < uuids.length; start = tupleEnds[i]!, i++) {
+      if (storedIndexes[s] === i) s++;
+      else duplicates.push({ uuid: uuids[i]!, raw: copyTupleField(tuples, start, RAW_FIELD) });
+    }
+    return { storedIndexes, conflictUuids: await conflictingDuplicates(exec, tenantId, integrationId, duplicates, stored) };
   }
 }
+
+/** `raw`, the last field of an event's tuple. */
+const RAW_FIELD = COPY_EVENT_COLUMNS.indexOf('raw');
 
 /**
  * A pre-encoded tuple must be one whole tuple of this tenant, integration and event: its first
@@ -260,7 +279,11 @@ export interface EncodedEventBatch {
 
 export interface EncodedIngestResult {
   stored: number;
+  /** The same events again (see IngestResult). */
   duplicates: number;
+  /** Events whose uuid was stored already with other content (see IngestResult). */
+  conflicts: number;
+  conflictUuids: string[];
   /** Mutations of newly stored events (applied, or deferred to a re-read). */
   applied: number;
   /** See IngestResult.deferred. */
@@ -274,7 +297,7 @@ export async function ingestEncodedEventBatch(exec: Executor, tenantId: string, 
   const { integrationId, uuids, tuples, tupleEnds } = batch;
   if (!exec.copyIn) throw new Error('encoded event batches need PostgreSQL (COPY); give IngestItems with their rows instead');
   if (tupleEnds.length !== uuids.length) throw new Error(`an encoded batch needs one tuple end per uuid (${uuids.length} uuids, ${tupleEnds.length} ends)`);
-  if (uuids.length === 0) return { stored: 0, duplicates: 0, applied: 0, storedIndexes: [], deferred: [] };
+  if (uuids.length === 0) return { stored: 0, duplicates: 0, conflicts: 0, conflictUuids: [], applied: 0, storedIndexes: [], deferred: [] };
   const checker = new CopyRowChecker(tenantId);
   for (let i = 0, start = 0; i < uuids.length; start = tupleEnds[i]!, i++) {
     const uuid = uuids[i]!;
@@ -287,7 +310,7 @@ export async function ingestEncodedEventBatch(exec: Executor, tenantId: string, 
     checkMutations(uuids[index], mutations);
   }
 
-  const storedIndexes = await copyNewEvents(exec, tenantId, batch, batch.lookUpFirst ?? false);
+  const { storedIndexes, conflictUuids } = await copyNewEvents(exec, tenantId, batch, batch.lookUpFirst ?? false);
   const buckets = new MutationBuckets();
   let applied = 0;
   for (const i of storedIndexes) {
@@ -297,7 +320,8 @@ export async function ingestEncodedEventBatch(exec: Executor, tenantId: string, 
     applied += mutations.length;
   }
   const deferred = await applyMutations(exec, tenantId, buckets, opts);
-  return { stored: storedIndexes.length, duplicates: uuids.length - storedIndexes.length, applied, storedIndexes, deferred };
+  const conflicts = conflictUuids.length;
+  return { stored: storedIndexes.length, duplicates: uuids.length - storedIndexes.length - conflicts, conflicts, conflictUuids, applied, storedIndexes, deferred };
 }
 
 
@@ -670,9 +694,9 @@ async function applyMutations(exec: Executor, tenantId: string, b: MutationBucke
 
 /** Stores events once and applies the mutations of the newly stored ones; run inside a transaction. */
 export async function ingestEventBatch(exec: Executor, tenantId: string, items: readonly IngestItem[], opts: IngestOptions): Promise<IngestResult> {
-  if (items.length === 0) return { stored: 0, duplicates: 0, applied: 0, storedUuids: [], deferred: [] };
+  if (items.length === 0) return { stored: 0, duplicates: 0, conflicts: 0, conflictUuids: [], applied: 0, storedUuids: [], deferred: [] };
   items.forEach(checkItem);
-  const fresh = await insertEvents(exec, tenantId, items);
+  const { fresh, conflictUuids } = await insertEvents(exec, tenantId, items);
   const buckets = new MutationBuckets();
   const storedUuids: string[] = [];
   let applied = 0;
@@ -685,5 +709,6 @@ export async function ingestEventBatch(exec: Executor, tenantId: string, items: 
     applied += item.mutations.length;
   }
   const deferred = await applyMutations(exec, tenantId, buckets, opts);
-  return { stored: storedUuids.length, duplicates: items.length - storedUuids.length, applied, storedUuids, deferred };
+  const conflicts = conflictUuids.length;
+  return { stored: storedUuids.length, duplicates: items.length - storedUuids.length - conflicts, conflicts, conflictUuids, applied, storedUuids, deferred };
 }

@@ -352,7 +352,7 @@ describe.each(backends)('GraphStore on %s', (_name, open) => {
     expect(first).toMatchObject({ stored: 4, duplicates: 0, applied: 4 });
     expect(first.storedUuids.sort()).toEqual(['e1', 'e2', 'e3', 'e4']);
     const second = await store.ingestEvents(batch);
-    expect(second).toEqual({ stored: 0, duplicates: 4, applied: 0, storedUuids: [], deferred: [] });
+    expect(second).toEqual({ stored: 0, duplicates: 4, conflicts: 0, conflictUuids: [], applied: 0, storedUuids: [], deferred: [] });
     // The add (older) arriving after the remove (newer) in one batch still leaves the edge removed.
     expect(await store.counts(integ.id)).toMatchObject({ memberships: 0, users: 2, logEvents: 4 });
     const users = await usersOf(integ.id);
@@ -442,11 +442,12 @@ describe.each(backends)('GraphStore on %s', (_name, open) => {
     const joins = (groupId: string): GraphMutation[] => [{ kind: 'membership.add', at: f.at(2), userId: '00u1', groupId }];
     // 'a' twice: the second one is a duplicate, and its mutation is not applied.
     expect(await store.ingestEncodedEvents(batch(['a', 'b', 'a', 'c'], [[1, joins('00gB')], [2, joins('00gA')]])))
-      .toEqual({ stored: 3, duplicates: 1, applied: 1, storedIndexes: [0, 1, 3], deferred: [] });
+      .toEqual({ stored: 3, duplicates: 1, conflicts: 0, conflictUuids: [], applied: 1, storedIndexes: [0, 1, 3], deferred: [] });
     // A replay, found by the COPY's conflict, then by looking up first.
-    expect(await store.ingestEncodedEvents(batch(['c', 'd'], [[0, joins('00gC')]]))).toEqual({ stored: 1, duplicates: 1, applied: 0, storedIndexes: [1], deferred: [] });
-    expect(await store.ingestEncodedEvents(batch(['a', 'e'], [[1, joins('00gE')]], true))).toEqual({ stored: 1, duplicates: 1, applied: 1, storedIndexes: [1], deferred: [] });
-    expect(await store.ingestEncodedEvents(batch(['a', 'b'], [], true))).toEqual({ stored: 0, duplicates: 2, applied: 0, storedIndexes: [], deferred: [] });
+    const none = { conflicts: 0, conflictUuids: [] };
+    expect(await store.ingestEncodedEvents(batch(['c', 'd'], [[0, joins('00gC')]]))).toEqual({ stored: 1, duplicates: 1, ...none, applied: 0, storedIndexes: [1], deferred: [] });
+    expect(await store.ingestEncodedEvents(batch(['a', 'e'], [[1, joins('00gE')]], true))).toEqual({ stored: 1, duplicates: 1, ...none, applied: 1, storedIndexes: [1], deferred: [] });
+    expect(await store.ingestEncodedEvents(batch(['a', 'b'], [], true))).toEqual({ stored: 0, duplicates: 2, ...none, applied: 0, storedIndexes: [], deferred: [] });
     expect(await store.counts(integ.id)).toMatchObject({ logEvents: 5, memberships: 2 });
     const [raw] = await backend.gdb.execute<{ raw: string }>(sql`SELECT raw FROM log_events WHERE integration_id = ${integ.id}::uuid AND uuid = 'e'`);
     expect(raw?.raw).toBe('{"uuid":"e"}');
@@ -476,6 +477,53 @@ describe.each(backends)('GraphStore on %s', (_name, open) => {
     await expect(store.ingestEncodedEvents({ ...padded, tuples: new Uint8Array([...padded.tuples, 0]) })).rejects.toThrow(/bytes after its last tuple/);
     await expect(store.ingestEncodedEvents(batch(['f6'], [[3, joins('00gX')]]))).rejects.toThrow(/mutations given for event 3/);
     expect(await store.counts(integ.id)).toMatchObject({ logEvents: 7 });
+  });
+
+  it('counts a duplicate uuid with other content as a conflict, keeping the stored event, and the same event reformatted as a duplicate', async () => {
+    const integ = await newIntegration();
+    const item = (uuid: string, rawJson: string, mutations: GraphMutation[] = []) =>
+      ({ integrationId: integ.id, via: 'file' as const, row: { ...f.logEvent(uuid, f.at(1)), raw: null, rawJson }, mutations });
+    const joins: GraphMutation[] = [{ kind: 'membership.add', at: f.at(2), userId: '00u1', groupId: '00gX' }];
+    expect(await store.ingestEvents([item('k1', '{"uuid":"k1","outcome":{"result":"SUCCESS"}}'), item('k2', '{"uuid":"k2","n":1}')])).toMatchObject({ stored: 2 });
+    const result = await store.ingestEvents([
+      // The same JSON value as stored, written otherwise (spacing, member order, number form): a duplicate.
+      item('k1', '{ "outcome": { "result": "SUCCESS" }, "uuid": "k1" }'),
+      item('k2', '{"n":1.0,"uuid":"k2"}'),
+      // Other content under a stored uuid: a conflict, whose mutations are not applied.
+      item('k1', '{"uuid":"k1","outcome":{"result":"FAILURE"}}', joins),
+      // A new uuid twice in one batch, the second copy different: the first is stored, the second conflicts.
+      item('k3', '{"uuid":"k3","v":"first"}'),
+      item('k3', '{"uuid":"k3","v":"first"}'),
+      item('k3', '{"uuid":"k3","v":"second"}'),
+    ]);
+    expect(result).toMatchObject({ stored: 1, duplicates: 3, conflicts: 2, applied: 0, storedUuids: ['k3'] });
+    expect(result.conflictUuids.sort()).toEqual(['k1', 'k3']);
+    const rows = await backend.gdb.execute<{ uuid: string; raw: string }>(sql`
+      SELECT uuid, raw FROM log_events WHERE integration_id = ${integ.id}::uuid ORDER BY uuid`);
+    expect(rows).toEqual([
+      { uuid: 'k1', raw: '{"uuid":"k1","outcome":{"result":"SUCCESS"}}' },
+      { uuid: 'k2', raw: '{"uuid":"k2","n":1}' },
+      { uuid: 'k3', raw: '{"uuid":"k3","v":"first"}' },
+    ]);
+    expect(await store.counts(integ.id)).toMatchObject({ memberships: 0 });
+    if (backend.gdb.kind !== 'postgres') return;
+    // The encoded (COPY) path tells them apart the same way, whether it looks up first or finds them by the COPY's refusal.
+    const encoded = (entries: [string, string][], lookUpFirst: boolean) => {
+      const w = new CopyTupleWriter(64);
+      const tupleEnds = entries.map(([uuid, rawJson]) => {
+        writeEventCopyTuple(w, 'acme', integ.id, { ...f.logEvent(uuid, f.at(1)), raw: null, rawJson }, 'file');
+        return w.length;
+      });
+      return { integrationId: integ.id, uuids: entries.map(([u]) => u), tuples: w.take(), tupleEnds, mutations: new Map(), lookUpFirst };
+    };
+    for (const lookUpFirst of [false, true]) {
+      expect(await store.ingestEncodedEvents(encoded([
+        ['k2', '{"uuid":"k2","n":1}'],
+        ['k2', '{"uuid":"k2","n":2}'],
+        [`k4-${lookUpFirst}`, '{"a":1}'],
+        [`k4-${lookUpFirst}`, '{"a":2}'],
+      ], lookUpFirst))).toEqual({ stored: 1, duplicates: 1, conflicts: 2, conflictUuids: ['k2', `k4-${lookUpFirst}`], applied: 0, storedIndexes: [2] });
+    }
   });
 
   it('refuses a batch the database rejects without hanging, and keeps serving', async () => {

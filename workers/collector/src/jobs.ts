@@ -5,6 +5,7 @@
  */
 import { QUEUES, scrubSecrets, type CollectJobData, type Logger, type RefreshJobData } from '@idgraph/core';
 import type { RefreshRequest } from '@idgraph/graph';
+import type { EventLimits } from '@idgraph/normalize';
 import { DelayedError, Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
@@ -200,6 +201,8 @@ export interface CollectorWorkersOptions {
   requestConcurrency?: number;
   /** BullMQ key prefix (tests isolate with it). */
   prefix?: string;
+  /** Size and depth limits of one System Log event (IdgraphConfig.eventLimits). */
+  eventLimits?: Partial<EventLimits>;
 }
 
 export interface CollectorWorkers {
@@ -293,6 +296,7 @@ async function processCollect(
       signal: deps.signal,
       meter,
       concurrency: deps.requestConcurrency ?? 8,
+      ...(deps.eventLimits ? { eventLimits: deps.eventLimits } : {}),
       onRun: async (run) => {
         if (job.data.runId !== run.id) await job.updateData({ ...job.data, runId: run.id });
       },

@@ -11,6 +11,7 @@
 import { describeError } from '@idgraph/core';
 import { accessDenial, RESOURCE_SCOPES } from '@idgraph/okta';
 import type { Logger } from '@idgraph/core';
+import type { EventLimits } from '@idgraph/normalize';
 import { collectAppAssignments, collectApps } from './collectors/apps.js';
 import { collectFactors } from './collectors/factors.js';
 import { collectGroupMembers, collectGroups } from './collectors/groups.js';
@@ -44,6 +45,8 @@ export interface RunCollectionOptions {
   meter?: RequestMeter;
   /** Requests in flight per fanning-out collector (default 8). */
   concurrency?: number;
+  /** Size and depth limits of one System Log event (IdgraphConfig.eventLimits). */
+  eventLimits?: Partial<EventLimits>;
   /** Called with the run as soon as it exists (e.g. to tell a waiting CLI its id). */
   onRun?: (run: RunInfo) => void | Promise<void>;
 }
@@ -123,13 +126,14 @@ export async function runCollection(opts: RunCollectionOptions): Promise<RunSumm
       progress: p,
       mode: run.mode === 'incremental' ? 'incremental' : 'full',
       concurrency: opts.concurrency ?? 8,
+      ...(opts.eventLimits ? { eventLimits: opts.eventLimits } : {}),
     };
     try {
       await p.start(ctx.mode === 'full');
       const work = () => collectors[resource](ctx);
       const result = opts.meter ? await opts.meter.scope(p, work) : await work();
       await p.finish('done', result.warning);
-      ctx.logger.info({ objects: result.objects, complete: result.complete }, 'resource collected');
+      ctx.logger.info({ objects: result.objects, complete: result.complete, ...(result.rejected ? { rejected: result.rejected } : {}) }, 'resource collected');
       if (result.warning) ctx.logger.warn({ warning: result.warning }, 'resource collected with a warning');
       return 'done';
     } catch (err) {

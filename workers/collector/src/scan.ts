@@ -3,6 +3,7 @@
  * (the caller's client uses a memory rate governor), one full run, the same summary.
  */
 import type { Logger } from '@idgraph/core';
+import type { EventLimits } from '@idgraph/normalize';
 import type { IntegrationRef } from './context.js';
 import type { CollectorClient } from './ports.js';
 import { RequestMeter } from './progress.js';
@@ -21,6 +22,8 @@ export interface ScanOptions {
   signal?: AbortSignal;
   onProgress?: (update: RunProgress) => void;
   concurrency?: number;
+  /** Size and depth limits of one System Log event (IdgraphConfig.eventLimits). */
+  eventLimits?: Partial<EventLimits>;
 }
 
 export async function scanIntegration(opts: ScanOptions): Promise<RunSummary> {
@@ -39,5 +42,6 @@ export async function scanIntegration(opts: ScanOptions): Promise<RunSummary> {
     ...(opts.signal ? { signal: opts.signal } : {}),
     ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
     ...(opts.concurrency ? { concurrency: opts.concurrency } : {}),
+    ...(opts.eventLimits ? { eventLimits: opts.eventLimits } : {}),
   });
 }

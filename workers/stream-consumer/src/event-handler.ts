@@ -5,8 +5,9 @@
  */
 import { refreshForMutation, type DeferredRefresh, type GraphMutation, type LogEventRow, type RefreshRequest } from '@idgraph/graph';
 import { createLogger, describeError, eventTimingFromEnv, retry, type Logger } from '@idgraph/core';
-import { eventToGraphChanges, futureEventReason, normalizeLogEventRow, parseEventMessage } from '@idgraph/normalize';
+import { eventToGraphChanges, futureEventReason, normalizeLogEventRow, parseEventMessage, type EventLimits } from '@idgraph/normalize';
 import type { Classification, ReceivedMessageInfo } from './consumer.js';
+import type { StreamMetrics } from './metrics.js';
 import { OktaSideEffects, refreshesAfterStoring, type SideEffectLookups } from './side-effects.js';
 
 /** One event ready for `ingestEvents`, plus the refreshes it asks for. */
@@ -32,6 +33,9 @@ export interface IngestEventItem {
 export interface IngestEventsResult {
   stored: number;
   duplicates: number;
+  /** Events whose uuid was stored already with other content (GraphStore reports them; other stores may not). */
+  conflicts?: number;
+  conflictUuids?: string[];
   applied: number;
   storedUuids: string[];
   /** Objects to re-read: events too close to their last read were not decided by time (see @idgraph/graph). */
@@ -57,6 +61,10 @@ export interface EventStreamHandlerDeps {
    * those rows wait for the next collection.
    */
   sideEffects?: SideEffectLookups;
+  /** Size and depth limits of one event (IDGRAPH_MAX_EVENT_BYTES, IDGRAPH_MAX_EVENT_DEPTH); unset ones are the defaults. */
+  eventLimits?: Partial<EventLimits>;
+  /** Where conflicting duplicates are counted (`conflicts`). */
+  metrics?: Pick<StreamMetrics, 'increment'>;
   /** How long a known source → integration lookup is reused. Default 5 min. */
   knownSourceTtlMs?: number;
   /** How long an unknown source is remembered as unknown (a newly added integration is picked up after it). Default 30 s. */
@@ -94,7 +102,7 @@ export function createEventStreamHandler(deps: EventStreamHandlerDeps): EventStr
   const maxFutureMs = deps.maxFutureMs ?? eventTimingFromEnv().maxFutureMs;
 
   async function classify(body: string, message?: ReceivedMessageInfo): Promise<Classification<StreamEvent>> {
-    const parsed = parseEventMessage(body);
+    const parsed = parseEventMessage(body, deps.eventLimits);
     if (!parsed.ok) return { ok: false, reason: parsed.reason, logContext: safeIdentifiers(body) };
     const logContext = { uuid: parsed.event.uuid, eventType: parsed.event.eventType };
     if (parsed.source === null) {
@@ -124,14 +132,24 @@ export function createEventStreamHandler(deps: EventStreamHandlerDeps): EventStr
   }
 
   async function handleBatch(items: StreamEvent[]): Promise<void> {
-    const unique = firstOfEachEvent(items);
+    // Every copy goes to the store, which stores the first of each uuid and tells a copy with
+    // other content (a conflict) from the same event again.
     const result = await deps.store.ingestEvents(
-      unique.map((e) => ({ integrationId: e.integrationId, row: e.row, mutations: e.mutations, via: 'stream' as const })),
+      items.map((e) => ({ integrationId: e.integrationId, row: e.row, mutations: e.mutations, via: 'stream' as const })),
     );
+    const conflicts = result.conflicts ?? 0;
     logger.debug(
-      { events: unique.length, stored: result.stored, duplicates: result.duplicates, applied: result.applied },
+      { events: items.length, stored: result.stored, duplicates: result.duplicates, conflicts, applied: result.applied },
       'stream batch committed',
     );
+    if (conflicts > 0) {
+      deps.metrics?.increment('conflicts', conflicts);
+      logger.warn(
+        { conflicts, uuids: [...new Set(result.conflictUuids ?? [])].slice(0, 100) },
+        'events arrived with the uuid of a stored event but other content; the stored events were kept',
+      );
+    }
+    const unique = firstOfEachEvent(items);
     if (!deps.onRefresh) return;
     const stored = new Set(result.storedUuids);
     const needRefresh = unique.filter((e) => stored.has(e.row.uuid) || e.redelivered === true);

@@ -1,5 +1,5 @@
 /** Counters the consumer keeps; names match the operational questions they answer. */
-export const STREAM_COUNTERS = ['received', 'applied', 'dlq', 'deleteFailures', 'handlerErrors', 'futureEvents'] as const;
+export const STREAM_COUNTERS = ['received', 'applied', 'dlq', 'deleteFailures', 'handlerErrors', 'futureEvents', 'conflicts'] as const;
 export type StreamCounter = (typeof STREAM_COUNTERS)[number];
 
 /**
@@ -8,7 +8,8 @@ export type StreamCounter = (typeof STREAM_COUNTERS)[number];
  * `deleteFailures` messages that could not be deleted after the commit (they come back and are
  * ingested idempotently), `handlerErrors` failed batches, `futureEvents` events rejected (to the
  * dead-letter queue, also counted in `dlq`) for a `published` later than Okta's clock plus the
- * allowed skew. `lag` is now minus SQS SentTimestamp
+ * allowed skew, `conflicts` events that came with the uuid of a stored event but other content
+ * (the stored event is kept). `lag` is now minus SQS SentTimestamp
  * of the oldest message of the latest batch, in milliseconds.
  */
 export interface StreamMetrics {
@@ -25,6 +26,7 @@ export class InMemoryStreamMetrics implements StreamMetrics {
     deleteFailures: 0,
     handlerErrors: 0,
     futureEvents: 0,
+    conflicts: 0,
   };
   private lagMs: number | null = null;
 

@@ -63,7 +63,15 @@ export async function runStreamWorker(config: IdgraphConfig, options: StreamWork
     const onRefresh = options.onRefresh ?? refreshQueueSink(config, closers);
     const sqs = options.sqs ?? createSqsClient(stream, closers);
     const metrics = new InMemoryStreamMetrics();
-    const handler = createEventStreamHandler({ store, logger, onRefresh, maxFutureMs: config.eventTiming.maxFutureMs, ...(sideEffects ? { sideEffects } : {}) });
+    const handler = createEventStreamHandler({
+      store,
+      logger,
+      onRefresh,
+      maxFutureMs: config.eventTiming.maxFutureMs,
+      eventLimits: config.eventLimits,
+      metrics,
+      ...(sideEffects ? { sideEffects } : {}),
+    });
     const consumer = new StreamConsumer<StreamEvent>({
       sqs,
       queueUrl: stream.queueUrl,

@@ -141,7 +141,7 @@ export async function runDemo(ctx: CliContext, opts: DemoOptions, progress: (s: 
     const store = await ctx.store();
     const integration = await demoIntegration(store, sim);
     progress(`scanning ${sim.url} into ${ctx.config.databaseUrl ? 'PostgreSQL' : `the embedded database (${ctx.config.dataDir})`} …`);
-    const scan: RunSummary = await runScan(store, integration, { logger: ctx.logger, rateShare: 1, progress: !opts.json });
+    const scan: RunSummary = await runScan(store, integration, { logger: ctx.logger, rateShare: 1, progress: !opts.json, eventLimits: ctx.config.eventLimits });
     if (scan.status !== 'succeeded') throw new Error(`the demo scan ended ${scan.status}: ${scan.error ?? 'see the log'}`);
     if (!opts.json) printScanSummary(integration, scan);
 

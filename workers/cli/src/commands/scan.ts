@@ -3,6 +3,7 @@ import { scanIntegration, withGraphReader, type RunProgress, type RunSummary } f
 import { createMemoryRateGovernor } from '@idgraph/okta';
 import type { GraphStore, Integration, Run } from '@idgraph/graph';
 import type { Logger } from '@idgraph/core';
+import type { EventLimits } from '@idgraph/normalize';
 import { runPostureChecks, postureThresholdsFromEnv } from '@idgraph/posture';
 import { action } from '../action.js';
 import { UsageError, UserError } from '../errors.js';
@@ -123,7 +124,7 @@ export function scanExitCode(s: RunSummary): number {
 export async function runScan(
   store: GraphStore,
   integration: Integration,
-  opts: { logger: Logger; resources?: string[]; rateShare?: number; progress: boolean; signal?: AbortSignal; runId?: string },
+  opts: { logger: Logger; resources?: string[]; rateShare?: number; progress: boolean; signal?: AbortSignal; runId?: string; eventLimits?: Partial<EventLimits> },
 ): Promise<RunSummary> {
   const governor = createMemoryRateGovernor({ share: opts.rateShare ?? 0.5, maxConcurrent: 16 });
   const printer = progressPrinter(opts.progress);
@@ -136,6 +137,7 @@ export async function runScan(
     ...(opts.resources ? { resources: opts.resources } : {}),
     ...(opts.runId ? { runId: opts.runId } : {}),
     ...(opts.signal ? { signal: opts.signal } : {}),
+    ...(opts.eventLimits ? { eventLimits: opts.eventLimits } : {}),
   });
   if (opts.progress && process.stderr.isTTY) process.stderr.write('\r\x1b[K');
   return summary;
@@ -203,6 +205,7 @@ export function registerScan(program: Command): void {
               progress: !opts.json,
               signal: abort.signal,
               ...(resume ? { runId: resume.id } : {}),
+              eventLimits: ctx.config.eventLimits,
             });
             const exitCode = scanExitCode(summary);
             // Findings follow every collection run that completed what it could (they open, persist

@@ -106,6 +106,7 @@ async function collectMetrics(ctx: CliContext, store: GraphStore, queues: Queue[
       { name: 'idgraph_stream_future_events_total', help: "Events dead-lettered for a published time later than Okta's clock plus the allowed skew", type: 'counter', samples: [{ value: m.futureEvents }] },
       { name: 'idgraph_stream_lag_seconds', help: 'Age of the newest message handled (now - SentTimestamp)', type: 'gauge', samples: [{ value: (m.lagMs ?? 0) / 1000 }] },
       { name: 'idgraph_stream_handler_errors_total', help: 'Batches that failed to commit (retried)', type: 'counter', samples: [{ value: m.handlerErrors }] },
+      { name: 'idgraph_stream_event_conflicts_total', help: 'Events that came with the uuid of a stored event but other content (the stored event is kept)', type: 'counter', samples: [{ value: m.conflicts }] },
     );
   }
   return families;
@@ -147,6 +148,7 @@ export function registerWorkers(program: Command): void {
           const collectors = startCollectorWorkers({
             redisUrl: ctx.config.redisUrl,
             prefix: ctx.config.queuePrefix,
+            eventLimits: ctx.config.eventLimits,
             store: withGraphReader(store),
             concurrency: opts.concurrency,
             logger: log,

@@ -10,10 +10,13 @@
  * asks for instead of deciding events too close to their object's last read, go to `onRefresh`.
  * An event published later than the `Date` of the response that listed it, plus the allowed skew,
  * is rejected: never stored or applied, counted in the run (the resource's note) and logged.
+ * Each event is also checked as a streamed one is (parseEventMessage: its fields, uuid, size, depth,
+ * text PostgreSQL can read back); one that fails is skipped, logged with its reason and counted,
+ * so that one bad event does not stop the log from being read.
  */
 import { eventTimingFromEnv } from '@idgraph/core';
 import type { GraphMutation, RefreshRequest } from '@idgraph/graph';
-import { eventToGraphChanges, futureEventReason, normalizeLogEventRow } from '@idgraph/normalize';
+import { eventToGraphChanges, futureEventReason, normalizeLogEventRow, parseEventMessage, type OktaLogEvent } from '@idgraph/normalize';
 import type { CollectorContext, CollectorResult } from '../context.js';
 import { progressOf } from '../context.js';
 import type { OktaLogEventLike } from '../ports.js';
@@ -45,6 +48,7 @@ export function backfillDays(ctx: CollectorContext): number {
 export async function collectSystemLog(ctx: CollectorContext, opts: SystemLogOptions = {}): Promise<CollectorResult> {
   const progress = progressOf(ctx, 'system_log');
   const saved = await ctx.store.getCheckpoint(ctx.integration.id, 'system_log', '');
+  let unfit = 0;
   let cursor = saved?.nextUrl ?? null;
   const since = new Date(ctx.run.startedAt.getTime() - backfillDays(ctx) * 86_400_000);
   const maxFutureMs = opts.maxFutureMs ?? eventTimingFromEnv().maxFutureMs;
@@ -60,7 +64,8 @@ export async function collectSystemLog(ctx: CollectorContext, opts: SystemLogOpt
       ctx.logger.warn({ uuid: event.uuid, eventType: event.eventType, published: event.published }, 'System Log event rejected: published later than Okta\'s clock allows');
       return false;
     });
-    const refresh = await ingestPage(ctx, valid, opts.needsRefresh ?? (() => true));
+    const { refresh, rejected: skipped } = await ingestPage(ctx, valid, opts.needsRefresh ?? (() => true));
+    unfit += skipped;
     if (refresh.length > 0 && opts.onRefresh) await opts.onRefresh(refresh);
     if (page.nextUrl !== null) {
       cursor = page.nextUrl;
@@ -80,21 +85,33 @@ export async function collectSystemLog(ctx: CollectorContext, opts: SystemLogOpt
     if (Date.parse(newest.published) >= ctx.run.startedAt.getTime()) break;
   }
   const warning = rejected.length ? `${rejected.length} events rejected, not applied: ${rejected.slice(0, 3).join('; ')}${rejected.length > 3 ? '; …' : ''}` : undefined;
-  return { resource: 'system_log', complete: true, objects: progress.snapshot().objects, ...(warning ? { warning } : {}) };
+  return { resource: 'system_log', complete: true, objects: progress.snapshot().objects, ...(warning ? { warning } : {}), ...(unfit ? { rejected: unfit } : {}) };
 }
 
-/** Stores a page of events (idempotent by uuid) and returns the refreshes of the newly stored ones. */
+/** Stores a page of events (idempotent by uuid); returns the refreshes of the newly stored ones and how many were skipped. */
 async function ingestPage(
   ctx: CollectorContext,
   events: OktaLogEventLike[],
   needsRefresh: (event: OktaLogEventLike) => boolean,
-): Promise<RefreshRequest[]> {
-  if (events.length === 0) return [];
-  const prepared = events.map((event) => ({ event, changes: eventToGraphChanges(event) }));
+): Promise<{ refresh: RefreshRequest[]; rejected: number }> {
+  if (events.length === 0) return { refresh: [], rejected: 0 };
+  const prepared: { event: OktaLogEvent; eventJson: string; changes: ReturnType<typeof eventToGraphChanges> }[] = [];
+  const rejections: { uuid: string | null; reason: string }[] = [];
+  for (const item of events) {
+    const parsed = parseEventMessage(item, ctx.eventLimits);
+    if (!parsed.ok) {
+      const uuid = typeof item?.uuid === 'string' ? item.uuid.slice(0, 80) : null;
+      rejections.push({ uuid, reason: parsed.reason });
+      continue;
+    }
+    prepared.push({ event: parsed.event, eventJson: parsed.eventJson, changes: eventToGraphChanges(parsed.event) });
+  }
+  if (rejections.length) ctx.logger.warn({ rejected: rejections.length, events: rejections.slice(0, 20) }, 'System Log events skipped: they cannot be stored as they are');
+  if (prepared.length === 0) return { refresh: [], rejected: rejections.length };
   const result = await ctx.store.ingestEvents(
-    prepared.map(({ event, changes }) => ({
+    prepared.map(({ event, eventJson, changes }) => ({
       integrationId: ctx.integration.id,
-      row: normalizeLogEventRow(event),
+      row: normalizeLogEventRow(event, eventJson),
       mutations: changes.mutations,
       via: 'poll' as const,
     })),
@@ -108,7 +125,7 @@ async function ingestPage(
     for (const r of changes.refresh) merged.set(JSON.stringify(r), r);
     for (const r of await sideEffectRefreshes(ctx, changes.mutations)) merged.set(JSON.stringify(r), r);
   }
-  return [...merged.values()];
+  return { refresh: [...merged.values()], rejected: rejections.length };
 }
 
 /**
