@@ -26,6 +26,8 @@ export interface CollectorContext {
   mode?: CollectionMode;
   /** Requests in flight for collectors that fan out (one request per user, group or app). Default 8. */
   concurrency?: number;
+  /** Targeted re-reads (refresh.ts): their reads decide what event times could not. */
+  reread?: boolean;
 }
 
 /**
