@@ -13,7 +13,9 @@
  * Okta's list results trail writes by seconds, so a read close to the event's time may not
  * reflect it yet. Within the ambiguity window of the event's time the read replaces the event's
  * state only if the object itself says it changed since (its `lastUpdated`; edges have none).
- * A read later than that is authoritative: it reflects the event. An event stamped ahead of
+ * A read later than that is authoritative: it reflects the event. So is a targeted re-read not
+ * older than the event (`reread`): it was asked for after the event arrived, to decide exactly this
+ * (Okta documents list lag as typically under a second, see libs/okta-sim/README.md). An event stamped ahead of
  * Okta's clock therefore holds its state only until reads pass its time plus the window, and
  * events more than the allowed skew ahead are rejected before they get here (event-time.ts in
  * @idgraph/normalize), so no event pins its state for long.
@@ -246,6 +248,11 @@ export interface UpsertContext {
   runId: string | null;
   /** The ambiguity window (ms) around an event's time within which a read does not override it. */
   ambiguityMs: number;
+  /**
+   * A targeted re-read, asked for after the events about these objects were stored, to decide
+   * what their times could not: a read not older than an event's time replaces its state.
+   */
+  reread?: boolean;
 }
 
 /** Upserts rows into one table; returns how many rows were written (inserted or touched). */
@@ -264,11 +271,11 @@ export async function upsertRows<R extends { sourceUpdatedAt: Date; observedAt?:
     { name: 'observed_at', type: 'timestamptz' },
   ];
   if (!(ctx.ambiguityMs >= 0)) throw new Error(`upsertRows: ambiguityMs must be ≥ 0, got ${ctx.ambiguityMs}`);
-  const window = sql`make_interval(secs => ${ctx.ambiguityMs / 1000}::double precision)`;
+  const window = sql`make_interval(secs => ${ctx.reread ? 0 : ctx.ambiguityMs / 1000}::double precision)`;
   const eventSet = sql.raw('(t."observed_at" IS NULL OR t."source_updated_at" > t."observed_at")');
   const objectNewer = sql.raw(spec.objectTime ? 'excluded."source_updated_at" >= t."source_updated_at"' : 'false');
   const fresher = sql`(CASE WHEN ${eventSet}
-    THEN ${objectNewer} OR excluded."observed_at" > t."source_updated_at" + ${window}
+    THEN ${objectNewer} OR excluded."observed_at" >= t."source_updated_at" + ${window}
     ELSE excluded."source_updated_at" >= t."source_updated_at" END)`;
   const sets: SQL[] = [
     ...spec.data.map((col) => sql`${ident(col.name)} = CASE WHEN ${fresher} THEN excluded.${ident(col.name)}

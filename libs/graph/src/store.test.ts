@@ -570,7 +570,7 @@ describe.each(backends)('GraphStore on %s', (_name, open) => {
     const memberships = async (integrationId: string) =>
       (await backend.gdb.execute<{ group_id: string; deleted: boolean }>(sql`
         SELECT group_id, deleted_at IS NOT NULL AS deleted FROM group_memberships
-        WHERE integration_id = ${integrationId}::uuid ORDER BY group_id`)).map((r) => [r.group_id, r.deleted]);
+        WHERE integration_id = ${integrationId}::uuid ORDER BY group_id, user_id`)).map((r) => [r.group_id, r.deleted]);
 
     it('re-reads instead of deciding an event published within the window of its row\'s last read', async () => {
       const integ = await newIntegration();
@@ -612,6 +612,21 @@ describe.each(backends)('GraphStore on %s', (_name, open) => {
       await store.commitPage({ integrationId: integ.id, runId: null, resource: 'group_members', nextUrl: null, done: true,
         rows: { memberships: [f.membership('00u1', '00gA', { sourceUpdatedAt: sec(90) })] } });
       expect(await memberships(integ.id)).toEqual([['00gA', false]]);
+    });
+
+    it('lets a targeted re-read decide within the window: it replaces and tombstones what an event set just before', async () => {
+      const integ = await newIntegration();
+      await store.ingestEvents([
+        event(integ.id, { kind: 'membership.remove', at: D, userId: '00u1', groupId: '00gA' }),
+        event(integ.id, { kind: 'membership.add', at: D, userId: '00u2', groupId: '00gA' }),
+      ]);
+      const run = await store.startRun({ integrationId: integ.id, mode: 'refresh', trigger: 'stream', resources: ['refresh'] });
+      // Re-read 3 s after the events: 00u1 is a member again, 00u2 left; a full run would wait out the window.
+      await store.commitPage({ integrationId: integ.id, runId: run.id, resource: 'group_members', scopeKey: 'refresh:00gA', nextUrl: null, done: true,
+        rows: { memberships: [f.membership('00u1', '00gA', { sourceUpdatedAt: sec(3) })] }, reread: true });
+      expect(await store.finishFullSync(run.id, 'group_members', { groupId: '00gA' })).toBe(0);
+      expect(await store.finishFullSync(run.id, 'group_members', { groupId: '00gA' }, { reread: true })).toBe(1);
+      expect(await memberships(integ.id)).toEqual([['00gA', false], ['00gA', true]]);
     });
 
     it('tombstones an unseen row an event stamped in the future set, once a complete run starts after it', async () => {

@@ -98,6 +98,8 @@ export interface CommitPageInput {
    * ingestEvents, in the same transaction as the cursor.
    */
   events?: { row: LogEventRow; mutations: GraphMutation[] }[];
+  /** Rows of a targeted re-read (see UpsertContext.reread in page-upserts.ts). */
+  reread?: boolean;
 }
 
 export interface CommitPageResult {
@@ -319,7 +321,7 @@ export class GraphStore {
 
   /** Upserts one page of rows and moves the cursor, atomically. */
   async commitPage(input: CommitPageInput): Promise<CommitPageResult> {
-    const ctx: UpsertContext = { tenantId: this.tenant, integrationId: input.integrationId, runId: input.runId, ambiguityMs: this.ambiguityMs };
+    const ctx: UpsertContext = { tenantId: this.tenant, integrationId: input.integrationId, runId: input.runId, ambiguityMs: this.ambiguityMs, reread: input.reread ?? false };
     const r = input.rows;
     await this.assertIntegrations([input.integrationId]);
     return this.exec.tx(async (tx) => {
@@ -386,7 +388,7 @@ export class GraphStore {
    * rows of the resource the run did not see (and no event touched since the run started).
    * Refuses for a failed or partial run, or a failed resource. Returns the number tombstoned.
    */
-  async finishFullSync(runId: string, resource: string, scope?: FullSyncScope): Promise<number> {
+  async finishFullSync(runId: string, resource: string, scope?: FullSyncScope, opts: { reread?: boolean } = {}): Promise<number> {
     const run = await this.runRepo.get(runId);
     if (!run) throw new Error(`finishFullSync: no run ${runId} in this tenant`);
     const tombstoned = await tombstoneUnseen(
@@ -400,7 +402,8 @@ export class GraphStore {
       },
       resource,
       scope,
-      this.ambiguityMs,
+      // A targeted re-read decides: no grace for rows events set just before it.
+      opts.reread ? 0 : this.ambiguityMs,
     );
     this.opts.logger?.debug({ runId, resource, scope, tombstoned }, 'full sync finished');
     return tombstoned;

@@ -29,6 +29,8 @@ export interface CollectorContext {
   concurrency?: number;
   /** Size and depth limits of one System Log event (IdgraphConfig.eventLimits); unset ones are the defaults. */
   eventLimits?: Partial<EventLimits>;
+  /** Targeted re-reads (refresh.ts): their reads decide what event times could not. */
+  reread?: boolean;
 }
 
 /**

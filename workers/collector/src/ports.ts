@@ -114,8 +114,10 @@ export interface CollectorStore {
     nextUrl: string | null;
     done: boolean;
     rows: PageRows;
+    /** A targeted re-read: it decides what event times could not (see GraphStore.commitPage). */
+    reread?: boolean;
   }): Promise<unknown>;
-  finishFullSync(runId: string, resource: string, scope?: FullSyncScope): Promise<unknown>;
+  finishFullSync(runId: string, resource: string, scope?: FullSyncScope, opts?: { reread?: boolean }): Promise<unknown>;
   ingestEvents(
     items: { integrationId: string; row: LogEventRow; mutations: GraphMutation[]; via: 'poll' | 'stream' | 'file' }[],
   ): Promise<{ stored: number; duplicates: number; applied: number; storedUuids: string[]; deferred: DeferredRefresh[] }>;
