@@ -148,7 +148,7 @@ describe('stream: simulator changes through SQS into the graph', () => {
     const [m] = applyRandom(h.sim, 1);
     track([m!]);
     await deliver([envelopeBody(m!)], [], 11);
-    const changed = { ...m!.envelope, id: randomUUID(), detail: { ...(m!.envelope as unknown as { detail: Record<string, unknown> }).detail, displayMessage: 'edited' } };
+    const changed = { ...m!.envelope, id: randomUUID(), detail: { ...m!.envelope.detail, displayMessage: 'edited' } };
     const before = worker.metrics.snapshot().conflicts;
     await deliver([JSON.stringify(changed)], [], 12);
     expect(worker.metrics.snapshot().conflicts).toBe(before + 1);
