@@ -547,3 +547,16 @@ export async function ingestEventBatch(exec: Executor, tenantId: string, items: 
   await applyMutations(exec, tenantId, buckets);
   return { stored: storedUuids.length, duplicates: items.length - storedUuids.length, applied, storedUuids };
 }
+
+/**
+ * Applies mutations that come without a System Log event: a change Okta confirmed in its answer
+ * to a remediation request, at the answer's time. The same freshness rules as events apply, so
+ * the event Okta logs for the same change later converges to the same rows.
+ */
+export async function applyConfirmedMutations(exec: Executor, tenantId: string, integrationId: string, mutations: readonly GraphMutation[]): Promise<number> {
+  checkMutations('(confirmed change)', mutations);
+  const buckets = new MutationBuckets();
+  for (const m of mutations) buckets.add(integrationId, m);
+  await applyMutations(exec, tenantId, buckets);
+  return mutations.length;
+}

@@ -22,6 +22,8 @@ export interface Integration {
   clientId: string | null;
   keyId: string | null;
   allowHttp: boolean;
+  /** Remediation actions may act through this integration (false = read-only). */
+  allowActions: boolean;
   eventSource: string | null;
   schedule: IntegrationSchedule | null;
   lastConnectivity: unknown;
@@ -38,6 +40,8 @@ export interface NewIntegration {
   keyId?: string | null | undefined;
   secrets: IntegrationSecrets;
   allowHttp: boolean;
+  /** Default false: read-only. */
+  allowActions?: boolean | undefined;
   eventSource?: string | null | undefined;
   schedule?: IntegrationSchedule | null | undefined;
 }
@@ -56,6 +60,7 @@ const publicColumns = {
   clientId: schema.integrations.clientId,
   keyId: schema.integrations.keyId,
   allowHttp: schema.integrations.allowHttp,
+  allowActions: schema.integrations.allowActions,
   eventSource: schema.integrations.eventSource,
   schedule: schema.integrations.schedule,
   lastConnectivity: schema.integrations.lastConnectivity,
@@ -136,6 +141,7 @@ export class IntegrationRepo {
         keyId: input.keyId ?? null,
         secretsEnc,
         allowHttp: input.allowHttp,
+        allowActions: input.allowActions ?? false,
         eventSource: input.eventSource ?? null,
         schedule: input.schedule ?? null,
       })
@@ -165,6 +171,7 @@ export class IntegrationRepo {
       keyId: patch.keyId !== undefined ? patch.keyId : current.keyId,
       secrets: patch.secrets ?? stored,
       allowHttp: patch.allowHttp ?? current.allowHttp,
+      allowActions: patch.allowActions ?? current.allowActions,
       eventSource: patch.eventSource !== undefined ? patch.eventSource : current.eventSource,
       schedule: patch.schedule !== undefined ? patch.schedule : current.schedule,
     };
@@ -180,6 +187,7 @@ export class IntegrationRepo {
         keyId: merged.keyId ?? null,
         secretsEnc: patch.secrets ? await this.secretBox().seal(patch.secrets) : undefined,
         allowHttp: merged.allowHttp,
+        allowActions: merged.allowActions ?? false,
         eventSource: merged.eventSource ?? null,
         schedule: merged.schedule ?? null,
         updatedAt: new Date(),

@@ -27,6 +27,12 @@ export interface ApiTokenGrant {
   scopes: Set<string> | undefined;
   /** Rate-limit principal id (`00T…`-like). */
   tokenId: string;
+  /**
+   * The admin user who created the token: it acts with that user's admin roles (GET
+   * /api/v1/users/me returns that user). Null = a token with no modelled owner, acting with every
+   * permission (the simulator's default token when the org has no SUPER_ADMIN user).
+   */
+  ownerId: string | null;
 }
 
 interface AccessToken {
@@ -45,6 +51,8 @@ export interface Caller {
   scopes: Set<string> | undefined;
   clientId: string | null;
   scheme: 'SSWS' | 'Bearer' | 'DPoP';
+  /** SSWS only: the token owner's user id (see ApiTokenGrant.ownerId). */
+  ownerId: string | null;
 }
 
 export type AuthFailure =
@@ -73,8 +81,8 @@ export class AuthService {
     this.accessTokenTtlSeconds = ttlSeconds;
   }
 
-  addApiToken(token: string, scopes: string[] | undefined): void {
-    this.apiTokens.set(token, { scopes: scopes ? new Set(scopes) : undefined, tokenId: `00T${createHash('sha256').update(token).digest('hex').slice(0, 17)}` });
+  addApiToken(token: string, scopes: string[] | undefined, ownerId: string | null = null): void {
+    this.apiTokens.set(token, { scopes: scopes ? new Set(scopes) : undefined, tokenId: `00T${createHash('sha256').update(token).digest('hex').slice(0, 17)}`, ownerId });
   }
 
   async registerServiceApp(clientId: string, opts: { scopes: string[]; alg: KeyAlg; dpop: boolean }): Promise<{ keyId: string; privateKeyPem: string }> {
@@ -193,7 +201,7 @@ export class AuthService {
     if (scheme === 'SSWS') {
       const grant = this.apiTokens.get(credential);
       if (!grant) return invalid;
-      return { kind: 'ssws', principal: grant.tokenId, scopes: grant.scopes, clientId: null, scheme: 'SSWS' };
+      return { kind: 'ssws', principal: grant.tokenId, scopes: grant.scopes, clientId: null, scheme: 'SSWS', ownerId: grant.ownerId };
     }
     if (scheme !== 'Bearer' && scheme !== 'DPoP') return invalid;
     const token = this.accessTokens.get(credential);
@@ -216,7 +224,7 @@ export class AuthService {
     } else if (scheme !== 'Bearer') {
       return { ...invalid, wwwAuthenticate: challenge };
     }
-    return { kind: 'oauth', principal: token.clientId, scopes: token.scopes, clientId: token.clientId, scheme };
+    return { kind: 'oauth', principal: token.clientId, scopes: token.scopes, clientId: token.clientId, scheme, ownerId: null };
   }
 
   private prune(map: Map<string, number>): void {

@@ -79,7 +79,14 @@ export interface OktaSim {
   setFaults(f: OktaSimOptions['faults']): void;
   setRateLimitFactor(n: number): void;
   createServiceApp(opts: { scopes: string[]; alg?: KeyAlg; dpop?: boolean; roles?: string[] }): Promise<{ clientId: string; keyId: string; privateKeyPem: string }>;
-  createApiToken(opts: { scopes?: string[] }): string;
+  /**
+   * An extra SSWS token. `ownerId`: the admin user who created it; the token then acts with that
+   * user's admin roles (direct and through groups) and GET /api/v1/users/me returns that user.
+   * Without an owner it acts with every permission (within `scopes`, a test knob).
+   */
+  createApiToken(opts: { scopes?: string[]; ownerId?: string }): string;
+  /** The user the default token (`apiToken`) belongs to, or null when the org has no ACTIVE super admin. */
+  apiTokenOwnerId: string | null;
   mutate(change?: SimChange): SimMutation;
   truth(): ExportLine[];
   org: Readonly<SimOrgState>;
@@ -112,12 +119,18 @@ export async function startOktaSim(opts: OktaSimOptions = {}): Promise<OktaSim> 
   let tokenUrl = '';
   const auth = new AuthService(() => tokenUrl, positiveInt('accessTokenTtlSeconds', opts.accessTokenTtlSeconds, 3600, 1));
   const apiToken = opts.apiToken ?? `sim-token-${seed}`;
-  auth.addApiToken(apiToken, undefined);
+  // The default token belongs to a super admin of the org (the first ACTIVE one by id), as a
+  // real token belongs to the admin who created it; without one it acts with every permission.
+  const owner = [...org.roleAssignments.values()]
+    .filter((r) => r.principalKind === 'user' && r.type === 'SUPER_ADMIN' && org.users.get(r.principalId)?.status === 'ACTIVE')
+    .map((r) => r.principalId)
+    .sort()[0];
+  auth.addApiToken(apiToken, undefined, owner ?? null);
   const limiter = new RateLimiter(opts.rateLimits ?? {}, opts.rateLimitFactor ?? 1, opts.tokenShare ?? 0.5);
   const clock = new SimClock(now);
-  const handler = new SimHttpHandler(org, new Renderer(org), auth, limiter, { concurrencyLimit, now: () => clock.now() });
-  handler.setFaults(opts.faults);
   const mutator = new Mutator(org, gen.ids, new Rng(seed * 31 + 17), gen.events, clock);
+  const handler = new SimHttpHandler(org, new Renderer(org), auth, limiter, { concurrencyLimit, now: () => clock.now() }, mutator);
+  handler.setFaults(opts.faults);
 
   const server = createServer((req, res) => handler.handle(req, res));
   server.keepAliveTimeout = 5000;
@@ -136,6 +149,7 @@ export async function startOktaSim(opts: OktaSimOptions = {}): Promise<OktaSim> 
   return {
     url,
     apiToken,
+    apiTokenOwnerId: owner ?? null,
     eventSource,
     org,
     planted: gen.planted,
@@ -164,9 +178,10 @@ export async function startOktaSim(opts: OktaSimOptions = {}): Promise<OktaSim> 
       return { clientId: id, keyId, privateKeyPem };
     },
     createApiToken(o) {
+      if (o.ownerId !== undefined && !org.users.has(o.ownerId)) throw new Error(`createApiToken: ownerId "${o.ownerId}" is not a user of the org; pick one from sim.org.users`);
       extraTokens++;
       const token = `sim-token-${seed}-${extraTokens}-${Math.random().toString(36).slice(2, 10)}`;
-      auth.addApiToken(token, o.scopes);
+      auth.addApiToken(token, o.scopes, o.ownerId ?? null);
       return token;
     },
     mutate(change) {

@@ -41,7 +41,8 @@ export type SimChange =
   | { type: 'role.revoke'; assignmentId: string }
   | { type: 'factor.activate'; userId: string; factorType: FactorType }
   | { type: 'factor.deactivate'; userId: string; factorId: string }
-  | { type: 'factor.reset_all'; userId: string };
+  | { type: 'factor.reset_all'; userId: string }
+  | { type: 'user.sessions.clear'; userId: string };
 
 export type SimChangeType = SimChange['type'];
 
@@ -81,11 +82,14 @@ export class Mutator {
     private readonly clock: SimClock,
   ) {}
 
-  /** Applies a change (or a random valid one) and returns it with its System Log event. */
-  apply(change: SimChange | undefined): { change: SimChange; event: OktaLogEvent } {
+  /**
+   * Applies a change (or a random valid one) and returns it with its System Log event. `actor` is
+   * who made it (an API token's owner, a service app); default: an ACTIVE super admin of the org.
+   */
+  apply(change: SimChange | undefined, actor?: LogActor): { change: SimChange; event: OktaLogEvent } {
     const c = change ?? this.randomChange();
     const at = this.clock.tick();
-    const event = this.applyAt(c, at);
+    const event = this.applyAt(c, at, actor ?? this.actor);
     this.org.events.push(event);
     this.org.version++;
     return { change: c, event };
@@ -123,10 +127,10 @@ export class Mutator {
     g.lastMembershipUpdated = at;
   }
 
-  private applyAt(c: SimChange, now: Date): OktaLogEvent {
+  private applyAt(c: SimChange, now: Date, actor: LogActor): OktaLogEvent {
     const at = now.toISOString();
     const ev = (eventType: string, legacy: string | null, displayMessage: string, targets: OktaLogEvent['target'], requestUri: string, extra: Record<string, string> = {}, job = false): OktaLogEvent =>
-      this.events.build({ eventType, legacyEventType: legacy, displayMessage, published: now, actor: job ? SYSTEM_ACTOR : this.actor, target: targets, requestUri, url: `${requestUri}?`, debugData: extra, transactionType: job ? 'JOB' : 'WEB' });
+      this.events.build({ eventType, legacyEventType: legacy, displayMessage, published: now, actor: job ? SYSTEM_ACTOR : actor, target: targets, requestUri, url: `${requestUri}?`, debugData: extra, transactionType: job ? 'JOB' : 'WEB' });
     switch (c.type) {
       case 'user.create': {
         const n = this.org.users.size;
@@ -258,7 +262,7 @@ export class Mutator {
           label: STANDARD_ROLE_LABELS[c.role], status: 'ACTIVE', created: at, lastUpdated: at,
         };
         this.org.roleAssignments.set(a.id, a);
-        return this.privilegeEvent(kind, principalId, true, now);
+        return this.privilegeEvent(kind, principalId, true, now, actor);
       }
       case 'role.revoke': {
         const a = this.org.roleAssignments.get(c.assignmentId);
@@ -266,7 +270,7 @@ export class Mutator {
         if (a.principalKind === 'app') throw new SimChangeError('revoking service app roles is not modelled as a log event; revoke a user or group role');
         this.org.roleAssignments.delete(a.id);
         const remaining = [...this.org.roleAssignments.values()].some((r) => r.principalKind === a.principalKind && r.principalId === a.principalId);
-        return this.privilegeEvent(a.principalKind, a.principalId, remaining, now);
+        return this.privilegeEvent(a.principalKind, a.principalId, remaining, now, actor);
       }
       case 'factor.activate': {
         const u = this.user(c.userId);
@@ -291,10 +295,15 @@ export class Mutator {
         this.org.factors.delete(u.id);
         return ev('user.mfa.factor.reset_all', 'core.user.factor.reset_all', 'Reset all factors for user', [target.user(u)], `/api/v1/users/${u.id}/lifecycle/reset_factors`);
       }
+      case 'user.sessions.clear': {
+        // DELETE /api/v1/users/{id}/sessions; sessions themselves are not modelled, only the event.
+        const u = this.user(c.userId);
+        return ev('user.session.clear', 'core.user_auth.session_clear', 'Clear user session', [target.user(u)], `/api/v1/users/${u.id}/sessions`);
+      }
     }
   }
 
-  private privilegeEvent(kind: 'user' | 'group', principalId: string, granted: boolean, now: Date): OktaLogEvent {
+  private privilegeEvent(kind: 'user' | 'group', principalId: string, granted: boolean, now: Date, actor: LogActor): OktaLogEvent {
     const current = [...this.org.roleAssignments.values()].filter((r) => r.principalKind === kind && r.principalId === principalId).map((r) => r.label).sort();
     const targets = kind === 'user' ? [target.user(this.user(principalId))] : [target.group(this.group(principalId))];
     const prefix = kind === 'user' ? 'user.account' : 'group';
@@ -303,7 +312,7 @@ export class Mutator {
       eventType: `${prefix}.privilege.${granted ? 'grant' : 'revoke'}`,
       legacyEventType: kind === 'user' ? `core.user.admin_privilege.${granted ? 'granted' : 'revoked'}` : null,
       displayMessage: `${granted ? 'Grant' : 'Revoke'} ${kind} privilege`,
-      published: now, actor: this.actor, target: targets, requestUri, url: `${requestUri}?`,
+      published: now, actor, target: targets, requestUri, url: `${requestUri}?`,
       debugData: granted ? { privilegeGranted: current.join(', ') } : {},
     });
   }
