@@ -333,9 +333,14 @@ export async function runAction(ctx: ActionContext, req: ActionRequest): Promise
     let refreshed = 0;
     const refreshFailures: string[] = [];
     if (changes.refresh.length) {
-      const summary = await ctx.refresh(integration, changes.refresh);
-      refreshed = summary.refreshed;
-      refreshFailures.push(...summary.failures.map((f) => f.error));
+      // The change is made in Okta whatever happens here: a failed re-read is reported, not thrown.
+      try {
+        const summary = await ctx.refresh(integration, changes.refresh);
+        refreshed = summary.refreshed;
+        refreshFailures.push(...summary.failures.map((f) => f.error));
+      } catch (err) {
+        refreshFailures.push(err instanceof Error ? err.message : String(err));
+      }
     }
     const graphNote = refreshFailures.length
       ? `; the graph could not re-read ${refreshFailures.length} object(s) (the next collection will): ${refreshFailures[0]}`

@@ -10,6 +10,7 @@
  * - delete (only from DEPROVISIONED, as in Okta): the user disappears from every group, app
  *   and role assignment, and their factors are gone.
  * - factor reset_all: every factor is removed.
+ * - sessions clear: only the event (sessions are not modelled).
  * - revoking a role: Okta fires `*.privilege.revoke` only when the principal has no admin
  *   privileges left; otherwise it fires `*.privilege.grant` listing the remaining ones.
  */
