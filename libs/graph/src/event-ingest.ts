@@ -712,3 +712,17 @@ export async function ingestEventBatch(exec: Executor, tenantId: string, items: 
   const conflicts = conflictUuids.length;
   return { stored: storedUuids.length, duplicates: items.length - storedUuids.length - conflicts, conflicts, conflictUuids, applied, storedUuids, deferred };
 }
+
+/**
+ * Applies mutations that come without a System Log event: a change Okta confirmed in its answer
+ * to a remediation request, at the answer's time. The same freshness rules as events apply, so
+ * the event Okta logs for the same change later converges to the same rows.
+ */
+export async function applyConfirmedMutations(exec: Executor, tenantId: string, integrationId: string, mutations: readonly GraphMutation[]): Promise<number> {
+  checkMutations('(confirmed change)', mutations);
+  const buckets = new MutationBuckets();
+  for (const m of mutations) buckets.add(integrationId, m);
+  // Okta's own answer to the write, not a log entry that may trail a read: decided by time, no window.
+  await applyMutations(exec, tenantId, buckets, { ambiguityMs: 0 });
+  return mutations.length;
+}

@@ -4,6 +4,7 @@ export * as schema from './schema.js';
 export type { IntegrationSchedule, RunMode, RunTrigger, RunStatus, RunResourceState } from './schema.js';
 export { RUN_MODES, RUN_TRIGGERS, RUN_STATUSES, RUN_RESOURCE_STATES } from './schema.js';
 export * from './db.js';
+export { executorOf, type Executor } from './executor.js';
 export { createSecretBox, resolveSecretKey, secretKeyFingerprint, SecretStoreError, type SecretBinding, type SecretBox } from './secrets.js';
 export {
   GraphStore,

@@ -23,6 +23,8 @@ export interface Integration {
   clientId: string | null;
   keyId: string | null;
   allowHttp: boolean;
+  /** Remediation actions may act through this integration (false = read-only). */
+  allowActions: boolean;
   eventSource: string | null;
   /** OAuth scopes to request; null = the read scopes idgraph needs. */
   scopes: string[] | null;
@@ -41,6 +43,8 @@ export interface NewIntegration {
   keyId?: string | null | undefined;
   secrets: IntegrationSecrets;
   allowHttp: boolean;
+  /** Default false: read-only. */
+  allowActions?: boolean | undefined;
   eventSource?: string | null | undefined;
   scopes?: string[] | null | undefined;
   schedule?: IntegrationSchedule | null | undefined;
@@ -60,6 +64,7 @@ const publicColumns = {
   clientId: schema.integrations.clientId,
   keyId: schema.integrations.keyId,
   allowHttp: schema.integrations.allowHttp,
+  allowActions: schema.integrations.allowActions,
   eventSource: schema.integrations.eventSource,
   scopes: schema.integrations.scopes,
   schedule: schema.integrations.schedule,
@@ -175,6 +180,7 @@ export class IntegrationRepo {
         keyId: input.keyId ?? null,
         secretsEnc,
         allowHttp: input.allowHttp,
+        allowActions: input.allowActions ?? false,
         eventSource: input.eventSource ?? null,
         scopes: input.scopes ?? null,
         schedule: input.schedule ?? null,
@@ -207,6 +213,7 @@ export class IntegrationRepo {
       keyId: patch.keyId !== undefined ? patch.keyId : current.keyId,
       secrets,
       allowHttp: patch.allowHttp ?? current.allowHttp,
+      allowActions: patch.allowActions ?? current.allowActions,
       eventSource: patch.eventSource !== undefined ? patch.eventSource : current.eventSource,
       scopes: patch.scopes !== undefined ? patch.scopes : current.scopes,
       schedule: patch.schedule !== undefined ? patch.schedule : current.schedule,
@@ -224,6 +231,7 @@ export class IntegrationRepo {
         // Sealed again on every update: the secrets stay bound to the org URL, auth method and client id they are used with.
         secretsEnc: await (await this.secretBox()).seal(merged.secrets, this.binding(current.id, merged)),
         allowHttp: merged.allowHttp,
+        allowActions: merged.allowActions ?? false,
         eventSource: merged.eventSource ?? null,
         scopes: merged.scopes ?? null,
         schedule: merged.schedule ?? null,

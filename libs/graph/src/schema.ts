@@ -88,6 +88,8 @@ export const integrations = pgTable(
     /** OAuth scopes to request (null: the read scopes idgraph needs). */
     scopes: text('scopes').array(),
     schedule: jsonb('schedule').$type<IntegrationSchedule>(),
+    /** Remediation actions may act on the org through this integration (read-only when false). */
+    allowActions: boolean('allow_actions').notNull().default(false),
     lastConnectivity: jsonb('last_connectivity'),
     lastConnectivityAt: tstz('last_connectivity_at'),
     createdAt: tstz('created_at').notNull().defaultNow(),
@@ -304,7 +306,7 @@ export const logEvents = pgTable(
 
 export const RUN_MODES = ['full', 'incremental', 'refresh'] as const;
 export type RunMode = (typeof RUN_MODES)[number];
-export const RUN_TRIGGERS = ['schedule', 'collect-now', 'scan', 'stream'] as const;
+export const RUN_TRIGGERS = ['schedule', 'collect-now', 'scan', 'stream', 'action'] as const;
 export type RunTrigger = (typeof RUN_TRIGGERS)[number];
 export const RUN_STATUSES = ['running', 'succeeded', 'failed', 'partial'] as const;
 export type RunStatus = (typeof RUN_STATUSES)[number];
@@ -328,7 +330,7 @@ export const collectionRuns = pgTable(
   (t) => [
     index('collection_runs_integration_idx').on(t.tenantId, t.integrationId, t.startedAt),
     check('collection_runs_mode_check', sql`${t.mode} in ('full', 'incremental', 'refresh')`),
-    check('collection_runs_trigger_check', sql`${t.trigger} in ('schedule', 'collect-now', 'scan', 'stream')`),
+    check('collection_runs_trigger_check', sql`${t.trigger} in ('schedule', 'collect-now', 'scan', 'stream', 'action')`),
     check('collection_runs_status_check', sql`${t.status} in ('running', 'succeeded', 'failed', 'partial')`),
   ],
 );
@@ -397,4 +399,66 @@ export const findings = pgTable(
     primaryKey({ columns: [t.tenantId, t.integrationId, t.checkId, t.subject] }),
     index('findings_open_idx').on(t.tenantId, t.integrationId, t.resolvedAt),
   ],
+);
+
+// ---------------------------------------------------------------- actions and privacy
+
+export const ACTION_OUTCOMES = ['dry-run', 'applied', 'refused', 'failed'] as const;
+export type ActionOutcome = (typeof ACTION_OUTCOMES)[number];
+
+/**
+ * Every remediation attempt, dry or applied or refused. Append-only: the migration adds a trigger
+ * that rejects UPDATE, DELETE and TRUNCATE. It holds Okta ids and request paths, never profile
+ * data, so a privacy erasure has nothing to remove here.
+ */
+export const actionAudit = pgTable(
+  'action_audit',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    tenantId: text('tenant_id').notNull(),
+    at: tstz('at').notNull().defaultNow(),
+    /** Who asked: `cli:<os user>`, an API key's name, … */
+    requestedBy: text('requested_by').notNull(),
+    /** Null when the named integration does not exist (the refusal is audited all the same). */
+    integrationId: uuid('integration_id'),
+    integrationName: text('integration_name').notNull(),
+    action: text('action').notNull(),
+    /** `KIND:ID`, e.g. `user:00u…` */
+    subject: text('subject').notNull(),
+    target: text('target'),
+    resourceSet: text('resource_set'),
+    applied: boolean('applied').notNull(),
+    outcome: text('outcome', { enum: ACTION_OUTCOMES }).notNull(),
+    /** The Okta requests, made or (dry run) that would be made: [{method, path}]. */
+    requests: jsonb('requests').notNull(),
+    /** Okta's answers: [{method, path, status, errorCode?, errorSummary?}]; null when nothing was sent. */
+    response: jsonb('response'),
+    /** Why it was refused or failed, and what to grant. */
+    message: text('message'),
+  },
+  (t) => [
+    index('action_audit_tenant_at_idx').on(t.tenantId, t.at),
+    check('action_audit_outcome_check', sql`${t.outcome} in ('dry-run', 'applied', 'refused', 'failed')`),
+  ],
+);
+
+/**
+ * Privacy erasures: proof that a person's data was removed, without keeping who it was. The
+ * address is kept only as sha256(salt || lower(address)) with a random salt per request.
+ */
+export const privacyErasures = pgTable(
+  'privacy_erasures',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    tenantId: text('tenant_id').notNull(),
+    at: tstz('at').notNull().defaultNow(),
+    requestedBy: text('requested_by').notNull(),
+    addressHash: text('address_hash').notNull(),
+    salt: text('salt').notNull(),
+    /** Rows removed or scrubbed per personal-data source. */
+    counts: jsonb('counts').notNull(),
+    /** With --in-okta: the audited Okta actions ({action, outcome, auditId}). */
+    inOkta: jsonb('in_okta'),
+  },
+  (t) => [index('privacy_erasures_tenant_at_idx').on(t.tenantId, t.at)],
 );

@@ -6,7 +6,7 @@
 import { and, eq, sql } from 'drizzle-orm';
 import { eventTimingFromEnv, loadConfig, type Logger } from '@idgraph/core';
 import type { GraphDb } from './db.js';
-import { ingestEncodedEventBatch, ingestEventBatch, type EncodedEventBatch, type EncodedIngestResult, type IngestItem, type IngestOptions, type IngestResult } from './event-ingest.js';
+import { applyConfirmedMutations, ingestEncodedEventBatch, ingestEventBatch, type EncodedEventBatch, type EncodedIngestResult, type IngestItem, type IngestOptions, type IngestResult } from './event-ingest.js';
 import { executorOf, type Executor } from './executor.js';
 import { exportIntegration, mergeSorted } from './export-graph.js';
 import { FindingRepo, type CurrentFinding, type Finding, type FindingsSync } from './findings.js';
@@ -419,6 +419,16 @@ export class GraphStore {
   async ingestEvents(items: IngestItem[]): Promise<IngestResult> {
     await this.assertIntegrations(items.map((i) => i.integrationId));
     return this.exec.tx((tx) => ingestEventBatch(tx, this.tenant, items, this.ingestOptions()));
+  }
+
+  /**
+   * Applies graph mutations Okta confirmed without an event in hand (e.g. a remediation's 204),
+   * with the answer's time as `at`; one transaction. Returns how many were applied.
+   */
+  async applyMutations(integrationId: string, mutations: readonly GraphMutation[]): Promise<number> {
+    if (!mutations.length) return 0;
+    await this.assertIntegrations([integrationId]);
+    return this.exec.tx((tx) => applyConfirmedMutations(tx, this.tenant, integrationId, mutations));
   }
 
   /** The bulk form of ingestEvents for events encoded ahead (see EncodedEventBatch); PostgreSQL only. */

@@ -29,6 +29,12 @@ export interface ApiTokenGrant {
   roles: Set<string>;
   /** Rate-limit principal id (`00T…`-like). */
   tokenId: string;
+  /**
+   * The admin user who created the token: it acts with that user's admin roles (GET
+   * /api/v1/users/me returns that user). Null = a token with no modelled owner, acting with every
+   * permission (the simulator's default token when the org has no SUPER_ADMIN user).
+   */
+  ownerId: string | null;
 }
 
 interface AccessToken {
@@ -49,6 +55,8 @@ export interface Caller {
   scheme: 'SSWS' | 'Bearer' | 'DPoP';
   /** Admin roles of an API token's admin; null for OAuth callers (the server reads the app's roles from the org). */
   roles: Set<string> | null;
+  /** SSWS only: the token owner's user id (see ApiTokenGrant.ownerId). */
+  ownerId: string | null;
 }
 
 export type AuthFailure =
@@ -77,11 +85,12 @@ export class AuthService {
     this.accessTokenTtlSeconds = ttlSeconds;
   }
 
-  addApiToken(token: string, scopes: string[] | undefined, roles: string[] = ['SUPER_ADMIN']): void {
+  addApiToken(token: string, scopes: string[] | undefined, opts: { roles?: string[]; ownerId?: string | null } = {}): void {
     this.apiTokens.set(token, {
       scopes: scopes ? new Set(scopes) : undefined,
-      roles: new Set(roles),
+      roles: new Set(opts.roles ?? ['SUPER_ADMIN']),
       tokenId: `00T${createHash('sha256').update(token).digest('hex').slice(0, 17)}`,
+      ownerId: opts.ownerId ?? null,
     });
   }
 
@@ -204,7 +213,7 @@ export class AuthService {
     if (scheme === 'SSWS') {
       const grant = this.apiTokens.get(credential);
       if (!grant) return invalid;
-      return { kind: 'ssws', principal: grant.tokenId, scopes: grant.scopes, clientId: null, scheme: 'SSWS', roles: grant.roles };
+      return { kind: 'ssws', principal: grant.tokenId, scopes: grant.scopes, clientId: null, scheme: 'SSWS', roles: grant.roles, ownerId: grant.ownerId };
     }
     if (scheme !== 'Bearer' && scheme !== 'DPoP') return invalid;
     const token = this.accessTokens.get(credential);
@@ -227,7 +236,7 @@ export class AuthService {
     } else if (scheme !== 'Bearer') {
       return { ...invalid, wwwAuthenticate: challenge };
     }
-    return { kind: 'oauth', principal: token.clientId, scopes: token.scopes, clientId: token.clientId, scheme, roles: null };
+    return { kind: 'oauth', principal: token.clientId, scopes: token.scopes, clientId: token.clientId, scheme, roles: null, ownerId: null };
   }
 
   private prune(map: Map<string, number>): void {

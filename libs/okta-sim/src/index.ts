@@ -92,11 +92,15 @@ export interface OktaSim {
   setRateLimitFactor(n: number): void;
   createServiceApp(opts: { scopes: string[]; alg?: KeyAlg; dpop?: boolean; roles?: string[] }): Promise<{ clientId: string; keyId: string; privateKeyPem: string }>;
   /**
-   * An API token of another admin. It acts with that admin's role (default SUPER_ADMIN):
-   * `roles: ['READ_ONLY_ADMIN']` reads users, groups, apps and logs but not admin roles.
-   * `scopes` restricts it further to the endpoints those scopes cover (403 E0000006 elsewhere).
+   * An API token of another admin. It acts with that admin's roles: `ownerId` names the admin user
+   * who created it (its roles, direct and through groups, apply, and GET /api/v1/users/me returns
+   * that user); without an owner, `roles` (default SUPER_ADMIN) — `roles: ['READ_ONLY_ADMIN']`
+   * reads users, groups, apps and logs but not admin roles. `scopes` restricts it further to the
+   * endpoints those scopes cover (403 E0000006 elsewhere).
    */
-  createApiToken(opts: { scopes?: string[]; roles?: string[] }): string;
+  createApiToken(opts: { scopes?: string[]; roles?: string[]; ownerId?: string }): string;
+  /** The user the default token (`apiToken`) belongs to, or null when the org has no ACTIVE super admin. */
+  apiTokenOwnerId: string | null;
   mutate(change?: SimChange): SimMutation;
   truth(): ExportLine[];
   org: Readonly<SimOrgState>;
@@ -134,12 +138,18 @@ export async function startOktaSim(opts: OktaSimOptions = {}): Promise<OktaSim> 
   let tokenUrl = '';
   const auth = new AuthService(() => tokenUrl, positiveInt('accessTokenTtlSeconds', opts.accessTokenTtlSeconds, 3600, 1));
   const apiToken = opts.apiToken ?? `sim-token-${seed}`;
-  auth.addApiToken(apiToken, undefined);
+  // The default token belongs to a super admin of the org (the first ACTIVE one by id), as a
+  // real token belongs to the admin who created it; without one it acts with every permission.
+  const owner = [...org.roleAssignments.values()]
+    .filter((r) => r.principalKind === 'user' && r.type === 'SUPER_ADMIN' && org.users.get(r.principalId)?.status === 'ACTIVE')
+    .map((r) => r.principalId)
+    .sort()[0];
+  auth.addApiToken(apiToken, undefined, { ownerId: owner ?? null });
   const clock = new SimClock(now, skewMs, Math.round(lagSeconds * 1000));
   const limiter = new RateLimiter(opts.rateLimits ?? {}, opts.rateLimitFactor ?? 1, opts.tokenShare ?? 0.5, () => clock.wall());
-  const handler = new SimHttpHandler(org, new Renderer(org), auth, limiter, { concurrencyLimit, now: () => clock.now(), wall: () => clock.wall() });
-  handler.setFaults(opts.faults);
   const mutator = new Mutator(org, gen.ids, new Rng(seed * 31 + 17), gen.events, clock);
+  const handler = new SimHttpHandler(org, new Renderer(org), auth, limiter, { concurrencyLimit, now: () => clock.now(), wall: () => clock.wall() }, mutator);
+  handler.setFaults(opts.faults);
 
   const server = createServer((req, res) => handler.handle(req, res));
   server.keepAliveTimeout = 5000;
@@ -158,6 +168,7 @@ export async function startOktaSim(opts: OktaSimOptions = {}): Promise<OktaSim> 
   return {
     url,
     apiToken,
+    apiTokenOwnerId: owner ?? null,
     eventSource,
     org,
     planted: gen.planted,
@@ -186,13 +197,14 @@ export async function startOktaSim(opts: OktaSimOptions = {}): Promise<OktaSim> 
       return { clientId: id, keyId, privateKeyPem };
     },
     createApiToken(o) {
+      if (o.ownerId !== undefined && !org.users.has(o.ownerId)) throw new Error(`createApiToken: ownerId "${o.ownerId}" is not a user of the org; pick one from sim.org.users`);
       extraTokens++;
       const token = `sim-token-${seed}-${extraTokens}-${Math.random().toString(36).slice(2, 10)}`;
       const roles = o.roles ?? ['SUPER_ADMIN'];
       for (const r of roles) {
         if (!STANDARD_ROLE_TYPES.includes(r as StandardRoleType)) throw new Error(`unknown role "${r}" for createApiToken; use one of ${STANDARD_ROLE_TYPES.join(', ')}`);
       }
-      auth.addApiToken(token, o.scopes, roles);
+      auth.addApiToken(token, o.scopes, { roles, ownerId: o.ownerId ?? null });
       return token;
     },
     mutate(change) {

@@ -10,6 +10,7 @@
  * - delete (only from DEPROVISIONED, as in Okta): the user disappears from every group, app
  *   and role assignment, and their factors are gone.
  * - factor reset_all: every factor is removed.
+ * - sessions clear: only the event (sessions are not modelled).
  * - revoking a role: Okta fires `*.privilege.revoke` only when the principal has no admin
  *   privileges left; otherwise it fires `*.privilege.grant` listing the remaining ones (a user's
  *   include the roles held through groups, as the user's role list does).
@@ -43,7 +44,8 @@ export type SimChange =
   | { type: 'role.revoke'; assignmentId: string }
   | { type: 'factor.activate'; userId: string; factorType: FactorType }
   | { type: 'factor.deactivate'; userId: string; factorId: string }
-  | { type: 'factor.reset_all'; userId: string };
+  | { type: 'factor.reset_all'; userId: string }
+  | { type: 'user.sessions.clear'; userId: string };
 
 export type SimChangeType = SimChange['type'];
 
@@ -94,11 +96,14 @@ export class Mutator {
     private readonly clock: SimClock,
   ) {}
 
-  /** Applies a change (or a random valid one) and returns it with its System Log event. */
-  apply(change: SimChange | undefined): { change: SimChange; event: OktaLogEvent } {
+  /**
+   * Applies a change (or a random valid one) and returns it with its System Log event. `actor` is
+   * who made it (an API token's owner, a service app); default: an ACTIVE super admin of the org.
+   */
+  apply(change: SimChange | undefined, actor?: LogActor): { change: SimChange; event: OktaLogEvent } {
     const c = change ?? this.randomChange();
     const at = this.clock.tick();
-    const event = this.applyAt(c, at);
+    const event = this.applyAt(c, at, actor ?? this.actor);
     this.org.events.push(event);
     this.org.version++;
     return { change: c, event };
@@ -136,10 +141,10 @@ export class Mutator {
     g.lastMembershipUpdated = at;
   }
 
-  private applyAt(c: SimChange, now: Date): OktaLogEvent {
+  private applyAt(c: SimChange, now: Date, actor: LogActor): OktaLogEvent {
     const at = now.toISOString();
     const ev = (eventType: string, legacy: string | null, displayMessage: string, targets: OktaLogEvent['target'], requestUri: string, extra: Record<string, string> = {}, job = false): OktaLogEvent =>
-      this.events.build({ eventType, legacyEventType: legacy, displayMessage, published: now, actor: job ? SYSTEM_ACTOR : this.actor, target: targets, requestUri, url: `${requestUri}?`, debugData: extra, transactionType: job ? 'JOB' : 'WEB' });
+      this.events.build({ eventType, legacyEventType: legacy, displayMessage, published: now, actor: job ? SYSTEM_ACTOR : actor, target: targets, requestUri, url: `${requestUri}?`, debugData: extra, transactionType: job ? 'JOB' : 'WEB' });
     switch (c.type) {
       case 'user.create': {
         const n = this.org.users.size;
@@ -271,14 +276,14 @@ export class Mutator {
           label: STANDARD_ROLE_LABELS[c.role], status: 'ACTIVE', created: at, lastUpdated: at,
         };
         this.org.roleAssignments.set(a.id, a);
-        return this.privilegeEvent(kind, principalId, true, now);
+        return this.privilegeEvent(kind, principalId, true, now, actor);
       }
       case 'role.revoke': {
         const a = this.org.roleAssignments.get(c.assignmentId);
         if (!a) throw new SimChangeError(`unknown role assignment id "${c.assignmentId}"; pick one from sim.org.roleAssignments`);
         if (a.principalKind === 'app') throw new SimChangeError('revoking service app roles is not modelled as a log event; revoke a user or group role');
         this.org.roleAssignments.delete(a.id);
-        return this.privilegeEvent(a.principalKind, a.principalId, this.privilegesOf(a.principalKind, a.principalId).length > 0, now);
+        return this.privilegeEvent(a.principalKind, a.principalId, this.privilegesOf(a.principalKind, a.principalId).length > 0, now, actor);
       }
       case 'factor.activate': {
         const u = this.user(c.userId);
@@ -303,6 +308,11 @@ export class Mutator {
         this.org.factors.delete(u.id);
         return ev('user.mfa.factor.reset_all', 'core.user.factor.reset_all', 'Reset all factors for user', [target.user(u)], `/api/v1/users/${u.id}/lifecycle/reset_factors`);
       }
+      case 'user.sessions.clear': {
+        // DELETE /api/v1/users/{id}/sessions; sessions themselves are not modelled, only the event.
+        const u = this.user(c.userId);
+        return ev('user.session.clear', 'core.user_auth.session_clear', 'Clear user session', [target.user(u)], `/api/v1/users/${u.id}/sessions`);
+      }
     }
   }
 
@@ -315,7 +325,7 @@ export class Mutator {
     return kind === 'user' ? userRoleListOf(this.org, principalId) : roleAssignmentsOf(this.org, 'group', principalId);
   }
 
-  private privilegeEvent(kind: 'user' | 'group', principalId: string, granted: boolean, now: Date): OktaLogEvent {
+  private privilegeEvent(kind: 'user' | 'group', principalId: string, granted: boolean, now: Date, actor: LogActor): OktaLogEvent {
     const current = this.privilegesOf(kind, principalId).map((r) => r.label).sort();
     const targets = kind === 'user' ? [target.user(this.user(principalId))] : [target.group(this.group(principalId))];
     const prefix = kind === 'user' ? 'user.account' : 'group';
@@ -324,7 +334,7 @@ export class Mutator {
       eventType: `${prefix}.privilege.${granted ? 'grant' : 'revoke'}`,
       legacyEventType: kind === 'user' ? `core.user.admin_privilege.${granted ? 'granted' : 'revoked'}` : null,
       displayMessage: `${granted ? 'Grant' : 'Revoke'} ${kind} privilege`,
-      published: now, actor: this.actor, target: targets, requestUri, url: `${requestUri}?`,
+      published: now, actor, target: targets, requestUri, url: `${requestUri}?`,
       debugData: granted ? { privilegeGranted: current.join(', ') } : {},
     });
   }

@@ -16,7 +16,10 @@ import { appUsersOf, roleAssignmentsOf, roleHolderUserIds, sortedIds, userRoleLi
 import type { RateLimiter } from './rate-limit.js';
 import { findBucket } from './rate-limit.js';
 import type { Renderer } from './render.js';
+import { HttpError, type Reply } from './reply.js';
 import { Rng } from './rng.js';
+import type { Mutator } from './mutate.js';
+import { findWriteRoute, routeWrite, writeMethodsFor } from './writes.js';
 
 export interface FaultOptions {
   latencyMs?: number;
@@ -34,18 +37,6 @@ export interface SimStats {
   concurrency429: number;
 }
 
-interface Reply {
-  status: number;
-  body: unknown;
-  links?: string[];
-  headers?: Record<string, string>;
-}
-
-class HttpError extends Error {
-  constructor(readonly reply: Reply) {
-    super(`HTTP ${reply.status}`);
-  }
-}
 
 const DAY = 86_400_000;
 
@@ -142,6 +133,8 @@ export class SimHttpHandler {
     private readonly auth: AuthService,
     private readonly limiter: RateLimiter,
     private readonly config: ServerConfig,
+    /** Applies the changes of write requests (and records their System Log events). */
+    private readonly mutator?: Mutator,
   ) {}
 
   setFaults(f: FaultOptions | undefined): void {
@@ -212,11 +205,18 @@ export class SimHttpHandler {
     }
     if (!('principal' in caller)) { this.send(res, this.authFailure(caller), null); return; }
     if (fail) { this.send(res, { status: 500, body: OKTA_ERRORS.internal() }, null); return; }
-    if (method !== 'GET') { this.send(res, { status: 405, body: OKTA_ERRORS.methodNotAllowed(), headers: { Allow: 'GET' } }, null); return; }
+    const write = method === 'GET' ? null : findWriteRoute(method, url.pathname);
+    if (method !== 'GET' && (!write || !this.mutator)) {
+      const allow = ['GET', ...writeMethodsFor(url.pathname)].join(', ');
+      this.send(res, { status: 405, body: OKTA_ERRORS.methodNotAllowed(), headers: { Allow: allow } }, null);
+      return;
+    }
 
     let reply: Reply;
     try {
-      reply = this.route(url, caller);
+      reply = write && this.mutator
+        ? routeWrite({ org: this.org, mutator: this.mutator, requireScope: (c, scope, resource) => this.requireScope(c, scope, resource) }, write, url.pathname, caller)
+        : this.route(url, caller);
     } catch (err) {
       if (err instanceof HttpError) reply = err.reply;
       else throw err;
@@ -236,10 +236,17 @@ export class SimHttpHandler {
   }
 
   private send(res: ServerResponse, reply: Reply, truncateShare: number | null): void {
-    const body = JSON.stringify(reply.body);
     res.statusCode = reply.status;
     // Okta's clock, which may differ from the host's (clockSkewSeconds).
     res.setHeader('Date', new Date(this.config.wall()).toUTCString());
+    if (reply.body === undefined) {
+      // 204, and the 200s Okta documents without content (lifecycle operations).
+      for (const [k, v] of Object.entries(reply.headers ?? {})) res.setHeader(k, v);
+      res.setHeader('Content-Length', 0);
+      res.end();
+      return;
+    }
+    const body = JSON.stringify(reply.body);
     res.setHeader('Content-Type', 'application/json');
     if (reply.links?.length) res.setHeader('Link', reply.links);
     for (const [k, v] of Object.entries(reply.headers ?? {})) res.setHeader(k, v);
@@ -284,7 +291,8 @@ export class SimHttpHandler {
       case 'users': {
         need(a4 === 'roles' ? 'okta.roles.read' : 'okta.users.read');
         if (!a3) return this.listUsers(url);
-        const user = this.findUser(a3);
+        // `me` = the user linked to the API token: the admin who created it (management-openapi.yaml, GET /api/v1/users/{id}).
+        const user = a3 === 'me' ? this.tokenOwner(caller) : this.findUser(a3);
         if (parts.length === 4) return { status: 200, body: this.render.user(user) };
         if (parts.length === 5 && a4 === 'factors') return { status: 200, body: (this.org.factors.get(user.id) ?? []).map((f) => this.render.factor(f)) };
         if (parts.length === 5 && a4 === 'roles') return { status: 200, body: userRoleListOf(this.org, user.id).map((r) => this.render.roleAssignment(r)) };
@@ -386,6 +394,12 @@ export class SimHttpHandler {
 
   private notFound(what: string): HttpError {
     return new HttpError({ status: 404, body: OKTA_ERRORS.notFound(what) });
+  }
+
+  private tokenOwner(caller: Caller): SimUser {
+    const owner = caller.ownerId ? this.org.users.get(caller.ownerId) : undefined;
+    if (!owner) throw this.notFound('me (User)');
+    return owner;
   }
 
   private findUser(idOrLogin: string): SimUser {

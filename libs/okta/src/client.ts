@@ -70,6 +70,13 @@ export interface OktaClient {
   /** OAuth: the scopes requested, granted and refused so far; null for an API token (it is not scoped). */
   scopeState(): ScopeState | null;
   getJson<T>(pathOrUrl: string, query?: Query): Promise<{ body: T; fetchedAt: Date; headers: Headers }>;
+  /**
+   * A management-API write without a request body (lifecycle POSTs, DELETEs). Resolves on 2xx
+   * (`body` undefined for 204 and empty 200s), throws OktaApiError otherwise. A write whose answer
+   * was lost is retried like any request up to `maxRetries`, so callers that must not repeat a
+   * change (a second DELETE of a user deletes what the first only deactivated) use maxRetries 0.
+   */
+  write(method: 'POST' | 'DELETE', path: string, query?: Query): Promise<{ status: number; body: unknown; fetchedAt: Date; headers: Headers }>;
   /** Follows `next` exactly as given; `startUrl` resumes from a saved next link. */
   pages<T>(path: string, opts?: PagesOptions): AsyncIterable<OktaPage<T>>;
   listUsers(opts?: { search?: string; filter?: string; startUrl?: string | null }): AsyncIterable<OktaPage<OktaUser>>;
@@ -202,6 +209,12 @@ class HttpOktaClient implements OktaClient {
   async getJson<T>(pathOrUrl: string, query?: Query): Promise<{ body: T; fetchedAt: Date; headers: Headers }> {
     const res = await this.send('GET', this.resolve(pathOrUrl, query));
     return { body: res.body as T, fetchedAt: responseDate(res.headers), headers: res.headers };
+  }
+
+  async write(method: 'POST' | 'DELETE', path: string, query?: Query): Promise<{ status: number; body: unknown; fetchedAt: Date; headers: Headers }> {
+    if (method !== 'POST' && method !== 'DELETE') throw new TypeError(`write method must be POST or DELETE, got ${String(method)}`);
+    const res = await this.send(method, this.resolve(path, query));
+    return { status: res.status, body: res.body, fetchedAt: responseDate(res.headers), headers: res.headers };
   }
 
   async *pages<T>(path: string, opts: PagesOptions = {}): AsyncIterable<OktaPage<T>> {

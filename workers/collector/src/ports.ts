@@ -142,7 +142,7 @@ export interface GraphReader {
 }
 
 export type RunMode = 'full' | 'incremental' | 'refresh';
-export type RunTrigger = 'schedule' | 'collect-now' | 'scan' | 'stream';
+export type RunTrigger = 'schedule' | 'collect-now' | 'scan' | 'stream' | 'action';
 export type RunStatus = 'running' | 'succeeded' | 'failed' | 'partial';
 
 /** Run bookkeeping (collection_runs / run_resources). */

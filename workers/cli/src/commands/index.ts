@@ -16,6 +16,8 @@ export const COMMAND_MODULES: readonly { names: readonly string[]; load: () => P
   { names: ['demo'], load: async () => (await import('./demo.js')).registerDemo },
   { names: ['workers'], load: async () => (await import('./workers.js')).registerWorkers },
   { names: ['runs', 'status', 'collect-now'], load: async () => (await import('./runs.js')).registerRuns },
+  { names: ['action', 'audit'], load: async () => (await import('./action.js')).registerAction },
+  { names: ['privacy'], load: async () => (await import('./action.js')).registerPrivacy },
 ];
 
 /** Commands program.ts always registers (their modules are light). */

@@ -56,6 +56,7 @@ interface AddOptions {
   scopes?: string[];
   eventSource?: string;
   allowHttp: boolean;
+  allowActions: boolean;
   skipTest: boolean;
   json: boolean;
 }
@@ -74,6 +75,7 @@ export function registerIntegration(program: Command): void {
     .option('--scopes <list>', 'OAuth scopes to request, stored with the integration (comma separated; default: the read scopes idgraph needs; those Okta refuses are dropped)', listOption)
     .option('--event-source <source>', 'EventBridge partner event source of this org: aws.partner/okta.com/ORG/STREAM')
     .option('--allow-http', 'allow an http:// org URL (local simulators only)', false)
+    .option('--allow-actions', 'let remediation actions act through it (idgraph action; default: read-only)', false)
     .option('--skip-test', 'store the integration without testing it (by default credentials that can collect nothing are refused)', false)
     .option('--json', 'print the result as JSON', false)
     .action(
@@ -107,6 +109,7 @@ export function registerIntegration(program: Command): void {
           scopes: creds.scopes ?? null,
           secrets: creds.secrets,
           allowHttp: opts.allowHttp,
+          allowActions: opts.allowActions,
           eventSource: opts.eventSource,
         });
         if (report) await store.recordConnectivity(created.id, report);
@@ -133,8 +136,8 @@ export function registerIntegration(program: Command): void {
         if (!list.length) return out.line('no integrations yet: add one with `idgraph integration add NAME --org-url URL --token-env VAR`');
         out.line(
           table(
-            ['name', 'org', 'auth', 'event source', 'last test'],
-            list.map((i) => [i.name, i.orgUrl, i.authMethod, i.eventSource ?? '', summarizeConnectivity(i.lastConnectivity)]),
+            ['name', 'org', 'auth', 'actions', 'event source', 'last test'],
+            list.map((i) => [i.name, i.orgUrl, i.authMethod, i.allowActions ? 'allowed' : 'read-only', i.eventSource ?? '', summarizeConnectivity(i.lastConnectivity)]),
           ),
         );
       }),
@@ -163,6 +166,24 @@ export function registerIntegration(program: Command): void {
           );
           return 1;
         }
+      }),
+    );
+
+  integration
+    .command('update <name>')
+    .description('Change whether remediation actions may act through an integration.')
+    .option('--allow-actions', 'allow remediation actions (idgraph action, privacy erase --in-okta)')
+    .option('--read-only', 'refuse remediation actions again')
+    .option('--json', 'print the integration as JSON', false)
+    .action(
+      action(async (ctx, name: string, opts: { allowActions?: boolean; readOnly?: boolean; json: boolean }) => {
+        if (opts.allowActions === opts.readOnly) throw new UsageError('give exactly one of --allow-actions or --read-only');
+        const store = await ctx.store();
+        const found = await store.getIntegration(name);
+        if (!found) throw new UserError(`no integration named "${name}" (see \`idgraph integration list\`)`);
+        const updated = await store.updateIntegration(found.id, { allowActions: opts.allowActions === true });
+        if (opts.json) out.json(publicIntegration(updated));
+        else out.line(`integration "${name}" ${updated.allowActions ? 'allows remediation actions' : 'is read-only'}`);
       }),
     );
 
@@ -197,8 +218,8 @@ function summarizeConnectivity(c: unknown): string {
   return r.ok ? 'ok' : `problems: ${r.resources.filter((x) => x.status !== 'ok').map((x) => x.resource).join(', ')}`;
 }
 
-export function publicIntegration(i: { id: string; name: string; orgUrl: string; authMethod: string; clientId: string | null; eventSource: string | null; allowHttp: boolean; scopes?: string[] | null }) {
-  return { id: i.id, name: i.name, orgUrl: i.orgUrl, authMethod: i.authMethod, clientId: i.clientId, scopes: i.scopes ?? null, eventSource: i.eventSource, allowHttp: i.allowHttp };
+export function publicIntegration(i: { id: string; name: string; orgUrl: string; authMethod: string; clientId: string | null; eventSource: string | null; allowHttp: boolean; allowActions: boolean; scopes?: string[] | null }) {
+  return { id: i.id, name: i.name, orgUrl: i.orgUrl, authMethod: i.authMethod, clientId: i.clientId, scopes: i.scopes ?? null, eventSource: i.eventSource, allowHttp: i.allowHttp, allowActions: i.allowActions };
 }
 
 export type { IntegrationSecrets };
