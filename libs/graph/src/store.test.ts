@@ -522,7 +522,7 @@ describe.each(backends)('GraphStore on %s', (_name, open) => {
         ['k2', '{"uuid":"k2","n":2}'],
         [`k4-${lookUpFirst}`, '{"a":1}'],
         [`k4-${lookUpFirst}`, '{"a":2}'],
-      ], lookUpFirst))).toEqual({ stored: 1, duplicates: 1, conflicts: 2, conflictUuids: ['k2', `k4-${lookUpFirst}`], applied: 0, storedIndexes: [2] });
+      ], lookUpFirst))).toEqual({ stored: 1, duplicates: 1, conflicts: 2, conflictUuids: ['k2', `k4-${lookUpFirst}`], applied: 0, storedIndexes: [2], deferred: [] });
     }
   });
 

@@ -45,7 +45,7 @@ describe('collectSystemLog', () => {
         commitPage: async () => undefined,
         ingestEvents: async (items: { row: { uuid: string; rawJson?: string | null } }[]) => {
           stored.push(...items.map((i) => ({ uuid: i.row.uuid, rawJson: i.row.rawJson })));
-          return { stored: items.length, duplicates: 0, applied: 0, storedUuids: items.map((i) => i.row.uuid) };
+          return { stored: items.length, duplicates: 0, applied: 0, storedUuids: items.map((i) => i.row.uuid), deferred: [] };
         },
       },
       integration: { id: 'int-1' },
