@@ -159,9 +159,13 @@ async function preflight(p: ParsedAction, client: OktaClient, store: GraphStore,
     throw err;
   }
   const roleId = p.target!.id;
-  const matches = list.filter((r) =>
+  const held = list.filter((r) =>
     r.type === 'CUSTOM' ? r.role === roleId && (p.resourceSet === null || r['resource-set'] === p.resourceSet) : r.type === roleId && p.resourceSet === null,
   );
+  // A user's role list also names the roles held through groups (assignmentType GROUP): the
+  // principal's own assignment is the one to revoke; only when there is none is the group named.
+  const own = held.filter((r) => r.assignmentType !== 'GROUP' || p.subject.kind === 'group');
+  const matches = own.length > 0 ? own : held.slice(0, 1);
   if (matches.length === 0) throw new Stop('failed', `${formatRef(p.subject)} holds no ${roleId}${p.resourceSet ? ` on resource set ${p.resourceSet}` : ''} assignment in Okta`);
   if (matches.length > 1) {
     throw new Stop('failed', `${formatRef(p.subject)} holds ${roleId} on several resource sets (${matches.map((m) => m['resource-set']).join(', ')}): pass --resource-set ID`);
