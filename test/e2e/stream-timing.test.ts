@@ -123,7 +123,8 @@ describe.each([
     ]);
     await fullScan();
     expect(graphDiff(await h.exportLines(), h.sim.truth())).toEqual({ missing: [], extra: [] });
-  });
+    // A whole full collection of the harness org runs inside this test.
+  }, 240_000);
 
   it('through System Log polling too: removals published before the last read are re-read, a 9999 event is reported by the run', async () => {
     const { groupId, userIds } = groupWithMembers(h.sim, 6, used);
