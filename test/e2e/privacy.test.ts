@@ -202,7 +202,8 @@ describe('privacy access and erasure', () => {
     expect(back.matched.map((m) => m.integration)).toEqual(['org-a']);
     const [record] = await listErasures(store);
     expect(record!.recollected).toMatchObject({ users: 1, integrations: ['org-a'] });
-  });
+    // A whole full collection of the org runs inside this test.
+  }, 240_000);
 
   it('--in-okta deactivates and deletes the person in Okta as audited actions: a dry run first, then applied', async () => {
     const admins = new Set([...a.sim.org.roleAssignments.values()].map((r) => r.principalId));
