@@ -1,12 +1,41 @@
 import tseslint from 'typescript-eslint';
+import vitest from '@vitest/eslint-plugin';
 
 export default tseslint.config(
-  { ignores: ['**/dist/**', '**/node_modules/**', 'migrations/**', '.idgraph/**'] },
+  { ignores: ['**/dist/**', '**/node_modules/**', 'migrations/**', '.idgraph/**', '.cache/**'] },
   ...tseslint.configs.recommended,
+  {
+    // Type-aware rules: a promise nobody awaits loses its error (an unhandled rejection ends the process).
+    languageOptions: {
+      parserOptions: {
+        projectService: { allowDefaultProject: ['libs/graph/drizzle.config.ts'] },
+        tsconfigRootDir: import.meta.dirname,
+      },
+    },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-misused-promises': 'error',
+      '@typescript-eslint/await-thenable': 'error',
+    },
+  },
+  { files: ['**/*.js', '**/*.mjs'], ...tseslint.configs.disableTypeChecked },
   {
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       'no-console': 'error',
+    },
+  },
+  {
+    files: ['**/*.test.ts'],
+    plugins: { vitest },
+    rules: {
+      ...vitest.configs.recommended.rules,
+      // expect(value, message) is vitest's way to say what an assertion is about.
+      'vitest/valid-expect': ['error', { maxArgs: 2 }],
+      // Helpers named expect… (expectChanges, expectValid) assert for the test that calls them.
+      'vitest/expect-expect': ['error', { assertFunctionNames: ['expect', 'expect*'] }],
+      // Setup that checks its own steps (a CLI command exited 0) fails loudly instead of later.
+      'vitest/no-standalone-expect': ['error', { additionalTestBlockFunctions: ['beforeAll', 'beforeEach', 'afterAll', 'afterEach'] }],
     },
   },
 );

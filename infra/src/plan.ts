@@ -1,5 +1,5 @@
 /**
- * The EventBridge → SQS provisioning for Okta Log Streaming (API-NOTES §5), as a plan: every
+ * The EventBridge → SQS provisioning for Okta Log Streaming (https://help.okta.com/en-us/content/topics/reports/log-streaming/add-aws-eb-log-stream.htm), as a plan: every
  * AWS call with the exact input it will send, so `--dry-run` shows precisely what `apply` does.
  */
 import type { CreateEventBusCommandInput, PutRuleCommandInput, PutTargetsCommandInput } from '@aws-sdk/client-eventbridge';

@@ -1,5 +1,5 @@
 /**
- * Client benchmark (issue 4): list every user of a simulated org with Okta's default/maximum
+ * Client benchmark: list every user of a simulated org with Okta's default/maximum
  * user-list limit (200), once with our client and once with @okta/okta-sdk-nodejs, against the
  * same simulator in the same run. Reports requests per minute as a share of the users bucket
  * limit, and the wall-time ratio.
@@ -16,11 +16,11 @@
  * `wallOverBound` close to 1 means the client used the budget as soon as it was available.
  */
 import { pathToFileURL } from 'node:url';
-import { createLogger } from '@idgraph/core';
+import { createLogger, sleep } from '@idgraph/core';
 import { createMemoryRateGovernor, createOktaClient } from '@idgraph/okta';
 import { startOktaSim, type OktaSim } from '@idgraph/okta-sim';
 
-/** Okta's published Workforce per-minute limit for GET /api/v1/users (API-NOTES §2.4). */
+/** Okta's last published Workforce per-minute limit for GET /api/v1/users (see DEFAULT_BUCKETS in libs/okta-sim/src/rate-limit.ts). */
 const USERS_BUCKET_DEFAULT_LIMIT = 600;
 const USERS_PAGE_LIMIT = 200;
 
@@ -76,7 +76,7 @@ async function measure(sim: OktaSim, bucketLimit: number, list: () => Promise<nu
 async function waitForFreshWindow(): Promise<void> {
   const waitMs = 61_000;
   log.info({ waitMs }, 'waiting for the users bucket window to reset');
-  await new Promise((r) => setTimeout(r, waitMs));
+  await sleep(waitMs);
 }
 
 export async function benchClient(opts: { users: number; rateLimitFactor?: number; skipWindowWait?: boolean }): Promise<Record<string, unknown>> {

@@ -1,5 +1,5 @@
 /**
- * Collection benchmark (issue 5): a full Collect Now run of a simulated org, collected by a
+ * Collection benchmark: a full Collect Now run of a simulated org, collected by a
  * collector worker running as a CHILD process (so its peak RSS is its own), on real Redis, into a
  * fresh PostgreSQL database.
  *

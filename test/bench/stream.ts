@@ -24,7 +24,7 @@ import {
   SendMessageBatchCommand,
   SQSClient,
 } from '@aws-sdk/client-sqs';
-import { createLogger } from '@idgraph/core';
+import { createLogger, sleep } from '@idgraph/core';
 import { GraphStore, createSecretBox, migrateDatabase, openDatabase, type GraphDb } from '@idgraph/graph';
 import { eventToGraphChanges, normalizeLogEventRow, parseEventMessage } from '@idgraph/normalize';
 import {
@@ -290,7 +290,7 @@ async function consumerRun(
     started = performance.now();
     await pacedEnqueue(sqs, main, bodies, load.ratePerSecond);
   }
-  while (committed < load.count) await new Promise((r) => setTimeout(r, 20));
+  while (committed < load.count) await sleep(20);
   const seconds = (performance.now() - started) / 1000;
   await consumer.stop();
   latencies.sort((a, b) => a - b);
@@ -305,7 +305,7 @@ async function pacedEnqueue(sqs: SQSClient, queueUrl: string, bodies: string[], 
   for (let sent = 0, tick = 0; sent < bodies.length; tick++) {
     const due = started + tick * 100;
     const wait = due - performance.now();
-    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    if (wait > 0) await sleep(wait);
     const slice = bodies.slice(sent, sent + perTick);
     sent += slice.length;
     const chunks: string[][] = [];

@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startOktaSim, type OktaSim } from '@idgraph/okta-sim';
 import { sortExportLines, toJsonl } from '@idgraph/graph';
@@ -60,11 +61,13 @@ describe('usage and exit codes', () => {
 });
 
 describe('integration add', () => {
-  it('refuses credentials that cannot read everything, saying what to grant, and never echoes the token', async () => {
-    const limited = sim.createApiToken({ scopes: ['okta.users.read', 'okta.apps.read'] });
+  it('refuses credentials that can read nothing, saying what to allow, and never echoes the token', async () => {
+    // (Credentials that can read some resources are stored with a warning: see scopes-resume.test.ts.)
+    const limited = sim.createApiToken({ scopes: ['okta.logStreams.read'] });
     const r = await runCli(['integration', 'add', 'limited', '--org-url', sim.url, '--token-env', 'LIMITED', '--allow-http'], { env: { ...env, LIMITED: limited } });
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/connectivity test failed/);
+    expect(r.stderr).toMatch(/these credentials cannot collect anything/);
+    expect(r.stdout.match(/\[1\] Okta refused \(E0000006/g)).toHaveLength(1);
     expect(r.stdout + r.stderr).not.toContain(limited);
     const list = await runCli(['integration', 'list', '--json'], { env });
     expect(JSON.parse(list.stdout)).toEqual([]);
@@ -164,7 +167,8 @@ describe('scan → graph export → ingest-events → report', () => {
     for (let n = 1; n <= 4600; n++) {
       if (bad.has(n)) lines.push(bad.get(n) === 'not JSON' ? '{"truncated":' : '[1,2]');
       else if (n === 1500) lines.push('');
-      else lines.push(session(n === 10 || n === 3000 ? repeated : randomUUID(), n));
+      // Lines 10 and 3000 hold the same event (in envelopes of their own): a plain duplicate.
+      else lines.push(n === 10 || n === 3000 ? session(repeated, 10) : session(randomUUID(), n));
     }
     const file = join(dir, 'many.jsonl');
     await writeFile(file, lines.join('\n') + '\n');
@@ -182,6 +186,71 @@ describe('scan → graph export → ingest-events → report', () => {
     expect(again.rejections).toEqual(report.rejections);
     const after = await runCli(['graph', 'export', '--integration', 'sim'], { env });
     expect(after.stdout).toBe(toJsonl(sortExportLines(sim.truth())));
+  });
+
+  it('rejects events over the limits, with lone surrogates or a non-uuid uuid, each with its reason; counts conflicting duplicates; stores only what reads back as jsonb', async () => {
+    const event = (uuid: string, extra: Record<string, unknown> = {}) => ({
+      uuid, published: '2026-02-01T00:00:00.000Z', eventType: 'user.session.start', version: '0', severity: 'INFO',
+      actor: { id: '00uquiet', type: 'User', alternateId: 'q@example.com', displayName: 'Q' }, outcome: { result: 'SUCCESS' }, target: [],
+      ...extra,
+    });
+    const envelope = (detail: unknown) => JSON.stringify({
+      version: '0', id: randomUUID(), 'detail-type': 'SystemLog', source: 'aws.partner/okta.com/sim/stream', account: '1', time: '2026-02-01T00:00:00Z',
+      region: 'us-east-1', resources: [], detail,
+    });
+    const [a, b, c] = [randomUUID(), randomUUID(), randomUUID()];
+    const deep = `${'['.repeat(200_000)}${']'.repeat(200_000)}`;
+    const [head, tail] = envelope(event(c, { displayMessage: '@@' })).split('@@');
+    const lines: (string | Buffer)[] = [
+      envelope(event(a)),
+      envelope(event(randomUUID(), { debugContext: { debugData: { padding: 'x'.repeat(2 << 20) } } })),
+      envelope(event(randomUUID())).replace(/}}$/, `,"deep":${deep}}}`),
+      envelope(event(randomUUID(), { displayMessage: 'lone \ud800 surrogate' })),
+      // U+D800 encoded on its own as if it were a character: not UTF-8.
+      Buffer.concat([Buffer.from(head!), Buffer.from([0xed, 0xa0, 0x80]), Buffer.from(tail!)]),
+      envelope(event('not-a-uuid-7f3a')),
+      envelope(event(a, { outcome: { result: 'FAILURE' } })),
+      JSON.stringify(event(a)),
+      envelope(event(b)),
+    ];
+    const file = join(dir, 'hostile.jsonl');
+    await writeFile(file, Buffer.concat(lines.flatMap((l) => [Buffer.from(l), Buffer.from('\n')])));
+    const limited = { ...env, IDGRAPH_MAX_EVENT_BYTES: String(1 << 20) };
+    const r = await runCli(['ingest-events', '--integration', 'sim', '--file', file, '--json'], { env: limited });
+    expect(r.code).toBe(0);
+    const report = JSON.parse(r.stdout);
+    expect(report).toMatchObject({ read: 9, stored: 2, duplicates: 1, conflicts: 1, conflictUuids: [a], rejected: 5 });
+    const oversized = Buffer.byteLength(lines[1]!);
+    expect(report.rejections).toEqual([
+      { line: 2, reason: `event is ${oversized} bytes, over the limit of 1048576 (IDGRAPH_MAX_EVENT_BYTES)` },
+      { line: 3, reason: 'event nests objects and arrays deeper than 64 levels (IDGRAPH_MAX_EVENT_DEPTH)' },
+      { line: 4, reason: 'message contains an unpaired UTF-16 surrogate escape (a \\ud800-\\udfff escape not in a high-low pair), which PostgreSQL jsonb cannot read' },
+      { line: 5, reason: 'line is not valid UTF-8 (an encoded lone surrogate, or bytes of another encoding): give the events as UTF-8 text' },
+      { line: 6, reason: 'LogEvent.uuid is not a uuid (expected 8-4-4-4-12 hex digits, like c6ed294a-fef4-11ed-a5b1-bbb7c1de1a4b)' },
+    ]);
+    // With the default size limit the 200,000-deep event is already too big.
+    const byDefault = await runCli(['ingest-events', '--integration', 'sim', '--file', '-', '--json'], { env, input: lines[2] as string });
+    expect(JSON.parse(byDefault.stdout).rejections).toEqual([{ line: 1, reason: `event is ${Buffer.byteLength(lines[2]!)} bytes, over the limit of 262144 (IDGRAPH_MAX_EVENT_BYTES)` }]);
+    // A bad setting is refused with what to give instead.
+    const badSetting = await runCli(['ingest-events', '--integration', 'sim', '--file', file], { env: { ...env, IDGRAPH_MAX_EVENT_DEPTH: '100000' } });
+    expect(badSetting.code).not.toBe(0);
+    expect(badSetting.stderr).toContain('IDGRAPH_MAX_EVENT_DEPTH is invalid ("100000"): expected an integer between 4 and 1000');
+
+    // The human summary names the conflicts too; the stored event of uuid a is the first one.
+    const human = await runCli(['ingest-events', '--integration', 'sim', '--file', file], { env: limited });
+    expect(human.code).toBe(0);
+    expect(human.stdout).toMatch(/conflicts/);
+    expect(human.stdout).toContain('1 event came with the uuid of a stored event but other content');
+    const sql = postgres(db.url, { max: 1, onnotice: () => {} });
+    try {
+      const rows = await sql<{ raw: { outcome: { result: string } } }[]>`SELECT raw::jsonb AS raw FROM log_events WHERE uuid = ${a}`;
+      expect(rows.map((row) => row.raw.outcome.result)).toEqual(['SUCCESS']);
+      // Every stored event, of every test so far, reads back as jsonb.
+      const [all] = await sql<{ n: number }[]>`SELECT count(raw::jsonb)::int AS n FROM log_events`;
+      expect(all!.n).toBeGreaterThan(4000);
+    } finally {
+      await sql.end();
+    }
   });
 
   it('reports every check as JSON in the documented shape', async () => {

@@ -4,10 +4,11 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startOktaSim, type OktaSim } from '@idgraph/okta-sim';
 import { sortExportLines, toJsonl } from '@idgraph/graph';
-import { createTestDatabase, type TestDatabase } from '@idgraph/test-support';
+import { createTestDatabase, TEST_REDIS_URL, waitFor, type TestDatabase } from '@idgraph/test-support';
 import { CLI, runCli } from './run-cli.js';
 
 let sim: OktaSim;
@@ -15,16 +16,6 @@ let db: TestDatabase;
 let env: Record<string, string>;
 let workers: ChildProcess | undefined;
 const port = 20_000 + Math.floor(Math.random() * 20_000);
-
-async function waitFor<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn().catch(() => undefined);
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
 
 beforeAll(async () => {
   sim = await startOktaSim({ seed: 21, users: 200, rateLimitFactor: 20, tokenShare: 1 });
@@ -52,7 +43,7 @@ describe('idgraph workers', () => {
     let stderr = '';
     workers.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
     const base = `http://127.0.0.1:${port}`;
-    expect((await waitFor('healthz', async () => ((await fetch(`${base}/healthz`)).ok ? true : undefined))) ).toBe(true);
+    expect(await waitFor('healthz', async () => (await fetch(`${base}/healthz`)).ok)).toBe(true);
     const ready = await waitFor('readyz', async () => {
       const r = await fetch(`${base}/readyz`);
       return r.status === 200 ? ((await r.json()) as { ready: boolean }) : undefined;
@@ -62,6 +53,16 @@ describe('idgraph workers', () => {
     const collect = await runCli(['collect-now', 'w', '--wait', '--json'], { env, timeoutMs: 120_000 });
     expect(collect.code).toBe(0);
     expect(JSON.parse(collect.stdout)).toMatchObject({ state: 'completed', summary: { status: 'succeeded' } });
+
+    // The shared rate budget lives under this deployment's IDGRAPH_QUEUE_PREFIX, not under a global key.
+    const redis = new Redis(TEST_REDIS_URL);
+    try {
+      expect((await redis.keys(`${env.IDGRAPH_QUEUE_PREFIX}:idgraph:rl:{${sim.url}}:*`)).length).toBeGreaterThan(0);
+      expect(await redis.keys(`idgraph:rl:{${sim.url}}*`)).toEqual([]);
+    } finally {
+      redis.disconnect();
+    }
+    expect(stderr).toContain(`health and metrics on http://127.0.0.1:${port}`);
 
     const exported = await runCli(['graph', 'export', '--integration', 'w'], { env });
     expect(exported.stdout).toBe(toJsonl(sortExportLines(sim.truth())));

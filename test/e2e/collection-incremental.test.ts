@@ -15,25 +15,22 @@
  * The second test proves that split: the listings alone leave exactly the event-only changes
  * missing, and the System Log poll then completes the graph.
  */
-import { randomBytes } from 'node:crypto';
-import { QUEUES } from '@idgraph/core';
 import { collectNow, redisConnection, startCollectorWorkers, type CollectorWorkers, type RunSummary } from '@idgraph/collector';
 import type { ExportLine, Integration } from '@idgraph/graph';
-import { startOktaSim, type OktaSim, type SimChange, type SimChangeType } from '@idgraph/okta-sim';
-import { createTestDatabase, TEST_REDIS_URL, testRedisPrefix, type TestDatabase } from '@idgraph/test-support';
-import { Queue, QueueEvents } from 'bullmq';
+import type { OktaSim, SimChange, SimChangeType } from '@idgraph/okta-sim';
+import { TEST_REDIS_URL } from '@idgraph/test-support';
+import type { Queue, QueueEvents } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  addSimIntegration,
   describeExportDiff,
   E2E_TENANT,
   e2eLogger,
   exportLines,
   makeGovernor,
-  openCollectorDb,
   storeClientFactory,
   type CollectorDb,
 } from './fixtures/collect-env.js';
+import { startCollectionE2e, type CollectionE2e } from './fixtures/collection-e2e.js';
 
 const logger = e2eLogger('collection-incremental-e2e');
 
@@ -117,15 +114,13 @@ function eventOnly(line: ExportLine, deletedUsers: ReadonlySet<string>): boolean
 }
 
 describe('collection end to end: changes between a full and an incremental run', () => {
+  let env: CollectionE2e;
   let sim: OktaSim;
-  let tdb: TestDatabase;
   let db: CollectorDb;
   let integration: Integration;
   let workers: CollectorWorkers;
   let queue: Queue;
   let events: QueueEvents;
-  const prefix = testRedisPrefix('collection_incremental').replace(/:$/, '');
-  const queueConnection = redisConnection(TEST_REDIS_URL);
   const governorRedis = redisConnection(TEST_REDIS_URL);
 
   async function runJob(mode: 'full' | 'incremental', resources?: string[]): Promise<RunSummary> {
@@ -137,13 +132,9 @@ describe('collection end to end: changes between a full and an incremental run',
   }
 
   beforeAll(async () => {
-    sim = await startOktaSim({ users: 1500, seed: 44, rateLimitFactor: 40, tokenShare: 1, faults: { error5xxRate: 0.01, seed: 3 } });
-    tdb = await createTestDatabase('collection_incremental');
-    db = await openCollectorDb({ databaseUrl: tdb.url, secretKey: randomBytes(32).toString('base64url'), logger });
-    integration = await addSimIntegration(db.graph, sim);
-    queue = new Queue(QUEUES.collect, { connection: queueConnection, prefix });
-    events = new QueueEvents(QUEUES.collect, { connection: redisConnection(TEST_REDIS_URL), prefix });
-    await events.waitUntilReady();
+    env = await startCollectionE2e('collection_incremental', { users: 1500, seed: 44, rateLimitFactor: 40, tokenShare: 1, faults: { error5xxRate: 0.01, seed: 3 } }, logger);
+    ({ sim, db, integration, queue, events } = env);
+    const prefix = env.prefix;
     workers = startCollectorWorkers({
       redisUrl: TEST_REDIS_URL,
       store: db.store,
@@ -155,14 +146,8 @@ describe('collection end to end: changes between a full and an incremental run',
 
   afterAll(async () => {
     await workers?.close();
-    await events?.close();
-    await queue?.obliterate({ force: true }).catch(() => undefined);
-    await queue?.close();
-    queueConnection.disconnect();
     governorRedis.disconnect();
-    await db?.close();
-    await sim?.close();
-    await tdb?.drop();
+    await env?.close();
   });
 
   it('every kind of change plus random ones: an incremental run (listings + System Log) equals sim.truth()', async () => {

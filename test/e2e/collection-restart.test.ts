@@ -4,17 +4,16 @@
  * (it does not start over), and the final graph equals `sim.truth()` exactly.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
-import { QUEUES } from '@idgraph/core';
-import { canHaveFactors, collectNow, redisConnection, type RunSummary } from '@idgraph/collector';
+import { canHaveFactors, collectNow, type RunSummary } from '@idgraph/collector';
 import type { Integration } from '@idgraph/graph';
-import { startOktaSim, type OktaSim } from '@idgraph/okta-sim';
-import { createTestDatabase, TEST_REDIS_URL, testRedisPrefix, type TestDatabase } from '@idgraph/test-support';
-import { Queue, QueueEvents } from 'bullmq';
+import type { OktaSim } from '@idgraph/okta-sim';
+import { TEST_REDIS_URL, waitFor } from '@idgraph/test-support';
+import type { Queue, QueueEvents } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { addSimIntegration, describeExportDiff, E2E_TENANT, e2eLogger, exportLines, openCollectorDb, type CollectorDb } from './fixtures/collect-env.js';
+import { describeExportDiff, E2E_TENANT, e2eLogger, exportLines, type CollectorDb } from './fixtures/collect-env.js';
+import { startCollectionE2e, type CollectionE2e } from './fixtures/collection-e2e.js';
 
 const logger = e2eLogger('collection-restart-e2e');
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
@@ -22,16 +21,13 @@ const WORKER_SCRIPT = 'test/e2e/fixtures/collect-worker.ts';
 const USERS = 5000;
 
 describe('collection end to end: a worker SIGKILLed mid-run and restarted', () => {
+  let env: CollectionE2e;
   let sim: OktaSim;
-  let tdb: TestDatabase;
   let db: CollectorDb;
   let integration: Integration;
   let queue: Queue;
   let events: QueueEvents;
   const children: ChildProcess[] = [];
-  const secretKey = randomBytes(32).toString('base64url');
-  const prefix = testRedisPrefix('collection_restart').replace(/:$/, '');
-  const connection = redisConnection(TEST_REDIS_URL);
 
   /** Starts a worker process and resolves once it says `ready`. */
   async function startWorker(name: string): Promise<ChildProcess> {
@@ -39,10 +35,10 @@ describe('collection end to end: a worker SIGKILLed mid-run and restarted', () =
       cwd: repoRoot,
       env: {
         ...process.env,
-        DATABASE_URL: tdb.url,
+        DATABASE_URL: env.tdb.url,
         REDIS_URL: TEST_REDIS_URL,
-        E2E_QUEUE_PREFIX: prefix,
-        E2E_SECRET_KEY: secretKey,
+        E2E_QUEUE_PREFIX: env.prefix,
+        E2E_SECRET_KEY: env.secretKey,
         // A killed worker's job lock (and integration lock) expires after this; the next worker takes over.
         E2E_LOCK_MS: '4000',
       },
@@ -67,13 +63,8 @@ describe('collection end to end: a worker SIGKILLed mid-run and restarted', () =
   beforeAll(async () => {
     // Latency keeps the run long enough to kill it in the middle; no error faults here (the
     // request counts below compare the two processes, and the faulty path has its own test).
-    sim = await startOktaSim({ users: USERS, seed: 33, rateLimitFactor: 40, tokenShare: 1, faults: { latencyMs: 2, jitterMs: 4, seed: 5 } });
-    tdb = await createTestDatabase('collection_restart');
-    db = await openCollectorDb({ databaseUrl: tdb.url, secretKey, logger });
-    integration = await addSimIntegration(db.graph, sim);
-    queue = new Queue(QUEUES.collect, { connection, prefix });
-    events = new QueueEvents(QUEUES.collect, { connection: redisConnection(TEST_REDIS_URL), prefix });
-    await events.waitUntilReady();
+    env = await startCollectionE2e('collection_restart', { users: USERS, seed: 33, rateLimitFactor: 40, tokenShare: 1, faults: { latencyMs: 2, jitterMs: 4, seed: 5 } }, logger);
+    ({ sim, db, integration, queue, events } = env);
   });
 
   afterAll(async () => {
@@ -84,13 +75,7 @@ describe('collection end to end: a worker SIGKILLed mid-run and restarted', () =
         if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
       }
     }
-    await events?.close();
-    await queue?.obliterate({ force: true }).catch(() => undefined);
-    await queue?.close();
-    connection.disconnect();
-    await db?.close();
-    await sim?.close();
-    await tdb?.drop();
+    await env?.close();
   });
 
   it('resumes the same run from its checkpoints in a new process; export equals sim.truth()', async () => {
@@ -98,18 +83,15 @@ describe('collection end to end: a worker SIGKILLed mid-run and restarted', () =
     const { jobId } = await collectNow(queue, integration.id, undefined, { tenant: E2E_TENANT });
 
     // Kill once pages are committed and the factor sweep (one request per user) is well under way.
-    let runId = '';
-    const deadline = Date.now() + 90_000;
-    for (;;) {
-      if (Date.now() > deadline) throw new Error('the first worker never got far enough into the run to be killed');
-      const run = (await db.graph.latestRuns(integration.id, 1))[0];
-      const factors = run?.resources.find((r) => r.resource === 'factors');
-      if (run && factors && factors.pages >= 8) {
-        runId = run.id;
-        break;
-      }
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    const runId = await waitFor(
+      'the first worker to get far enough into the run to be killed (8 pages of factors)',
+      async () => {
+        const run = (await db.graph.latestRuns(integration.id, 1))[0];
+        const factors = run?.resources.find((r) => r.resource === 'factors');
+        return run && factors && factors.pages >= 8 ? run.id : undefined;
+      },
+      90_000,
+    );
     first.kill('SIGKILL');
     await once(first, 'exit');
     const atKill = sim.stats();

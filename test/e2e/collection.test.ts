@@ -5,25 +5,22 @@
  * through Redis) processing a Collect Now job; the exported graph must equal `sim.truth()` line
  * for line. Then Collect Now clicked twice (and once more while the run is under way) starts one run.
  */
-import { randomBytes } from 'node:crypto';
-import { QUEUES } from '@idgraph/core';
 import { collectNow, redisConnection, startCollectorWorkers, type CollectorWorkers, type RunSummary } from '@idgraph/collector';
-import { startOktaSim, type OktaSim } from '@idgraph/okta-sim';
-import { createTestDatabase, TEST_REDIS_URL, testRedisPrefix, type TestDatabase } from '@idgraph/test-support';
-import { Queue, QueueEvents } from 'bullmq';
+import type { OktaSim } from '@idgraph/okta-sim';
+import { TEST_REDIS_URL, waitFor } from '@idgraph/test-support';
+import type { Queue, QueueEvents } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Integration } from '@idgraph/graph';
 import {
-  addSimIntegration,
   describeExportDiff,
   E2E_TENANT,
   e2eLogger,
   exportLines,
   makeGovernor,
-  openCollectorDb,
   storeClientFactory,
   type CollectorDb,
 } from './fixtures/collect-env.js';
+import { startCollectionE2e, type CollectionE2e } from './fixtures/collection-e2e.js';
 
 const logger = e2eLogger('collection-e2e');
 
@@ -31,19 +28,17 @@ const logger = e2eLogger('collection-e2e');
 const FAULTS = { latencyMs: 1, jitterMs: 6, error5xxRate: 0.02, dropRate: 0.004, truncateRate: 0.004, seed: 99 };
 
 describe('collection end to end: workers on Redis + PostgreSQL against a faulty simulator', () => {
+  let env: CollectionE2e;
   let sim: OktaSim;
-  let tdb: TestDatabase;
   let db: CollectorDb;
   let integration: Integration;
   let workers: CollectorWorkers;
   let queue: Queue;
   let events: QueueEvents;
-  const prefix = testRedisPrefix('collection_e2e').replace(/:$/, '');
-  const queueConnection = redisConnection(TEST_REDIS_URL);
   const governorRedis = redisConnection(TEST_REDIS_URL);
 
   beforeAll(async () => {
-    sim = await startOktaSim({
+    env = await startCollectionE2e('collection_e2e', {
       users: 5000,
       seed: 21,
       // Limits × 40 so the run takes seconds, the whole bucket ours (the governor runs at share 1).
@@ -53,13 +48,9 @@ describe('collection end to end: workers on Redis + PostgreSQL against a faulty 
       // bursts of concurrency 429s (X-Rate-Limit-Limit: 0) whenever the collectors overlap.
       concurrencyLimit: 10,
       faults: FAULTS,
-    });
-    tdb = await createTestDatabase('collection_e2e');
-    db = await openCollectorDb({ databaseUrl: tdb.url, secretKey: randomBytes(32).toString('base64url'), logger });
-    integration = await addSimIntegration(db.graph, sim);
-    queue = new Queue(QUEUES.collect, { connection: queueConnection, prefix });
-    events = new QueueEvents(QUEUES.collect, { connection: redisConnection(TEST_REDIS_URL), prefix });
-    await events.waitUntilReady();
+    }, logger);
+    ({ sim, db, integration, queue, events } = env);
+    const prefix = env.prefix;
     workers = startCollectorWorkers({
       redisUrl: TEST_REDIS_URL,
       store: db.store,
@@ -72,14 +63,8 @@ describe('collection end to end: workers on Redis + PostgreSQL against a faulty 
 
   afterAll(async () => {
     await workers?.close();
-    await events?.close();
-    await queue?.obliterate({ force: true }).catch(() => undefined);
-    await queue?.close();
-    queueConnection.disconnect();
     governorRedis.disconnect();
-    await db?.close();
-    await sim?.close();
-    await tdb?.drop();
+    await env?.close();
   });
 
   it('a Collect Now job collects the whole org through 5xx, drops, truncation and 429 bursts; export equals sim.truth()', async () => {
@@ -126,11 +111,7 @@ describe('collection end to end: workers on Redis + PostgreSQL against a faulty 
 
     const job = (await queue.getJob(first.jobId))!;
     // Wait until the worker has the job and the run exists, then click again.
-    const deadline = Date.now() + 30_000;
-    while (!(await job.isActive()) || (await db.graph.runningRun(integration.id)) === undefined) {
-      if (Date.now() > deadline) throw new Error('the Collect Now job never became active');
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    await waitFor('the Collect Now job to be active with its run', async () => (await job.isActive()) && (await db.graph.runningRun(integration.id)) !== undefined, 30_000, 50);
     const third = await collectNow(queue, integration.id, resources, { tenant: E2E_TENANT });
     expect(third).toEqual({ jobId: first.jobId, joined: true });
 

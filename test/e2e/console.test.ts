@@ -94,7 +94,7 @@ describe.skipIf(!existsSync(CHROMIUM))('web console in chromium', () => {
   afterAll(async () => {
     await browser?.close();
     for (const c of children) if (c.exitCode === null) c.kill('SIGTERM');
-    await Promise.all(children.map((c) => (c.exitCode === null ? new Promise((r) => c.once('exit', r)) : undefined)));
+    await Promise.all(children.map((c) => (c.exitCode === null ? new Promise((r) => c.once('exit', r)) : Promise.resolve())));
     await sim?.close();
     await db?.drop();
     if (dir) await rm(dir, { recursive: true, force: true });

@@ -14,10 +14,10 @@ import {
   queueDepth,
   spawnStreamWorker,
   startStreamHarness,
-  waitFor,
   type StreamHarness,
   type WorkerProcess,
 } from './fixtures/stream-harness.js';
+import { waitFor } from '@idgraph/test-support';
 
 const EVENTS = 600;
 const VISIBILITY_SECONDS = 4;

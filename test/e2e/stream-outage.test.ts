@@ -7,7 +7,7 @@
  *
  * The restarts are needed because of the PostgreSQL driver (postgres@3.4.9): a connection closed
  * while a small write is buffered either throws an uncaught TypeError from `nextWrite`
- * (porsager/postgres#1154, #1208) or keeps a stale write timer so its later queries never settle
+ * (https://github.com/porsager/postgres/issues/1154, https://github.com/porsager/postgres/issues/1208) or keeps a stale write timer so its later queries never settle
  * (the worker's batch timeout catches those and exits).
  */
 import postgres from 'postgres';
@@ -20,10 +20,11 @@ import {
   queueDepth,
   spawnStreamWorker,
   startStreamHarness,
-  waitFor,
   type StreamHarness,
   type WorkerProcess,
 } from './fixtures/stream-harness.js';
+import { sleep } from '@idgraph/core';
+import { waitFor } from '@idgraph/test-support';
 import { TcpProxy } from './fixtures/stream-tcp-proxy.js';
 
 const VISIBILITY_SECONDS = 3;
@@ -60,7 +61,7 @@ class Supervisor {
       } catch (err) {
         this.exits.push('failed to start');
         this.logs.push(err instanceof Error ? err.message.slice(-500) : String(err));
-        await new Promise((r) => setTimeout(r, 1_000));
+        await sleep(1_000); // a restart policy's delay
       }
     }
   }
@@ -143,13 +144,20 @@ describe('stream: PostgreSQL unreachable for a while', () => {
     const sending = (async () => {
       for (let i = 0; i < bodies.length; i += 10) {
         await h.send(h.queues.main, bodies.slice(i, i + 10));
-        await new Promise((r) => setTimeout(r, 60));
+        await sleep(60);
       }
     })();
     await waitFor('some events of the burst to be stored', async () => (await storedEvents()) > sent - burst.length + 10, 30_000, 20).catch(explain);
+    const workerAtCut = supervisor.current;
+    const logAtCut = workerAtCut?.stderr().length ?? 0;
     await proxy.cut();
     const storedAtCut = await storedEvents();
-    await new Promise((r) => setTimeout(r, 4_000));
+    // The outage lasts until the worker has run into it: a failed batch or readiness probe, or a restart.
+    await waitFor(
+      'the worker to notice the outage',
+      () => supervisor.current !== workerAtCut || /failed batch|store not ready|stalled/.test(workerAtCut?.stderr().slice(logAtCut) ?? ''),
+      60_000,
+    ).catch(explain);
     await proxy.restore();
     await sending;
     expect(storedAtCut, 'the outage hit mid-burst').toBeLessThan(sent);

@@ -4,6 +4,7 @@
  * GraphStore, targeted refreshes run inline with refreshObjects) → after every burst the graph
  * export equals sim.truth(). Bursts are shuffled and carry duplicates and bad messages.
  */
+import { randomUUID } from 'node:crypto';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '@idgraph/core';
@@ -19,7 +20,8 @@ import {
   reEnveloped,
   type BadMessage,
 } from './fixtures/stream-changes.js';
-import { STREAM_TENANT, drainQueue, graphDiff, queueDepth, shuffled, startStreamHarness, waitFor, type StreamHarness } from './fixtures/stream-harness.js';
+import { shuffled, waitFor } from '@idgraph/test-support';
+import { STREAM_TENANT, drainQueue, graphDiff, queueDepth, startStreamHarness, type StreamHarness } from './fixtures/stream-harness.js';
 
 describe('stream: simulator changes through SQS into the graph', () => {
   let h: StreamHarness;
@@ -40,7 +42,7 @@ describe('stream: simulator changes through SQS into the graph', () => {
       if (m.applied < expectedApplied || m.dlq < expectedDlq) return false;
       const depth = await queueDepth(h.sqs, h.queues.main);
       return depth.visible === 0 && depth.inFlight === 0;
-    });
+    }, 60_000);
   }
 
   const track = (ms: SimMutation[]): void => {
@@ -50,7 +52,7 @@ describe('stream: simulator changes through SQS into the graph', () => {
   beforeAll(async () => {
     h = await startStreamHarness({ label: 'stream_e2e' });
     pg = postgres(h.tdb.url, { max: 1, onnotice: () => {} });
-    worker = await runStreamWorker(loadConfig({ IDGRAPH_TENANT: STREAM_TENANT, LOG_LEVEL: 'silent' }), {
+    worker = await runStreamWorker(loadConfig({ IDGRAPH_TENANT: STREAM_TENANT, LOG_LEVEL: 'silent', IDGRAPH_MAX_EVENT_BYTES: '65536' }), {
       stream: {
         queueUrl: h.queues.main,
         deadLetterQueueUrl: h.queues.dlq,
@@ -134,11 +136,25 @@ describe('stream: simulator changes through SQS into the graph', () => {
     expect(first.stored).toBe(20);
     const before = await h.exportLines();
     const second = await h.store.ingestEvents(items);
-    expect(second).toEqual({ stored: 0, duplicates: 20, applied: 0, storedUuids: [] });
+    expect(second).toEqual({ stored: 0, duplicates: 20, conflicts: 0, conflictUuids: [], applied: 0, storedUuids: [], deferred: [] });
     expect(await h.exportLines()).toEqual(before);
     // The same events arriving through the stream afterwards are duplicates too.
     const countBefore = (await pg<{ n: number }[]>`SELECT count(*)::int AS n FROM log_events`)[0]!.n;
     await deliver(burst.map(envelopeBody), [], 7);
     expect((await pg<{ n: number }[]>`SELECT count(*)::int AS n FROM log_events`)[0]!.n).toBe(countBefore);
+  });
+
+  it('counts an event that comes again with other content as a conflict, keeps the stored one, and every stored event reads as jsonb', async () => {
+    const [m] = applyRandom(h.sim, 1);
+    track([m!]);
+    await deliver([envelopeBody(m!)], [], 11);
+    const changed = { ...m!.envelope, id: randomUUID(), detail: { ...m!.envelope.detail, displayMessage: 'edited' } };
+    const before = worker.metrics.snapshot().conflicts;
+    await deliver([JSON.stringify(changed)], [], 12);
+    expect(worker.metrics.snapshot().conflicts).toBe(before + 1);
+    const [stored] = await pg<{ raw: { displayMessage?: string } }[]>`SELECT raw::jsonb AS raw FROM log_events WHERE uuid = ${m!.event.uuid}`;
+    expect(stored!.raw.displayMessage).not.toBe('edited');
+    const [all] = await pg<{ n: number }[]>`SELECT count(raw::jsonb)::int AS n FROM log_events`;
+    expect(all!.n).toBeGreaterThan(0);
   });
 });

@@ -43,3 +43,5 @@ export async function createTestDatabase(label: string): Promise<TestDatabase> {
 export function testRedisPrefix(label: string): string {
   return `idgtest:${label}:${randomBytes(4).toString('hex')}:`;
 }
+
+export { shuffled, waitFor } from './wait.js';

@@ -93,7 +93,64 @@ export interface IdgraphConfig {
   tenant: string;
   /** BullMQ key prefix of every queue (deployments or tests sharing one Redis keep apart by it). */
   queuePrefix: string;
+  /** Largest Okta response body accepted, in bytes (IDGRAPH_MAX_RESPONSE_BYTES). */
+  maxResponseBytes: number;
+  eventTiming: EventTiming;
+  /**
+   * Limits on one System Log event, checked as it is decoded (every path: stream, file, polling):
+   * IDGRAPH_MAX_EVENT_BYTES and IDGRAPH_MAX_EVENT_DEPTH. Unset ones take @idgraph/normalize's
+   * DEFAULT_EVENT_LIMITS (256 KiB, 64 levels).
+   */
+  eventLimits: { maxEventBytes?: number; maxDepth?: number };
 }
+
+/** Okta's largest pages (1000 System Log events, 200 users with profiles) are a few MB; this leaves ample room. */
+export const DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
+
+/**
+ * IDGRAPH_MAX_RESPONSE_BYTES: the cap on one Okta response body. At most 256 MiB because the body
+ * is held in memory as one string while it is parsed.
+ */
+export function maxResponseBytesFromEnv(e: Env = process.env): number {
+  return env.int(e, 'IDGRAPH_MAX_RESPONSE_BYTES', { default: DEFAULT_MAX_RESPONSE_BYTES, min: 1024, max: 256 * 1024 * 1024 });
+}
+
+/**
+ * How System Log event times are trusted against what reads of Okta returned (see
+ * libs/graph/src/event-ingest.ts and page-upserts.ts).
+ */
+export interface EventTiming {
+  /**
+   * IDGRAPH_EVENT_AMBIGUITY_SECONDS: an event whose `published` lies this close to the last read
+   * of its object is not decided by timestamps; the object is re-read instead. Okta's list
+   * results trail writes by seconds and Log Streaming delivers late, so within this window a read
+   * may or may not reflect the event.
+   */
+  ambiguityMs: number;
+  /**
+   * IDGRAPH_EVENT_MAX_FUTURE_SECONDS: an event published later than Okta's clock plus this skew
+   * is rejected as invalid (counted and reported, never applied).
+   */
+  maxFutureMs: number;
+}
+
+export const DEFAULT_EVENT_AMBIGUITY_SECONDS = 60;
+export const DEFAULT_EVENT_MAX_FUTURE_SECONDS = 300;
+
+export function eventTimingFromEnv(e: Env = process.env): EventTiming {
+  return {
+    ambiguityMs: env.int(e, 'IDGRAPH_EVENT_AMBIGUITY_SECONDS', { default: DEFAULT_EVENT_AMBIGUITY_SECONDS, min: 0, max: 3600 }) * 1000,
+    maxFutureMs: env.int(e, 'IDGRAPH_EVENT_MAX_FUTURE_SECONDS', { default: DEFAULT_EVENT_MAX_FUTURE_SECONDS, min: 0, max: 86_400 }) * 1000,
+  };
+}
+
+/**
+ * Stored events are read back as `raw::jsonb`. EventBridge passes on JSON nested about a thousand levels deep
+ * (https://docs.aws.amazon.com/eventbridge/latest/APIReference/API_PutEvents.html), and
+ * PostgreSQL's parser, within its default 2 MB stack, takes several thousand: a limit above 1000
+ * is refused so that no accepted event is one PostgreSQL cannot read.
+ */
+const MAX_EVENT_DEPTH_SETTING = 1000;
 
 export function loadConfig(e: Env = process.env): IdgraphConfig {
   const secretKey = env.optionalString(e, 'IDGRAPH_SECRET_KEY');
@@ -108,7 +165,19 @@ export function loadConfig(e: Env = process.env): IdgraphConfig {
     logLevel: env.oneOf(e, 'LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, 'info'),
     tenant: env.string(e, 'IDGRAPH_TENANT', { default: 'default' }),
     queuePrefix: queuePrefix(env.string(e, 'IDGRAPH_QUEUE_PREFIX', { default: 'bull' })),
+    maxResponseBytes: maxResponseBytesFromEnv(e),
+    eventTiming: eventTimingFromEnv(e),
+    eventLimits: {
+      ...optionalInt(e, 'IDGRAPH_MAX_EVENT_BYTES', 'maxEventBytes', { min: 1024, max: 1 << 30 }),
+      ...optionalInt(e, 'IDGRAPH_MAX_EVENT_DEPTH', 'maxDepth', { min: 4, max: MAX_EVENT_DEPTH_SETTING }),
+    },
   };
+}
+
+/** `{[key]: n}` when variable `name` is set (validated like env.int), else `{}`. */
+function optionalInt<K extends string>(e: Env, name: string, key: K, range: { min: number; max: number }): Partial<Record<K, number>> {
+  if (e[name] === undefined || e[name] === '') return {};
+  return { [key]: env.int(e, name, { default: 0, ...range }) } as Partial<Record<K, number>>;
 }
 
 function queuePrefix(v: string): string {

@@ -20,3 +20,23 @@ export function describeError(err: unknown): string {
   text = scrubSecrets(text).replace(/\s+/g, ' ').trim();
   return text.length > MAX_LENGTH ? `${text.slice(0, MAX_LENGTH)}…` : text;
 }
+
+const FILE_ERRORS: Record<string, string> = {
+  ENOENT: 'no such file or directory',
+  EACCES: 'permission denied (check the owner and mode of the file and its directory)',
+  EPERM: 'operation not permitted (check the owner and mode of the file and its directory)',
+  EISDIR: 'it is a directory, not a file',
+  ENOTDIR: 'a part of the path is not a directory',
+  EROFS: 'the file system is read-only',
+  ENOSPC: 'no space left on the device',
+  ELOOP: 'too many symbolic links in the path',
+  ENAMETOOLONG: 'the path is too long',
+  EMFILE: 'too many open files in this process',
+};
+
+/** A file-system error in words (Node's own message is a bare errno like "ENOENT: …, open '…'"). */
+export function describeFileError(err: unknown): string {
+  const code = (err as NodeJS.ErrnoException | null)?.code;
+  if (code && FILE_ERRORS[code]) return FILE_ERRORS[code];
+  return code ? `${code} (${(err as Error).message})` : String((err as Error)?.message ?? err);
+}

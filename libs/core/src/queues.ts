@@ -4,6 +4,14 @@ export const QUEUES = {
   refresh: 'idgraph-refresh',
 } as const;
 
+/**
+ * Redis key prefix of the shared Okta rate governor for a deployment's queue prefix
+ * (IDGRAPH_QUEUE_PREFIX), so deployments sharing one Redis never share a rate budget.
+ */
+export function rateGovernorKeyPrefix(queuePrefix: string): string {
+  return `${queuePrefix}:idgraph:rl:`;
+}
+
 export interface CollectJobData {
   tenant: string;
   integrationId: string;

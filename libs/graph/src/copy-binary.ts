@@ -173,3 +173,17 @@ export function copyTupleEnd(bytes: Uint8Array, start: number, fields: number): 
   }
   return at;
 }
+
+/**
+ * The bytes of field `index` (from 0) of the well-formed binary COPY tuple that starts at
+ * `start`; null for a NULL field.
+ */
+export function copyTupleField(bytes: Uint8Array, start: number, index: number): Uint8Array | null {
+  let at = start + 2;
+  for (let f = 0; ; f++) {
+    const size = (bytes[at]! << 24) | (bytes[at + 1]! << 16) | (bytes[at + 2]! << 8) | bytes[at + 3]!;
+    at += 4;
+    if (f === index) return size < 0 ? null : bytes.subarray(at, at + size);
+    if (size > 0) at += size;
+  }
+}

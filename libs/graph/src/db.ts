@@ -11,7 +11,7 @@ import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator';
 import postgres from 'postgres';
-import { scrubSecrets, type Logger } from '@idgraph/core';
+import { retry, scrubSecrets, type Logger } from '@idgraph/core';
 import * as schema from './schema.js';
 
 export type GraphSchema = typeof schema;
@@ -110,20 +110,18 @@ async function openPostgres(url: string, opts: OpenDatabaseOptions): Promise<Gra
   // `socket` is a postgres-js option its type declarations leave out.
   const client = postgres(url, { max: opts.maxConnections ?? 10, onnotice: () => {}, socket: connectNoDelay } as postgres.Options<Record<string, never>>);
   const deadline = Date.now() + (opts.waitForServerMs ?? 0);
-  for (let attempt = 1; ; attempt++) {
-    try {
-      await client`select 1`;
-      break;
-    } catch (err) {
-      const message = scrubSecrets((err as Error).message);
-      if (Date.now() < deadline) {
-        opts.logger?.warn({ attempt, err: message }, 'PostgreSQL not reachable yet; retrying');
-        await new Promise((resolve) => setTimeout(resolve, Math.min(200 * attempt, 2000)));
-        continue;
-      }
-      await client.end({ timeout: 1 }).catch(() => {});
-      throw new Error(`cannot connect to PostgreSQL at ${scrubSecrets(url)}: ${message}. Check DATABASE_URL and that the server is running.`);
-    }
+  try {
+    await retry(() => client`select 1`, {
+      attempts: Infinity,
+      retryable: () => Date.now() < deadline,
+      baseMs: 400,
+      capMs: 2_000,
+      jitter: 'equal',
+      onRetry: ({ attempt, err }) => opts.logger?.warn({ attempt, err: scrubSecrets((err as Error).message) }, 'PostgreSQL not reachable yet; retrying'),
+    });
+  } catch (err) {
+    await client.end({ timeout: 1 }).catch(() => {});
+    throw new Error(`cannot connect to PostgreSQL at ${scrubSecrets(url)}: ${scrubSecrets((err as Error).message)}. Check DATABASE_URL and that the server is running.`);
   }
   const db = drizzlePostgres(client, { schema });
   opts.logger?.debug({ database: 'postgres' }, 'database opened');

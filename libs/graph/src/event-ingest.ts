@@ -3,15 +3,26 @@
  *
  * Each mutation carries the event's `published` time as `at`: it changes a row only when `at` is
  * not older than the row's source_updated_at, so replays and out-of-order delivery converge.
+ *
+ * Nor against a read that reflects it: `at` older than the row's last read from Okta
+ * (observed_at, the response's `Date`) by more than the ambiguity window changes nothing.
+ * Near a read, within the ambiguity window of it, timestamps cannot decide. Okta's list results trail its
+ * writes by seconds, so a read made after the event's time may still show the state before it
+ * (a removal published 2 s before the group's members were listed, still listed), and a read
+ * before it may already show it. Such a mutation is not applied; the result names the object to
+ * re-read instead (the same targeted refresh events without state ask for), and the re-read
+ * decides. Deletions are final (Okta never reuses an id) and always decided by time.
+ *
  * Work is done per mutation kind with one statement each (rows passed as one array parameter
  * per column), never per event, so a batch of ~1000 events costs a handful of round trips.
  */
 import { sql, type SQL } from 'drizzle-orm';
-import type { GraphMutation, LogEventRow, UserRow } from './model.js';
+import type { GraphMutation, LogEventRow, RefreshRequest, UserRow } from './model.js';
 import type { Executor } from './executor.js';
 import { bulkRows, bulkValue, type BulkColumn, type BulkType } from './executor.js';
-import { CopyTupleWriter, copyTupleEnd } from './copy-binary.js';
+import { CopyTupleWriter, copyTupleEnd, copyTupleField } from './copy-binary.js';
 import { COPY_EVENT_COLUMNS, EVENT_TUPLE_FIELDS, rawText, writeEventCopyTuple, type EventVia } from './event-copy.js';
+import { conflictingDuplicates, storedEventHashes } from './event-conflicts.js';
 
 export { writeEventCopyTuple, type EventVia };
 import { UNKNOWN_STATUS } from './page-upserts.js';
@@ -24,14 +35,31 @@ export interface IngestItem {
   via: EventVia;
 }
 
+/** An object to re-read from Okta because an event about it came too close to its last read. */
+export interface DeferredRefresh {
+  integrationId: string;
+  request: RefreshRequest;
+}
+
+export interface IngestOptions {
+  /** The ambiguity window in ms (IDGRAPH_EVENT_AMBIGUITY_SECONDS); 0 decides every event by time. */
+  ambiguityMs: number;
+}
+
 export interface IngestResult {
   /** Events stored now for the first time. */
   stored: number;
-  /** Events already stored before (or twice in this batch): their mutations were not applied again. */
+  /** Events already stored before (or twice in this batch), the same event again: their mutations were not applied again. */
   duplicates: number;
-  /** Mutations applied (of newly stored events). */
+  /** Events whose uuid was stored already with other content: the stored event stays, their mutations were not applied. */
+  conflicts: number;
+  /** Their uuids, one per conflicting copy. */
+  conflictUuids: string[];
+  /** Mutations of newly stored events (applied, or deferred to a re-read). */
   applied: number;
   storedUuids: string[];
+  /** Re-reads asked for instead of applying mutations too close to their object's last read; each once. */
+  deferred: DeferredRefresh[];
 }
 
 const VIAS: readonly EventVia[] = ['poll', 'stream', 'file'];
@@ -61,9 +89,25 @@ function checkMutations(uuid: string, mutations: readonly GraphMutation[]): void
   }
 }
 
-/** Inserts the events, ignoring ones already stored; returns `${integrationId}\u0000${uuid}` of the new ones. */
-async function insertEvents(exec: Executor, tenantId: string, items: readonly IngestItem[]): Promise<Set<string>> {
-  return exec.copyIn ? copyEvents(exec, tenantId, items) : insertEventsReturning(exec, tenantId, items);
+/**
+ * Inserts the events, ignoring ones already stored; returns `${integrationId}\u0000${uuid}` of the
+ * new ones, and the uuids of the duplicates that differ from the stored event (see event-conflicts.ts).
+ */
+async function insertEvents(exec: Executor, tenantId: string, items: readonly IngestItem[]): Promise<{ fresh: Set<string>; conflictUuids: string[] }> {
+  if (exec.copyIn) return copyEvents(exec, tenantId, items);
+  const fresh = await insertEventsReturning(exec, tenantId, items);
+  const left = new Set(fresh);
+  const duplicates = new Map<string, { uuid: string; raw: string | null }[]>();
+  for (const i of items) {
+    // delete(): the first copy of a uuid is the one stored; later ones are duplicates.
+    if (left.delete(eventKey(i.integrationId, i.row.uuid))) continue;
+    const list = duplicates.get(i.integrationId) ?? [];
+    list.push({ uuid: i.row.uuid, raw: rawText(i.row) });
+    duplicates.set(i.integrationId, list);
+  }
+  const conflictUuids: string[] = [];
+  for (const [integrationId, list] of duplicates) conflictUuids.push(...(await conflictingDuplicates(exec, tenantId, integrationId, list)));
+  return { fresh, conflictUuids };
 }
 
 const eventKey = (integrationId: string, uuid: string): string => `${integrationId}\u0000${uuid}`;
@@ -89,20 +133,6 @@ async function insertEventsReturning(exec: Executor, tenantId: string, items: re
   return new Set(rows.map((r) => eventKey(r.integration_id, r.uuid)));
 }
 
-/** The uuids of an integration's events that are stored already, among `uuids`. */
-async function storedUuidsOf(exec: Executor, tenantId: string, integrationId: string, uuids: readonly string[]): Promise<Set<string>> {
-  // One primary-key probe per uuid, whatever the statistics say: with `uuid = ANY(…)` a planner
-  // that has none for log_events yet (a first backfill, before autovacuum analyses it) read every
-  // event of the integration and tested each against the whole array, seconds per batch.
-  const rows = await exec.rows<{ uuid: string }>(sql`
-    SELECT u."uuid" FROM unnest(${sql.param(uuids)}::text[]) AS u("uuid")
-    JOIN LATERAL (
-      SELECT 1 FROM "log_events" e
-      WHERE e."tenant_id" = ${tenantId} AND e."integration_id" = ${integrationId}::uuid AND e."uuid" = u."uuid" LIMIT 1
-    ) AS found ON true`);
-  return new Set(rows.map((r) => r.uuid));
-}
-
 const COPY_ATTEMPTS = 4;
 const UNIQUE_VIOLATION = '23505';
 
@@ -110,7 +140,7 @@ const UNIQUE_VIOLATION = '23505';
  * The bulk path (PostgreSQL): each integration's events are encoded as binary COPY tuples and
  * copied by copyNewEvents, like an encoded batch.
  */
-async function copyEvents(exec: Executor, tenantId: string, items: readonly IngestItem[]): Promise<Set<string>> {
+async function copyEvents(exec: Executor, tenantId: string, items: readonly IngestItem[]): Promise<{ fresh: Set<string>; conflictUuids: string[] }> {
   const byIntegration = new Map<string, IngestItem[]>();
   for (const i of items) {
     const group = byIntegration.get(i.integrationId);
@@ -118,6 +148,7 @@ async function copyEvents(exec: Executor, tenantId: string, items: readonly Inge
     else byIntegration.set(i.integrationId, [i]);
   }
   const fresh = new Set<string>();
+  const conflictUuids: string[] = [];
   for (const [integrationId, group] of byIntegration) {
     const writer = new CopyTupleWriter(group.length * 2048);
     const tupleEnds = group.map((i) => {
@@ -125,19 +156,20 @@ async function copyEvents(exec: Executor, tenantId: string, items: readonly Inge
       return writer.length;
     });
     const uuids = group.map((i) => i.row.uuid);
-    for (const index of await copyNewEvents(exec, tenantId, { integrationId, uuids, tuples: writer.take(), tupleEnds }, false)) {
-      fresh.add(eventKey(integrationId, uuids[index]!));
-    }
+    const copied = await copyNewEvents(exec, tenantId, { integrationId, uuids, tuples: writer.take(), tupleEnds }, false);
+    for (const index of copied.storedIndexes) fresh.add(eventKey(integrationId, uuids[index]!));
+    conflictUuids.push(...copied.conflictUuids);
   }
-  return fresh;
+  return { fresh, conflictUuids };
 }
 
 /**
  * COPYs the events of one integration that are not stored yet, the first of each uuid, and
- * returns their indexes. COPY costs the server and the client far less than an INSERT with array
- * parameters, but has no ON CONFLICT, so it is optimistic: when the primary key refuses an event
- * stored before (a replay, a redelivery, or a concurrent writer that got there first), the COPY
- * is rolled back to its savepoint, the stored events are looked up, and the rest is copied again.
+ * returns their indexes, with the uuids of the duplicates whose content differs. COPY costs the
+ * server and the client far less than an INSERT with array parameters, but has no ON CONFLICT,
+ * so it is optimistic: when the primary key refuses an event stored before (a replay, a
+ * redelivery, or a concurrent writer that got there first), the COPY is rolled back to its
+ * savepoint, the stored events are looked up, and the rest is copied again.
  * `lookUpFirst`: look up before the first COPY, for a batch that is likely a replay.
  */
 async function copyNewEvents(
@@ -145,9 +177,10 @@ async function copyNewEvents(
   tenantId: string,
   batch: { integrationId: string; uuids: readonly string[]; tuples: Uint8Array; tupleEnds: ArrayLike<number> },
   lookUpFirst: boolean,
-): Promise<number[]> {
+): Promise<{ storedIndexes: number[]; conflictUuids: string[] }> {
   const { integrationId, uuids, tuples, tupleEnds } = batch;
-  let stored: Set<string> | null = lookUpFirst ? await storedUuidsOf(exec, tenantId, integrationId, uuids) : null;
+  // uuid → hash of the stored event's text, for telling duplicates from conflicts.
+  let stored: Map<string, string | null> | null = lookUpFirst ? await storedEventHashes(exec, tenantId, integrationId, uuids) : null;
   for (let attempt = 1; ; attempt++) {
     const seen = new Set<string>();
     const storedIndexes: number[] = [];
@@ -169,13 +202,22 @@ async function copyNewEvents(
     try {
       // A savepoint's executor runs on the same connection, so it can COPY too.
       if (copying.length) await exec.tx((savepoint) => savepoint.copyIn!('log_events', COPY_EVENT_COLUMNS, copying));
-      return storedIndexes;
     } catch (err) {
       if (attempt >= COPY_ATTEMPTS || (err as { code?: unknown }).code !== UNIQUE_VIOLATION) throw err;
+      stored = await storedEventHashes(exec, tenantId, integrationId, uuids);
+      continue;
     }
-    stored = await storedUuidsOf(exec, tenantId, integrationId, uuids);
+    const duplicates = [];
+    for (let i = 0, s = 0, start = 0; i < uuids.length; start = tupleEnds[i]!, i++) {
+      if (storedIndexes[s] === i) s++;
+      else duplicates.push({ uuid: uuids[i]!, raw: copyTupleField(tuples, start, RAW_FIELD) });
+    }
+    return { storedIndexes, conflictUuids: await conflictingDuplicates(exec, tenantId, integrationId, duplicates, stored) };
   }
 }
+
+/** `raw`, the last field of an event's tuple. */
+const RAW_FIELD = COPY_EVENT_COLUMNS.indexOf('raw');
 
 /**
  * A pre-encoded tuple must be one whole tuple of this tenant, integration and event: its first
@@ -237,19 +279,25 @@ export interface EncodedEventBatch {
 
 export interface EncodedIngestResult {
   stored: number;
+  /** The same events again (see IngestResult). */
   duplicates: number;
-  /** Mutations applied (of newly stored events). */
+  /** Events whose uuid was stored already with other content (see IngestResult). */
+  conflicts: number;
+  conflictUuids: string[];
+  /** Mutations of newly stored events (applied, or deferred to a re-read). */
   applied: number;
+  /** See IngestResult.deferred. */
+  deferred: DeferredRefresh[];
   /** Indexes of the events stored now (an event listed twice counts at its first index). */
   storedIndexes: number[];
 }
 
 /** Stores an encoded batch once per uuid and applies the mutations of the newly stored events; run inside a transaction. */
-export async function ingestEncodedEventBatch(exec: Executor, tenantId: string, batch: EncodedEventBatch): Promise<EncodedIngestResult> {
+export async function ingestEncodedEventBatch(exec: Executor, tenantId: string, batch: EncodedEventBatch, opts: IngestOptions): Promise<EncodedIngestResult> {
   const { integrationId, uuids, tuples, tupleEnds } = batch;
   if (!exec.copyIn) throw new Error('encoded event batches need PostgreSQL (COPY); give IngestItems with their rows instead');
   if (tupleEnds.length !== uuids.length) throw new Error(`an encoded batch needs one tuple end per uuid (${uuids.length} uuids, ${tupleEnds.length} ends)`);
-  if (uuids.length === 0) return { stored: 0, duplicates: 0, applied: 0, storedIndexes: [] };
+  if (uuids.length === 0) return { stored: 0, duplicates: 0, conflicts: 0, conflictUuids: [], applied: 0, storedIndexes: [], deferred: [] };
   const checker = new CopyRowChecker(tenantId);
   for (let i = 0, start = 0; i < uuids.length; start = tupleEnds[i]!, i++) {
     const uuid = uuids[i]!;
@@ -262,7 +310,7 @@ export async function ingestEncodedEventBatch(exec: Executor, tenantId: string, 
     checkMutations(uuids[index], mutations);
   }
 
-  const storedIndexes = await copyNewEvents(exec, tenantId, batch, batch.lookUpFirst ?? false);
+  const { storedIndexes, conflictUuids } = await copyNewEvents(exec, tenantId, batch, batch.lookUpFirst ?? false);
   const buckets = new MutationBuckets();
   let applied = 0;
   for (const i of storedIndexes) {
@@ -271,8 +319,9 @@ export async function ingestEncodedEventBatch(exec: Executor, tenantId: string, 
     for (const m of mutations) buckets.add(integrationId, m);
     applied += mutations.length;
   }
-  await applyMutations(exec, tenantId, buckets);
-  return { stored: storedIndexes.length, duplicates: uuids.length - storedIndexes.length, applied, storedIndexes };
+  const deferred = await applyMutations(exec, tenantId, buckets, opts);
+  const conflicts = conflictUuids.length;
+  return { stored: storedIndexes.length, duplicates: uuids.length - storedIndexes.length - conflicts, conflicts, conflictUuids, applied, storedIndexes, deferred };
 }
 
 
@@ -364,7 +413,7 @@ class MutationBuckets {
 }
 
 /** User fields a `user.upsert` may carry, with their column and type. */
-const USER_FIELDS: Record<Exclude<keyof Omit<UserRow, 'sourceUpdatedAt'>, 'oktaId'>, [string, BulkType]> = {
+const USER_FIELDS: Record<Exclude<keyof Omit<UserRow, 'sourceUpdatedAt' | 'observedAt'>, 'oktaId'>, [string, BulkType]> = {
   status: ['status', 'text'],
   login: ['login', 'text'],
   email: ['email', 'text'],
@@ -502,37 +551,152 @@ async function applyEdges(
     WHERE excluded."source_updated_at" >= t."source_updated_at"`);
 }
 
-/** Applies each kind with one statement. For equal times on one object: upsert, then status, then delete. */
-async function applyMutations(exec: Executor, tenantId: string, b: MutationBuckets): Promise<void> {
-  if (b.userUpserts.length) await applyUserUpserts(exec, tenantId, b.userUpserts);
-  await applyStatus(exec, tenantId, 'users', b.userStatus.map((m) => ({ ...m, id: m.userId })));
-  await applyStatus(exec, tenantId, 'apps', b.appStatus.map((m) => ({ ...m, id: m.appId })));
+/**
+ * The targeted refresh that re-reads what a mutation changes; null for deletions (final) and for
+ * a service app's roles (no refresh re-reads those alone).
+ */
+export function refreshForMutation(m: GraphMutation): RefreshRequest | null {
+  switch (m.kind) {
+    case 'user.upsert':
+      return { kind: 'user', id: m.user.oktaId };
+    case 'user.status':
+      return { kind: 'user', id: m.userId };
+    case 'app.status':
+      return { kind: 'app', id: m.appId };
+    case 'membership.add':
+    case 'membership.remove':
+      return { kind: 'groupMembers', groupId: m.groupId };
+    case 'appUser.add':
+    case 'appUser.remove':
+    case 'appGroup.add':
+    case 'appGroup.remove':
+      return { kind: 'appAssignments', appId: m.appId };
+    case 'role.add':
+    case 'role.remove':
+      return m.principalKind === 'app' ? null : { kind: 'principalRoles', principalKind: m.principalKind, principalId: m.principalId };
+    case 'user.delete':
+    case 'group.delete':
+    case 'app.delete':
+      return null;
+  }
+}
+
+interface KeyCol<M> {
+  name: string;
+  get: (m: M) => string;
+}
+
+/**
+ * Splits the latest mutation per row into those timestamps can decide and those within the
+ * ambiguity window of the row's last read (observed_at), which are not applied: their refreshes
+ * go to `deferred`. Mutations older than the read by more than the window are dropped: the read
+ * reflects them. Rows never read (observed_at null) or not stored yet are decided by time.
+ */
+async function deferAmbiguous<M extends { integrationId: string; at: Date; seq: number }>(
+  exec: Executor,
+  tenantId: string,
+  table: string,
+  keys: KeyCol<M>[],
+  items: M[],
+  refresh: (m: M) => RefreshRequest | null,
+  ambiguityMs: number,
+  deferred: Map<string, DeferredRefresh>,
+): Promise<M[]> {
+  const latest = latestPerKey(items, (m) => [m.integrationId, ...keys.map((k) => k.get(m))].join('\u0000'));
+  if (ambiguityMs <= 0 || latest.length === 0) return latest;
+  const checkable = latest.map((m, i) => ({ m, i, request: refresh(m) })).filter((c) => c.request !== null);
+  if (checkable.length === 0) return latest;
+  const bulkCols: BulkColumn[] = [
+    { name: 'i', type: 'integer' },
+    { name: 'integration_id', type: 'uuid' },
+    { name: 'at', type: 'timestamptz' },
+    ...keys.map((k) => ({ name: k.name, type: 'text' as const })),
+  ];
+  const payload = checkable.map(({ m, i }) => {
+    const o: Record<string, unknown> = { i, integration_id: m.integrationId, at: m.at };
+    for (const k of keys) o[k.name] = k.get(m);
+    return o;
+  });
+  const join = sql.raw(keys.map((k) => ` AND t."${k.name}" = x."${k.name}"`).join(''));
+  const window = sql`make_interval(secs => ${ambiguityMs / 1000}::double precision)`;
+  const rows = await exec.rows<{ i: number; stale: number }>(sql`
+    SELECT x."i"::int AS i, (x."at"::timestamptz < t."observed_at" - ${window})::int AS stale FROM ${bulkRows(bulkCols, payload)}
+    JOIN ${sql.raw(`"${table}"`)} t ON t."tenant_id" = ${tenantId} AND t."integration_id" = x."integration_id"::uuid${join}
+    WHERE t."observed_at" IS NOT NULL AND x."at"::timestamptz <= t."observed_at" + ${window}`);
+  if (rows.length === 0) return latest;
+  // Older than the read by more than the window: the read already reflects it (a node's
+  // lastUpdated-based source time alone would let a late event undo it).
+  const stale = new Set(rows.filter((r) => Number(r.stale) === 1).map((r) => Number(r.i)));
+  const ambiguous = new Set(rows.map((r) => Number(r.i)).filter((i) => !stale.has(i)));
+  for (const { m, i, request } of checkable) {
+    if (!ambiguous.has(i)) continue;
+    const r = request!;
+    deferred.set(`${m.integrationId}\u0000${JSON.stringify(r)}`, { integrationId: m.integrationId, request: r });
+  }
+  return latest.filter((_, i) => !ambiguous.has(i) && !stale.has(i));
+}
+
+/**
+ * Applies each kind with one statement, after setting aside the mutations too close to their
+ * row's last read (returned as refreshes). For equal times on one object: upsert, then status,
+ * then delete.
+ */
+async function applyMutations(exec: Executor, tenantId: string, b: MutationBuckets, opts: IngestOptions): Promise<DeferredRefresh[]> {
+  const w = opts.ambiguityMs;
+  const deferred = new Map<string, DeferredRefresh>();
+  const defer = <M extends { integrationId: string; at: Date; seq: number }>(table: string, keys: KeyCol<M>[], items: M[], refresh: (m: M) => RefreshRequest | null) =>
+    deferAmbiguous(exec, tenantId, table, keys, items, refresh, w, deferred);
+  const userUpserts = await defer('users', [{ name: 'okta_id', get: (m) => m.user.oktaId }], b.userUpserts, refreshForMutation);
+  if (userUpserts.length) await applyUserUpserts(exec, tenantId, userUpserts);
+  const userStatus = await defer('users', [{ name: 'okta_id', get: (m) => m.userId }], b.userStatus, refreshForMutation);
+  await applyStatus(exec, tenantId, 'users', userStatus.map((m) => ({ ...m, id: m.userId })));
+  const appStatus = await defer('apps', [{ name: 'okta_id', get: (m) => m.appId }], b.appStatus, refreshForMutation);
+  await applyStatus(exec, tenantId, 'apps', appStatus.map((m) => ({ ...m, id: m.appId })));
   await applyNodeDeletes(exec, tenantId, b.nodeDeletes);
+  const memberships = await defer('group_memberships', [
+    { name: 'user_id', get: (m) => m.userId },
+    { name: 'group_id', get: (m) => m.groupId },
+  ], b.memberships, (m) => ({ kind: 'groupMembers', groupId: m.groupId }));
   await applyEdges(exec, tenantId, 'group_memberships', [
     { name: 'user_id', get: (m) => m.userId },
     { name: 'group_id', get: (m) => m.groupId },
-  ], b.memberships);
+  ], memberships);
+  const appUsers = await defer('app_user_assignments', [
+    { name: 'app_id', get: (m) => m.appId },
+    { name: 'user_id', get: (m) => m.userId },
+  ], b.appUsers, (m) => ({ kind: 'appAssignments', appId: m.appId }));
   await applyEdges(exec, tenantId, 'app_user_assignments', [
     { name: 'app_id', get: (m) => m.appId },
     { name: 'user_id', get: (m) => m.userId },
-  ], b.appUsers);
+  ], appUsers);
+  const appGroups = await defer('app_group_assignments', [
+    { name: 'app_id', get: (m) => m.appId },
+    { name: 'group_id', get: (m) => m.groupId },
+  ], b.appGroups, (m) => ({ kind: 'appAssignments', appId: m.appId }));
   await applyEdges(exec, tenantId, 'app_group_assignments', [
     { name: 'app_id', get: (m) => m.appId },
     { name: 'group_id', get: (m) => m.groupId },
-  ], b.appGroups);
+  ], appGroups);
+  const roles = await defer('role_assignments', [
+    { name: 'principal_kind', get: (m) => m.principalKind },
+    { name: 'principal_id', get: (m) => m.principalId },
+    { name: 'role_id', get: (m) => m.roleId },
+    { name: 'resource_set_id', get: (m) => m.resourceSetId },
+  ], b.roles, (m) => (m.principalKind === 'app' ? null : { kind: 'principalRoles', principalKind: m.principalKind as 'user' | 'group', principalId: m.principalId }));
   await applyEdges(exec, tenantId, 'role_assignments', [
     { name: 'principal_kind', get: (m) => m.principalKind },
     { name: 'principal_id', get: (m) => m.principalId },
     { name: 'role_id', get: (m) => m.roleId },
     { name: 'resource_set_id', get: (m) => m.resourceSetId },
-  ], b.roles);
+  ], roles);
+  return [...deferred.values()];
 }
 
 /** Stores events once and applies the mutations of the newly stored ones; run inside a transaction. */
-export async function ingestEventBatch(exec: Executor, tenantId: string, items: readonly IngestItem[]): Promise<IngestResult> {
-  if (items.length === 0) return { stored: 0, duplicates: 0, applied: 0, storedUuids: [] };
+export async function ingestEventBatch(exec: Executor, tenantId: string, items: readonly IngestItem[], opts: IngestOptions): Promise<IngestResult> {
+  if (items.length === 0) return { stored: 0, duplicates: 0, conflicts: 0, conflictUuids: [], applied: 0, storedUuids: [], deferred: [] };
   items.forEach(checkItem);
-  const fresh = await insertEvents(exec, tenantId, items);
+  const { fresh, conflictUuids } = await insertEvents(exec, tenantId, items);
   const buckets = new MutationBuckets();
   const storedUuids: string[] = [];
   let applied = 0;
@@ -544,6 +708,21 @@ export async function ingestEventBatch(exec: Executor, tenantId: string, items: 
     for (const m of item.mutations) buckets.add(item.integrationId, m);
     applied += item.mutations.length;
   }
-  await applyMutations(exec, tenantId, buckets);
-  return { stored: storedUuids.length, duplicates: items.length - storedUuids.length, applied, storedUuids };
+  const deferred = await applyMutations(exec, tenantId, buckets, opts);
+  const conflicts = conflictUuids.length;
+  return { stored: storedUuids.length, duplicates: items.length - storedUuids.length - conflicts, conflicts, conflictUuids, applied, storedUuids, deferred };
+}
+
+/**
+ * Applies mutations that come without a System Log event: a change Okta confirmed in its answer
+ * to a remediation request, at the answer's time. The same freshness rules as events apply, so
+ * the event Okta logs for the same change later converges to the same rows.
+ */
+export async function applyConfirmedMutations(exec: Executor, tenantId: string, integrationId: string, mutations: readonly GraphMutation[]): Promise<number> {
+  checkMutations('(confirmed change)', mutations);
+  const buckets = new MutationBuckets();
+  for (const m of mutations) buckets.add(integrationId, m);
+  // Okta's own answer to the write, not a log entry that may trail a read: decided by time, no window.
+  await applyMutations(exec, tenantId, buckets, { ambiguityMs: 0 });
+  return mutations.length;
 }

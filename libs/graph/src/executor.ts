@@ -4,6 +4,7 @@
  */
 import type { Writable } from 'node:stream';
 import { sql, type SQL } from 'drizzle-orm';
+import { retry } from '@idgraph/core';
 import type { GraphDrizzle } from './db.js';
 import { rowsOf } from './db.js';
 import { COPY_BINARY_HEADER, COPY_BINARY_TRAILER } from './copy-binary.js';
@@ -98,16 +99,14 @@ export function executorOf(db: GraphDrizzle, nested = false): Executor {
     db,
     copyIn: client ? (table, columns, rows) => copyInWith(client, table, columns, rows) : null,
     rows: async <Row>(query: SQL) => rowsOf<Row>(await db.execute(query)),
-    tx: async (fn) => {
-      for (let attempt = 1; ; attempt++) {
-        try {
-          return await db.transaction((t) => fn(executorOf(t as unknown as GraphDrizzle, true)));
-        } catch (err) {
-          if (nested || attempt >= TX_ATTEMPTS || !isRetryableTxError(err)) throw err;
-          await new Promise((r) => setTimeout(r, 20 * attempt + Math.random() * 50 * attempt));
-        }
-      }
-    },
+    tx: (fn) =>
+      retry(() => db.transaction((t) => fn(executorOf(t as unknown as GraphDrizzle, true))), {
+        attempts: nested ? 1 : TX_ATTEMPTS,
+        retryable: isRetryableTxError,
+        baseMs: 40,
+        capMs: 1_000,
+        jitter: 'equal',
+      }),
   };
 }
 

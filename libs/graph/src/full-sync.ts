@@ -1,9 +1,15 @@
 /**
  * Tombstoning after a complete full collection: what the run did not see is gone in Okta.
- * Left alone are rows touched by an event during the run (source_updated_at >= run start: the
- * event is newer than anything the run could have missed) and rows another run or event saw
- * after this run started (last_seen_at >= run start: e.g. a targeted refresh running
- * concurrently re-listed one user's factors). Nothing is ever deleted.
+ * Left alone are rows another run, a targeted refresh or an event saw after this run started
+ * (last_seen_at >= run start: e.g. an event applied during the run is newer than anything the run
+ * could have missed), and rows an event set shortly before the run started (within the ambiguity
+ * window: Okta's list results trail writes by seconds, so the run's reads may not show them yet).
+ *
+ * Both sides of those comparisons are the database's clock (when we stored something), never an
+ * Okta time against a host time: with a host clock minutes off Okta's, comparing an event's
+ * `published` with the run's start would tombstone fresh rows or keep a stale row alive, and an
+ * event stamped in the future would be safe from every later full collection.
+ * Nothing is ever deleted.
  */
 import { sql, type SQL } from 'drizzle-orm';
 import type { GraphResource } from './model.js';
@@ -67,13 +73,14 @@ export async function tombstoneUnseen(
   exec: Executor,
   run: FullSyncRun,
   resource: string,
-  scope?: FullSyncScope,
+  scope: FullSyncScope | undefined,
+  ambiguityMs: number,
 ): Promise<number> {
   if (run.status === 'failed' || run.status === 'partial') {
     throw new Error(`finishFullSync refused: run ${run.id} is ${run.status}; only a complete run may tombstone what it did not see`);
   }
-  if (run.resourceState === 'failed') {
-    throw new Error(`finishFullSync refused: resource ${resource} of run ${run.id} failed; nothing is tombstoned after an incomplete collection`);
+  if (run.resourceState === 'failed' || run.resourceState === 'skipped') {
+    throw new Error(`finishFullSync refused: resource ${resource} of run ${run.id} ${run.resourceState === 'failed' ? 'failed' : 'was skipped'}; nothing is tombstoned after an incomplete collection`);
   }
   if (resource === 'system_log') return 0; // events are a log, never tombstoned
   const spec = RESOURCE_TABLES[resource as keyof typeof RESOURCE_TABLES];
@@ -90,7 +97,8 @@ export async function tombstoneUnseen(
         AND "deleted_at" IS NULL
         AND "last_run_id" IS DISTINCT FROM ${run.id}::uuid
         AND "last_seen_at" < (SELECT "started_at" FROM run)
-        AND "source_updated_at" < (SELECT "started_at" FROM run)${filter}
+        AND NOT (("observed_at" IS NULL OR "source_updated_at" > "observed_at")
+          AND "last_seen_at" >= (SELECT "started_at" FROM run) - make_interval(secs => ${ambiguityMs / 1000}::double precision))${filter}
       RETURNING 1)
     SELECT count(*)::int AS n FROM gone`);
   // A whole-resource pass just (re)wrote the table: refresh planner statistics now rather than

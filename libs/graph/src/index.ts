@@ -4,7 +4,8 @@ export * as schema from './schema.js';
 export type { IntegrationSchedule, RunMode, RunTrigger, RunStatus, RunResourceState, ApiKeyRole } from './schema.js';
 export { RUN_MODES, RUN_TRIGGERS, RUN_STATUSES, RUN_RESOURCE_STATES, API_KEY_ROLES } from './schema.js';
 export * from './db.js';
-export { createSecretBox, resolveSecretKey, type SecretBox } from './secrets.js';
+export { executorOf, type Executor } from './executor.js';
+export { createSecretBox, resolveSecretKey, secretKeyFingerprint, SecretStoreError, type SecretBinding, type SecretBox } from './secrets.js';
 export {
   GraphStore,
   type GraphStoreOptions,
@@ -16,7 +17,8 @@ export {
 } from './store.js';
 export type { Integration, NewIntegration, IntegrationPatch, IntegrationSecrets, AuthMethod } from './integrations.js';
 export type { Run, RunResource, RunResourcePatch, StartRunInput } from './runs.js';
-export type { IngestItem, IngestResult, EventVia, EncodedEventBatch, EncodedIngestResult } from './event-ingest.js';
+export type { IngestItem, IngestResult, IngestOptions, DeferredRefresh, EventVia, EncodedEventBatch, EncodedIngestResult } from './event-ingest.js';
+export { refreshForMutation } from './event-ingest.js';
 export { writeEventCopyTuple, CopyTupleWriter, copyTupleEnd, COPY_EVENT_COLUMNS } from './event-copy.js';
 export type { FullSyncScope } from './full-sync.js';
 export type { CurrentFinding, Finding, FindingsSync } from './findings.js';

@@ -11,6 +11,11 @@ export type PrincipalKind = 'user' | 'group' | 'app';
 
 interface Sourced {
   sourceUpdatedAt: Date;
+  /**
+   * Okta-side time of the read that returned the row: the response's `Date` (Okta's clock, never
+   * the host's). Absent: the row's source time stands for it.
+   */
+  observedAt?: Date;
 }
 
 export interface UserRow extends Sourced {
@@ -145,7 +150,7 @@ export type GraphResource = (typeof GRAPH_RESOURCES)[number];
  * Okta-side time, so replays and out-of-order delivery converge.
  */
 export type GraphMutation =
-  | { kind: 'user.upsert'; at: Date; user: Partial<Omit<UserRow, 'sourceUpdatedAt'>> & { oktaId: string } }
+  | { kind: 'user.upsert'; at: Date; user: Partial<Omit<UserRow, 'sourceUpdatedAt' | 'observedAt'>> & { oktaId: string } }
   | { kind: 'user.status'; at: Date; userId: string; status: string }
   | { kind: 'user.delete'; at: Date; userId: string }
   | { kind: 'group.delete'; at: Date; groupId: string }

@@ -137,7 +137,7 @@ export class RunRepo {
         waited429: inc(r.waited429, patch.waited429),
         retries: inc(r.retries, patch.retries),
         startedAt: state === 'running' ? sql`coalesce(${r.startedAt}, now())` : undefined,
-        endedAt: state === 'done' || state === 'failed' ? sql`now()` : undefined,
+        endedAt: state === 'done' || state === 'failed' || state === 'skipped' ? sql`now()` : undefined,
       })
       .where(
         and(

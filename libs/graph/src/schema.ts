@@ -8,7 +8,8 @@
  *   JavaScript string order whatever the server's default collation, and with "C" columns the
  *   primary-key indexes already hold rows in that order (keyset paging walks the index);
  * - every graph row carries when we first/last saw it, the Okta-side time of the state it holds
- *   (`source_updated_at`), the run that last saw it and a tombstone (`deleted_at`, null = live).
+ *   (`source_updated_at`), the Okta-side time of the read that last returned it (`observed_at`),
+ *   the run that last saw it and a tombstone (`deleted_at`, null = live).
  */
 import { sql } from 'drizzle-orm';
 import {
@@ -43,6 +44,11 @@ const graphColumns = () => ({
   lastSeenAt: tstz('last_seen_at').notNull().defaultNow(),
   /** Okta-side time of the state held: lastUpdated, an event's published, or the listing's Date. */
   sourceUpdatedAt: tstz('source_updated_at').notNull(),
+  /**
+   * Okta-side time (the response's `Date`) of the last read that returned this row's state; null
+   * while only events ever set it. State set by an event after it: source_updated_at > observed_at.
+   */
+  observedAt: tstz('observed_at'),
   lastRunId: uuid('last_run_id'),
   /** Tombstone: when we learned the object is gone. Null = live. Rows are never hard-deleted. */
   deletedAt: tstz('deleted_at'),
@@ -79,7 +85,11 @@ export const integrations = pgTable(
     allowHttp: boolean('allow_http').notNull().default(false),
     /** EventBridge partner event source: aws.partner/okta.com/ORG/STREAM */
     eventSource: text('event_source'),
+    /** OAuth scopes to request (null: the read scopes idgraph needs). */
+    scopes: text('scopes').array(),
     schedule: jsonb('schedule').$type<IntegrationSchedule>(),
+    /** Remediation actions may act on the org through this integration (read-only when false). */
+    allowActions: boolean('allow_actions').notNull().default(false),
     lastConnectivity: jsonb('last_connectivity'),
     lastConnectivityAt: tstz('last_connectivity_at'),
     createdAt: tstz('created_at').notNull().defaultNow(),
@@ -258,7 +268,7 @@ export const roleAssignments = pgTable(
 
 /**
  * System Log events, stored once per uuid whichever way they arrived.
- * DESIGN wants this table partitioned by time (published); drizzle-kit cannot generate
+ * The table grows without bound, so partitioning by time (published) would suit it; drizzle-kit cannot generate
  * declarative partitioning, so it is a plain table for now. A partitioned layout would need the
  * partition key in the primary key: (tenant_id, integration_id, published, uuid).
  */
@@ -296,11 +306,12 @@ export const logEvents = pgTable(
 
 export const RUN_MODES = ['full', 'incremental', 'refresh'] as const;
 export type RunMode = (typeof RUN_MODES)[number];
-export const RUN_TRIGGERS = ['schedule', 'collect-now', 'scan', 'stream'] as const;
+export const RUN_TRIGGERS = ['schedule', 'collect-now', 'scan', 'stream', 'action'] as const;
 export type RunTrigger = (typeof RUN_TRIGGERS)[number];
 export const RUN_STATUSES = ['running', 'succeeded', 'failed', 'partial'] as const;
 export type RunStatus = (typeof RUN_STATUSES)[number];
-export const RUN_RESOURCE_STATES = ['pending', 'running', 'done', 'failed'] as const;
+/** `skipped`: not collected because the credentials may not read it (scope or admin role); the reason is in `error`. */
+export const RUN_RESOURCE_STATES = ['pending', 'running', 'done', 'failed', 'skipped'] as const;
 export type RunResourceState = (typeof RUN_RESOURCE_STATES)[number];
 
 export const collectionRuns = pgTable(
@@ -319,7 +330,7 @@ export const collectionRuns = pgTable(
   (t) => [
     index('collection_runs_integration_idx').on(t.tenantId, t.integrationId, t.startedAt),
     check('collection_runs_mode_check', sql`${t.mode} in ('full', 'incremental', 'refresh')`),
-    check('collection_runs_trigger_check', sql`${t.trigger} in ('schedule', 'collect-now', 'scan', 'stream')`),
+    check('collection_runs_trigger_check', sql`${t.trigger} in ('schedule', 'collect-now', 'scan', 'stream', 'action')`),
     check('collection_runs_status_check', sql`${t.status} in ('running', 'succeeded', 'failed', 'partial')`),
   ],
 );
@@ -345,7 +356,7 @@ export const runResources = pgTable(
   },
   (t) => [
     primaryKey({ columns: [t.runId, t.resource] }),
-    check('run_resources_state_check', sql`${t.state} in ('pending', 'running', 'done', 'failed')`),
+    check('run_resources_state_check', sql`${t.state} in ('pending', 'running', 'done', 'failed', 'skipped')`),
   ],
 );
 
@@ -418,4 +429,66 @@ export const apiKeys = pgTable(
     unique('api_keys_key_id_unique').on(t.keyId),
     check('api_keys_role_check', sql`${t.role} in ('read', 'admin')`),
   ],
+);
+
+// ---------------------------------------------------------------- actions and privacy
+
+export const ACTION_OUTCOMES = ['dry-run', 'applied', 'refused', 'failed'] as const;
+export type ActionOutcome = (typeof ACTION_OUTCOMES)[number];
+
+/**
+ * Every remediation attempt, dry or applied or refused. Append-only: the migration adds a trigger
+ * that rejects UPDATE, DELETE and TRUNCATE. It holds Okta ids and request paths, never profile
+ * data, so a privacy erasure has nothing to remove here.
+ */
+export const actionAudit = pgTable(
+  'action_audit',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    tenantId: text('tenant_id').notNull(),
+    at: tstz('at').notNull().defaultNow(),
+    /** Who asked: `cli:<os user>`, an API key's name, … */
+    requestedBy: text('requested_by').notNull(),
+    /** Null when the named integration does not exist (the refusal is audited all the same). */
+    integrationId: uuid('integration_id'),
+    integrationName: text('integration_name').notNull(),
+    action: text('action').notNull(),
+    /** `KIND:ID`, e.g. `user:00u…` */
+    subject: text('subject').notNull(),
+    target: text('target'),
+    resourceSet: text('resource_set'),
+    applied: boolean('applied').notNull(),
+    outcome: text('outcome', { enum: ACTION_OUTCOMES }).notNull(),
+    /** The Okta requests, made or (dry run) that would be made: [{method, path}]. */
+    requests: jsonb('requests').notNull(),
+    /** Okta's answers: [{method, path, status, errorCode?, errorSummary?}]; null when nothing was sent. */
+    response: jsonb('response'),
+    /** Why it was refused or failed, and what to grant. */
+    message: text('message'),
+  },
+  (t) => [
+    index('action_audit_tenant_at_idx').on(t.tenantId, t.at),
+    check('action_audit_outcome_check', sql`${t.outcome} in ('dry-run', 'applied', 'refused', 'failed')`),
+  ],
+);
+
+/**
+ * Privacy erasures: proof that a person's data was removed, without keeping who it was. The
+ * address is kept only as sha256(salt || lower(address)) with a random salt per request.
+ */
+export const privacyErasures = pgTable(
+  'privacy_erasures',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    tenantId: text('tenant_id').notNull(),
+    at: tstz('at').notNull().defaultNow(),
+    requestedBy: text('requested_by').notNull(),
+    addressHash: text('address_hash').notNull(),
+    salt: text('salt').notNull(),
+    /** Rows removed or scrubbed per personal-data source. */
+    counts: jsonb('counts').notNull(),
+    /** With --in-okta: the audited Okta actions ({action, outcome, auditId}). */
+    inOkta: jsonb('in_okta'),
+  },
+  (t) => [index('privacy_erasures_tenant_at_idx').on(t.tenantId, t.at)],
 );

@@ -6,12 +6,13 @@ import { Writable } from 'node:stream';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '@idgraph/core';
-import { createTestDatabase, type TestDatabase } from '@idgraph/test-support';
+import { createTestDatabase, shuffled, type TestDatabase } from '@idgraph/test-support';
 import { migrateDatabase, openDatabase, type GraphDb } from './db.js';
 import { executorOf } from './executor.js';
 import { exportLine, sortExportLines } from './export-format.js';
 import { exportIntegration } from './export-graph.js';
 import type { ExportLine, GraphMutation } from './model.js';
+import { CompactEncrypt } from 'jose';
 import { createSecretBox } from './secrets.js';
 import { GraphStore } from './store.js';
 import { writeEventCopyTuple } from './event-ingest.js';
@@ -245,10 +246,57 @@ describe.each(backends)('GraphStore on %s', (_name, open) => {
     await store.removeIntegration(integ.name);
     expect(logLines.join('')).toContain('integration removed');
     expect(logLines.join('')).not.toContain(TOKEN);
-    // With another key the secrets cannot be opened, and the error says why without the plaintext.
-    const wrongKey = new GraphStore(backend.gdb, { tenant: 'acme', secretBox: createSecretBox(randomBytes(32).toString('base64url')) });
+    // With another key the secrets cannot be opened, and nothing new is sealed with it either: the
+    // error names the fingerprint the stored secrets expect, without the plaintext.
+    const wrongBox = createSecretBox(randomBytes(32).toString('base64url'));
+    const wrongKey = new GraphStore(backend.gdb, { tenant: 'acme', secretBox: wrongBox });
     const again = await newIntegration();
-    await expect(wrongKey.integrationSecrets(again)).rejects.toThrow(/different secret key/);
+    const expected = createSecretBox(key).fingerprint;
+    const refusal = `the configured secret key has fingerprint ${wrongBox.fingerprint}, but the`;
+    await expect(wrongKey.integrationSecrets(again)).rejects.toThrow(refusal);
+    await expect(wrongKey.integrationSecrets(again)).rejects.toThrow(`were sealed with the key of fingerprint ${expected}`);
+    await expect(wrongKey.createIntegration({ name: 'sealed-with-wrong-key', orgUrl: 'https://x.okta.com', authMethod: 'ssws', secrets: { token: 't' }, allowHttp: false }))
+      .rejects.toThrow(refusal);
+    expect(await wrongKey.getIntegration('sealed-with-wrong-key')).toBeUndefined();
+  });
+
+  it('binds stored secrets to their integration: a row changed outside the store is refused, a change through it reseals', async () => {
+    const integ = await newIntegration();
+    await backend.gdb.execute(sql`UPDATE integrations SET org_url = 'https://attacker.example' WHERE id = ${integ.id}::uuid`);
+    const err = await store.integrationSecrets(integ).then(() => null, (e: Error) => e);
+    expect(err?.message).toContain(`refusing to use the stored secrets of integration ${integ.id}`);
+    expect(err?.message).toContain(`org URL was "${integ.orgUrl}" when the secrets were stored, the row now says "https://attacker.example"`);
+    expect(err?.message).not.toContain(TOKEN);
+    await backend.gdb.execute(sql`UPDATE integrations SET org_url = ${integ.orgUrl}, client_id = '0oaEVIL' WHERE id = ${integ.id}::uuid`);
+    await expect(store.integrationSecrets(integ)).rejects.toThrow(/client id was empty when the secrets were stored, the row now says "0oaEVIL"/);
+    await backend.gdb.execute(sql`UPDATE integrations SET client_id = NULL WHERE id = ${integ.id}::uuid`);
+    expect(await store.integrationSecrets(integ)).toEqual({ token: TOKEN });
+    // Secrets of one integration copied onto another row do not open there either.
+    const other = await newIntegration();
+    await backend.gdb.execute(sql`UPDATE integrations SET secrets_enc = (SELECT secrets_enc FROM integrations WHERE id = ${integ.id}::uuid) WHERE id = ${other.id}::uuid`);
+    await expect(store.integrationSecrets(other)).rejects.toThrow(/integration id was/);
+    // Giving the credentials again stores them bound to the row as it is now.
+    await store.updateIntegration(other.id, { secrets: { token: 'replacement-token' } });
+    expect(await store.integrationSecrets(other)).toEqual({ token: 'replacement-token' });
+    // Moving the org through the store seals the secrets again, bound to the new URL.
+    await store.updateIntegration(integ.id, { orgUrl: 'https://moved-bound.example.com' });
+    expect(await store.integrationSecrets(integ)).toEqual({ token: TOKEN });
+  });
+
+  it('binds secrets sealed before binding existed on their first use, and checks them from then on', async () => {
+    const integ = await newIntegration();
+    const legacy = await new CompactEncrypt(new TextEncoder().encode(JSON.stringify({ token: TOKEN })))
+      .setProtectedHeader({ alg: 'dir', enc: 'A256GCM' })
+      .encrypt(new Uint8Array(Buffer.from(key, 'base64url')));
+    await backend.gdb.execute(sql`UPDATE integrations SET secrets_enc = ${legacy} WHERE id = ${integ.id}::uuid`);
+    expect(await store.integrationSecrets(integ)).toEqual({ token: TOKEN });
+    const [row] = await backend.gdb.execute<{ secrets_enc: string }>(sql`SELECT secrets_enc FROM integrations WHERE id = ${integ.id}::uuid`);
+    expect(row!.secrets_enc).not.toBe(legacy);
+    const header = JSON.parse(Buffer.from(row!.secrets_enc.split('.')[0]!, 'base64url').toString());
+    expect(header).toMatchObject({ kid: createSecretBox(key).fingerprint, bind: { tenant: 'acme', integration: integ.id, orgUrl: integ.orgUrl, authMethod: 'ssws', clientId: null } });
+    await backend.gdb.execute(sql`UPDATE integrations SET org_url = 'https://attacker.example' WHERE id = ${integ.id}::uuid`);
+    await expect(store.integrationSecrets(integ)).rejects.toThrow(/refusing to use the stored secrets/);
+    await backend.gdb.execute(sql`UPDATE integrations SET org_url = ${integ.orgUrl} WHERE id = ${integ.id}::uuid`);
   });
 
   it('validates integrations and refuses duplicates with a clear message', async () => {
@@ -276,6 +324,12 @@ describe.each(backends)('GraphStore on %s', (_name, open) => {
     // Writes for an integration id this tenant does not have are refused, not stored as orphans.
     await expect(store.commitPage({ integrationId: '00000000-0000-4000-8000-000000000000', runId: null, resource: 'users',
       nextUrl: null, done: true, rows: { users: [f.user('00u1')] } })).rejects.toThrow(/no integration with id .* in tenant "acme"/);
+    const scoped = await store.createIntegration({ name: `scoped-${counter}`, orgUrl: 'https://a.okta.com', authMethod: 'oauth', clientId: '0oa1', keyId: 'k1',
+      secrets: { privateKeyPem: 'pem' }, allowHttp: false, scopes: ['okta.users.read', 'okta.logs.read'] });
+    expect((await store.getIntegration(scoped.id))?.scopes).toEqual(['okta.users.read', 'okta.logs.read']);
+    expect(integ.scopes).toBeNull();
+    await expect(store.updateIntegration(scoped.id, { scopes: ['users.read'] })).rejects.toThrow(/"users.read" .* not Okta API scopes/);
+    await expect(store.updateIntegration(integ.id, { scopes: ['okta.users.read'] })).rejects.toThrow(/OAuth service apps only/);
     await store.recordConnectivity(integ.id, { ok: true });
     expect((await store.getIntegration(integ.id))?.lastConnectivity).toEqual({ ok: true });
   });
@@ -298,7 +352,7 @@ describe.each(backends)('GraphStore on %s', (_name, open) => {
     expect(first).toMatchObject({ stored: 4, duplicates: 0, applied: 4 });
     expect(first.storedUuids.sort()).toEqual(['e1', 'e2', 'e3', 'e4']);
     const second = await store.ingestEvents(batch);
-    expect(second).toEqual({ stored: 0, duplicates: 4, applied: 0, storedUuids: [] });
+    expect(second).toEqual({ stored: 0, duplicates: 4, conflicts: 0, conflictUuids: [], applied: 0, storedUuids: [], deferred: [] });
     // The add (older) arriving after the remove (newer) in one batch still leaves the edge removed.
     expect(await store.counts(integ.id)).toMatchObject({ memberships: 0, users: 2, logEvents: 4 });
     const users = await usersOf(integ.id);
@@ -347,7 +401,7 @@ describe.each(backends)('GraphStore on %s', (_name, open) => {
       integrationId: integ.id, via: 'stream' as const, row: f.logEvent(`c${i}`, f.at(i)), mutations: [],
     }));
     // Four writers, each with a shuffled overlapping half of the events.
-    const writers = [0, 1, 2, 3].map((w) => events.filter((_, i) => (i + w) % 2 === 0).sort(() => Math.random() - 0.5));
+    const writers = [0, 1, 2, 3].map((w) => shuffled(events.filter((_, i) => (i + w) % 2 === 0), 100 + w));
     const results = await Promise.all(writers.map((batch) => store.ingestEvents(batch)));
     expect(results.reduce((n, r) => n + r.stored, 0)).toBe(400);
     expect(await store.counts(integ.id)).toMatchObject({ logEvents: 400 });
@@ -381,17 +435,19 @@ describe.each(backends)('GraphStore on %s', (_name, open) => {
     const batch = (uuids: string[], mutations: [number, GraphMutation[]][] = [], lookUpFirst = false, tenant = 'acme') =>
       ({ integrationId: integ.id, uuids, ...encode(tenant, uuids), mutations: new Map(mutations), lookUpFirst });
     if (backend.gdb.kind !== 'postgres') {
+      // eslint-disable-next-line vitest/no-conditional-expect -- the branch is the backend under test (PGlite has no COPY), not a seed
       await expect(store.ingestEncodedEvents(batch(['x1']))).rejects.toThrow(/encoded event batches need PostgreSQL/);
       return;
     }
     const joins = (groupId: string): GraphMutation[] => [{ kind: 'membership.add', at: f.at(2), userId: '00u1', groupId }];
     // 'a' twice: the second one is a duplicate, and its mutation is not applied.
     expect(await store.ingestEncodedEvents(batch(['a', 'b', 'a', 'c'], [[1, joins('00gB')], [2, joins('00gA')]])))
-      .toEqual({ stored: 3, duplicates: 1, applied: 1, storedIndexes: [0, 1, 3] });
+      .toEqual({ stored: 3, duplicates: 1, conflicts: 0, conflictUuids: [], applied: 1, storedIndexes: [0, 1, 3], deferred: [] });
     // A replay, found by the COPY's conflict, then by looking up first.
-    expect(await store.ingestEncodedEvents(batch(['c', 'd'], [[0, joins('00gC')]]))).toEqual({ stored: 1, duplicates: 1, applied: 0, storedIndexes: [1] });
-    expect(await store.ingestEncodedEvents(batch(['a', 'e'], [[1, joins('00gE')]], true))).toEqual({ stored: 1, duplicates: 1, applied: 1, storedIndexes: [1] });
-    expect(await store.ingestEncodedEvents(batch(['a', 'b'], [], true))).toEqual({ stored: 0, duplicates: 2, applied: 0, storedIndexes: [] });
+    const none = { conflicts: 0, conflictUuids: [] };
+    expect(await store.ingestEncodedEvents(batch(['c', 'd'], [[0, joins('00gC')]]))).toEqual({ stored: 1, duplicates: 1, ...none, applied: 0, storedIndexes: [1], deferred: [] });
+    expect(await store.ingestEncodedEvents(batch(['a', 'e'], [[1, joins('00gE')]], true))).toEqual({ stored: 1, duplicates: 1, ...none, applied: 1, storedIndexes: [1], deferred: [] });
+    expect(await store.ingestEncodedEvents(batch(['a', 'b'], [], true))).toEqual({ stored: 0, duplicates: 2, ...none, applied: 0, storedIndexes: [], deferred: [] });
     expect(await store.counts(integ.id)).toMatchObject({ logEvents: 5, memberships: 2 });
     const [raw] = await backend.gdb.execute<{ raw: string }>(sql`SELECT raw FROM log_events WHERE integration_id = ${integ.id}::uuid AND uuid = 'e'`);
     expect(raw?.raw).toBe('{"uuid":"e"}');
@@ -423,6 +479,53 @@ describe.each(backends)('GraphStore on %s', (_name, open) => {
     expect(await store.counts(integ.id)).toMatchObject({ logEvents: 7 });
   });
 
+  it('counts a duplicate uuid with other content as a conflict, keeping the stored event, and the same event reformatted as a duplicate', async () => {
+    const integ = await newIntegration();
+    const item = (uuid: string, rawJson: string, mutations: GraphMutation[] = []) =>
+      ({ integrationId: integ.id, via: 'file' as const, row: { ...f.logEvent(uuid, f.at(1)), raw: null, rawJson }, mutations });
+    const joins: GraphMutation[] = [{ kind: 'membership.add', at: f.at(2), userId: '00u1', groupId: '00gX' }];
+    expect(await store.ingestEvents([item('k1', '{"uuid":"k1","outcome":{"result":"SUCCESS"}}'), item('k2', '{"uuid":"k2","n":1}')])).toMatchObject({ stored: 2 });
+    const result = await store.ingestEvents([
+      // The same JSON value as stored, written otherwise (spacing, member order, number form): a duplicate.
+      item('k1', '{ "outcome": { "result": "SUCCESS" }, "uuid": "k1" }'),
+      item('k2', '{"n":1.0,"uuid":"k2"}'),
+      // Other content under a stored uuid: a conflict, whose mutations are not applied.
+      item('k1', '{"uuid":"k1","outcome":{"result":"FAILURE"}}', joins),
+      // A new uuid twice in one batch, the second copy different: the first is stored, the second conflicts.
+      item('k3', '{"uuid":"k3","v":"first"}'),
+      item('k3', '{"uuid":"k3","v":"first"}'),
+      item('k3', '{"uuid":"k3","v":"second"}'),
+    ]);
+    expect(result).toMatchObject({ stored: 1, duplicates: 3, conflicts: 2, applied: 0, storedUuids: ['k3'] });
+    expect(result.conflictUuids.sort()).toEqual(['k1', 'k3']);
+    const rows = await backend.gdb.execute<{ uuid: string; raw: string }>(sql`
+      SELECT uuid, raw FROM log_events WHERE integration_id = ${integ.id}::uuid ORDER BY uuid`);
+    expect(rows).toEqual([
+      { uuid: 'k1', raw: '{"uuid":"k1","outcome":{"result":"SUCCESS"}}' },
+      { uuid: 'k2', raw: '{"uuid":"k2","n":1}' },
+      { uuid: 'k3', raw: '{"uuid":"k3","v":"first"}' },
+    ]);
+    expect(await store.counts(integ.id)).toMatchObject({ memberships: 0 });
+    if (backend.gdb.kind !== 'postgres') return;
+    // The encoded (COPY) path tells them apart the same way, whether it looks up first or finds them by the COPY's refusal.
+    const encoded = (entries: [string, string][], lookUpFirst: boolean) => {
+      const w = new CopyTupleWriter(64);
+      const tupleEnds = entries.map(([uuid, rawJson]) => {
+        writeEventCopyTuple(w, 'acme', integ.id, { ...f.logEvent(uuid, f.at(1)), raw: null, rawJson }, 'file');
+        return w.length;
+      });
+      return { integrationId: integ.id, uuids: entries.map(([u]) => u), tuples: w.take(), tupleEnds, mutations: new Map(), lookUpFirst };
+    };
+    for (const lookUpFirst of [false, true]) {
+      expect(await store.ingestEncodedEvents(encoded([
+        ['k2', '{"uuid":"k2","n":1}'],
+        ['k2', '{"uuid":"k2","n":2}'],
+        [`k4-${lookUpFirst}`, '{"a":1}'],
+        [`k4-${lookUpFirst}`, '{"a":2}'],
+      ], lookUpFirst))).toEqual({ stored: 1, duplicates: 1, conflicts: 2, conflictUuids: ['k2', `k4-${lookUpFirst}`], applied: 0, storedIndexes: [2], deferred: [] });
+    }
+  });
+
   it('refuses a batch the database rejects without hanging, and keeps serving', async () => {
     const integ = await newIntegration();
     // PostgreSQL text cannot hold NUL: the whole batch fails, nothing of it is stored.
@@ -444,17 +547,99 @@ describe.each(backends)('GraphStore on %s', (_name, open) => {
         mutations: [{ kind: 'user.status', at: f.at(11), userId: '00uN', status: 'ACTIVE' }] },
     ]);
     expect((await usersOf(integ.id))[0]).toMatchObject({ status: 'ACTIVE', login: 'n@example.com' });
-    // Okta's object for the same change carries lastUpdated a moment before the events' published.
+    // Okta's object for the same change carries lastUpdated a moment before the events' published;
+    // read seconds after them, a lagging listing may still show the state before the activation.
     await store.commitPage({ integrationId: integ.id, runId: null, resource: 'users', nextUrl: null, done: true,
-      rows: { users: [f.user('00uN', { status: 'STAGED', login: 'n@example.com', email: 'n@corp.example', sourceUpdatedAt: f.at(9) })] } });
+      rows: { users: [f.user('00uN', { status: 'STAGED', login: 'n@example.com', email: 'n@corp.example', sourceUpdatedAt: f.at(9), observedAt: new Date(f.at(11).getTime() + 5_000) })] } });
     const [row] = await backend.gdb.execute<{ status: string; email: string; raw_id: string }>(sql`
       SELECT status, email, raw->>'id' AS raw_id FROM users WHERE integration_id = ${integ.id}::uuid`);
     expect(row).toEqual({ status: 'ACTIVE', email: 'n@corp.example', raw_id: '00uN' });
     // Once it holds a full object, an older listing no longer changes it.
     await store.commitPage({ integrationId: integ.id, runId: null, resource: 'users', nextUrl: null, done: true,
-      rows: { users: [f.user('00uN', { email: 'older@corp.example', sourceUpdatedAt: f.at(8) })] } });
+      rows: { users: [f.user('00uN', { email: 'older@corp.example', sourceUpdatedAt: f.at(8), observedAt: new Date(f.at(11).getTime() + 10_000) })] } });
     expect((await backend.gdb.execute<{ email: string }>(sql`SELECT email FROM users WHERE integration_id = ${integ.id}::uuid`))[0])
       .toEqual({ email: 'n@corp.example' });
+  });
+
+  describe('event times against reads (ambiguity window 60 s)', () => {
+    const D = f.at(100);
+    const sec = (s: number) => new Date(D.getTime() + s * 1000);
+    let n = 0;
+    const event = (integrationId: string, mutation: GraphMutation) =>
+      ({ integrationId, via: 'stream' as const, row: f.logEvent(`amb-${++n}`, mutation.at), mutations: [mutation] });
+    const memberships = async (integrationId: string) =>
+      (await backend.gdb.execute<{ group_id: string; deleted: boolean }>(sql`
+        SELECT group_id, deleted_at IS NOT NULL AS deleted FROM group_memberships
+        WHERE integration_id = ${integrationId}::uuid ORDER BY group_id, user_id`)).map((r) => [r.group_id, r.deleted]);
+
+    it('re-reads instead of deciding an event published within the window of its row\'s last read', async () => {
+      const integ = await newIntegration();
+      // Read at D (the response's Date); Okta's lists trail its writes, so D proves little about events near it.
+      await store.commitPage({ integrationId: integ.id, runId: null, resource: 'group_members', nextUrl: null, done: true,
+        rows: { memberships: ['00gA', '00gB', '00gC'].map((g) => f.membership('00u1', g, { sourceUpdatedAt: D })) } });
+      const result = await store.ingestEvents([
+        event(integ.id, { kind: 'membership.remove', at: sec(-5), userId: '00u1', groupId: '00gA' }),
+        event(integ.id, { kind: 'membership.remove', at: sec(-300), userId: '00u1', groupId: '00gB' }),
+        event(integ.id, { kind: 'membership.remove', at: sec(120), userId: '00u1', groupId: '00gC' }),
+      ]);
+      // 5 s before the read: undecidable, re-read; 5 min before: the read reflects it; 2 min after: applied.
+      expect(result.deferred).toEqual([{ integrationId: integ.id, request: { kind: 'groupMembers', groupId: '00gA' } }]);
+      expect(await memberships(integ.id)).toEqual([['00gA', false], ['00gB', false], ['00gC', true]]);
+    });
+
+    it('does not let a late event older than a read undo it, even when the object\'s lastUpdated is older still', async () => {
+      const integ = await newIntegration();
+      await store.commitPage({ integrationId: integ.id, runId: null, resource: 'users', nextUrl: null, done: true,
+        rows: { users: [f.user('00u1', { status: 'ACTIVE', sourceUpdatedAt: f.at(0), observedAt: D })] } });
+      const result = await store.ingestEvents([
+        event(integ.id, { kind: 'user.status', at: sec(-600), userId: '00u1', status: 'SUSPENDED' }),
+      ]);
+      expect(result.deferred).toEqual([]);
+      expect((await usersOf(integ.id))[0]).toMatchObject({ status: 'ACTIVE' });
+      const near = await store.ingestEvents([event(integ.id, { kind: 'user.status', at: sec(30), userId: '00u1', status: 'SUSPENDED' })]);
+      expect(near.deferred).toEqual([{ integrationId: integ.id, request: { kind: 'user', id: '00u1' } }]);
+      expect((await usersOf(integ.id))[0]).toMatchObject({ status: 'ACTIVE' });
+    });
+
+    it('keeps an event\'s state against a read within the window and gives way to a read after it', async () => {
+      const integ = await newIntegration();
+      await store.ingestEvents([event(integ.id, { kind: 'membership.remove', at: D, userId: '00u1', groupId: '00gA' })]);
+      // A lagging listing seconds later still lists the removed member: it does not bring it back.
+      await store.commitPage({ integrationId: integ.id, runId: null, resource: 'group_members', nextUrl: null, done: true,
+        rows: { memberships: [f.membership('00u1', '00gA', { sourceUpdatedAt: sec(3) })] } });
+      expect(await memberships(integ.id)).toEqual([['00gA', true]]);
+      // Listed again well after the event: Okta says it is a member (re-added without an event we saw).
+      await store.commitPage({ integrationId: integ.id, runId: null, resource: 'group_members', nextUrl: null, done: true,
+        rows: { memberships: [f.membership('00u1', '00gA', { sourceUpdatedAt: sec(90) })] } });
+      expect(await memberships(integ.id)).toEqual([['00gA', false]]);
+    });
+
+    it('lets a targeted re-read decide within the window: it replaces and tombstones what an event set just before', async () => {
+      const integ = await newIntegration();
+      await store.ingestEvents([
+        event(integ.id, { kind: 'membership.remove', at: D, userId: '00u1', groupId: '00gA' }),
+        event(integ.id, { kind: 'membership.add', at: D, userId: '00u2', groupId: '00gA' }),
+      ]);
+      const run = await store.startRun({ integrationId: integ.id, mode: 'refresh', trigger: 'stream', resources: ['refresh'] });
+      // Re-read 3 s after the events: 00u1 is a member again, 00u2 left; a full run would wait out the window.
+      await store.commitPage({ integrationId: integ.id, runId: run.id, resource: 'group_members', scopeKey: 'refresh:00gA', nextUrl: null, done: true,
+        rows: { memberships: [f.membership('00u1', '00gA', { sourceUpdatedAt: sec(3) })] }, reread: true });
+      expect(await store.finishFullSync(run.id, 'group_members', { groupId: '00gA' })).toBe(0);
+      expect(await store.finishFullSync(run.id, 'group_members', { groupId: '00gA' }, { reread: true })).toBe(1);
+      expect(await memberships(integ.id)).toEqual([['00gA', false], ['00gA', true]]);
+    });
+
+    it('tombstones an unseen row an event stamped in the future set, once a complete run starts after it', async () => {
+      const integ = await newIntegration();
+      // No window, so that the run may start right after the event (with one, a minute later).
+      const noWindow = new GraphStore(backend.gdb, { tenant: 'acme', secretBox: createSecretBox(key), ambiguityMs: 0 });
+      await noWindow.ingestEvents([event(integ.id, { kind: 'membership.add', at: new Date(Date.now() + 4 * 60_000), userId: '00u1', groupId: '00gF' })]);
+      expect(await memberships(integ.id)).toEqual([['00gF', false]]);
+      const run = await noWindow.startRun({ integrationId: integ.id, mode: 'full', trigger: 'scan', resources: ['group_members'] });
+      await noWindow.commitPage({ integrationId: integ.id, runId: run.id, resource: 'group_members', nextUrl: null, done: true, rows: {} });
+      expect(await noWindow.finishFullSync(run.id, 'group_members')).toBe(1);
+      expect(await memberships(integ.id)).toEqual([['00gF', true]]);
+    });
   });
 
   it('exports the graph sorted exactly like sortExportLines, with tombstones only on request', async () => {
@@ -563,6 +748,7 @@ describe.each(backends)('GraphStore on %s', (_name, open) => {
           rows: { users: [f.user('00u99999')] } });
       }
     }
+    // eslint-disable-next-line vitest/no-conditional-expect -- the branch is the backend under test, not a seed
     if (backend.gdb.kind === 'postgres') expect(lines).toHaveLength(1200);
     let taken = 0;
     for await (const _line of store.exportGraph({ integrationId: integ.id })) if (++taken === 3) break;
@@ -598,6 +784,17 @@ describe.each(backends)('GraphStore on %s', (_name, open) => {
     expect(done.error).not.toContain('00abcSECRET');
     expect(await store.runningRun(integ.id)).toBeUndefined();
     expect((await store.latestRuns(integ.id, 5)).map((x) => x.id)).toEqual([run.id]);
+  });
+
+  it('records a skipped resource with its reason, and never tombstones for it', async () => {
+    const integ = await newIntegration();
+    await store.commitPage({ integrationId: integ.id, runId: null, resource: 'apps', nextUrl: null, done: true, rows: { apps: [f.app('0oa1')] } });
+    const run = await store.startRun({ integrationId: integ.id, mode: 'full', trigger: 'scan', resources: ['users', 'apps'] });
+    const skipped = await store.updateRunResource(run.id, 'apps', { state: 'skipped', error: 'the access token lacks okta.apps.read' });
+    expect(skipped).toMatchObject({ state: 'skipped', error: 'the access token lacks okta.apps.read' });
+    expect(skipped.endedAt).toBeInstanceOf(Date);
+    await expect(store.finishFullSync(run.id, 'apps')).rejects.toThrow(/apps of run .* was skipped; nothing is tombstoned/);
+    expect((await store.counts(integ.id)).apps).toBe(1);
   });
 
   it('opens, keeps, resolves and reopens findings', async () => {

@@ -4,15 +4,16 @@
  * owns transaction boundaries.
  */
 import { and, eq, sql } from 'drizzle-orm';
-import { loadConfig, type Logger } from '@idgraph/core';
+import { eventTimingFromEnv, loadConfig, type Logger } from '@idgraph/core';
 import type { GraphDb } from './db.js';
-import { ingestEncodedEventBatch, ingestEventBatch, type EncodedEventBatch, type EncodedIngestResult, type IngestItem, type IngestResult } from './event-ingest.js';
+import { applyConfirmedMutations, ingestEncodedEventBatch, ingestEventBatch, type EncodedEventBatch, type EncodedIngestResult, type IngestItem, type IngestOptions, type IngestResult } from './event-ingest.js';
 import { executorOf, type Executor } from './executor.js';
 import { exportIntegration, mergeSorted } from './export-graph.js';
 import { FindingRepo, type CurrentFinding, type Finding, type FindingsSync } from './findings.js';
 import { tombstoneUnseen, type FullSyncScope } from './full-sync.js';
 import {
   IntegrationRepo,
+  sealedSecretsSummary,
   type Integration,
   type IntegrationPatch,
   type IntegrationSecrets,
@@ -53,13 +54,19 @@ import { findingsPage, openFindingCounts, personView, searchPeople, type Finding
 import { RunRepo, type Run, type RunResource, type RunResourcePatch, type StartRunInput } from './runs.js';
 import * as schema from './schema.js';
 import type { RunStatus } from './schema.js';
-import { createSecretBox, resolveSecretKey, type SecretBox } from './secrets.js';
+import { assertSealedWith, createSecretBox, resolveSecretKey, secretKeySource, type SecretBox } from './secrets.js';
 
 export interface GraphStoreOptions {
   tenant: string;
   /** Seals integration secrets. Default: from IDGRAPH_SECRET_KEY or `${dataDir}/secret.key` (see resolveSecretKey). */
   secretBox?: SecretBox;
   logger?: Logger;
+  /**
+   * The ambiguity window (ms) between an event's time and its object's last read from Okta,
+   * within which timestamps do not decide (see event-ingest.ts, page-upserts.ts, full-sync.ts).
+   * Default: IDGRAPH_EVENT_AMBIGUITY_SECONDS (60 s).
+   */
+  ambiguityMs?: number;
 }
 
 export interface PageRows {
@@ -93,6 +100,8 @@ export interface CommitPageInput {
    * ingestEvents, in the same transaction as the cursor.
    */
   events?: { row: LogEventRow; mutations: GraphMutation[] }[];
+  /** Rows of a targeted re-read (see UpsertContext.reread in page-upserts.ts). */
+  reread?: boolean;
 }
 
 export interface CommitPageResult {
@@ -139,10 +148,12 @@ export class GraphStore {
   /** Keys of the operator API (`idgraph api-key`, `idgraph serve`). */
   readonly apiKeys: ApiKeyRepo;
   private secretBoxInstance: SecretBox | undefined;
+  private secretBoxReady: Promise<SecretBox> | undefined;
   /** True for the store handed to a transaction(fn) callback. */
   private readonly boundToTransaction: boolean;
   /** Integration ids verified to belong to this tenant (writes to unknown ids are refused). */
   private readonly knownIntegrations = new Set<string>();
+  readonly ambiguityMs: number;
 
   constructor(
     readonly gdb: GraphDb,
@@ -153,6 +164,8 @@ export class GraphStore {
     this.tenant = opts.tenant;
     this.exec = exec ?? executorOf(gdb.db);
     this.boundToTransaction = exec !== undefined;
+    this.ambiguityMs = opts.ambiguityMs ?? eventTimingFromEnv().ambiguityMs;
+    if (!Number.isFinite(this.ambiguityMs) || this.ambiguityMs < 0) throw new Error(`GraphStore ambiguityMs must be a number ≥ 0, got ${opts.ambiguityMs}`);
     this.secretBoxInstance = opts.secretBox;
     this.integrationRepo = new IntegrationRepo(this.exec, this.tenant, () => this.secretBox());
     this.runRepo = new RunRepo(this.exec, this.tenant);
@@ -160,18 +173,34 @@ export class GraphStore {
     this.apiKeys = new ApiKeyRepo(this.exec, this.tenant);
   }
 
-  private secretBox(): SecretBox {
-    if (!this.secretBoxInstance) {
-      const config = loadConfig();
-      this.secretBoxInstance = createSecretBox(resolveSecretKey({ secretKey: config.secretKey, dataDir: config.dataDir }));
-    }
-    return this.secretBoxInstance;
+  /**
+   * The secret box, checked once against what the database holds: the key must be the one the
+   * stored secrets were sealed with (their fingerprint), and a missing key file is only generated
+   * while nothing is sealed yet.
+   */
+  private secretBox(): Promise<SecretBox> {
+    this.secretBoxReady ??= (async () => {
+      const sealed = await sealedSecretsSummary(this.exec);
+      let box = this.secretBoxInstance;
+      if (box) {
+        assertSealedWith(box.fingerprint, 'the configured secret key', sealed);
+      } else {
+        const config = loadConfig();
+        box = createSecretBox(resolveSecretKey({ secretKey: config.secretKey, dataDir: config.dataDir }, sealed), { source: secretKeySource(config) });
+      }
+      this.secretBoxInstance = box;
+      return box;
+    })().catch((err: unknown) => {
+      this.secretBoxReady = undefined;
+      throw err;
+    });
+    return this.secretBoxReady;
   }
 
   /** Runs fn in one transaction with a store bound to it (nested calls become savepoints). */
   transaction<T>(fn: (store: GraphStore) => Promise<T>): Promise<T> {
     // The bound store shares this one's secret box (possibly resolved lazily by now).
-    const opts = this.secretBoxInstance ? { ...this.opts, secretBox: this.secretBoxInstance } : this.opts;
+    const opts = { ...this.opts, ambiguityMs: this.ambiguityMs, ...(this.secretBoxInstance ? { secretBox: this.secretBoxInstance } : {}) };
     return this.exec.tx((tx) => fn(new GraphStore(this.gdb, opts, tx)));
   }
 
@@ -302,7 +331,7 @@ export class GraphStore {
 
   /** Upserts one page of rows and moves the cursor, atomically. */
   async commitPage(input: CommitPageInput): Promise<CommitPageResult> {
-    const ctx: UpsertContext = { tenantId: this.tenant, integrationId: input.integrationId, runId: input.runId };
+    const ctx: UpsertContext = { tenantId: this.tenant, integrationId: input.integrationId, runId: input.runId, ambiguityMs: this.ambiguityMs, reread: input.reread ?? false };
     const r = input.rows;
     await this.assertIntegrations([input.integrationId]);
     return this.exec.tx(async (tx) => {
@@ -321,7 +350,7 @@ export class GraphStore {
         ...(r.logEvents ?? []).map((row) => ({ integrationId: input.integrationId, row, mutations: [], via: 'poll' as const })),
         ...(input.events ?? []).map((e) => ({ integrationId: input.integrationId, row: e.row, mutations: e.mutations, via: 'poll' as const })),
       ];
-      const events = eventItems.length ? await ingestEventBatch(tx, this.tenant, eventItems) : null;
+      const events = eventItems.length ? await ingestEventBatch(tx, this.tenant, eventItems, this.ingestOptions()) : null;
       await this.writeCheckpoint(tx, input);
       return { objects, events };
     });
@@ -369,7 +398,7 @@ export class GraphStore {
    * rows of the resource the run did not see (and no event touched since the run started).
    * Refuses for a failed or partial run, or a failed resource. Returns the number tombstoned.
    */
-  async finishFullSync(runId: string, resource: string, scope?: FullSyncScope): Promise<number> {
+  async finishFullSync(runId: string, resource: string, scope?: FullSyncScope, opts: { reread?: boolean } = {}): Promise<number> {
     const run = await this.runRepo.get(runId);
     if (!run) throw new Error(`finishFullSync: no run ${runId} in this tenant`);
     const tombstoned = await tombstoneUnseen(
@@ -383,6 +412,8 @@ export class GraphStore {
       },
       resource,
       scope,
+      // A targeted re-read decides: no grace for rows events set just before it.
+      opts.reread ? 0 : this.ambiguityMs,
     );
     this.opts.logger?.debug({ runId, resource, scope, tombstoned }, 'full sync finished');
     return tombstoned;
@@ -390,16 +421,30 @@ export class GraphStore {
 
   // ------------------------------------------------------------ events
 
+  private ingestOptions(): IngestOptions {
+    return { ambiguityMs: this.ambiguityMs };
+  }
+
   /** Stores events once (by uuid) and applies the mutations of newly stored ones, in one transaction. */
   async ingestEvents(items: IngestItem[]): Promise<IngestResult> {
     await this.assertIntegrations(items.map((i) => i.integrationId));
-    return this.exec.tx((tx) => ingestEventBatch(tx, this.tenant, items));
+    return this.exec.tx((tx) => ingestEventBatch(tx, this.tenant, items, this.ingestOptions()));
+  }
+
+  /**
+   * Applies graph mutations Okta confirmed without an event in hand (e.g. a remediation's 204),
+   * with the answer's time as `at`; one transaction. Returns how many were applied.
+   */
+  async applyMutations(integrationId: string, mutations: readonly GraphMutation[]): Promise<number> {
+    if (!mutations.length) return 0;
+    await this.assertIntegrations([integrationId]);
+    return this.exec.tx((tx) => applyConfirmedMutations(tx, this.tenant, integrationId, mutations));
   }
 
   /** The bulk form of ingestEvents for events encoded ahead (see EncodedEventBatch); PostgreSQL only. */
   async ingestEncodedEvents(batch: EncodedEventBatch): Promise<EncodedIngestResult> {
     await this.assertIntegrations([batch.integrationId]);
-    return this.exec.tx((tx) => ingestEncodedEventBatch(tx, this.tenant, batch));
+    return this.exec.tx((tx) => ingestEncodedEventBatch(tx, this.tenant, batch, this.ingestOptions()));
   }
 
   // ------------------------------------------------------------ export

@@ -2,10 +2,10 @@
  * Adding, testing, changing and removing integrations: one implementation behind
  * `idgraph integration add|test|remove` and the operator API's /api/v1/integrations routes.
  */
-import { createOktaClient, testConnectivity, type ConnectivityReport, type OktaAuth } from '@idgraph/okta';
+import { collectableResources, createOktaClient, testConnectivity, type ConnectivityReport, type OktaAuth } from '@idgraph/okta';
 import type { Logger } from '@idgraph/core';
 import type { GraphStore, Integration, IntegrationPatch } from '@idgraph/graph';
-import { authFor, clientForIntegration, validateEventSource, validateName, validateOrgUrl, validatePrivateKeyPem, API_LABELS, type FieldLabels, type IntegrationSecrets } from './credentials.js';
+import { authFor, clientForIntegration, normalizeApiToken, validateEventSource, validateName, validateOrgUrl, validatePrivateKeyPem, validateScopes, API_LABELS, type FieldLabels, type IntegrationSecrets } from './credentials.js';
 import { IntegrationError } from './errors.js';
 
 /** Credentials as both faces collect them (the CLI from an env var or key file, the API from the body). */
@@ -13,6 +13,8 @@ export interface IntegrationCredentials {
   authMethod: 'ssws' | 'oauth';
   clientId?: string | undefined;
   keyId?: string | undefined;
+  /** OAuth scopes to request (service apps); absent = the read scopes idgraph needs. */
+  scopes?: string[] | undefined;
   secrets: IntegrationSecrets;
 }
 
@@ -20,6 +22,8 @@ export interface AddIntegrationInput {
   name: string;
   orgUrl: string;
   allowHttp: boolean;
+  /** Remediation actions may act through it (default: read-only). */
+  allowActions?: boolean | undefined;
   eventSource?: string | undefined;
   credentials: IntegrationCredentials;
 }
@@ -31,24 +35,41 @@ export interface PublicIntegration {
   orgUrl: string;
   authMethod: string;
   clientId: string | null;
+  scopes: string[] | null;
   eventSource: string | null;
   allowHttp: boolean;
+  allowActions: boolean;
 }
 
-export function publicIntegration(i: { id: string; name: string; orgUrl: string; authMethod: string; clientId: string | null; eventSource: string | null; allowHttp: boolean }): PublicIntegration {
-  return { id: i.id, name: i.name, orgUrl: i.orgUrl, authMethod: i.authMethod, clientId: i.clientId, eventSource: i.eventSource, allowHttp: i.allowHttp };
+export function publicIntegration(i: {
+  id: string;
+  name: string;
+  orgUrl: string;
+  authMethod: string;
+  clientId: string | null;
+  eventSource: string | null;
+  allowHttp: boolean;
+  allowActions: boolean;
+  scopes?: string[] | null;
+}): PublicIntegration {
+  return { id: i.id, name: i.name, orgUrl: i.orgUrl, authMethod: i.authMethod, clientId: i.clientId, scopes: i.scopes ?? null, eventSource: i.eventSource, allowHttp: i.allowHttp, allowActions: i.allowActions };
 }
 
-/** What to grant or fix so every resource can be collected, in one sentence. */
+/** What to grant or fix so every resource can be collected, in one sentence (the per-resource explanations are in the report). */
 export function connectivityAdvice(report: ConnectivityReport): string {
   const scopes = [...new Set(report.resources.filter((r) => r.status === 'missing_scope' && r.scope).map((r) => r.scope!))];
   const forbidden = report.resources.filter((r) => r.status === 'forbidden').map((r) => r.resource);
+  const errors = report.resources.filter((r) => r.status === 'error').map((r) => r.resource);
   const parts: string[] = [];
-  if (scopes.length) parts.push(`grant the scopes ${scopes.join(', ')} to the service app (Okta API Scopes tab)`);
-  if (forbidden.length) parts.push(`give the token's admin (or the service app) a role that can read ${forbidden.join(', ')} (e.g. Read-Only Administrator)`);
-  const errors = report.resources.filter((r) => r.status === 'error');
-  if (errors.length) parts.push(`fix: ${errors.map((e) => `${e.resource}: ${e.message}`).join('; ')}`);
+  if (scopes.length) parts.push(`grant ${scopes.join(', ')} to the service app (its Okta API Scopes tab)`);
+  if (forbidden.length) parts.push(`give the credentials' admin (or the service app) a role that may read ${forbidden.join(', ')}`);
+  if (errors.length) parts.push(`fix the error${errors.length > 1 ? 's' : ''} shown for ${errors.join(', ')}`);
   return parts.join('; ');
+}
+
+/** The resources a scan will skip with these credentials (empty when all can be collected). */
+export function skippedResources(report: ConnectivityReport | null): string[] {
+  return report ? report.resources.filter((r) => r.status !== 'ok').map((r) => r.resource) : [];
 }
 
 export async function checkConnectivity(orgUrl: string, auth: OktaAuth, allowHttp: boolean): Promise<ConnectivityReport> {
@@ -56,9 +77,22 @@ export async function checkConnectivity(orgUrl: string, auth: OktaAuth, allowHtt
   return testConnectivity(client);
 }
 
-function checkCredentials(c: IntegrationCredentials): void {
+/** Checks credentials before anything is tested or stored; returns them with the token normalized. */
+function checkCredentials(c: IntegrationCredentials): IntegrationCredentials {
+  if (c.scopes !== undefined) validateScopes(c.scopes, c.authMethod === 'ssws');
   if (c.authMethod === 'oauth' && 'privateKeyPem' in c.secrets) validatePrivateKeyPem(c.secrets.privateKeyPem);
-  if (c.authMethod === 'ssws' && 'token' in c.secrets && !c.secrets.token.trim()) throw new IntegrationError('invalid', 'the API token is empty');
+  if (c.authMethod === 'ssws' && 'token' in c.secrets) return { ...c, secrets: { token: normalizeApiToken(c.secrets.token) } };
+  return c;
+}
+
+/**
+ * Least privilege is a choice: credentials that can collect some resources are stored (scans skip
+ * the rest and say so); credentials that can collect nothing are refused.
+ */
+function refuseUseless(orgUrl: string, report: ConnectivityReport): void {
+  if (collectableResources(report).length === 0) {
+    throw new IntegrationError('connectivity', `these credentials cannot collect anything from ${orgUrl}: ${connectivityAdvice(report)}`, report);
+  }
 }
 
 /** The store refuses duplicates with plain errors; name them as conflicts. */
@@ -82,15 +116,14 @@ export async function addIntegration(
   validateName(input.name);
   const orgUrl = validateOrgUrl(input.orgUrl, input.allowHttp, opts.labels ?? API_LABELS);
   if (input.eventSource !== undefined) validateEventSource(input.eventSource);
-  checkCredentials(input.credentials);
+  const c = checkCredentials(input.credentials);
   if (await store.getIntegration(input.name)) {
     throw new IntegrationError('conflict', `an integration named "${input.name}" exists already (remove it first, or pick another name)`);
   }
-  const c = input.credentials;
   let report: ConnectivityReport | null = null;
   if (!opts.skipTest) {
-    report = await checkConnectivity(orgUrl, authFor({ authMethod: c.authMethod, clientId: c.clientId ?? null, keyId: c.keyId ?? null }, c.secrets), input.allowHttp);
-    if (!report.ok) throw new IntegrationError('connectivity', `connectivity test failed for ${orgUrl}: ${connectivityAdvice(report)}`, report);
+    report = await checkConnectivity(orgUrl, authFor({ authMethod: c.authMethod, clientId: c.clientId ?? null, keyId: c.keyId ?? null, scopes: c.scopes ?? null }, c.secrets), input.allowHttp);
+    refuseUseless(orgUrl, report);
   }
   const integration = await store
     .createIntegration({
@@ -99,8 +132,10 @@ export async function addIntegration(
       authMethod: c.authMethod,
       clientId: c.clientId,
       keyId: c.keyId,
+      scopes: c.scopes ?? null,
       secrets: c.secrets,
       allowHttp: input.allowHttp,
+      allowActions: input.allowActions ?? false,
       eventSource: input.eventSource,
     })
     .catch(storeError);
@@ -127,6 +162,7 @@ export interface UpdateIntegrationInput {
   name?: string | undefined;
   orgUrl?: string | undefined;
   allowHttp?: boolean | undefined;
+  allowActions?: boolean | undefined;
   /** null detaches Log Streaming. */
   eventSource?: string | null | undefined;
   credentials?: IntegrationCredentials | undefined;
@@ -147,27 +183,28 @@ export async function updateIntegration(
   const allowHttp = input.allowHttp ?? current.allowHttp;
   const orgUrl = validateOrgUrl(input.orgUrl ?? current.orgUrl, allowHttp, opts.labels ?? API_LABELS);
   if (input.eventSource != null) validateEventSource(input.eventSource);
-  if (input.credentials) checkCredentials(input.credentials);
+  const credentials = input.credentials ? checkCredentials(input.credentials) : undefined;
   if (input.name !== undefined && input.name !== current.name && (await store.getIntegration(input.name))) {
     throw new IntegrationError('conflict', `an integration named "${input.name}" exists already`);
   }
   let report: ConnectivityReport | null = null;
-  const reachChanged = input.credentials !== undefined || orgUrl !== current.orgUrl;
+  const reachChanged = credentials !== undefined || orgUrl !== current.orgUrl;
   if (reachChanged && !opts.skipTest) {
-    const c = input.credentials;
+    const c = credentials;
     const auth = c
-      ? authFor({ authMethod: c.authMethod, clientId: c.clientId ?? null, keyId: c.keyId ?? null }, c.secrets)
+      ? authFor({ authMethod: c.authMethod, clientId: c.clientId ?? null, keyId: c.keyId ?? null, scopes: c.scopes ?? null }, c.secrets)
       : authFor(current, (await store.integrationSecrets(current)) as IntegrationSecrets);
     report = await checkConnectivity(orgUrl, auth, allowHttp);
-    if (!report.ok) throw new IntegrationError('connectivity', `connectivity test failed for ${orgUrl}: ${connectivityAdvice(report)}`, report);
+    refuseUseless(orgUrl, report);
   }
   const patch: IntegrationPatch = {
     ...(input.name !== undefined ? { name: input.name } : {}),
     ...(orgUrl !== current.orgUrl ? { orgUrl } : {}),
     ...(input.allowHttp !== undefined ? { allowHttp: input.allowHttp } : {}),
+    ...(input.allowActions !== undefined ? { allowActions: input.allowActions } : {}),
     ...(input.eventSource !== undefined ? { eventSource: input.eventSource } : {}),
-    ...(input.credentials
-      ? { authMethod: input.credentials.authMethod, clientId: input.credentials.clientId ?? null, keyId: input.credentials.keyId ?? null, secrets: input.credentials.secrets }
+    ...(credentials
+      ? { authMethod: credentials.authMethod, clientId: credentials.clientId ?? null, keyId: credentials.keyId ?? null, scopes: credentials.scopes ?? null, secrets: credentials.secrets }
       : {}),
   };
   const updated = await store.updateIntegration(current.id, patch).catch(storeError);

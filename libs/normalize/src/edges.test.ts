@@ -1,9 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import {
+  isDirectRoleAssignment,
   normalizeAppGroup,
   normalizeAppUser,
   normalizeMembership,
   normalizeRoleAssignment,
+  normalizeRoleAssignments,
   type OktaAppGroupInput,
   type OktaAppUserInput,
   type OktaRoleAssignmentInput,
@@ -78,16 +80,40 @@ describe('normalizeRoleAssignment', () => {
 
   it('maps CUSTOM roles to the custom role id and the hyphenated resource-set (roles-user-custom-with-resource-set.json)', () => {
     const list = readSample<OktaRoleAssignmentInput[]>('roles-user-custom-with-resource-set.json');
-    const rows = list.map((r) => normalizeRoleAssignment('group', '00gADMINS', r, fetchedAt));
+    const rows = normalizeRoleAssignments('user', '00ur32Vg0fvpyHZeQ0g3', list, fetchedAt);
     expect(rows.map((r) => [r.roleId, r.resourceSetId, r.assignmentId])).toEqual([
       ['APP_ADMIN', '', 'IFIFAX2BIRGUSTQ'],
       ['HELP_DESK_ADMIN', '', 'JBCUYUC7IRCVGS27IFCE2SKO'],
       ['ORG_ADMIN', '', 'ra125eqBFpETrMwu80g4'],
-      ['API_ACCESS_MANAGEMENT_ADMIN', '', 'gra25fapn1prGTBKV0g4'],
       ['cr0Yq6IJxGIr0ouum0g3', 'iamoJDFKaJxGIr0oamd9g', 'irb1q92TFAHzySt3x0g4'],
-      ['cr0Yq6IJxGIr0ouum0g3', 'iamoakjsdQaJxGIr03int1o', 'irb5e92YgBazyyQ3x1q5'],
     ]);
-    expect(rows.every((r) => r.principalKind === 'group' && r.principalId === '00gADMINS')).toBe(true);
+    expect(rows.every((r) => r.principalKind === 'user' && r.principalId === '00ur32Vg0fvpyHZeQ0g3')).toBe(true);
+  });
+
+  it("keeps only a user's own (USER) entries: GROUP entries are the roles of the user's groups, not the user's", () => {
+    // Okta's example for listAssignedRolesForUser: three USER entries and a GROUP one (standard and custom).
+    const list = readSample<OktaRoleAssignmentInput[]>('roles-user-custom-with-resource-set.json');
+    const inherited = list.filter((r) => r.assignmentType === 'GROUP').map((r) => r.id);
+    expect(inherited).toEqual(['gra25fapn1prGTBKV0g4', 'irb5e92YgBazyyQ3x1q5']);
+    const rows = normalizeRoleAssignments('user', '00ur32Vg0fvpyHZeQ0g3', list, fetchedAt);
+    expect(rows.filter((r) => inherited.includes(r.assignmentId ?? ''))).toEqual([]);
+    expect(rows).toHaveLength(list.length - inherited.length);
+    // A group's list holds GROUP entries (its own); a service app's, CLIENT entries.
+    const groupEntry = list.find((r) => r.id === 'gra25fapn1prGTBKV0g4')!;
+    expect(normalizeRoleAssignments('group', '00g1ousb3XCr9Dkr20g4', [groupEntry], fetchedAt)).toMatchObject([
+      { principalKind: 'group', principalId: '00g1ousb3XCr9Dkr20g4', roleId: 'API_ACCESS_MANAGEMENT_ADMIN' },
+    ]);
+    const clientEntry = { id: 'JBCUYUC7IRCVGS27IFCE2SKO', type: 'HELP_DESK_ADMIN', assignmentType: 'CLIENT' };
+    expect(normalizeRoleAssignments('app', '0oaSVC', [clientEntry, groupEntry], fetchedAt).map((r) => r.roleId)).toEqual(['HELP_DESK_ADMIN']);
+    expect(isDirectRoleAssignment('user', { type: 'SUPER_ADMIN' })).toBe(true);
+  });
+
+  it('refuses to turn an entry held through a group into the user\'s own assignment', () => {
+    const list = readSample<OktaRoleAssignmentInput[]>('roles-user-custom-with-resource-set.json');
+    const groupEntry = list.find((r) => r.assignmentType === 'GROUP')!;
+    expect(() => normalizeRoleAssignment('user', '00ur32Vg0fvpyHZeQ0g3', groupEntry, fetchedAt)).toThrow(
+      /Okta role assignment gra25fapn1prGTBKV0g4 of user 00ur32Vg0fvpyHZeQ0g3 has `assignmentType` "GROUP", not USER: it is held through another principal .*normalizeRoleAssignments/,
+    );
   });
 
   it('accepts service apps as principals', () => {

@@ -56,9 +56,43 @@ export function normalizeAppGroup(appId: string, appGroup: OktaAppGroupInput, fe
   };
 }
 
+/** The `assignmentType` Okta gives an assignment made to this kind of principal itself. */
+const DIRECT_ASSIGNMENT_TYPE: Readonly<Record<PrincipalKind, string>> = { user: 'USER', group: 'GROUP', app: 'CLIENT' };
+
 /**
- * Standard roles are identified by their type (SUPER_ADMIN, …); a CUSTOM assignment by its custom
- * role id (`role`, cr0…) and the resource set it is bound to (`resource-set`, iam…).
+ * True when the entry of a principal's role list is an assignment to that principal itself. A
+ * user's list (GET /api/v1/users/{userId}/roles) also holds the roles of the groups the user is a
+ * member of, as `assignmentType: "GROUP"` entries whose `_links.assignee` is the group (the spec's
+ * examples for listAssignedRolesForUser; https://developer.okta.com/docs/api/openapi/okta-management/management/tag/RoleAssignmentAUser/).
+ * Those are the group's assignments, collected from the group's own list; what a member holds
+ * through a group is derived from the membership. An entry without `assignmentType` is taken as
+ * the principal's own.
+ */
+export function isDirectRoleAssignment(principalKind: PrincipalKind, assignment: OktaRoleAssignmentInput): boolean {
+  const type: unknown = assignment?.assignmentType;
+  return type === undefined || type === null || type === DIRECT_ASSIGNMENT_TYPE[principalKind];
+}
+
+/**
+ * A principal's role list → its direct role assignments: entries held through another principal
+ * (a user's GROUP entries) are left out, see `isDirectRoleAssignment`.
+ */
+export function normalizeRoleAssignments(
+  principalKind: PrincipalKind,
+  principalId: string,
+  assignments: readonly OktaRoleAssignmentInput[],
+  fetchedAt: Date,
+): RoleAssignmentRow[] {
+  return assignments
+    .filter((a) => isDirectRoleAssignment(principalKind, a))
+    .map((a) => normalizeRoleAssignment(principalKind, principalId, a, fetchedAt));
+}
+
+/**
+ * One direct role assignment. Standard roles are identified by their type (SUPER_ADMIN, …); a
+ * CUSTOM assignment by its custom role id (`role`, cr0…) and the resource set it is bound to
+ * (`resource-set`, iam…). An entry held through another principal is refused: a list goes
+ * through `normalizeRoleAssignments`, which leaves those out.
  */
 export function normalizeRoleAssignment(
   principalKind: PrincipalKind,
@@ -71,6 +105,14 @@ export function normalizeRoleAssignment(
   }
   requireId(principalId, 'principalId');
   const r = requireObject(assignment, 'role assignment');
+  if (!isDirectRoleAssignment(principalKind, assignment)) {
+    throw new NormalizeError(
+      `${describe('role assignment', r['id'])} of ${principalKind} ${principalId} has \`assignmentType\` ${JSON.stringify(r['assignmentType'])}, ` +
+        `not ${DIRECT_ASSIGNMENT_TYPE[principalKind]}: it is held through another principal (its \`_links.assignee\`), not assigned to this ${principalKind}; ` +
+        'pass the whole list to normalizeRoleAssignments, which leaves such entries out',
+      'role assignment.assignmentType',
+    );
+  }
   const type = requireString(r, 'type', 'role assignment', 'a role type such as SUPER_ADMIN or CUSTOM');
   const roleId = type === 'CUSTOM' ? requireString(r, 'role', 'role assignment', 'the custom role id (cr0…) of a CUSTOM assignment') : type;
   return {

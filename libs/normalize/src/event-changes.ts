@@ -1,5 +1,6 @@
 /**
- * System Log event → graph mutations plus targeted refreshes (DESIGN §4, API-NOTES §7).
+ * System Log event → graph mutations plus targeted refreshes. Event types and their targets:
+ * https://developer.okta.com/docs/reference/api/event-types/
  *
  * Events arrive at least once and in any order, so every mutation carries the event's
  * `published` time as `at` and the store lets the newest state win. Targets are found by their
@@ -26,7 +27,7 @@ type IdentifiedTarget = OktaLogTarget & { id: string };
 
 type EventHandler = (event: EventFacts) => GraphChanges;
 
-/** Okta's System Log target types (API-NOTES §7). */
+/** Okta's System Log target types (LogTarget `type` values as Okta's events carry them). */
 const T = {
   user: 'User',
   group: 'UserGroup',

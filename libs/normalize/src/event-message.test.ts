@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isOktaEventSource, parseEventMessage, parseOktaEventSource } from './index.js';
+import { DEFAULT_EVENT_LIMITS, isOktaEventSource, parseEventMessage, parseOktaEventSource, type ParseEventOptions } from './index.js';
 import { listLogEventSamples, readSample } from './testdata/samples.js';
 
 type Json = Record<string, unknown>;
@@ -7,8 +7,10 @@ type Json = Record<string, unknown>;
 const envelope = (): Json => readSample<Json>('eventbridge-envelope.json');
 const bareEvent = (): Json => readSample<Json>('logevents/03-user.lifecycle.deactivate.json');
 
-function reasonFor(message: unknown): string {
-  const parsed = parseEventMessage(message);
+const NOT_A_UUID = 'LogEvent.uuid is not a uuid (expected 8-4-4-4-12 hex digits, like c6ed294a-fef4-11ed-a5b1-bbb7c1de1a4b)';
+
+function reasonFor(message: unknown, options?: ParseEventOptions): string {
+  const parsed = parseEventMessage(message, options);
   if (parsed.ok) throw new Error(`expected a rejection, got event ${parsed.event.uuid}`);
   return parsed.reason;
 }
@@ -26,10 +28,10 @@ describe('parseEventMessage: accepted messages', () => {
     });
   });
 
-  it('accepts an already-parsed envelope object (no text to keep)', () => {
+  it('accepts an already-parsed envelope object, serialising its LogEvent for storage', () => {
     const parsed = parseEventMessage(envelope());
     expect(parsed.ok && parsed.event.uuid).toBe('c6ed294a-fef4-11ed-a5b1-bbb7c1de1a4b');
-    expect(parsed.ok && parsed.eventJson).toBeNull();
+    expect(parsed.ok && parsed.eventJson).toBe(JSON.stringify(envelope()['detail']));
   });
 
   it('keeps the LogEvent text exactly as received, pretty-printed or not', () => {
@@ -53,10 +55,10 @@ describe('parseEventMessage: accepted messages', () => {
       expect(parsed.ok && parsed.eventJson).toBe(JSON.stringify(detail));
     }
     // A repeated detail: JSON.parse keeps the last one, and so does the kept text.
-    const other = { ...detail, uuid: 'second' };
+    const other = { ...detail, uuid: '5ec0dd00-0000-4000-8000-000000000002' };
     const twice = `${last.slice(0, -1)},"detail":${JSON.stringify(other)}}`;
     const parsed = parseEventMessage(twice);
-    expect(parsed.ok && parsed.event.uuid).toBe('second');
+    expect(parsed.ok && parsed.event.uuid).toBe(other.uuid);
     expect(parsed.ok && parsed.eventJson).toBe(JSON.stringify(other));
     // Broken after the split point, or before it: not JSON either way.
     expect(reasonFor(`${last.slice(0, -2)}`)).toBe('not JSON');
@@ -69,9 +71,12 @@ describe('parseEventMessage: accepted messages', () => {
   });
 
   // Every LogEvent sample parses as a bare LogEvent (the InputPath "$.detail" delivery) and wrapped
-  // in an envelope, except the two that are not LogEvents as Okta streams them.
+  // in an envelope, except the two that are not LogEvents as Okta streams them and two documentation
+  // examples whose uuid is a placeholder.
   const NOT_STREAMABLE: Record<string, string> = {
     '02-user.session.start.event-hook-payload.json': 'Okta Event Hook payloads are not accepted (expected Log Streaming via EventBridge)',
+    '14-group.application_assignment.add.json': NOT_A_UUID,
+    '17-user.authentication.auth_via_mfa.json': NOT_A_UUID,
     '20-system.org.rate_limit.warning.json': 'LogEvent.published is not an ISO-8601 time',
   };
   const samples = listLogEventSamples();
@@ -139,6 +144,10 @@ describe('parseEventMessage: every reject reason', () => {
     ['a LogEvent without uuid', withDetail((e) => delete e['uuid']), 'LogEvent.uuid missing'],
     ['a LogEvent with empty uuid', withDetail((e) => (e['uuid'] = '')), 'LogEvent.uuid missing'],
     ['a LogEvent with numeric uuid', withDetail((e) => (e['uuid'] = 12)), 'LogEvent.uuid is not a string'],
+    ['a LogEvent whose uuid is not uuid-shaped', withDetail((e) => (e['uuid'] = 'not-a-uuid-7f3a')), NOT_A_UUID],
+    ['a LogEvent whose uuid has a digit too many', withDetail((e) => (e['uuid'] = 'c6ed294a-fef4-11ed-a5b1-bbb7c1de1a4b0')), NOT_A_UUID],
+    ['a LogEvent whose uuid is braced', withDetail((e) => (e['uuid'] = '{c6ed294a-fef4-11ed-a5b1-bbb7c1de1a4b}')), NOT_A_UUID],
+    ['a LogEvent whose uuid is not hex', withDetail((e) => (e['uuid'] = 'g6ed294a-fef4-11ed-a5b1-bbb7c1de1a4b')), NOT_A_UUID],
     ['a LogEvent without published', withDetail((e) => delete e['published']), 'LogEvent.published missing'],
     ['a LogEvent with epoch published', withDetail((e) => (e['published'] = 1685456278126)), 'LogEvent.published is not a string'],
     ['a LogEvent with a space-separated published', withDetail((e) => (e['published'] = '2023-05-30 14:17:58.126')), 'LogEvent.published is not an ISO-8601 time'],
@@ -169,6 +178,80 @@ describe('parseEventMessage: every reject reason', () => {
     const literal = JSON.stringify(withDetail((e) => (e['displayMessage'] = 'path \\u0000 is text')));
     expect(literal).toContain('\\\\u0000');
     expect(parseEventMessage(literal).ok).toBe(true);
+  });
+});
+
+describe('parseEventMessage: uuids, and limits PostgreSQL needs to read an event back as jsonb', () => {
+  const detail = (): Json => envelope()['detail'] as Json;
+  const wrap = (event: Json): string => JSON.stringify({ ...envelope(), detail: event });
+  /** An object `depth` levels deep (the object itself is level 1). */
+  const nestedObject = (depth: number): Json => {
+    let value: Json = { leaf: true };
+    for (let i = 1; i < depth; i++) value = { next: value };
+    return value;
+  };
+  const DEPTH = 'event nests objects and arrays deeper than 64 levels (IDGRAPH_MAX_EVENT_DEPTH)';
+  const SURROGATE_ESCAPE = 'message contains an unpaired UTF-16 surrogate escape (a \\ud800-\\udfff escape not in a high-low pair), which PostgreSQL jsonb cannot read';
+  const LONE_SURROGATE = 'message contains an unpaired UTF-16 surrogate character, which is not Unicode text';
+
+  it('accepts uuids in any case and of any version', () => {
+    for (const uuid of ['C6ED294A-FEF4-11ED-A5B1-BBB7C1DE1A4B', '0190a6b2-7d3e-7c1a-9f00-5b1e2d3c4a5f', 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11']) {
+      const parsed = parseEventMessage(wrap({ ...detail(), uuid }));
+      expect(parsed.ok && parsed.event.uuid).toBe(uuid);
+    }
+  });
+
+  it('rejects a message over the size limit before parsing it, counting UTF-8 bytes', () => {
+    const padded = (chars: number, c = 'x') => wrap({ ...detail(), displayMessage: c.repeat(chars) });
+    const big = padded(DEFAULT_EVENT_LIMITS.maxEventBytes);
+    expect(reasonFor(big)).toBe(`event is ${big.length} bytes, over the limit of 262144 (IDGRAPH_MAX_EVENT_BYTES)`);
+    // Not even JSON: the size is what is reported, the text is not parsed.
+    expect(reasonFor(`${big.slice(0, -1)},`)).toMatch(/^event is \d+ bytes, over the limit of 262144/);
+    // 'é' is one UTF-16 unit and two UTF-8 bytes.
+    const accented = padded(3000, 'é');
+    expect(accented.length).toBeLessThan(6000);
+    expect(reasonFor(accented, { maxEventBytes: 6000 })).toBe(`event is ${Buffer.byteLength(accented)} bytes, over the limit of 6000 (IDGRAPH_MAX_EVENT_BYTES)`);
+    expect(parseEventMessage(accented, { maxEventBytes: Buffer.byteLength(accented) }).ok).toBe(true);
+    // A caller that read the bytes says how many there were.
+    expect(reasonFor(padded(10), { maxEventBytes: 4000, byteLength: 5000 })).toBe('event is 5000 bytes, over the limit of 4000 (IDGRAPH_MAX_EVENT_BYTES)');
+    // An object is measured as serialised.
+    expect(reasonFor({ ...detail(), displayMessage: 'x'.repeat(5000) }, { maxEventBytes: 4000 })).toMatch(/^event is \d+ bytes, over the limit of 4000/);
+  });
+
+  it('rejects a LogEvent nested deeper than the limit, counting the LogEvent itself as level 1 (not its envelope)', () => {
+    // The LogEvent is level 1, debugContext 2, debugData 3 and on.
+    const at = (depth: number) => ({ ...detail(), debugContext: { debugData: nestedObject(depth - 2) } });
+    expect(parseEventMessage(wrap(at(64))).ok).toBe(true);
+    expect(parseEventMessage(JSON.stringify(at(64))).ok).toBe(true);
+    expect(reasonFor(wrap(at(65)))).toBe(DEPTH);
+    expect(reasonFor(JSON.stringify(at(65)))).toBe(DEPTH);
+    expect(reasonFor(at(65))).toBe(DEPTH);
+    expect(reasonFor(wrap(at(10)), { maxDepth: 9 })).toBe('event nests objects and arrays deeper than 9 levels (IDGRAPH_MAX_EVENT_DEPTH)');
+    // Arrays count as levels too.
+    expect(reasonFor(wrap({ ...detail(), target: [...(detail()['target'] as Json[]), { type: 'x', deep: JSON.parse(`${'['.repeat(70)}${']'.repeat(70)}`) }] }))).toBe(DEPTH);
+  });
+
+  it('rejects a LogEvent 200,000 levels deep, as text and as an object that cannot even be serialised', () => {
+    const deep = `${'['.repeat(200_000)}${']'.repeat(200_000)}`;
+    const text = `${wrap(detail()).slice(0, -2)},"deep":${deep}}}`;
+    expect(reasonFor(text, { maxEventBytes: 1 << 20 })).toBe(DEPTH);
+    expect(reasonFor(text)).toMatch(/^event is \d+ bytes, over the limit of 262144/);
+    expect(reasonFor({ ...detail(), deep: nestedObject(200_000) }, { maxEventBytes: 64 << 20 })).toBe(DEPTH);
+  });
+
+  it('rejects unpaired surrogates, escaped or not, and keeps pairs', () => {
+    const text = (displayMessage: string) => wrap({ ...detail(), displayMessage });
+    // JSON.stringify escapes a lone surrogate: the text holds \ud800.
+    expect(text('a\ud800b')).toContain('\\ud800');
+    expect(reasonFor(text('a\ud800b'))).toBe(SURROGATE_ESCAPE);
+    expect(reasonFor(text('\udc00'))).toBe(SURROGATE_ESCAPE);
+    expect(reasonFor(JSON.stringify({ ...detail(), displayMessage: 'a\ud83d' }))).toBe(SURROGATE_ESCAPE);
+    expect(reasonFor({ ...detail(), displayMessage: 'a\ud83d' })).toBe(SURROGATE_ESCAPE);
+    // A lone surrogate as a character of the text (as a string from elsewhere may hold).
+    expect(reasonFor(text('ok').replace('"displayMessage":"ok"', '"displayMessage":"\ud800"'))).toBe(LONE_SURROGATE);
+    // Pairs, escaped or as characters, are text.
+    expect(parseEventMessage(text('\ud83d\ude00')).ok).toBe(true);
+    expect(parseEventMessage(text('x').replace('"x"', '"\\ud83d\\ude00"')).ok).toBe(true);
   });
 });
 

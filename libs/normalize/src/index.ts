@@ -21,10 +21,18 @@ export {
   normalizeResourceSet,
   normalizeUser,
 } from './objects.js';
-export { normalizeAppGroup, normalizeAppUser, normalizeMembership, normalizeRoleAssignment } from './edges.js';
+export {
+  isDirectRoleAssignment,
+  normalizeAppGroup,
+  normalizeAppUser,
+  normalizeMembership,
+  normalizeRoleAssignment,
+  normalizeRoleAssignments,
+} from './edges.js';
 export type { LogEventValidation, OktaLogActor, OktaLogEvent, OktaLogEventInput, OktaLogTarget } from './log-event.js';
 export { normalizeLogEventRow, validateLogEvent } from './log-event.js';
-export type { OktaEventSource, ParsedEventMessage } from './event-message.js';
-export { isOktaEventSource, parseEventMessage, parseOktaEventSource } from './event-message.js';
+export type { EventLimits, OktaEventSource, ParseEventOptions, ParsedEventMessage } from './event-message.js';
+export { DEFAULT_EVENT_LIMITS, eventSizeProblem, isOktaEventSource, parseEventMessage, parseOktaEventSource } from './event-message.js';
 export type { GraphChanges } from './event-changes.js';
 export { HANDLED_EVENT_TYPES, HANDLED_EVENT_TYPE_PREFIXES, eventToGraphChanges, isHandledEventType } from './event-changes.js';
+export { futureEventReason } from './event-time.js';

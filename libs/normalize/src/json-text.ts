@@ -123,3 +123,63 @@ export function splitAtLastMember(text: string, name: string): { before: string;
   }
   return null;
 }
+
+/**
+ * Whether JSON text that JSON.parse accepted nests objects and arrays deeper than `maxDepth`.
+ * Every `{` and `[` of the text, strings included, bounds the depth from above, and counting
+ * them is a few native searches (a System Log event has 20 to 30); only text with more of them
+ * than `maxDepth` is walked, skipping strings.
+ */
+export function nestsDeeperThan(text: string, maxDepth: number): boolean {
+  let openers = 0;
+  for (let at = text.indexOf('{'); at >= 0 && openers <= maxDepth; at = text.indexOf('{', at + 1)) openers++;
+  for (let at = text.indexOf('['); at >= 0 && openers <= maxDepth; at = text.indexOf('[', at + 1)) openers++;
+  if (openers <= maxDepth) return false;
+  let depth = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === QUOTE) i = skipString(text, i) - 1;
+    else if (c === OPEN_BRACE || c === OPEN_BRACKET) {
+      if (++depth > maxDepth) return true;
+    } else if (c === CLOSE_BRACE || c === CLOSE_BRACKET) depth--;
+  }
+  return false;
+}
+
+/**
+ * The first `\u` escape in JSON text (that JSON.parse accepted) that PostgreSQL's json parser
+ * refuses, though JavaScript takes it: `nul` for `\u0000` (text cannot hold it), `surrogate` for
+ * a UTF-16 surrogate escape that is not a high one (`\ud800`–`\udbff`) directly followed by a low
+ * one (`\udc00`–`\udfff`). Null when there is none. An escaped backslash before `u0000` is text,
+ * not an escape: a `\u` counts only after an even run of backslashes.
+ */
+export function unicodeEscapeProblem(text: string): 'nul' | 'surrogate' | null {
+  for (let at = text.indexOf('\\u'); at >= 0; at = text.indexOf('\\u', at + 2)) {
+    let backslashes = 0;
+    for (let i = at - 1; i >= 0 && text.charCodeAt(i) === BACKSLASH; i--) backslashes++;
+    if (backslashes % 2 === 1) continue;
+    const unit = hexUnit(text, at + 2);
+    if (unit === 0) return 'nul';
+    if (unit < 0xd800 || unit > 0xdfff) continue;
+    if (unit > 0xdbff) return 'surrogate';
+    // A high surrogate: only a low one as the very next escape completes it.
+    const low = text.charCodeAt(at + 6) === BACKSLASH && text.charCodeAt(at + 7) === LOWER_U ? hexUnit(text, at + 8) : -1;
+    if (low < 0xdc00 || low > 0xdfff) return 'surrogate';
+    at += 6;
+  }
+  return null;
+}
+
+const LOWER_U = 117;
+
+/** The four hex digits at `at` as a number; -1 when they are not four hex digits. */
+function hexUnit(text: string, at: number): number {
+  let unit = 0;
+  for (let i = at; i < at + 4; i++) {
+    const c = text.charCodeAt(i);
+    const digit = c >= 48 && c <= 57 ? c - 48 : c >= 97 && c <= 102 ? c - 87 : c >= 65 && c <= 70 ? c - 55 : -1;
+    if (digit < 0) return -1;
+    unit = unit * 16 + digit;
+  }
+  return unit;
+}

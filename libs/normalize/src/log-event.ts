@@ -1,5 +1,5 @@
 /**
- * Okta System Log events (LogEvent, API-NOTES §4.1): their shape, validation and the stored row.
+ * Okta System Log events (the spec's LogEvent; https://developer.okta.com/docs/reference/api/system-log/): their shape, validation and the stored row.
  */
 import type { LogEventRow } from '@idgraph/graph';
 import { NormalizeError, isRecord, parseIsoTime } from './read.js';
@@ -14,7 +14,7 @@ export interface OktaLogActor {
 
 /**
  * A target always names its `type`; the spec requires no field, and a 2025 privilege event was
- * seen with a `ROLE_ASSIGNED` target that carries no id (API-NOTES §7), so `id` may be absent.
+ * seen with a `ROLE_ASSIGNED` target that carries no id (a 2025 user.account.privilege.grant event), so `id` may be absent.
  */
 export interface OktaLogTarget {
   id?: string | null;
@@ -49,8 +49,13 @@ export interface OktaLogEvent extends OktaLogEventInput {
 export type LogEventValidation = { ok: true; event: OktaLogEvent } | { ok: false; reason: string };
 
 /**
- * Checks the fields idgraph relies on: `uuid` (the dedup key; any non-empty string, because
- * Okta documents no format for it beyond "unique"), `published` (ISO-8601), `eventType`,
+ * Okta's LogEvent uuids are time-based or random uuids, written 8-4-4-4-12 in hex (e.g.
+ * `c6ed294a-fef4-11ed-a5b1-bbb7c1de1a4b`); any case and version is taken.
+ */
+const UUID_SHAPE = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
+
+/**
+ * Checks the fields idgraph relies on: `uuid` (the dedup key, uuid-shaped), `published` (ISO-8601), `eventType`,
  * `actor{id,type}`, `target` null or an array of `{type, id?}`, and `outcome` null or an object.
  * Reasons are short, stable strings fit for a dead-letter queue and for metrics.
  */
@@ -58,6 +63,7 @@ export function validateLogEvent(value: unknown): LogEventValidation {
   if (!isRecord(value)) return fail('LogEvent is not a JSON object');
   const uuidProblem = stringProblem(value['uuid'], 'LogEvent.uuid');
   if (uuidProblem) return fail(uuidProblem);
+  if (!UUID_SHAPE.test(value['uuid'] as string)) return fail('LogEvent.uuid is not a uuid (expected 8-4-4-4-12 hex digits, like c6ed294a-fef4-11ed-a5b1-bbb7c1de1a4b)');
   const publishedProblem = stringProblem(value['published'], 'LogEvent.published');
   if (publishedProblem) return fail(publishedProblem);
   if (!parseIsoTime(value['published'] as string)) return fail('LogEvent.published is not an ISO-8601 time');

@@ -1,7 +1,7 @@
 /**
  * Okta objects → graph node rows. Each row's `sourceUpdatedAt` is the object's `lastUpdated`
- * (falling back to `fetchedAt` when Okta sent none); `raw` is the object as received, with any
- * secret values redacted (see redact.ts).
+ * (falling back to `fetchedAt` when Okta sent none) and its `observedAt` is `fetchedAt`, the
+ * response's `Date`; `raw` is the object as received, with any secret values redacted (see redact.ts).
  */
 import type { AppRow, FactorRow, GroupRow, ResourceSetRow, RoleRow, UserRow } from '@idgraph/graph';
 import type { OktaAppInput, OktaFactorInput, OktaGroupInput, OktaIamObjectInput, OktaUserInput } from './okta-inputs.js';
@@ -14,9 +14,15 @@ import {
   requireId,
   requireObject,
   requireString,
+  requireValidDate,
   sourceTime,
 } from './read.js';
 import { redactSecrets } from './redact.js';
+
+/** The read's Okta-side time, when the caller knows it. */
+function observed(fetchedAt: Date | undefined): { observedAt?: Date } {
+  return fetchedAt ? { observedAt: requireValidDate(fetchedAt, 'fetchedAt') } : {};
+}
 
 export function normalizeUser(user: OktaUserInput, fetchedAt?: Date): UserRow {
   const u = requireObject(user, 'user');
@@ -38,6 +44,7 @@ export function normalizeUser(user: OktaUserInput, fetchedAt?: Date): UserRow {
     passwordChanged: optionalTime(u, 'passwordChanged', 'user'),
     credentialProvider: optionalString(provider, 'type', 'user', 'credentials.provider.type'),
     sourceUpdatedAt: sourceTime(u, 'user', fetchedAt),
+    ...observed(fetchedAt),
     raw: redactSecrets(user),
   };
 }
@@ -56,6 +63,7 @@ export function normalizeGroup(group: OktaGroupInput, fetchedAt?: Date): GroupRo
     name,
     description: optionalString(profile, 'description', 'group', 'profile.description'),
     sourceUpdatedAt: sourceTime(g, 'group', fetchedAt),
+    ...observed(fetchedAt),
     raw: redactSecrets(group),
   };
 }
@@ -82,6 +90,7 @@ export function normalizeApp(app: OktaAppInput, fetchedAt?: Date): AppRow {
     isServiceApp: isOidc && applicationType === 'service',
     created: optionalTime(a, 'created', 'app'),
     sourceUpdatedAt: sourceTime(a, 'app', fetchedAt),
+    ...observed(fetchedAt),
     raw: redactSecrets(app),
   };
 }
@@ -97,6 +106,7 @@ export function normalizeFactor(userId: string, factor: OktaFactorInput, fetched
     status: requireString(f, 'status', 'factor', 'a factor status such as ACTIVE'),
     created: optionalTime(f, 'created', 'factor'),
     sourceUpdatedAt: sourceTime(f, 'factor', fetchedAt),
+    ...observed(fetchedAt),
     raw: redactSecrets(factor),
   };
 }
@@ -116,6 +126,7 @@ function normalizeIamObject(input: OktaIamObjectInput, kind: string, fetchedAt: 
     label: requireString(o, 'label', kind),
     description: optionalString(o, 'description', kind),
     sourceUpdatedAt: sourceTime(o, kind, fetchedAt),
+    ...observed(fetchedAt),
     raw: redactSecrets(input),
   };
 }

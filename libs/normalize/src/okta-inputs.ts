@@ -84,5 +84,7 @@ export interface OktaRoleAssignmentInput {
   role?: string | null;
   /** Resource set id (iam…) of a CUSTOM assignment; Okta spells the key with a hyphen. */
   'resource-set'?: string | null;
+  /** USER, GROUP or CLIENT: whom the assignment was made to (a user's list includes GROUP ones). */
+  assignmentType?: string | null;
   [key: string]: unknown;
 }

@@ -5,6 +5,7 @@ import type { CryptoKey, JWK } from 'jose';
 import { startOktaSim } from './index.js';
 import type { OktaSim } from './index.js';
 import { httpGet } from './testdata/http.js';
+import { waitFor } from '@idgraph/test-support';
 
 interface AppCreds { clientId: string; keyId: string; privateKeyPem: string }
 
@@ -71,6 +72,25 @@ describe('okta-sim OAuth token endpoint and resource auth', () => {
     expect(users.json).toMatchObject({ errorCode: 'E0000006' });
   });
 
+  it('a service app reads admin roles only when it holds a role that may view administrators', async () => {
+    const scopes = ['okta.users.read', 'okta.roles.read'];
+    const readOnly = await sim.createServiceApp({ scopes, roles: ['READ_ONLY_ADMIN'] });
+    const superAdmin = await sim.createServiceApp({ scopes, roles: ['SUPER_ADMIN'] });
+    const tokenOf = async (creds: AppCreds) => ((await tokenRequest(await assertion(creds), scopes.join(' '))).json as { access_token: string }).access_token;
+    const ro = { Authorization: `Bearer ${await tokenOf(readOnly)}` };
+    const sa = { Authorization: `Bearer ${await tokenOf(superAdmin)}` };
+    expect((await httpGet(`${sim.url}/api/v1/users?limit=1`, ro)).status).toBe(200);
+    const userId = sim.org.roleAssignments.values().next().value!.principalId;
+    for (const path of ['/api/v1/iam/assignees/users', '/api/v1/iam/roles', '/api/v1/iam/resource-sets', `/api/v1/users/${userId}/roles`]) {
+      const denied = await httpGet(`${sim.url}${path}`, ro);
+      expect(denied.status, path).toBe(403);
+      expect(denied.json, path).toMatchObject({ errorCode: 'E0000006', errorSummary: 'You do not have permission to perform the requested action' });
+      // A role refusal is not a scope problem: no insufficient_scope challenge.
+      expect(denied.headers['www-authenticate'], path).toBeUndefined();
+      expect((await httpGet(`${sim.url}${path}`, sa)).status, path).toBe(200);
+    }
+  });
+
   it('accepts ES256 keys', async () => {
     const ec = await sim.createServiceApp({ scopes: ['okta.logs.read'], alg: 'ES256' });
     const res = await tokenRequest(await assertion(ec, { alg: 'ES256' }), 'okta.logs.read');
@@ -101,9 +121,14 @@ describe('okta-sim OAuth token endpoint and resource auth', () => {
   });
 
   it('rejects scopes the app was not granted, and requests without scopes or assertion', async () => {
-    const notGranted = await tokenRequest(await assertion(app), 'okta.users.read okta.logs.read');
+    // The whole request is refused (no down-scoping), and the description names every refused scope.
+    const notGranted = await tokenRequest(await assertion(app), 'okta.users.read okta.logs.read okta.apps.read');
     expect(notGranted.status).toBe(400);
-    expect(notGranted.json).toMatchObject({ error: 'invalid_scope' });
+    expect(notGranted.json).toEqual({
+      error: 'invalid_scope',
+      error_description: 'The following scopes are not allowed for this request: [okta.logs.read, okta.apps.read].',
+    });
+    expect(notGranted.json).not.toHaveProperty('access_token');
     const none = await tokenRequest(await assertion(app), '');
     expect(none.json).toMatchObject({ error: 'invalid_scope', error_description: 'No scopes were requested.' });
     const secret = await httpGet(tokenUrl, { 'Content-Type': 'application/x-www-form-urlencoded' }, 'POST', `grant_type=client_credentials&scope=okta.users.read&client_id=${app.clientId}&client_secret=x`);
@@ -114,8 +139,12 @@ describe('okta-sim OAuth token endpoint and resource auth', () => {
   it('expires access tokens (test knob) with 401 and an invalid_token challenge', async () => {
     const res = await tokenRequest(await assertion(app), 'okta.users.read');
     const token = (res.json as { access_token: string }).access_token;
-    await new Promise((r) => setTimeout(r, 2100));
-    const expired = await httpGet(`${sim.url}/api/v1/users?limit=1`, { Authorization: `Bearer ${token}` });
+    const call = () => httpGet(`${sim.url}/api/v1/users?limit=1`, { Authorization: `Bearer ${token}` });
+    expect((await call()).status).toBe(200);
+    const expired = await waitFor('the access token to expire', async () => {
+      const r = await call();
+      return r.status === 401 ? r : undefined;
+    }, 10_000);
     expect(expired.status).toBe(401);
     expect(expired.json).toMatchObject({ errorCode: 'E0000011' });
     expect(String(expired.headers['www-authenticate'])).toContain('error="invalid_token"');

@@ -1,5 +1,5 @@
 /**
- * Authentication as Okta does it (API-NOTES §6): `SSWS` API tokens; OAuth 2.0 service apps with
+ * Authentication as Okta does it (https://developer.okta.com/docs/guides/implement-oauth-for-okta-serviceapp/main/): `SSWS` API tokens; OAuth 2.0 service apps with
  * `private_key_jwt` client assertions at POST /oauth2/v1/token (signature against the registered
  * public key, iss = sub = client id, aud = exact token URL, exp present/future/≤ 1 h, jti replay);
  * DPoP-bound tokens (nonce dance at the token endpoint, proof per resource call).
@@ -25,8 +25,16 @@ export interface ServiceAppCredentials {
 export interface ApiTokenGrant {
   /** undefined = every scope (acts with the admin's full role). */
   scopes: Set<string> | undefined;
+  /** The standard admin roles of the admin who created the token: an API token acts with them. */
+  roles: Set<string>;
   /** Rate-limit principal id (`00T…`-like). */
   tokenId: string;
+  /**
+   * The admin user who created the token: it acts with that user's admin roles (GET
+   * /api/v1/users/me returns that user). Null = a token with no modelled owner, acting with every
+   * permission (the simulator's default token when the org has no SUPER_ADMIN user).
+   */
+  ownerId: string | null;
 }
 
 interface AccessToken {
@@ -45,6 +53,10 @@ export interface Caller {
   scopes: Set<string> | undefined;
   clientId: string | null;
   scheme: 'SSWS' | 'Bearer' | 'DPoP';
+  /** Admin roles of an API token's admin; null for OAuth callers (the server reads the app's roles from the org). */
+  roles: Set<string> | null;
+  /** SSWS only: the token owner's user id (see ApiTokenGrant.ownerId). */
+  ownerId: string | null;
 }
 
 export type AuthFailure =
@@ -73,8 +85,13 @@ export class AuthService {
     this.accessTokenTtlSeconds = ttlSeconds;
   }
 
-  addApiToken(token: string, scopes: string[] | undefined): void {
-    this.apiTokens.set(token, { scopes: scopes ? new Set(scopes) : undefined, tokenId: `00T${createHash('sha256').update(token).digest('hex').slice(0, 17)}` });
+  addApiToken(token: string, scopes: string[] | undefined, opts: { roles?: string[]; ownerId?: string | null } = {}): void {
+    this.apiTokens.set(token, {
+      scopes: scopes ? new Set(scopes) : undefined,
+      roles: new Set(opts.roles ?? ['SUPER_ADMIN']),
+      tokenId: `00T${createHash('sha256').update(token).digest('hex').slice(0, 17)}`,
+      ownerId: opts.ownerId ?? null,
+    });
   }
 
   async registerServiceApp(clientId: string, opts: { scopes: string[]; alg: KeyAlg; dpop: boolean }): Promise<{ keyId: string; privateKeyPem: string }> {
@@ -97,8 +114,11 @@ export class AuthService {
     const app = await this.verifyAssertion(assertion, form.get('client_id'));
     const requested = (form.get('scope') ?? '').split(' ').filter(Boolean);
     if (requested.length === 0) throw new TokenError(400, 'invalid_scope', 'No scopes were requested.');
+    // Okta validates every requested scope against the app's grants and does not down-scope: one
+    // ungranted scope refuses the whole request, naming what was refused
+    // (https://developer.okta.com/docs/guides/implement-oauth-for-okta/define-allowed-scopes/).
     const missing = requested.filter((s) => !app.scopes.has(s));
-    if (missing.length) throw new TokenError(400, 'invalid_scope', `The following scopes are not allowed: ${missing.join(', ')}.`);
+    if (missing.length) throw new TokenError(400, 'invalid_scope', `The following scopes are not allowed for this request: [${missing.join(', ')}].`);
     let jkt: string | null = null;
     if (app.dpop) {
       if (!dpopHeader) throw new TokenError(400, 'invalid_dpop_proof', 'The DPoP proof JWT header is missing.');
@@ -193,7 +213,7 @@ export class AuthService {
     if (scheme === 'SSWS') {
       const grant = this.apiTokens.get(credential);
       if (!grant) return invalid;
-      return { kind: 'ssws', principal: grant.tokenId, scopes: grant.scopes, clientId: null, scheme: 'SSWS' };
+      return { kind: 'ssws', principal: grant.tokenId, scopes: grant.scopes, clientId: null, scheme: 'SSWS', roles: grant.roles, ownerId: grant.ownerId };
     }
     if (scheme !== 'Bearer' && scheme !== 'DPoP') return invalid;
     const token = this.accessTokens.get(credential);
@@ -216,7 +236,7 @@ export class AuthService {
     } else if (scheme !== 'Bearer') {
       return { ...invalid, wwwAuthenticate: challenge };
     }
-    return { kind: 'oauth', principal: token.clientId, scopes: token.scopes, clientId: token.clientId, scheme };
+    return { kind: 'oauth', principal: token.clientId, scopes: token.scopes, clientId: token.clientId, scheme, roles: null, ownerId: null };
   }
 
   private prune(map: Map<string, number>): void {
@@ -226,7 +246,7 @@ export class AuthService {
   }
 }
 
-/** `*.manage` implies `*.read` (API-NOTES §6.4). */
+/** `*.manage` implies `*.read` (https://developer.okta.com/docs/guides/implement-oauth-for-okta/main/#scopes-and-supported-endpoints). */
 export function hasScope(scopes: Set<string> | undefined, needed: string): boolean {
   if (!scopes) return true;
   return scopes.has(needed) || scopes.has(needed.replace(/\.read$/, '.manage'));

@@ -1,30 +1,49 @@
 /**
- * Contract: the simulator's responses validate against Okta's own OpenAPI spec
- * (/work/shared/okta/management-openapi.yaml, loaded once — it is 3.5 MB).
+ * Contract: the simulator's responses validate against Okta's own OpenAPI spec, the
+ * `management-openapi.yaml` in the directory named by IDGRAPH_OKTA_SPEC_DIR (3.5 MB, loaded once).
+ * The spec is not part of this repository: it is Okta's `dist/current/management-minimal.yaml` from
+ * https://github.com/okta/okta-management-openapi-spec. Without IDGRAPH_OKTA_SPEC_DIR these tests
+ * are skipped and say why; `.ci/run` sets it when the spec sits beside the repository.
  */
-import { fileURLToPath } from 'node:url';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startOktaSim } from './index.js';
+import { roleHolderUserIds, startOktaSim } from './index.js';
 import type { OktaSim } from './index.js';
 import { httpGet } from './testdata/http.js';
 import { SpecValidator } from './testdata/spec-validator.js';
 
-const SPEC = fileURLToPath(new URL('../../../../shared/okta/management-openapi.yaml', import.meta.url));
+const SPEC_DIR_VAR = 'IDGRAPH_OKTA_SPEC_DIR';
+const specDir = process.env[SPEC_DIR_VAR]?.trim() || undefined;
+const SKIP_REASON =
+  `${SPEC_DIR_VAR} is not set: set it to a directory holding Okta's management-openapi.yaml ` +
+  '(dist/current/management-minimal.yaml of https://github.com/okta/okta-management-openapi-spec) to run these';
+// Printed, not only in the suite's name: the default reporter shows a skipped file as a count.
+if (!specDir) process.stderr.write(`okta-sim contract tests skipped: ${SKIP_REASON}\n`);
 
-describe('okta-sim responses validate against the Okta management OpenAPI spec', () => {
+/** The spec file; a set but wrong directory is a failure, not a skip. */
+function specFile(dir: string): string {
+  const file = join(resolve(dir), 'management-openapi.yaml');
+  if (!existsSync(file)) {
+    throw new Error(`${SPEC_DIR_VAR}=${dir} holds no management-openapi.yaml (looked for ${file}); point it at the directory holding Okta's spec, or unset it to skip these tests`);
+  }
+  return file;
+}
+
+describe.skipIf(!specDir)(`okta-sim responses validate against the Okta management OpenAPI spec${specDir ? '' : ` (skipped: ${SKIP_REASON})`}`, () => {
   let sim: OktaSim;
   let spec: SpecValidator;
   let auth: Record<string, string>;
 
   beforeAll(async () => {
-    spec = SpecValidator.load(SPEC);
+    spec = SpecValidator.load(specFile(specDir as string));
     sim = await startOktaSim({ seed: 11, users: 60 });
     auth = { Authorization: `SSWS ${sim.apiToken}` };
     // A few live changes so mutation-created objects and events are covered too.
     for (let i = 0; i < 15; i++) sim.mutate();
   });
   afterAll(async () => {
-    await sim.close();
+    await sim?.close();
   });
 
   async function expectValid(template: string, path: string, status = 200, headers = auth): Promise<unknown> {
@@ -54,8 +73,13 @@ describe('okta-sim responses validate against the Okta management OpenAPI spec',
     const sample = everyUser[0]?.id as string;
     await expectValid('/api/v1/users/{id}', `/api/v1/users/${sample}`);
     await expectValid('/api/v1/users/{id}/groups', `/api/v1/users/${sample}/groups`);
-    const roleHolders = new Set([...sim.org.roleAssignments.values()].filter((r) => r.principalKind === 'user').map((r) => r.principalId));
-    for (const id of roleHolders) await expectValid('/api/v1/users/{userId}/roles', `/api/v1/users/${id}/roles`);
+    // Every role holder's list: own (USER) entries and entries held through groups (GROUP).
+    const assignmentTypes = new Set<string>();
+    for (const id of roleHolderUserIds(sim.org)) {
+      const roles = (await expectValid('/api/v1/users/{userId}/roles', `/api/v1/users/${id}/roles`)) as { assignmentType: string }[];
+      for (const r of roles) assignmentTypes.add(r.assignmentType);
+    }
+    expect([...assignmentTypes].sort()).toEqual(['GROUP', 'USER']);
   });
 
   it('groups, group, group members and group roles', async () => {

@@ -1,4 +1,4 @@
-/** Okta error bodies (API-NOTES §3). `errorLink` equals `errorCode`; `errorId` is per response. */
+/** Okta error bodies (https://developer.okta.com/docs/reference/error-codes/). `errorLink` equals `errorCode`; `errorId` is per response. */
 import { randomBytes } from 'node:crypto';
 
 export interface OktaErrorBody {

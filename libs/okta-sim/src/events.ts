@@ -1,5 +1,5 @@
 /**
- * System Log events shaped as Okta sends them (API-NOTES §4.1, samples/logevents): ISO ms `Z`
+ * System Log events shaped as Okta sends them (the spec's LogEvent, libs/normalize/src/testdata/okta-samples/logevents): ISO ms `Z`
  * timestamps, string-only debugData, `client.zone` the string "null", `device` null, targets
  * typed User / UserGroup / AppInstance / AppUser, and an EventBridge envelope around each.
  */
@@ -100,7 +100,7 @@ export class LogEventFactory {
       target: spec.target,
       transaction: { type: job ? 'JOB' : 'WEB', id: job ? this.rng.hex(32) : requestId, detail: {} },
       debugContext: { debugData },
-      // Unset context fields are omitted, as in recorded admin-API events (samples/logevents/15).
+      // Unset context fields are omitted, as in recorded admin-API events (libs/normalize/src/testdata/okta-samples/logevents/15-…).
       authenticationContext: { authenticationStep: 0, externalSessionId: job ? 'unknown' : `102${this.rng.token(22)}` },
       securityContext: SECURITY_CONTEXT,
       request: { ipChain: [] },

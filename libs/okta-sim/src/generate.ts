@@ -1,8 +1,9 @@
 /**
  * Deterministic synthetic org: a pure function of (seed, sizes, now). Sizes and distributions
- * follow the brief: mostly ACTIVE users with every other status present, power-law group sizes,
- * the BUILT_IN Everyone group, OKTA_GROUP and APP_GROUP, apps of several sign-on modes, factors of
- * every common type, standard + custom roles, and ~2 System Log events per user (cap 20k).
+ * resemble a real workforce org: mostly ACTIVE users with every other status present, power-law
+ * group sizes, the BUILT_IN Everyone group, OKTA_GROUP and APP_GROUP, apps of several sign-on modes,
+ * factors of every common type, standard + custom roles (some granted to groups), and ~2 System Log
+ * events per user (cap 20k).
  */
 import { IdFactory, Rng } from './rng.js';
 import { LogEventFactory, SYSTEM_ACTOR, target, userActor } from './events.js';
@@ -11,6 +12,7 @@ import type {
   SimOrgState, SimRoleAssignment, SimUser, StandardRoleType, UserStatus,
 } from './model.js';
 import { STANDARD_ROLE_LABELS } from './model.js';
+import { sortedIds } from './queries.js';
 
 export interface GenerateOptions {
   seed: number;
@@ -295,6 +297,15 @@ export function generateOrg(o: GenerateOptions): GeneratedOrg {
   const teamGroups = groupList.filter((g) => g.type === 'OKTA_GROUP' && sizeOf(g) >= 5 && sizeOf(g) <= 25);
   const mediumGroups = teamGroups.length >= 3 ? teamGroups.slice(0, 3) : groupList.filter((g) => g.type === 'OKTA_GROUP').slice(5, 8);
   for (const g of mediumGroups.slice(0, 2)) grant('group', g.id, rng.pick(['HELP_DESK_ADMIN', 'READ_ONLY_ADMIN'] as const), nowMs - rng.int(365 * DAY));
+  // A help-desk team group holding HELP_DESK_ADMIN and APP_ADMIN, one of whose members also holds a
+  // role of their own: that member's role list mixes USER and GROUP entries, the other members'
+  // lists hold only GROUP entries (roles they hold through the group, not their own).
+  const helpDeskGroup = mediumGroups[0] ?? groupList.filter((g) => g.type === 'OKTA_GROUP' && sizeOf(g) >= 2).sort((a, b) => sizeOf(a) - sizeOf(b))[0];
+  if (helpDeskGroup) {
+    for (const t of ['HELP_DESK_ADMIN', 'APP_ADMIN'] as const) if (!hasRole('group', helpDeskGroup.id, t)) grant('group', helpDeskGroup.id, t, nowMs - 120 * DAY);
+    const member = sortedIds(org.groupMembers.get(helpDeskGroup.id) ?? []).map((id) => org.users.get(id)).find((u) => u?.status === 'ACTIVE');
+    if (member && !hasRole('user', member.id, 'REPORT_ADMIN')) grant('user', member.id, 'REPORT_ADMIN', nowMs - 110 * DAY);
+  }
   const serviceApps = appList.filter((a) => a.isServiceApp);
   const readerApp = serviceApps[0];
   if (readerApp) grant('app', readerApp.id, 'READ_ONLY_ADMIN', Date.parse(readerApp.created));

@@ -28,7 +28,7 @@ export type * from './model.js';
 export { STANDARD_ROLE_LABELS, STANDARD_ROLE_TYPES, USER_STATUSES } from './model.js';
 export type { PlantedPosture } from './generate.js';
 export type { FaultOptions, SimStats } from './server.js';
-export { appUsersOf, roleAssignmentsOf } from './queries.js';
+export { appUsersOf, roleAssignmentsOf, roleHolderUserIds, userRoleListOf } from './queries.js';
 export { DEFAULT_BUCKETS, findBucket } from './rate-limit.js';
 export type { BucketDef } from './rate-limit.js';
 export { expectedFindings, type ExpectedFindings, type ExpectedFindingsThresholds } from './expected-findings.js';
@@ -64,6 +64,18 @@ export interface OktaSimOptions {
   plantPosture?: boolean;
   /** Access token lifetime (test knob); default 3600. */
   accessTokenTtlSeconds?: number;
+  /**
+   * Okta's clock minus the host's, in seconds (test knob for a host clock that is off): the
+   * `Date` header of every response, rate-limit resets and every change's `published` and
+   * `lastUpdated` read Okta's clock. Default 0.
+   */
+  clockSkewSeconds?: number;
+  /**
+   * Okta's list and search results trail writes (README, "Event timing"): each change is
+   * published (and its object's `lastUpdated` set) this many seconds before reads show it, so a
+   * read made up to this long after an event's `published` may not reflect it. Default 0.
+   */
+  readAfterWriteLagSeconds?: number;
 }
 
 export interface SimMutation {
@@ -79,7 +91,16 @@ export interface OktaSim {
   setFaults(f: OktaSimOptions['faults']): void;
   setRateLimitFactor(n: number): void;
   createServiceApp(opts: { scopes: string[]; alg?: KeyAlg; dpop?: boolean; roles?: string[] }): Promise<{ clientId: string; keyId: string; privateKeyPem: string }>;
-  createApiToken(opts: { scopes?: string[] }): string;
+  /**
+   * An API token of another admin. It acts with that admin's roles: `ownerId` names the admin user
+   * who created it (its roles, direct and through groups, apply, and GET /api/v1/users/me returns
+   * that user); without an owner, `roles` (default SUPER_ADMIN) — `roles: ['READ_ONLY_ADMIN']`
+   * reads users, groups, apps and logs but not admin roles. `scopes` restricts it further to the
+   * endpoints those scopes cover (403 E0000006 elsewhere).
+   */
+  createApiToken(opts: { scopes?: string[]; roles?: string[]; ownerId?: string }): string;
+  /** The user the default token (`apiToken`) belongs to, or null when the org has no ACTIVE super admin. */
+  apiTokenOwnerId: string | null;
   mutate(change?: SimChange): SimMutation;
   truth(): ExportLine[];
   org: Readonly<SimOrgState>;
@@ -103,7 +124,12 @@ export async function startOktaSim(opts: OktaSimOptions = {}): Promise<OktaSim> 
   const membershipsPerUser = positiveInt('membershipsPerUser', opts.membershipsPerUser, 3);
   const logDays = positiveInt('logDays', opts.logDays, 90, 1);
   const concurrencyLimit = positiveInt('concurrencyLimit', opts.concurrencyLimit, 75, 1);
-  const now = opts.now ?? new Date(Math.floor(Date.now() / 1000) * 1000);
+  const clockSkewSeconds = opts.clockSkewSeconds ?? 0;
+  if (!Number.isFinite(clockSkewSeconds)) throw new Error(`okta-sim option clockSkewSeconds must be a number of seconds, got ${String(opts.clockSkewSeconds)}`);
+  const lagSeconds = opts.readAfterWriteLagSeconds ?? 0;
+  if (!Number.isFinite(lagSeconds) || lagSeconds < 0) throw new Error(`okta-sim option readAfterWriteLagSeconds must be a number ≥ 0, got ${String(opts.readAfterWriteLagSeconds)}`);
+  const skewMs = Math.round(clockSkewSeconds * 1000);
+  const now = opts.now ?? new Date(Math.floor((Date.now() + skewMs) / 1000) * 1000);
   if (Number.isNaN(now.getTime())) throw new Error('okta-sim option now must be a valid Date');
   const subdomain = `sim${seed}`;
   const gen = generateOrg({ seed, users, groups, apps, membershipsPerUser, now, logDays, plantPosture: opts.plantPosture ?? true, subdomain });
@@ -112,12 +138,18 @@ export async function startOktaSim(opts: OktaSimOptions = {}): Promise<OktaSim> 
   let tokenUrl = '';
   const auth = new AuthService(() => tokenUrl, positiveInt('accessTokenTtlSeconds', opts.accessTokenTtlSeconds, 3600, 1));
   const apiToken = opts.apiToken ?? `sim-token-${seed}`;
-  auth.addApiToken(apiToken, undefined);
-  const limiter = new RateLimiter(opts.rateLimits ?? {}, opts.rateLimitFactor ?? 1, opts.tokenShare ?? 0.5);
-  const clock = new SimClock(now);
-  const handler = new SimHttpHandler(org, new Renderer(org), auth, limiter, { concurrencyLimit, now: () => clock.now() });
-  handler.setFaults(opts.faults);
+  // The default token belongs to a super admin of the org (the first ACTIVE one by id), as a
+  // real token belongs to the admin who created it; without one it acts with every permission.
+  const owner = [...org.roleAssignments.values()]
+    .filter((r) => r.principalKind === 'user' && r.type === 'SUPER_ADMIN' && org.users.get(r.principalId)?.status === 'ACTIVE')
+    .map((r) => r.principalId)
+    .sort()[0];
+  auth.addApiToken(apiToken, undefined, { ownerId: owner ?? null });
+  const clock = new SimClock(now, skewMs, Math.round(lagSeconds * 1000));
+  const limiter = new RateLimiter(opts.rateLimits ?? {}, opts.rateLimitFactor ?? 1, opts.tokenShare ?? 0.5, () => clock.wall());
   const mutator = new Mutator(org, gen.ids, new Rng(seed * 31 + 17), gen.events, clock);
+  const handler = new SimHttpHandler(org, new Renderer(org), auth, limiter, { concurrencyLimit, now: () => clock.now(), wall: () => clock.wall() }, mutator);
+  handler.setFaults(opts.faults);
 
   const server = createServer((req, res) => handler.handle(req, res));
   server.keepAliveTimeout = 5000;
@@ -136,6 +168,7 @@ export async function startOktaSim(opts: OktaSimOptions = {}): Promise<OktaSim> 
   return {
     url,
     apiToken,
+    apiTokenOwnerId: owner ?? null,
     eventSource,
     org,
     planted: gen.planted,
@@ -164,9 +197,14 @@ export async function startOktaSim(opts: OktaSimOptions = {}): Promise<OktaSim> 
       return { clientId: id, keyId, privateKeyPem };
     },
     createApiToken(o) {
+      if (o.ownerId !== undefined && !org.users.has(o.ownerId)) throw new Error(`createApiToken: ownerId "${o.ownerId}" is not a user of the org; pick one from sim.org.users`);
       extraTokens++;
       const token = `sim-token-${seed}-${extraTokens}-${Math.random().toString(36).slice(2, 10)}`;
-      auth.addApiToken(token, o.scopes);
+      const roles = o.roles ?? ['SUPER_ADMIN'];
+      for (const r of roles) {
+        if (!STANDARD_ROLE_TYPES.includes(r as StandardRoleType)) throw new Error(`unknown role "${r}" for createApiToken; use one of ${STANDARD_ROLE_TYPES.join(', ')}`);
+      }
+      auth.addApiToken(token, o.scopes, { roles, ownerId: o.ownerId ?? null });
       return token;
     },
     mutate(change) {

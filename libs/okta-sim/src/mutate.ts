@@ -1,7 +1,7 @@
 /**
  * Live changes to the org. Each change updates the model the way Okta does (including side
  * effects), bumps `lastUpdated` / `lastMembershipUpdated`, and records the System Log event Okta
- * would record (API-NOTES §7).
+ * would record (https://developer.okta.com/docs/reference/api/event-types/).
  *
  * Modelled side effects:
  * - deactivate → DEPROVISIONED: direct app assignments are removed (Okta deprovisions app
@@ -10,12 +10,15 @@
  * - delete (only from DEPROVISIONED, as in Okta): the user disappears from every group, app
  *   and role assignment, and their factors are gone.
  * - factor reset_all: every factor is removed.
+ * - sessions clear: only the event (sessions are not modelled).
  * - revoking a role: Okta fires `*.privilege.revoke` only when the principal has no admin
- *   privileges left; otherwise it fires `*.privilege.grant` listing the remaining ones.
+ *   privileges left; otherwise it fires `*.privilege.grant` listing the remaining ones (a user's
+ *   include the roles held through groups, as the user's role list does).
  */
 import type { IdFactory, Rng } from './rng.js';
 import { LogEventFactory, SYSTEM_ACTOR, target, userActor } from './events.js';
 import { makeFactor } from './generate.js';
+import { roleAssignmentsOf, userRoleListOf } from './queries.js';
 import type {
   FactorType, LogActor, OktaLogEvent, SimApp, SimAppGroupAssignment, SimAppUserAssignment, SimGroup, SimOrgState, SimRoleAssignment, SimUser, SimUserProfile, StandardRoleType, UserStatus,
 } from './model.js';
@@ -41,33 +44,45 @@ export type SimChange =
   | { type: 'role.revoke'; assignmentId: string }
   | { type: 'factor.activate'; userId: string; factorType: FactorType }
   | { type: 'factor.deactivate'; userId: string; factorId: string }
-  | { type: 'factor.reset_all'; userId: string };
+  | { type: 'factor.reset_all'; userId: string }
+  | { type: 'user.sessions.clear'; userId: string };
 
 export type SimChangeType = SimChange['type'];
 
 export class SimChangeError extends Error {}
 
 /**
- * The org's clock. `now()` starts at the generation `now` and advances with the wall clock, so
- * an org generated "in the past" keeps its System Log windows and retention meaningful.
- * `tick()` (mutation times) is strictly increasing and never behind the wall clock: a change made
- * after a response must never look older than that response's `Date` header, or consumers that
- * order state by time would keep the stale listing.
+ * The org's clock. `wall()` is Okta's wall clock: the host's plus `skewMs` (a test knob for a
+ * host clock that is off Okta's); every response's `Date` header reads it. `now()` starts at the
+ * generation `now` and advances with the wall clock, so an org generated "in the past" keeps its
+ * System Log windows and retention meaningful.
+ * `tick()` (mutation times) is strictly increasing and, without lag, never behind the wall clock:
+ * a change made after a response must never look older than that response's `Date` header.
+ * With `lagMs`, a change is stamped that much earlier than the moment reads start to show it,
+ * which is how Okta's eventually consistent list and search results look to a reader (see
+ * libs/okta-sim/README.md, "Event timing").
  */
 export class SimClock {
   private last: number;
   private readonly offset: number;
-  constructor(start: Date) {
-    this.last = start.getTime();
-    const drift = start.getTime() - Date.now();
+  constructor(
+    start: Date,
+    private readonly skewMs = 0,
+    private readonly lagMs = 0,
+  ) {
+    this.last = start.getTime() - lagMs;
+    const drift = start.getTime() - this.wall();
     // The default `now` is the wall clock rounded down to the second: that is the wall clock.
     this.offset = Math.abs(drift) < 1000 ? 0 : drift;
   }
+  wall(): number {
+    return Date.now() + this.skewMs;
+  }
   now(): number {
-    return Date.now() + this.offset;
+    return this.wall() + this.offset;
   }
   tick(): Date {
-    this.last = Math.max(Date.now(), this.now(), this.last + 1);
+    this.last = Math.max(this.wall() - this.lagMs, this.now() - this.lagMs, this.last + 1);
     return new Date(this.last);
   }
 }
@@ -81,11 +96,14 @@ export class Mutator {
     private readonly clock: SimClock,
   ) {}
 
-  /** Applies a change (or a random valid one) and returns it with its System Log event. */
-  apply(change: SimChange | undefined): { change: SimChange; event: OktaLogEvent } {
+  /**
+   * Applies a change (or a random valid one) and returns it with its System Log event. `actor` is
+   * who made it (an API token's owner, a service app); default: an ACTIVE super admin of the org.
+   */
+  apply(change: SimChange | undefined, actor?: LogActor): { change: SimChange; event: OktaLogEvent } {
     const c = change ?? this.randomChange();
     const at = this.clock.tick();
-    const event = this.applyAt(c, at);
+    const event = this.applyAt(c, at, actor ?? this.actor);
     this.org.events.push(event);
     this.org.version++;
     return { change: c, event };
@@ -123,10 +141,10 @@ export class Mutator {
     g.lastMembershipUpdated = at;
   }
 
-  private applyAt(c: SimChange, now: Date): OktaLogEvent {
+  private applyAt(c: SimChange, now: Date, actor: LogActor): OktaLogEvent {
     const at = now.toISOString();
     const ev = (eventType: string, legacy: string | null, displayMessage: string, targets: OktaLogEvent['target'], requestUri: string, extra: Record<string, string> = {}, job = false): OktaLogEvent =>
-      this.events.build({ eventType, legacyEventType: legacy, displayMessage, published: now, actor: job ? SYSTEM_ACTOR : this.actor, target: targets, requestUri, url: `${requestUri}?`, debugData: extra, transactionType: job ? 'JOB' : 'WEB' });
+      this.events.build({ eventType, legacyEventType: legacy, displayMessage, published: now, actor: job ? SYSTEM_ACTOR : actor, target: targets, requestUri, url: `${requestUri}?`, debugData: extra, transactionType: job ? 'JOB' : 'WEB' });
     switch (c.type) {
       case 'user.create': {
         const n = this.org.users.size;
@@ -258,15 +276,14 @@ export class Mutator {
           label: STANDARD_ROLE_LABELS[c.role], status: 'ACTIVE', created: at, lastUpdated: at,
         };
         this.org.roleAssignments.set(a.id, a);
-        return this.privilegeEvent(kind, principalId, true, now);
+        return this.privilegeEvent(kind, principalId, true, now, actor);
       }
       case 'role.revoke': {
         const a = this.org.roleAssignments.get(c.assignmentId);
         if (!a) throw new SimChangeError(`unknown role assignment id "${c.assignmentId}"; pick one from sim.org.roleAssignments`);
         if (a.principalKind === 'app') throw new SimChangeError('revoking service app roles is not modelled as a log event; revoke a user or group role');
         this.org.roleAssignments.delete(a.id);
-        const remaining = [...this.org.roleAssignments.values()].some((r) => r.principalKind === a.principalKind && r.principalId === a.principalId);
-        return this.privilegeEvent(a.principalKind, a.principalId, remaining, now);
+        return this.privilegeEvent(a.principalKind, a.principalId, this.privilegesOf(a.principalKind, a.principalId).length > 0, now, actor);
       }
       case 'factor.activate': {
         const u = this.user(c.userId);
@@ -281,7 +298,7 @@ export class Mutator {
         const list = this.org.factors.get(u.id) ?? [];
         const f = list.find((x) => x.id === c.factorId);
         if (!f) throw new SimChangeError(`user ${u.id} has no factor "${c.factorId}"`);
-        // Unenrolling push or signed_nonce also unenrolls the other Okta Verify factors (API-NOTES §1.5).
+        // Unenrolling push or signed_nonce also unenrolls the other Okta Verify factors (the spec's unenrollFactor).
         const okv = f.factorType === 'push' || f.factorType === 'signed_nonce';
         this.org.factors.set(u.id, list.filter((x) => x.id !== f.id && !(okv && (x.factorType === 'push' || x.factorType === 'signed_nonce'))));
         return ev('user.mfa.factor.deactivate', 'core.user.factor.deactivate', 'Reset factor for user', [target.user(u)], `/api/v1/users/${u.id}/factors/${f.id}`, { factor: f.factorType });
@@ -291,11 +308,25 @@ export class Mutator {
         this.org.factors.delete(u.id);
         return ev('user.mfa.factor.reset_all', 'core.user.factor.reset_all', 'Reset all factors for user', [target.user(u)], `/api/v1/users/${u.id}/lifecycle/reset_factors`);
       }
+      case 'user.sessions.clear': {
+        // DELETE /api/v1/users/{id}/sessions; sessions themselves are not modelled, only the event.
+        const u = this.user(c.userId);
+        return ev('user.session.clear', 'core.user_auth.session_clear', 'Clear user session', [target.user(u)], `/api/v1/users/${u.id}/sessions`);
+      }
     }
   }
 
-  private privilegeEvent(kind: 'user' | 'group', principalId: string, granted: boolean, now: Date): OktaLogEvent {
-    const current = [...this.org.roleAssignments.values()].filter((r) => r.principalKind === kind && r.principalId === principalId).map((r) => r.label).sort();
+  /**
+   * The privileges a privilege event reports: a user's include those held through groups (Okta's
+   * event catalogue: user.account.privilege.grant lists all current privileges, revoke fires when
+   * none are left; https://developer.okta.com/docs/reference/api/event-types/).
+   */
+  private privilegesOf(kind: 'user' | 'group', principalId: string): SimRoleAssignment[] {
+    return kind === 'user' ? userRoleListOf(this.org, principalId) : roleAssignmentsOf(this.org, 'group', principalId);
+  }
+
+  private privilegeEvent(kind: 'user' | 'group', principalId: string, granted: boolean, now: Date, actor: LogActor): OktaLogEvent {
+    const current = this.privilegesOf(kind, principalId).map((r) => r.label).sort();
     const targets = kind === 'user' ? [target.user(this.user(principalId))] : [target.group(this.group(principalId))];
     const prefix = kind === 'user' ? 'user.account' : 'group';
     const requestUri = `/api/v1/${kind === 'user' ? 'users' : 'groups'}/${principalId}/roles`;
@@ -303,7 +334,7 @@ export class Mutator {
       eventType: `${prefix}.privilege.${granted ? 'grant' : 'revoke'}`,
       legacyEventType: kind === 'user' ? `core.user.admin_privilege.${granted ? 'granted' : 'revoked'}` : null,
       displayMessage: `${granted ? 'Grant' : 'Revoke'} ${kind} privilege`,
-      published: now, actor: this.actor, target: targets, requestUri, url: `${requestUri}?`,
+      published: now, actor, target: targets, requestUri, url: `${requestUri}?`,
       debugData: granted ? { privilegeGranted: current.join(', ') } : {},
     });
   }

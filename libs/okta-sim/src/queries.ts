@@ -30,10 +30,43 @@ export function appUsersOf(org: SimOrgState, appId: string): SimAppUser[] {
   return [...out.values()].sort((a, b) => byId(a.userId, b.userId));
 }
 
+/** The role assignments granted to this principal itself (direct assignments only). */
 export function roleAssignmentsOf(org: SimOrgState, kind: SimRoleAssignment['principalKind'], principalId: string): SimRoleAssignment[] {
   return [...org.roleAssignments.values()]
     .filter((r) => r.principalKind === kind && r.principalId === principalId)
     .sort((a, b) => byId(a.id, b.id));
+}
+
+/**
+ * A user's role list as GET /api/v1/users/{userId}/roles gives it: the user's own assignments
+ * (assignmentType USER) followed by those of every group the user is a member of (assignmentType
+ * GROUP, `_links.assignee` naming the group). The spec's examples for listAssignedRolesForUser
+ * (StandardRolesListResponse, StandardAndCustomRolesListResponse) show both kinds in one list;
+ * https://developer.okta.com/docs/api/openapi/okta-management/management/tag/RoleAssignmentAUser/
+ */
+export function userRoleListOf(org: SimOrgState, userId: string): SimRoleAssignment[] {
+  const viaGroups = new Set(org.userGroups.get(userId) ?? []);
+  const inherited = [...org.roleAssignments.values()]
+    .filter((r) => r.principalKind === 'group' && viaGroups.has(r.principalId))
+    .sort((a, b) => byId(a.id, b.id));
+  return [...roleAssignmentsOf(org, 'user', userId), ...inherited];
+}
+
+/**
+ * Users whose role list is not empty: holders of a role of their own or through a group. The spec
+ * says only "Lists all users with role assignments" (listUsersWithRoleAssignments), and each entry
+ * links to that user's role list; whether Okta also lists users who hold roles only through a group
+ * is not documented. Listing them is the reading under which a client that mistakes a GROUP entry
+ * for the user's own role goes wrong most visibly.
+ */
+export function roleHolderUserIds(org: SimOrgState): string[] {
+  const ids = new Set<string>();
+  for (const r of org.roleAssignments.values()) {
+    if (r.principalKind === 'user') ids.add(r.principalId);
+    else if (r.principalKind === 'group') for (const userId of org.groupMembers.get(r.principalId) ?? []) ids.add(userId);
+  }
+  for (const id of ids) if (!org.users.has(id)) ids.delete(id);
+  return sortedIds(ids);
 }
 
 export function sortedIds(ids: Iterable<string>): string[] {

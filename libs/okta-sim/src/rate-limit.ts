@@ -1,5 +1,5 @@
 /**
- * Okta's per-minute rate limits (API-NOTES §2): buckets matched method-aware, exact patterns
+ * Okta's per-minute rate limits (https://developer.okta.com/docs/reference/rate-limits/): buckets matched method-aware, exact patterns
  * first then longest prefix; 60-second windows that start with a bucket's first request (not
  * aligned to wall-clock minutes); each token/app may use only `tokenShare` of a bucket; plus an
  * org-wide concurrency limit.
@@ -15,7 +15,10 @@ export interface BucketDef {
   limit: number;
 }
 
-/** Workforce defaults from the last published table (API-NOTES §2.4). */
+/**
+ * Workforce defaults from the last published table (okta/okta-developer-docs
+ * packages/@okta/vuepress-site/docs/reference/rl-global-mgmt/index.md at 69fe2395b5e2f2d2852cb21e61c416a845d52f9e).
+ */
 export const DEFAULT_BUCKETS: readonly BucketDef[] = [
   { id: 'apps-id', methods: ['GET', 'PUT', 'DELETE'], match: { exact: '/api/v1/apps/{id}' }, limit: 500 },
   { id: 'apps', match: { prefix: '/api/v1/apps' }, limit: 100 },

@@ -1,4 +1,4 @@
-/** Okta JSON payloads for the in-memory objects, shaped like samples/ (with `_links`). */
+/** Okta JSON payloads for the in-memory objects, shaped like libs/normalize/src/testdata/okta-samples/ (with `_links`). */
 import type {
   SimApp, SimAppGroupAssignment, SimAppUser, SimCustomRole, SimFactor, SimGroup, SimOrgState, SimResourceSet, SimRoleAssignment, SimUser,
 } from './model.js';

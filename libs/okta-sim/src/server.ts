@@ -5,17 +5,21 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { randomBytes } from 'node:crypto';
+import { sleep } from '@idgraph/core';
 import type { AuthFailure, AuthService, Caller } from './auth.js';
 import { TokenError, hasScope } from './auth.js';
 import { OKTA_ERRORS } from './errors.js';
 import type { FilterAst, FilterPolicy } from './filter.js';
 import { FilterSyntaxError, evaluateFilter, parseFilter, pathGetter, validateFilter } from './filter.js';
 import type { OktaLogEvent, SimApp, SimAppUser, SimCustomRole, SimGroup, SimOrgState, SimResourceSet, SimUser } from './model.js';
-import { appUsersOf, roleAssignmentsOf, sortedIds } from './queries.js';
+import { appUsersOf, roleAssignmentsOf, roleHolderUserIds, sortedIds, userRoleListOf } from './queries.js';
 import type { RateLimiter } from './rate-limit.js';
 import { findBucket } from './rate-limit.js';
 import type { Renderer } from './render.js';
+import { HttpError, type Reply } from './reply.js';
 import { Rng } from './rng.js';
+import type { Mutator } from './mutate.js';
+import { findWriteRoute, routeWrite, writeMethodsFor } from './writes.js';
 
 export interface FaultOptions {
   latencyMs?: number;
@@ -33,20 +37,11 @@ export interface SimStats {
   concurrency429: number;
 }
 
-interface Reply {
-  status: number;
-  body: unknown;
-  links?: string[];
-  headers?: Record<string, string>;
-}
-
-class HttpError extends Error {
-  constructor(readonly reply: Reply) {
-    super(`HTTP ${reply.status}`);
-  }
-}
 
 const DAY = 86_400_000;
+
+/** Standard roles allowed to view administrators and their role assignments. */
+const ROLES_THAT_VIEW_ADMINS: ReadonlySet<string> = new Set(['SUPER_ADMIN']);
 
 /** `after` cursors are opaque to clients: base64url of the sort key. */
 const encodeCursor = (key: string): string => Buffer.from(`c1:${key}`).toString('base64url');
@@ -121,6 +116,8 @@ export interface ServerConfig {
   concurrencyLimit: number;
   /** The org's current time in ms (see SimClock). */
   now: () => number;
+  /** Okta's wall clock in ms, for `Date` headers and rate-limit resets (see SimClock). */
+  wall: () => number;
 }
 
 export class SimHttpHandler {
@@ -136,6 +133,8 @@ export class SimHttpHandler {
     private readonly auth: AuthService,
     private readonly limiter: RateLimiter,
     private readonly config: ServerConfig,
+    /** Applies the changes of write requests (and records their System Log events). */
+    private readonly mutator?: Mutator,
   ) {}
 
   setFaults(f: FaultOptions | undefined): void {
@@ -168,7 +167,7 @@ export class SimHttpHandler {
       this.stats.concurrency429++;
       res.setHeader('X-Rate-Limit-Limit', '0');
       res.setHeader('X-Rate-Limit-Remaining', '0');
-      res.setHeader('X-Rate-Limit-Reset', String(Math.ceil(Date.now() / 1000) + 1));
+      res.setHeader('X-Rate-Limit-Reset', String(Math.ceil(this.config.wall() / 1000) + 1));
       this.send(res, { status: 429, body: OKTA_ERRORS.rateLimited() }, null);
       return;
     }
@@ -179,7 +178,7 @@ export class SimHttpHandler {
     const drop = this.faultRng.chance(f.dropRate ?? 0);
     const fail = this.faultRng.chance(f.error5xxRate ?? 0);
     const truncate = this.faultRng.chance(f.truncateRate ?? 0);
-    if (delay > 0) await new Promise((r) => setTimeout(r, delay));
+    if (delay > 0) await sleep(delay);
     if (drop) { req.socket.destroy(); return; }
 
     const bucket = findBucket(method, url.pathname);
@@ -206,11 +205,18 @@ export class SimHttpHandler {
     }
     if (!('principal' in caller)) { this.send(res, this.authFailure(caller), null); return; }
     if (fail) { this.send(res, { status: 500, body: OKTA_ERRORS.internal() }, null); return; }
-    if (method !== 'GET') { this.send(res, { status: 405, body: OKTA_ERRORS.methodNotAllowed(), headers: { Allow: 'GET' } }, null); return; }
+    const write = method === 'GET' ? null : findWriteRoute(method, url.pathname);
+    if (method !== 'GET' && (!write || !this.mutator)) {
+      const allow = ['GET', ...writeMethodsFor(url.pathname)].join(', ');
+      this.send(res, { status: 405, body: OKTA_ERRORS.methodNotAllowed(), headers: { Allow: allow } }, null);
+      return;
+    }
 
     let reply: Reply;
     try {
-      reply = this.route(url, caller);
+      reply = write && this.mutator
+        ? routeWrite({ org: this.org, mutator: this.mutator, requireScope: (c, scope, resource) => this.requireScope(c, scope, resource) }, write, url.pathname, caller)
+        : this.route(url, caller);
     } catch (err) {
       if (err instanceof HttpError) reply = err.reply;
       else throw err;
@@ -230,8 +236,17 @@ export class SimHttpHandler {
   }
 
   private send(res: ServerResponse, reply: Reply, truncateShare: number | null): void {
-    const body = JSON.stringify(reply.body);
     res.statusCode = reply.status;
+    // Okta's clock, which may differ from the host's (clockSkewSeconds).
+    res.setHeader('Date', new Date(this.config.wall()).toUTCString());
+    if (reply.body === undefined) {
+      // 204, and the 200s Okta documents without content (lifecycle operations).
+      for (const [k, v] of Object.entries(reply.headers ?? {})) res.setHeader(k, v);
+      res.setHeader('Content-Length', 0);
+      res.end();
+      return;
+    }
+    const body = JSON.stringify(reply.body);
     res.setHeader('Content-Type', 'application/json');
     if (reply.links?.length) res.setHeader('Link', reply.links);
     for (const [k, v] of Object.entries(reply.headers ?? {})) res.setHeader(k, v);
@@ -276,10 +291,11 @@ export class SimHttpHandler {
       case 'users': {
         need(a4 === 'roles' ? 'okta.roles.read' : 'okta.users.read');
         if (!a3) return this.listUsers(url);
-        const user = this.findUser(a3);
+        // `me` = the user linked to the API token: the admin who created it (management-openapi.yaml, GET /api/v1/users/{id}).
+        const user = a3 === 'me' ? this.tokenOwner(caller) : this.findUser(a3);
         if (parts.length === 4) return { status: 200, body: this.render.user(user) };
         if (parts.length === 5 && a4 === 'factors') return { status: 200, body: (this.org.factors.get(user.id) ?? []).map((f) => this.render.factor(f)) };
-        if (parts.length === 5 && a4 === 'roles') return { status: 200, body: roleAssignmentsOf(this.org, 'user', user.id).map((r) => this.render.roleAssignment(r)) };
+        if (parts.length === 5 && a4 === 'roles') return { status: 200, body: userRoleListOf(this.org, user.id).map((r) => this.render.roleAssignment(r)) };
         if (parts.length === 5 && a4 === 'groups') {
           const ids = this.cached(`ug:${user.id}`, () => sortedIds(this.org.userGroups.get(user.id) ?? []));
           return this.pageSorted(url, ids, 200, 200, (id) => this.render.group(this.org.groups.get(id) as SimGroup));
@@ -334,7 +350,7 @@ export class SimHttpHandler {
           return this.bodyPaged(url, ids, 20, 'resource-sets', (id) => this.render.resourceSet(this.org.resourceSets.get(id) as SimResourceSet));
         }
         if (a3 === 'assignees' && a4 === 'users' && parts.length === 5) {
-          const ids = this.cached('assignees', () => sortedIds(new Set([...this.org.roleAssignments.values()].filter((r) => r.principalKind === 'user').map((r) => r.principalId))));
+          const ids = this.cached('assignees', () => roleHolderUserIds(this.org));
           const limit = this.limitParam(q, 100, 100, 1);
           return this.bodyPaged(url, ids, limit, 'value', (id) => this.render.assigneeUser(this.org.users.get(id) as SimUser));
         }
@@ -347,27 +363,43 @@ export class SimHttpHandler {
   }
 
   private requireScope(caller: Caller, scope: string, resource: string): void {
-    if (caller.kind === 'oauth' && caller.clientId !== null && roleAssignmentsOf(this.org, 'app', caller.clientId).length === 0) {
+    const appRoles = caller.kind === 'oauth' && caller.clientId !== null ? roleAssignmentsOf(this.org, 'app', caller.clientId).map((r) => r.type) : null;
+    if (appRoles !== null && appRoles.length === 0) {
       // Permissions = scopes ∩ admin roles: a service app without an admin role may do nothing.
       throw new HttpError({ status: 403, body: OKTA_ERRORS.forbidden() });
     }
-    if (hasScope(caller.scopes, scope)) return;
-    if (caller.kind === 'ssws') {
-      // An API token acts with its admin's role: a restricted token is "forbidden by role".
-      throw new HttpError({ status: 403, body: OKTA_ERRORS.forbidden() });
+    if (!hasScope(caller.scopes, scope)) {
+      if (caller.kind === 'ssws') {
+        // An API token acts with its admin's role: a restricted token is "forbidden by role".
+        throw new HttpError({ status: 403, body: OKTA_ERRORS.forbidden() });
+      }
+      const scheme = caller.scheme === 'DPoP' ? 'DPoP algs="RS256 RS384 RS512 ES256 ES384 ES512",' : 'Bearer';
+      throw new HttpError({
+        status: 403,
+        body: OKTA_ERRORS.forbidden(),
+        headers: {
+          'WWW-Authenticate': `${scheme} authorization_uri="${this.org.orgUrl}/oauth2/v1/authorize", realm="IdpMe", scope="${scope}", error="insufficient_scope", error_description="The access token provided does not contain the required scopes.", resource="${resource}"`,
+        },
+      });
     }
-    const scheme = caller.scheme === 'DPoP' ? 'DPoP algs="RS256 RS384 RS512 ES256 ES384 ES512",' : 'Bearer';
-    throw new HttpError({
-      status: 403,
-      body: OKTA_ERRORS.forbidden(),
-      headers: {
-        'WWW-Authenticate': `${scheme} authorization_uri="${this.org.orgUrl}/oauth2/v1/authorize", realm="IdpMe", scope="${scope}", error="insufficient_scope", error_description="The access token provided does not contain the required scopes.", resource="${resource}"`,
-      },
-    });
+    // Okta's table of standard admin permissions gives "Add, remove, and view administrators" to
+    // the super admin alone (https://help.okta.com/en-us/content/topics/security/administrators-admin-comparison.htm):
+    // a read-only admin (its API token, or a service app holding only that role) reads users, groups,
+    // apps and the System Log, but role assignments and the IAM listings answer 403 E0000006.
+    if (scope === 'okta.roles.read') {
+      const roles = appRoles ?? [...(caller.roles ?? [])];
+      if (!roles.some((r) => ROLES_THAT_VIEW_ADMINS.has(r))) throw new HttpError({ status: 403, body: OKTA_ERRORS.forbidden() });
+    }
   }
 
   private notFound(what: string): HttpError {
     return new HttpError({ status: 404, body: OKTA_ERRORS.notFound(what) });
+  }
+
+  private tokenOwner(caller: Caller): SimUser {
+    const owner = caller.ownerId ? this.org.users.get(caller.ownerId) : undefined;
+    if (!owner) throw this.notFound('me (User)');
+    return owner;
   }
 
   private findUser(idOrLogin: string): SimUser {
@@ -534,7 +566,7 @@ export class SimHttpHandler {
     return this.pageSorted(url, ids, 10000, 10000, (id) => this.groupWithStats(groups.get(id) as SimGroup, stats), 1, accept);
   }
 
-  /** `expand=stats` adds `_embedded.stats` (API-NOTES §1.4). */
+  /** `expand=stats` adds `_embedded.stats` (the spec's listGroups `expand` parameter). */
   private groupWithStats(g: SimGroup, stats: boolean): unknown {
     const body = this.render.group(g);
     if (!stats) return body;
@@ -572,7 +604,7 @@ export class SimHttpHandler {
     return this.pageSorted(url, ids, 20, 200, (id) => this.render.app(apps.get(id) as SimApp), 1, accept);
   }
 
-  /** System Log with Okta's polling semantics (API-NOTES §4). */
+  /** System Log with Okta's polling semantics (https://developer.okta.com/docs/reference/system-log-query/). */
   private listLogs(url: URL): Reply {
     const q = url.searchParams;
     const limit = this.limitParam(q, 100, 1000, 1);

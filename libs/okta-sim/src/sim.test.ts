@@ -190,6 +190,21 @@ describe('okta-sim org and API', () => {
     expect(allowed.status).toBe(200);
   });
 
+  it("acts with an API token's admin role: a read-only admin's token reads everything but admin roles (403 E0000006)", async () => {
+    const readOnly = { Authorization: `SSWS ${sim.createApiToken({ roles: ['READ_ONLY_ADMIN'] })}` };
+    for (const path of ['/api/v1/users?limit=1', '/api/v1/groups?limit=1', '/api/v1/apps?limit=1', '/api/v1/logs?limit=1']) {
+      expect((await get(path, readOnly)).status, path).toBe(200);
+    }
+    const group = [...sim.org.groups.keys()][0]!;
+    for (const path of ['/api/v1/iam/assignees/users', '/api/v1/iam/roles', `/api/v1/groups/${group}/roles`]) {
+      const denied = await get(path, readOnly);
+      expect(denied.status, path).toBe(403);
+      expect(denied.json, path).toMatchObject({ errorCode: 'E0000006' });
+      expect((await get(path)).status, path).toBe(200);
+    }
+    expect(() => sim.createApiToken({ roles: ['NOT_A_ROLE'] })).toThrow(/unknown role "NOT_A_ROLE"/);
+  });
+
   it('sends Date, request id, JSON content type and rate-limit headers on every response', async () => {
     for (const path of ['/api/v1/users?limit=1', '/api/v1/users/nope', '/api/v1/iam/roles']) {
       const res = await get(path);
@@ -226,8 +241,66 @@ describe('okta-sim org and API', () => {
       assignees.push(...body.value.map((v) => v.id));
       url = body._links?.next?.href ?? null;
     }
-    const expected = [...new Set([...sim.org.roleAssignments.values()].filter((r) => r.principalKind === 'user').map((r) => r.principalId))].sort();
-    expect(assignees).toEqual(expected);
+    // Users holding a role of their own or through a group (each entry links to a non-empty role list).
+    const holders = new Set<string>();
+    for (const r of sim.org.roleAssignments.values()) {
+      if (r.principalKind === 'user') holders.add(r.principalId);
+      if (r.principalKind === 'group') for (const u of sim.org.groupMembers.get(r.principalId) ?? []) holders.add(u);
+    }
+    expect(assignees).toEqual([...holders].sort());
+  });
+
+  it("lists a group's roles in its members' role lists as GROUP entries naming the group, after their own USER entries", async () => {
+    type Entry = { id: string; type: string; assignmentType: string; _links: { assignee: { href: string } } };
+    const groupRoles = [...sim.org.roleAssignments.values()].filter((r) => r.principalKind === 'group');
+    // The generated org has a group holding HELP_DESK_ADMIN and APP_ADMIN (the case seen in real orgs).
+    const helpDesk = [...new Set(groupRoles.map((r) => r.principalId))].find((g) =>
+      ['HELP_DESK_ADMIN', 'APP_ADMIN'].every((t) => groupRoles.some((r) => r.principalId === g && r.type === t)),
+    );
+    if (!helpDesk) throw new Error('expected a group holding HELP_DESK_ADMIN and APP_ADMIN');
+    const ownRoles = (userId: string) => [...sim.org.roleAssignments.values()].filter((r) => r.principalKind === 'user' && r.principalId === userId);
+    const members = [...(sim.org.groupMembers.get(helpDesk) ?? [])];
+    const groupOnly = members.find((u) => ownRoles(u).length === 0 && [...(sim.org.userGroups.get(u) ?? [])].filter((g) => groupRoles.some((r) => r.principalId === g)).length === 1);
+    const mixed = members.find((u) => ownRoles(u).length > 0);
+    if (!groupOnly || !mixed) throw new Error('expected a member holding roles only through the group, and one with roles of their own');
+
+    const list = (await get(`/api/v1/users/${groupOnly}/roles`)).json as Entry[];
+    const viaGroup = groupRoles.filter((r) => r.principalId === helpDesk);
+    expect(list.map((r) => r.id).sort()).toEqual(viaGroup.map((r) => r.id).sort());
+    expect(list.map((r) => r.type)).toEqual(expect.arrayContaining(['HELP_DESK_ADMIN', 'APP_ADMIN']));
+    for (const r of list) {
+      expect(r.assignmentType).toBe('GROUP');
+      expect(r._links.assignee.href).toBe(`${sim.url}/api/v1/groups/${helpDesk}`);
+    }
+
+    const mixedList = (await get(`/api/v1/users/${mixed}/roles`)).json as Entry[];
+    const own = ownRoles(mixed).length;
+    expect(mixedList.slice(0, own).map((r) => r.assignmentType)).toEqual(Array(own).fill('USER'));
+    expect(mixedList.slice(own).map((r) => r.assignmentType)).toEqual(Array(mixedList.length - own).fill('GROUP'));
+    expect(mixedList.slice(own).map((r) => r.id)).toEqual(expect.arrayContaining(viaGroup.map((r) => r.id)));
+
+    // The group's own list holds only its direct (GROUP) assignments.
+    const ofGroup = (await get(`/api/v1/groups/${helpDesk}/roles`)).json as Entry[];
+    expect(ofGroup.map((r) => r.id).sort()).toEqual(viaGroup.map((r) => r.id).sort());
+  });
+
+  it("counts a user's roles held through groups in privilege events: revoking the last own role of a role-group member is a grant", async () => {
+    const own = await startOktaSim({ seed: 42, users: 120, now: NOW });
+    try {
+      const all = [...own.org.roleAssignments.values()];
+      const roleGroups = new Set(all.filter((r) => r.principalKind === 'group').map((r) => r.principalId));
+      const member = all.find(
+        (r) => r.principalKind === 'user' && all.filter((x) => x.principalId === r.principalId).length === 1 && [...(own.org.userGroups.get(r.principalId) ?? [])].some((g) => roleGroups.has(g)),
+      );
+      if (!member) throw new Error('expected a user with one own role who is also a member of a role group');
+      const inherited = all.filter((r) => r.principalKind === 'group' && own.org.userGroups.get(member.principalId)?.has(r.principalId)).map((r) => r.label);
+      const { event } = own.mutate({ type: 'role.revoke', assignmentId: member.id });
+      expect(event.eventType).toBe('user.account.privilege.grant');
+      const granted = (event.debugContext as { debugData: { privilegeGranted: string } }).debugData.privilegeGranted;
+      expect(granted.split(', ').sort()).toEqual([...inherited].sort());
+    } finally {
+      await own.close();
+    }
   });
 
   it('serves factors and app users with GROUP scope for group assignments', async () => {
@@ -303,7 +376,8 @@ describe('okta-sim org and API', () => {
     expect(assigned.event.transaction.type).toBe('JOB');
     const listed = await collectAll(`${sim.url}/api/v1/apps/${app.id}/users?limit=500`, auth);
     const member = [...(sim.org.groupMembers.get(group.id) ?? [])].find((id) => sim.org.users.get(id)?.status !== 'DEPROVISIONED' && !sim.org.appUserAssignments.get(app.id)?.has(id));
-    if (member) expect(listed.items.find((u) => u.id === member)?.scope).toBe('GROUP');
+    expect(member, 'the group has a member not assigned to the app directly').toBeDefined();
+    expect(listed.items.find((u) => u.id === member)?.scope).toBe('GROUP');
 
     const before = sim.org.groups.get(group.id)?.lastMembershipUpdated ?? '';
     const candidate = [...sim.org.users.values()].find((u) => !sim.org.groupMembers.get(group.id)?.has(u.id));
@@ -423,5 +497,49 @@ describe('okta-sim rate limits, concurrency and faults', () => {
     expect(() => JSON.parse(truncated.text)).toThrow();
     sim.setFaults({});
     expect((await httpGet(`${sim.url}/api/v1/groups?limit=1`, a)).status).toBe(200);
+  });
+});
+
+describe('okta-sim event timing', () => {
+  it("answers with Okta's clock in the Date header and stamps changes with it when the host clock is skewed", async () => {
+    for (const skew of [300, -300]) {
+      const sim = await startOktaSim({ seed: 3, users: 30, clockSkewSeconds: skew, plantPosture: false });
+      try {
+        const before = Date.now();
+        const res = await httpGet(`${sim.url}/api/v1/groups?limit=1`, { Authorization: `SSWS ${sim.apiToken}` });
+        const after = Date.now();
+        const date = Date.parse(String(res.headers['date']));
+        // Whole seconds: the header of a response sent between before and after, shifted by the skew.
+        expect(date).toBeGreaterThanOrEqual(Math.floor((before + skew * 1000) / 1000) * 1000);
+        expect(date).toBeLessThanOrEqual(after + skew * 1000);
+        const { event } = sim.mutate({ type: 'user.lock', userId: [...sim.org.users.values()].find((u) => u.status === 'ACTIVE')!.id });
+        const published = Date.parse(event.published);
+        expect(Math.abs(published - (Date.now() + skew * 1000))).toBeLessThan(2000);
+      } finally {
+        await sim.close();
+      }
+    }
+  });
+
+  it('publishes a change readAfterWriteLagSeconds before reads show it, in published order', async () => {
+    const sim = await startOktaSim({ seed: 3, users: 30, readAfterWriteLagSeconds: 20, plantPosture: false });
+    try {
+      const group = [...sim.org.groups.values()].find((g) => g.type === 'OKTA_GROUP' && (sim.org.groupMembers.get(g.id)?.size ?? 0) >= 2)!;
+      const [a, b] = [...sim.org.groupMembers.get(group.id)!];
+      const first = sim.mutate({ type: 'group.member.remove', groupId: group.id, userId: a! });
+      const second = sim.mutate({ type: 'group.member.remove', groupId: group.id, userId: b! });
+      const res = await httpGet(`${sim.url}/api/v1/groups/${group.id}/users`, { Authorization: `SSWS ${sim.apiToken}` });
+      const readAt = Date.parse(String(res.headers['date']));
+      // The read already shows both removals although both were published ~20 s before it.
+      expect((res.json as { id: string }[]).map((u) => u.id)).not.toContain(a);
+      for (const m of [first, second]) {
+        expect(readAt - Date.parse(m.event.published)).toBeGreaterThan(18_000);
+        expect(readAt - Date.parse(m.event.published)).toBeLessThan(22_000);
+      }
+      expect(Date.parse(second.event.published)).toBeGreaterThan(Date.parse(first.event.published));
+      expect(sim.org.groups.get(group.id)!.lastMembershipUpdated).toBe(second.event.published);
+    } finally {
+      await sim.close();
+    }
   });
 });

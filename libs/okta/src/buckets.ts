@@ -1,6 +1,8 @@
 /**
- * Okta's published per-minute rate-limit buckets (API-NOTES §2.4). Match order as Okta documents
- * it: an exact endpoint first, else the longest prefix; method matters. Which bucket sub-resources
+ * Okta's published per-minute rate-limit buckets, from the last published table (okta/okta-developer-docs
+ * packages/@okta/vuepress-site/docs/reference/rl-global-mgmt/index.md at commit 69fe2395b5e2f2d2852cb21e61c416a845d52f9e;
+ * https://developer.okta.com/docs/reference/rate-limits/ now points to the Admin Console instead). Match order as
+ * Okta documents it: an exact endpoint first, else the longest prefix; method matters. Which bucket sub-resources
  * such as `/api/v1/users/{id}/factors` or `/api/v1/groups/{id}/users` use is unconfirmed; we follow
  * the longest-prefix rule (`/api/v1/users*`, `/api/v1/groups*`), which is also the conservative
  * choice: sharing a bucket's budget never overspends it.

@@ -1,9 +1,10 @@
-import { ConfigError, type Logger } from '@idgraph/core';
-import { OAuthAuthorizer, SswsAuthorizer, type OktaAuth, type RequestAuthorizer } from './auth/authorizer.js';
+import { ConfigError, maxResponseBytesFromEnv, type Logger } from '@idgraph/core';
+import { OAuthAuthorizer, SswsAuthorizer, type OktaAuth, type RequestAuthorizer, type ScopeState } from './auth/authorizer.js';
 import { OktaApiError } from './errors.js';
 import { createMemoryRateGovernor } from './governor/memory.js';
 import type { RateGovernor } from './governor/types.js';
 import { bodyNextLink, pageItems, parseLinkHeader } from './links.js';
+import { SecretsInHand } from './secrets-in-hand.js';
 import { Transport, type RequestEvent, type TransportStats } from './transport.js';
 import type {
   OktaApp,
@@ -32,6 +33,8 @@ export interface OktaClientOptions {
   timeoutMs?: number;
   /** Retries of 5xx, network errors, timeouts and truncated bodies; default 6. */
   maxRetries?: number;
+  /** Largest response body accepted (bytes, after decompression); default IDGRAPH_MAX_RESPONSE_BYTES or 64 MiB. */
+  maxResponseBytes?: number;
   signal?: AbortSignal;
   logger?: Logger;
   onRequest?: (e: RequestEvent) => void;
@@ -64,7 +67,16 @@ export interface PagesOptions {
 export interface OktaClient {
   readonly orgUrl: string;
   stats(): TransportStats;
+  /** OAuth: the scopes requested, granted and refused so far; null for an API token (it is not scoped). */
+  scopeState(): ScopeState | null;
   getJson<T>(pathOrUrl: string, query?: Query): Promise<{ body: T; fetchedAt: Date; headers: Headers }>;
+  /**
+   * A management-API write without a request body (lifecycle POSTs, DELETEs). Resolves on 2xx
+   * (`body` undefined for 204 and empty 200s), throws OktaApiError otherwise. A write whose answer
+   * was lost is retried like any request up to `maxRetries`, so callers that must not repeat a
+   * change (a second DELETE of a user deletes what the first only deactivated) use maxRetries 0.
+   */
+  write(method: 'POST' | 'DELETE', path: string, query?: Query): Promise<{ status: number; body: unknown; fetchedAt: Date; headers: Headers }>;
   /** Follows `next` exactly as given; `startUrl` resumes from a saved next link. */
   pages<T>(path: string, opts?: PagesOptions): AsyncIterable<OktaPage<T>>;
   listUsers(opts?: { search?: string; filter?: string; startUrl?: string | null }): AsyncIterable<OktaPage<OktaUser>>;
@@ -88,7 +100,7 @@ export interface OktaClient {
   pollLogs(opts: { since?: Date; startUrl?: string | null; limit?: number }): Promise<OktaPage<OktaLogEvent>>;
 }
 
-/** Largest `limit` each list endpoint accepts (API-NOTES §1.2); fewer pages = fewer rate-limited calls. */
+/** Largest `limit` each list endpoint accepts (each operation's `limit` in Okta's management OpenAPI spec); fewer pages = fewer rate-limited calls. */
 export const PAGE_LIMITS = {
   users: 200,
   groups: 10_000,
@@ -127,6 +139,8 @@ class HttpOktaClient implements OktaClient {
   private readonly transport: Transport;
   private readonly authorizer: RequestAuthorizer;
   private readonly logger: Logger | undefined;
+  /** Credentials this client holds or made; removed from every error it throws. */
+  private readonly secrets = new SecretsInHand();
 
   constructor(opts: OktaClientOptions) {
     this.orgUrl = normalizeOrgUrl(opts.orgUrl, opts.allowInsecureHttp ?? false);
@@ -134,12 +148,15 @@ class HttpOktaClient implements OktaClient {
     const maxRetries = opts.maxRetries ?? 6;
     if (!(timeoutMs > 0)) throw new RangeError(`timeoutMs must be positive, got ${timeoutMs}`);
     if (!Number.isInteger(maxRetries) || maxRetries < 0) throw new RangeError(`maxRetries must be a non-negative integer, got ${maxRetries}`);
+    const maxResponseBytes = opts.maxResponseBytes ?? maxResponseBytesFromEnv();
+    if (!Number.isInteger(maxResponseBytes) || maxResponseBytes < 1) throw new RangeError(`maxResponseBytes must be a positive integer, got ${maxResponseBytes}`);
     this.logger = opts.logger;
     this.transport = new Transport({
       org: this.orgUrl,
       governor: opts.governor ?? createMemoryRateGovernor(),
       timeoutMs,
       maxRetries,
+      maxResponseBytes,
       ...(opts.signal ? { signal: opts.signal } : {}),
       ...(opts.logger ? { logger: opts.logger } : {}),
       ...(opts.onRequest ? { onRequest: opts.onRequest } : {}),
@@ -147,9 +164,10 @@ class HttpOktaClient implements OktaClient {
     switch (opts.auth.kind) {
       case 'ssws':
         this.authorizer = new SswsAuthorizer(opts.auth.token);
+        this.secrets.addFixed(opts.auth.token);
         break;
       case 'oauth':
-        this.authorizer = new OAuthAuthorizer(opts.auth, this.orgUrl, this.transport, opts.logger);
+        this.authorizer = new OAuthAuthorizer(opts.auth, this.orgUrl, this.transport, opts.logger, this.secrets);
         break;
       default:
         throw new TypeError(`auth.kind must be 'ssws' or 'oauth'`);
@@ -158,6 +176,10 @@ class HttpOktaClient implements OktaClient {
 
   stats(): TransportStats {
     return { ...this.transport.stats };
+  }
+
+  scopeState(): ScopeState | null {
+    return this.authorizer instanceof OAuthAuthorizer ? this.authorizer.scopeState() : null;
   }
 
   /** Resolves a path (+ query) or an absolute URL and refuses URLs outside the org: credentials go nowhere else. */
@@ -170,18 +192,29 @@ class HttpOktaClient implements OktaClient {
     return u.toString();
   }
 
+  /** Every request goes through here, token requests included: no error leaves it with a credential in it. */
   private async send(method: string, url: string): Promise<{ status: number; body: unknown; headers: Headers }> {
-    let res = await this.transport.exchange({ method, url, headers: () => this.authorizer.headersFor(method, url) });
-    if ((res.status === 401 || res.status === 400) && this.authorizer.recover(res)) {
-      res = await this.transport.exchange({ method, url, headers: () => this.authorizer.headersFor(method, url) });
+    try {
+      let res = await this.transport.exchange({ method, url, headers: () => this.authorizer.headersFor(method, url) });
+      if ((res.status === 401 || res.status === 400) && this.authorizer.recover(res)) {
+        res = await this.transport.exchange({ method, url, headers: () => this.authorizer.headersFor(method, url) });
+      }
+      if (res.status >= 200 && res.status < 300) return res;
+      throw new OktaApiError({ status: res.status, method, url, body: res.body, wwwAuthenticate: res.headers.get('www-authenticate') });
+    } catch (err) {
+      throw this.secrets.redactError(err);
     }
-    if (res.status >= 200 && res.status < 300) return res;
-    throw new OktaApiError({ status: res.status, method, url, body: res.body, wwwAuthenticate: res.headers.get('www-authenticate') });
   }
 
   async getJson<T>(pathOrUrl: string, query?: Query): Promise<{ body: T; fetchedAt: Date; headers: Headers }> {
     const res = await this.send('GET', this.resolve(pathOrUrl, query));
     return { body: res.body as T, fetchedAt: responseDate(res.headers), headers: res.headers };
+  }
+
+  async write(method: 'POST' | 'DELETE', path: string, query?: Query): Promise<{ status: number; body: unknown; fetchedAt: Date; headers: Headers }> {
+    if (method !== 'POST' && method !== 'DELETE') throw new TypeError(`write method must be POST or DELETE, got ${String(method)}`);
+    const res = await this.send(method, this.resolve(path, query));
+    return { status: res.status, body: res.body, fetchedAt: responseDate(res.headers), headers: res.headers };
   }
 
   async *pages<T>(path: string, opts: PagesOptions = {}): AsyncIterable<OktaPage<T>> {
@@ -195,7 +228,7 @@ class HttpOktaClient implements OktaClient {
       try {
         items = pageItems<T>(body, opts.itemsKey);
       } catch (err) {
-        throw new TypeError(`Okta GET ${new URL(url).pathname}: ${(err as Error).message}`);
+        throw this.secrets.redactError(new TypeError(`Okta GET ${new URL(url).pathname}: ${(err as Error).message}`));
       }
       const nextUrl: string | null = next ? this.resolve(next) : null;
       yield { items, nextUrl, selfUrl: links.self ?? null, fetchedAt };

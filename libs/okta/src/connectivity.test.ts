@@ -33,12 +33,23 @@ describe('testConnectivity', () => {
     expect(by.users!.status).toBe('ok');
     expect(by.group_members!.status).toBe('ok');
     expect(by.apps).toMatchObject({ status: 'missing_scope', scope: 'okta.apps.read' });
-    expect(by.app_assignments!.status).toBe('error');
-    expect(by.app_assignments!.message).toMatch(/no app could be listed/);
+    // Assignments need the same scope: they inherit the apps listing's cause instead of an opaque error.
+    expect(by.app_assignments).toMatchObject({ status: 'missing_scope', scope: 'okta.apps.read', message: by.apps!.message });
     expect(by.roles!.status).toBe('forbidden');
     expect(by.roles!.message).toMatch(/E0000006/);
     expect(by.factors!.status).toBe('ok');
     expect(by.system_log!.status).toBe('ok');
+  });
+
+  it('reports "not tested" as an error when a listing it needs found nothing to read under', async () => {
+    fake = await startFakeOkta((req, res) => {
+      if (req.url.pathname === '/api/v1/apps') return sendJson(res, 200, []);
+      if (req.url.pathname === '/api/v1/users') return sendJson(res, 200, [{ id: '00u1' }]);
+      if (req.url.pathname === '/api/v1/groups') return sendJson(res, 200, [{ id: '00g1' }]);
+      return sendJson(res, 200, []);
+    });
+    const report = await testConnectivity(createOktaClient({ orgUrl: fake.url, auth: { kind: 'ssws', token: 'tok' }, allowInsecureHttp: true }));
+    expect(report.resources.find((r) => r.resource === 'app_assignments')).toMatchObject({ status: 'error', message: expect.stringMatching(/no app could be listed/) });
   });
 
   it('reports a rejected API token on every resource without the token in messages', async () => {

@@ -101,22 +101,27 @@ export class OktaAuthError extends Error {
   readonly error: string;
   readonly errorDescription: string;
   readonly status: number;
+  /** For invalid_scope: the requested scopes Okta refused (not granted to the service app). */
+  readonly refusedScopes: string[];
 
-  constructor(status: number, error: string, errorDescription: string) {
-    super(scrubSecrets(`Okta token request failed with HTTP ${status}: ${error}${errorDescription ? ` — ${errorDescription}` : ''}${hintFor(error)}`));
+  constructor(status: number, error: string, errorDescription: string, refusedScopes: string[] = []) {
+    super(scrubSecrets(`Okta token request failed with HTTP ${status}: ${error}${errorDescription ? ` — ${errorDescription}` : ''}${hintFor(error, refusedScopes)}`));
     this.name = 'OktaAuthError';
     this.status = status;
     this.error = error;
     this.errorDescription = scrubSecrets(errorDescription);
+    this.refusedScopes = refusedScopes;
   }
 }
 
-function hintFor(error: string): string {
+function hintFor(error: string, refusedScopes: string[]): string {
   switch (error) {
     case 'invalid_client':
       return ' (check client id, key id and that the private key matches the public key registered on the service app; the app must use private_key_jwt)';
     case 'invalid_scope':
-      return ' (grant the requested okta.* scopes to the service app in its Okta API Scopes tab)';
+      return refusedScopes.length
+        ? ` (grant ${refusedScopes.join(', ')} to the service app in its Okta API Scopes tab)`
+        : ' (grant the requested okta.* scopes to the service app in its Okta API Scopes tab)';
     case 'invalid_dpop_proof':
       return ' (the app requires DPoP: use dpop: true or \'auto\')';
     default:

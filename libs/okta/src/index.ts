@@ -1,4 +1,5 @@
-export { OKTA_READ_SCOPES, type OktaAuth } from './auth/authorizer.js';
+export { OKTA_READ_SCOPES, scopesNamedIn, type OktaAuth, type ScopeState } from './auth/authorizer.js';
+export { validateSigningKey, type SigningAlg } from './auth/keys.js';
 export {
   createOktaClient,
   normalizeOrgUrl,
@@ -12,7 +13,7 @@ export {
   type Query,
 } from './client.js';
 export { bucketFor } from './buckets.js';
-export { testConnectivity, type ConnectivityReport, type ConnectivityResource, type ConnectivityResult, type ConnectivityStatus } from './connectivity.js';
+export { accessDenial, collectableResources, RESOURCE_SCOPES, testConnectivity, type ConnectivityReport, type ConnectivityResource, type ConnectivityResult, type ConnectivityStatus } from './connectivity.js';
 export { OktaApiError, OktaAuthError, OktaRequestError, parseWwwAuthenticate, type OktaErrorCause } from './errors.js';
 export { createMemoryRateGovernor } from './governor/memory.js';
 export { createRedisRateGovernor } from './governor/redis.js';

@@ -1,7 +1,7 @@
 import { generateKeyPairSync, createHash } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { calculateJwkThumbprint, decodeProtectedHeader, importJWK, jwtVerify, type JWK } from 'jose';
-import { createOktaClient, OktaAuthError, OKTA_READ_SCOPES } from './index.js';
+import { createOktaClient, OktaAuthError, OKTA_READ_SCOPES, scopesNamedIn } from './index.js';
 import { sendJson, startFakeOkta, type FakeOkta, type RecordedRequest } from './testdata/fake-okta.js';
 import type { ServerResponse } from 'node:http';
 
@@ -20,6 +20,8 @@ interface TokenServerOptions {
   requireDpop?: boolean;
   nonce?: string;
   grantedScopes?: string[];
+  /** What invalid_scope says: Okta's own wording naming the refused scopes (default), or a description naming none. */
+  invalidScopeDescription?: (refused: string[]) => string;
 }
 
 /** A token endpoint that checks the assertion the way Okta documents it, and resource endpoints that check the token. */
@@ -27,7 +29,7 @@ function tokenServer(opts: TokenServerOptions) {
   const seenJti = new Set<string>();
   const issued = new Map<string, string | null>(); // access token → bound jkt
   let counter = 0;
-  const state = { tokenCalls: 0, failNextResourceWith401: false };
+  const state = { tokenCalls: 0, failNextResourceWith401: false, scopeRequests: [] as string[][] };
 
   async function token(req: RecordedRequest, res: ServerResponse) {
     state.tokenCalls += 1;
@@ -44,8 +46,11 @@ function tokenServer(opts: TokenServerOptions) {
     }
     if (form.get('grant_type') !== 'client_credentials') return sendJson(res, 400, { error: 'unsupported_grant_type', error_description: '' });
     const scopes = (form.get('scope') ?? '').split(' ');
-    if (opts.grantedScopes && !scopes.every((s) => opts.grantedScopes!.includes(s))) {
-      return sendJson(res, 400, { error: 'invalid_scope', error_description: 'The following scopes are not allowed: okta.logs.read' });
+    state.scopeRequests.push(scopes);
+    const refused = scopes.filter((s) => opts.grantedScopes && !opts.grantedScopes.includes(s));
+    if (refused.length) {
+      const describe = opts.invalidScopeDescription ?? ((r: string[]) => `The following scopes are not allowed for this request: [${r.join(', ')}].`);
+      return sendJson(res, 400, { error: 'invalid_scope', error_description: describe(refused) });
     }
     let jkt: string | null = null;
     if (opts.requireDpop) {
@@ -166,15 +171,55 @@ describe('OAuth private_key_jwt', () => {
     expect(err.message).not.toContain(assertion);
   });
 
-  it('reports invalid_scope with what to grant', async () => {
+  const oauthClient = (auth: { scopes?: string[] } = {}) =>
+    createOktaClient({
+      orgUrl: fake!.url,
+      allowInsecureHttp: true,
+      auth: { kind: 'oauth', clientId: CLIENT_ID, keyId: 'kid-1', privateKeyPem: pem(rsa.privateKey), dpop: false, ...auth },
+    });
+
+  it('asks again without the scopes Okta names as refused, so a least-privilege app gets a token for what it was granted', async () => {
+    const granted = ['okta.users.read', 'okta.groups.read', 'okta.logs.read'];
+    const server = tokenServer({ publicKey: rsa.publicKey, grantedScopes: granted });
+    fake = await startFakeOkta(server.handler);
+    const client = oauthClient();
+    const { body } = await client.getJson<unknown[]>('/api/v1/users');
+    expect(body).toHaveLength(1);
+    expect(server.state.scopeRequests).toEqual([OKTA_READ_SCOPES, granted]);
+    expect(client.scopeState()).toEqual({ requested: OKTA_READ_SCOPES, granted, refused: ['okta.apps.read', 'okta.roles.read'] });
+    // Learnt once: later token requests (after a 401) ask only for what can be granted.
+    server.state.failNextResourceWith401 = true;
+    await client.getJson('/api/v1/users');
+    expect(server.state.scopeRequests).toEqual([OKTA_READ_SCOPES, granted, granted]);
+  });
+
+  it('finds the refused scopes one by one when the description names none', async () => {
+    const server = tokenServer({ publicKey: rsa.publicKey, grantedScopes: ['okta.users.read', 'okta.logs.read'], invalidScopeDescription: () => 'The requested scope is invalid, unknown, or malformed.' });
+    fake = await startFakeOkta(server.handler);
+    const client = oauthClient();
+    await client.getJson('/api/v1/users');
+    expect(client.scopeState()).toMatchObject({ granted: ['okta.users.read', 'okta.logs.read'], refused: ['okta.groups.read', 'okta.apps.read', 'okta.roles.read'] });
+    // one full request, one per scope, one for the grantable rest
+    expect(server.state.scopeRequests).toHaveLength(1 + OKTA_READ_SCOPES.length + 1);
+  });
+
+  it('requests exactly the configured scopes, and says what to grant when none can be granted', async () => {
     const server = tokenServer({ publicKey: rsa.publicKey, grantedScopes: ['okta.users.read'] });
     fake = await startFakeOkta(server.handler);
-    const client = createOktaClient({
-      orgUrl: fake.url,
-      allowInsecureHttp: true,
-      auth: { kind: 'oauth', clientId: CLIENT_ID, keyId: 'kid-1', privateKeyPem: pem(rsa.privateKey) },
-    });
-    await expect(client.getJson('/api/v1/users')).rejects.toThrow(/invalid_scope.*grant the requested okta\.\* scopes/);
+    await oauthClient({ scopes: ['okta.users.read'] }).getJson('/api/v1/users');
+    expect(server.state.scopeRequests).toEqual([['okta.users.read']]);
+    const err = (await oauthClient({ scopes: ['okta.groups.read', 'okta.apps.read'] }).getJson('/api/v1/users').catch((e: unknown) => e)) as OktaAuthError;
+    expect(err).toBeInstanceOf(OktaAuthError);
+    expect(err.error).toBe('invalid_scope');
+    expect(err.refusedScopes).toEqual(['okta.groups.read', 'okta.apps.read']);
+    expect(err.message).toMatch(/grant okta\.groups\.read, okta\.apps\.read to the service app/);
+  });
+
+  it('reads a refused-scope list whatever its punctuation', () => {
+    const requested = ['okta.users.read', 'okta.apps.read', 'okta.roles.read'];
+    expect(scopesNamedIn('The following scopes are not allowed for this request: [okta.apps.read, okta.roles.read].', requested)).toEqual(['okta.apps.read', 'okta.roles.read']);
+    expect(scopesNamedIn('The following scopes are not allowed: okta.roles.read.', requested)).toEqual(['okta.roles.read']);
+    expect(scopesNamedIn('One or more scopes are not configured for the authorization server resource.', requested)).toEqual([]);
   });
 
   it('rejects an unreadable PEM with a message that quotes no key material', () => {

@@ -9,10 +9,12 @@ import { importPKCS8, SignJWT } from 'jose';
 import { startOktaSim, type OktaSim } from '@idgraph/okta-sim';
 import { testRedisPrefix, TEST_REDIS_URL } from '@idgraph/test-support';
 import {
+  collectableResources,
   createMemoryRateGovernor,
   createOktaClient,
   createRedisRateGovernor,
   OktaAuthError,
+  OKTA_READ_SCOPES,
   testConnectivity,
   type OktaClient,
   type OktaPage,
@@ -60,22 +62,27 @@ describe('against the simulator (default limits)', () => {
     expect(new Set(resourceSets)).toEqual(new Set(sim.org.resourceSets.keys()));
     const assignees = await collectIds(client.listRoleAssigneeUsers());
     const userPrincipals = new Set([...sim.org.roleAssignments.values()].filter((r) => r.principalKind === 'user').map((r) => r.principalId));
-    expect(new Set(assignees)).toEqual(userPrincipals);
+    const roleGroups = new Set([...sim.org.roleAssignments.values()].filter((r) => r.principalKind === 'group').map((r) => r.principalId));
+    const viaGroups = new Set([...roleGroups].flatMap((g) => [...(sim.org.groupMembers.get(g) ?? [])]));
+    expect(new Set(assignees)).toEqual(new Set([...userPrincipals, ...viaGroups]));
     const anAdmin = [...userPrincipals][0]!;
     const roles = await client.listUserRoles(anAdmin);
-    expect(roles.items.length).toBeGreaterThan(0);
-    expect(roles.items.every((r) => r.assignmentType === 'USER')).toBe(true);
+    expect(roles.items.filter((r) => r.assignmentType === 'USER').length).toBeGreaterThan(0);
+    const groupOnly = [...viaGroups].find((u) => !userPrincipals.has(u));
+    // Every generated org plants a role group with members who hold no role of their own.
+    expect(groupOnly).toBeDefined();
+    const inherited = await client.listUserRoles(groupOnly!);
+    expect(inherited.items.length).toBeGreaterThan(0);
+    expect(inherited.items.every((r) => r.assignmentType === 'GROUP')).toBe(true);
     const appWithGroups = [...sim.org.appGroupAssignments.entries()].find(([, m]) => m.size > 0)?.[0];
-    if (appWithGroups) {
-      const groups = await collectIds(client.listAppGroups(appWithGroups));
-      expect(new Set(groups)).toEqual(new Set(sim.org.appGroupAssignments.get(appWithGroups)!.keys()));
-    }
+    expect(appWithGroups, 'the seeded org has an app assigned to groups').toBeDefined();
+    const groups = await collectIds(client.listAppGroups(appWithGroups!));
+    expect(new Set(groups)).toEqual(new Set(sim.org.appGroupAssignments.get(appWithGroups!)!.keys()));
     const serviceApp = [...sim.org.roleAssignments.values()].find((r) => r.principalKind === 'app');
-    if (serviceApp) {
-      const clientRoles = await client.listClientRoles(serviceApp.principalId);
-      expect(clientRoles.items.map((r) => r.type)).toContain(serviceApp.type);
-      expect(clientRoles.items.every((r) => r.assignmentType === 'CLIENT')).toBe(true);
-    }
+    expect(serviceApp, 'the seeded org has a service app holding an admin role').toBeDefined();
+    const clientRoles = await client.listClientRoles(serviceApp!.principalId);
+    expect(clientRoles.items.map((r) => r.type)).toContain(serviceApp!.type);
+    expect(clientRoles.items.every((r) => r.assignmentType === 'CLIENT')).toBe(true);
     const factors = await client.listUserFactors([...sim.org.factors.keys()][0]!);
     expect(factors.items.length).toBeGreaterThan(0);
     const page = await client.pollLogs({ since: new Date(Date.now() - 4 * 86_400_000), limit: 50 });
@@ -99,10 +106,15 @@ describe('against the simulator (default limits)', () => {
     expect(by.system_log).toMatchObject({ status: 'missing_scope', scope: 'okta.logs.read' });
     expect(report.ok).toBe(false);
 
+    // Asking for every read scope: Okta refuses the whole request; the client asks again for what was granted.
     const greedy = createOktaClient({ orgUrl: sim.url, allowInsecureHttp: true, auth: { kind: 'oauth', ...app } });
-    const err = await greedy.getJson('/api/v1/users').catch((e: unknown) => e);
+    expect((await greedy.getJson<unknown[]>('/api/v1/users?limit=1')).body).toHaveLength(1);
+    expect(greedy.scopeState()).toEqual({ requested: OKTA_READ_SCOPES, granted: ['okta.users.read', 'okta.groups.read'], refused: ['okta.apps.read', 'okta.roles.read', 'okta.logs.read'] });
+
+    const nothing = createOktaClient({ orgUrl: sim.url, allowInsecureHttp: true, auth: { kind: 'oauth', ...app, scopes: ['okta.apps.read', 'okta.logs.read'] } });
+    const err = await nothing.getJson('/api/v1/users').catch((e: unknown) => e);
     expect(err).toBeInstanceOf(OktaAuthError);
-    expect((err as OktaAuthError).error).toBe('invalid_scope');
+    expect(err).toMatchObject({ error: 'invalid_scope', refusedScopes: ['okta.apps.read', 'okta.logs.read'] });
 
     const restricted = sim.createApiToken({ scopes: ['okta.users.read'] });
     const byRole = await testConnectivity(createOktaClient({ orgUrl: sim.url, allowInsecureHttp: true, auth: { kind: 'ssws', token: restricted } }));
@@ -111,6 +123,38 @@ describe('against the simulator (default limits)', () => {
 
     const full = await testConnectivity(ssws(sim));
     expect(full.resources.filter((r) => r.status !== 'ok')).toEqual([]);
+  });
+
+  it('a least-privilege service app: the granted resources are ok, the others missing_scope with the scope to grant', async () => {
+    const app = await sim.createServiceApp({ scopes: ['okta.users.read', 'okta.groups.read', 'okta.logs.read'], roles: ['READ_ONLY_ADMIN'] });
+    const client = createOktaClient({ orgUrl: sim.url, allowInsecureHttp: true, auth: { kind: 'oauth', ...app } });
+    const report = await testConnectivity(client);
+    const status = Object.fromEntries(report.resources.map((r) => [r.resource, r.scope ? `${r.status} ${r.scope}` : r.status]));
+    expect(status).toEqual({
+      users: 'ok',
+      groups: 'ok',
+      group_members: 'ok',
+      apps: 'missing_scope okta.apps.read',
+      app_assignments: 'missing_scope okta.apps.read',
+      roles: 'missing_scope okta.roles.read',
+      factors: 'ok',
+      system_log: 'ok',
+    });
+    expect(report.scopes).toEqual({ requested: OKTA_READ_SCOPES, granted: ['okta.users.read', 'okta.groups.read', 'okta.logs.read'], refused: ['okta.apps.read', 'okta.roles.read'] });
+    expect(collectableResources(report)).toEqual(['users', 'groups', 'group_members', 'factors', 'system_log']);
+    // The two apps resources share one cause and one message.
+    const apps = report.resources.filter((r) => r.scope === 'okta.apps.read').map((r) => r.message);
+    expect(new Set(apps).size).toBe(1);
+    expect(apps[0]).toMatch(/refused to grant okta\.apps\.read/);
+  });
+
+  it("a read-only admin's API token: everything ok but roles, which are forbidden by the role (E0000006)", async () => {
+    const token = sim.createApiToken({ roles: ['READ_ONLY_ADMIN'] });
+    const report = await testConnectivity(createOktaClient({ orgUrl: sim.url, allowInsecureHttp: true, auth: { kind: 'ssws', token } }));
+    expect(report.resources.filter((r) => r.status !== 'ok').map((r) => [r.resource, r.status])).toEqual([['roles', 'forbidden']]);
+    expect(report.resources.find((r) => r.resource === 'roles')!.message).toMatch(/E0000006.*Super Administrator/);
+    expect(report.scopes).toBeUndefined();
+    expect(JSON.stringify(report)).not.toContain(token);
   });
 
   it('gets DPoP-bound tokens in auto mode (ES256 key) and reads with them', async () => {

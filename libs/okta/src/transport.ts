@@ -47,6 +47,8 @@ export interface TransportOptions {
   governor: RateGovernor;
   timeoutMs: number;
   maxRetries: number;
+  /** Largest response body accepted, in bytes (after decompression); a larger one fails its request. */
+  maxResponseBytes: number;
   signal?: AbortSignal;
   logger?: Logger;
   onRequest?: (e: RequestEvent) => void;
@@ -56,6 +58,9 @@ export interface TransportOptions {
 const MAX_THROTTLED_ATTEMPTS = 30;
 
 class RetryableFailure extends Error {}
+
+/** A body over the cap: retrying would fetch the same body again, so the request fails at once. */
+class ResponseTooLarge extends Error {}
 
 /**
  * Sends one logical request under the rate governor: waits out 429s (the governor holds the
@@ -87,23 +92,31 @@ export class Transport {
       this.stats.requests += 1;
       if (retried) this.stats.retries += 1;
 
-      let response: Response;
+      let response: Response | undefined;
       let text: string;
+      const attempt = this.startAttempt();
       try {
         response = await fetch(req.url, {
           method: req.method,
           headers: { accept: 'application/json', ...headers },
           ...(req.body !== undefined ? { body: req.body } : {}),
           redirect: 'manual',
-          signal: this.attemptSignal(),
+          signal: attempt.signal,
         });
-        text = await response.text();
+        text = await readBody(response, this.opts.maxResponseBytes);
       } catch (err) {
+        if (err instanceof ResponseTooLarge && response) {
+          await lease.release({ status: response.status, headers: response.headers });
+          this.emit({ bucket, status: response.status, durationMs: Date.now() - started, retried, waited429Ms });
+          throw new OktaRequestError(req.method, req.url, err.message);
+        }
         await lease.release(err instanceof Error ? err : new Error(String(err)));
         this.emit({ bucket, status: 0, durationMs: Date.now() - started, retried, waited429Ms });
         if (this.opts.signal?.aborted) throw abortReason(this.opts.signal);
-        failures = await this.backoffOrThrow(req, failures, describeFailure(err), err);
+        failures = await this.backoffOrThrow(req, failures, describeFailure(err, this.opts.timeoutMs), err);
         continue;
+      } finally {
+        attempt.end();
       }
       await lease.release({ status: response.status, headers: response.headers });
       const observed = observeResponse({ status: response.status, headers: response.headers });
@@ -139,9 +152,25 @@ export class Transport {
     }
   }
 
-  private attemptSignal(): AbortSignal {
-    const timeout = AbortSignal.timeout(this.opts.timeoutMs);
-    return this.opts.signal ? AbortSignal.any([timeout, this.opts.signal]) : timeout;
+  /**
+   * One attempt's deadline, covering the headers and the whole body. A plain timer holds the
+   * controller: the timer of AbortSignal.timeout holds its signal only weakly, and fetch follows a
+   * signal through weak links too (https://github.com/nodejs/undici/issues/4068), so after a garbage
+   * collection nothing aborted an attempt against a server that trickles its body, and it never ended. end() clears the timer and detaches from the caller's signal, so neither
+   * outlives the attempt.
+   */
+  private startAttempt(): { signal: AbortSignal; end(): void } {
+    const controller = new AbortController();
+    const timeoutMs = this.opts.timeoutMs;
+    const timer = setTimeout(() => controller.abort(new DOMException(`timed out after ${timeoutMs} ms`, 'TimeoutError')), timeoutMs);
+    const unfollow = this.opts.signal ? followAbort(this.opts.signal, controller) : undefined;
+    return {
+      signal: controller.signal,
+      end() {
+        clearTimeout(timer);
+        unfollow?.();
+      },
+    };
   }
 
   private throwIfAborted(): void {
@@ -184,6 +213,63 @@ export class Transport {
   }
 }
 
+/**
+ * The attempts in flight under each caller signal. One abort listener per signal fans out to them:
+ * a listener per attempt would pass Node's limit of 10 per signal (MaxListenersExceededWarning)
+ * as soon as more than 10 requests of one collection are in flight.
+ */
+const attemptsBySignal = new WeakMap<AbortSignal, Set<AbortController>>();
+
+/** Aborts `controller` with `signal`'s reason when it aborts; the returned function stops that. */
+function followAbort(signal: AbortSignal, controller: AbortController): () => void {
+  if (signal.aborted) {
+    controller.abort(signal.reason);
+    return () => {};
+  }
+  let attempts = attemptsBySignal.get(signal);
+  if (!attempts) {
+    const set = new Set<AbortController>();
+    attempts = set;
+    attemptsBySignal.set(signal, set);
+    signal.addEventListener('abort', () => {
+      for (const c of set) c.abort(signal.reason);
+      set.clear();
+    }, { once: true });
+  }
+  attempts.add(controller);
+  const set = attempts;
+  return () => void set.delete(controller);
+}
+
+/**
+ * The body as text, refusing more than maxBytes: a declared Content-Length over the cap fails
+ * before reading, a stream that grows past it is cancelled at the cap, so memory stays bounded.
+ */
+async function readBody(response: Response, maxBytes: number): Promise<string> {
+  const tooLarge = (what: string) =>
+    new ResponseTooLarge(`the response body ${what} exceeds the limit of ${maxBytes} bytes (raise IDGRAPH_MAX_RESPONSE_BYTES if this org's pages are really that large)`);
+  const declared = Number(response.headers.get('content-length') ?? NaN);
+  if (Number.isFinite(declared) && declared > maxBytes) {
+    await response.body?.cancel().catch(() => {});
+    throw tooLarge(`(Content-Length ${declared})`);
+  }
+  if (!response.body) return '';
+  const reader = response.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.byteLength;
+    if (total > maxBytes) {
+      await reader.cancel().catch(() => {});
+      throw tooLarge(`(more than ${maxBytes} bytes received)`);
+    }
+    chunks.push(value);
+  }
+  return new TextDecoder().decode(Buffer.concat(chunks, total));
+}
+
 function parseBody(response: Response, text: string): unknown {
   if (text.length === 0) return undefined;
   const type = response.headers.get('content-type') ?? '';
@@ -206,9 +292,9 @@ function safeJson(text: string): unknown {
   }
 }
 
-function describeFailure(err: unknown): string {
+function describeFailure(err: unknown, timeoutMs: number): string {
   if (err instanceof Error) {
-    if (err.name === 'TimeoutError') return 'timed out';
+    if (err.name === 'TimeoutError') return `timed out after ${timeoutMs} ms`;
     const cause = (err as { cause?: { code?: string; message?: string } }).cause;
     return cause?.code ? `${err.message} (${cause.code})` : err.message;
   }

@@ -175,7 +175,7 @@ describe('posture checks over a hand-built graph (PostgreSQL)', () => {
     await tdb?.drop();
   });
 
-  it('the catalogue has unique ids, issue 7 ids, and a cited rationale + remediation each', () => {
+  it('the catalogue has unique ids, the expected ids, and a cited rationale + remediation each', () => {
     const ids = POSTURE_CHECKS.map((c) => c.id);
     expect(new Set(ids).size).toBe(ids.length);
     expect(ids.sort()).toEqual(Object.keys(EXPECTED).sort());

@@ -38,7 +38,7 @@ export const POSTURE_CHECKS: readonly PostureCheck[] = Object.freeze([
   userPasswordStale,
   userLockedOut,
   appAssignedToEveryone,
-  // Beyond issue 7's table:
+  // Beyond the first catalogue (admin MFA, admin counts and inactivity, user hygiene):
   adminPhoneFactor,
   adminRoleViaAppGroup,
   userProvisionedNotActivated,

@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { waitFor } from '@idgraph/test-support';
 import { createPostureDebouncer } from './debounce.js';
 
 describe('createPostureDebouncer', () => {
@@ -49,7 +50,7 @@ describe('createPostureDebouncer', () => {
       },
     });
     d.trigger('a');
-    await new Promise((r) => setTimeout(r, 20));
+    await waitFor('the first run to start', () => inFlight === 1, 5_000, 5);
     d.trigger('a');
     d.trigger('a');
     release();
@@ -86,7 +87,8 @@ describe('createPostureDebouncer', () => {
     expect(d.pending()).toEqual(['a']);
     await d.close();
     d.trigger('a');
-    await new Promise((r) => setTimeout(r, 30));
+    expect(d.pending()).toEqual([]); // nothing scheduled: there is no timer that could still run
+    await d.flush();
     expect(n).toBe(0);
     expect(() => createPostureDebouncer({ delayMs: -1, run: async () => {} })).toThrow(/delayMs/);
   });

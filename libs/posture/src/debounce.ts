@@ -34,6 +34,10 @@ interface Slot {
   again: boolean;
 }
 
+function runningOf(slots: Map<string, Slot>): Promise<void>[] {
+  return [...slots.values()].flatMap((s) => (s.running ? [s.running] : []));
+}
+
 export function createPostureDebouncer(opts: PostureDebouncerOptions): PostureDebouncer {
   if (!Number.isFinite(opts.delayMs) || opts.delayMs < 0) {
     throw new Error(`createPostureDebouncer: delayMs must be a non-negative number of milliseconds, got ${String(opts.delayMs)}`);
@@ -90,9 +94,9 @@ export function createPostureDebouncer(opts: PostureDebouncerOptions): PostureDe
     },
     async flush() {
       for (const [id, slot] of slots) if (slot.timer) start(id, slot);
-      while ([...slots.values()].some((s) => s.running || s.timer)) {
+      while ([...slots.values()].some((s) => s.running !== undefined || s.timer !== undefined)) {
         for (const [id, slot] of slots) if (slot.timer) start(id, slot);
-        await Promise.all([...slots.values()].map((s) => s.running));
+        await Promise.all(runningOf(slots));
       }
     },
     async close() {
@@ -102,7 +106,7 @@ export function createPostureDebouncer(opts: PostureDebouncerOptions): PostureDe
         slot.timer = undefined;
         slot.again = false;
       }
-      await Promise.all([...slots.values()].map((s) => s.running));
+      await Promise.all(runningOf(slots));
       slots.clear();
     },
     pending() {

@@ -3,7 +3,7 @@ import { ConfigError } from '@idgraph/core';
 import { DEFAULT_POSTURE_THRESHOLDS, postureThresholdsFromEnv, resolvePostureThresholds } from './thresholds.js';
 
 describe('posture thresholds', () => {
-  it('defaults are issue 7 table values', () => {
+  it('defaults are the documented values', () => {
     expect(DEFAULT_POSTURE_THRESHOLDS).toMatchObject({
       superAdminMax: 4,
       adminInactiveDays: 30,

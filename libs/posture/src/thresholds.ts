@@ -1,6 +1,6 @@
 /**
  * Posture thresholds: the numbers behind "too many", "too old" and "too long ago".
- * Defaults follow issue 7; each can be overridden in code or with an IDGRAPH_POSTURE_* variable.
+ * Defaults are DEFAULT_POSTURE_THRESHOLDS below; each can be overridden in code or with an IDGRAPH_POSTURE_* variable.
  */
 import { env } from '@idgraph/core';
 

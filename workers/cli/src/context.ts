@@ -27,7 +27,7 @@ export class CliContext {
       );
     }
     await migrateDatabase(this.gdb);
-    this.storeInstance = new GraphStore(this.gdb, { tenant: this.config.tenant });
+    this.storeInstance = new GraphStore(this.gdb, { tenant: this.config.tenant, ambiguityMs: this.config.eventTiming.ambiguityMs });
     await this.storeInstance.ensureTenant();
     return this.storeInstance;
   }
@@ -50,5 +50,19 @@ export function requirePostgres(ctx: CliContext, command: string): void {
     throw new UserError(
       `\`idgraph ${command}\` needs DATABASE_URL (a PostgreSQL shared by every worker process); the embedded database in ${ctx.config.dataDir} serves one process at a time (scan, report, demo)`,
     );
+  }
+}
+
+/**
+ * Redis must answer before a command builds queues on it: BullMQ's connections would retry an
+ * unreachable Redis forever. The message names the URL without its password.
+ */
+export async function requireRedis(ctx: CliContext, timeoutMs = 5000): Promise<void> {
+  const { assertRedisReachable, RedisUnreachableError } = await import('@idgraph/collector');
+  try {
+    await assertRedisReachable(ctx.config.redisUrl, timeoutMs);
+  } catch (err) {
+    if (err instanceof RedisUnreachableError) throw new UserError(err.message);
+    throw err;
   }
 }

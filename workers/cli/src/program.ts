@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { ConfigError, describeError } from '@idgraph/core';
+import { SecretStoreError } from '@idgraph/graph';
 import { UserError } from './errors.js';
 import { out } from './output.js';
 import { registerMigrate } from './commands/migrate.js';
@@ -41,6 +42,11 @@ function exitCodeFor(err: unknown): number {
   }
   if (err instanceof ConfigError) {
     out.note(`idgraph: configuration error: ${err.message}`);
+    return 1;
+  }
+  // Said in full (describeError caps length): what key or row is wrong and what to do; never a secret.
+  if (err instanceof SecretStoreError) {
+    out.note(`idgraph: ${err.message}`);
     return 1;
   }
   if (err instanceof UserError) {

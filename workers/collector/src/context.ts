@@ -3,6 +3,7 @@
  * job and inline in the one-shot scan, with whatever client, store and signal it is handed.
  */
 import type { Logger } from '@idgraph/core';
+import type { EventLimits } from '@idgraph/normalize';
 import type { CollectorClient, CollectorStore, GraphReader, RunInfo } from './ports.js';
 import { ResourceProgress } from './progress.js';
 
@@ -26,6 +27,10 @@ export interface CollectorContext {
   mode?: CollectionMode;
   /** Requests in flight for collectors that fan out (one request per user, group or app). Default 8. */
   concurrency?: number;
+  /** Size and depth limits of one System Log event (IdgraphConfig.eventLimits); unset ones are the defaults. */
+  eventLimits?: Partial<EventLimits>;
+  /** Targeted re-reads (refresh.ts): their reads decide what event times could not. */
+  reread?: boolean;
 }
 
 /**
@@ -49,4 +54,8 @@ export interface CollectorResult {
   resource: string;
   complete: boolean;
   objects: number;
+  /** Something the run should report although the resource was collected (kept as the resource's note). */
+  warning?: string;
+  /** Items skipped as unfit to store (System Log events over the limits, with a bad uuid …), each logged with its reason. */
+  rejected?: number;
 }

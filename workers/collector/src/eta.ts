@@ -89,7 +89,7 @@ export function estimateRunEta(run: RunForEta, expectedObjects: ReadonlyMap<stri
   let counted = 0;
   const perResource: RunEta['resources'] = [];
   for (const x of resources) {
-    if (x.state === 'done' || x.state === 'failed') continue;
+    if (x.state === 'done' || x.state === 'failed' || x.state === 'skipped') continue;
     const expected = expectedObjects.get(x.resource);
     if (!expected) continue;
     remainingFraction += Math.max(0, 1 - x.objects / expected);

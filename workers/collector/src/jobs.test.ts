@@ -15,6 +15,7 @@ describe('BullMQ collect and refresh jobs', () => {
   let events: QueueEvents;
   const prefix = testRedisPrefix('collector_jobs').replace(/:$/, '');
   const connection = redisConnection(TEST_REDIS_URL);
+  let leastPrivilegeApp: { clientId: string; keyId: string; privateKeyPem: string } | undefined;
 
   beforeAll(async () => {
     h = await startHarness('collector_jobs', { users: 250, seed: 5 });
@@ -46,10 +47,10 @@ describe('BullMQ collect and refresh jobs', () => {
       store: h.store,
       logger: h.logger,
       prefix,
-      makeClient: (_integration, hooks) =>
+      makeClient: (integration, hooks) =>
         createOktaClient({
           orgUrl: h.sim.url,
-          auth: { kind: 'ssws', token: h.sim.apiToken },
+          auth: integration.name === 'least-privilege' ? { kind: 'oauth', ...leastPrivilegeApp! } : { kind: 'ssws', token: h.sim.apiToken },
           allowInsecureHttp: true,
           governor: createMemoryRateGovernor({ share: 1, maxConcurrent: 16 }),
           onRequest: hooks.onRequest,
@@ -74,6 +75,27 @@ describe('BullMQ collect and refresh jobs', () => {
     await expect(job!.waitUntilFinished(events, 30_000)).rejects.toThrow(/tenant/);
     for (let i = 0; i < 100 && (await h.store.getRun(runId!))?.status === 'running'; i++) await new Promise((r) => setTimeout(r, 100));
     expect(await h.store.getRun(runId!)).toMatchObject({ status: 'failed', error: expect.stringContaining('tenant') });
+  });
+
+  it('Collect Now with a least-privilege service app: the run is partial, the resources it may not read skipped with the reason', async () => {
+    leastPrivilegeApp = await h.sim.createServiceApp({ scopes: ['okta.users.read', 'okta.groups.read', 'okta.logs.read'], roles: ['READ_ONLY_ADMIN'] });
+    const lp = await h.store.createIntegration({ name: 'least-privilege', orgUrl: h.sim.url, authMethod: 'oauth', clientId: leastPrivilegeApp.clientId, keyId: leastPrivilegeApp.keyId, secrets: { privateKeyPem: leastPrivilegeApp.privateKeyPem }, allowHttp: true });
+    try {
+      const { jobId } = await collectNow(queue, lp.id, undefined, { tenant: 't1' });
+      const job = await queue.getJob(jobId);
+      const result = (await job!.waitUntilFinished(events, 60_000)) as { status: string; runId: string; skipped: string[] };
+      expect(result).toMatchObject({ status: 'partial', skipped: ['apps', 'app_assignments', 'roles'] });
+      const [run] = await h.store.latestRuns(lp.id, 1);
+      expect(run).toMatchObject({ id: result.runId, status: 'partial', trigger: 'collect-now' });
+      expect(run!.resources.filter((r) => r.state === 'skipped').map((r) => [r.resource, r.error])).toEqual([
+        ['app_assignments', expect.stringMatching(/needs apps/)],
+        ['apps', expect.stringMatching(/okta\.apps\.read/)],
+        ['roles', expect.stringMatching(/needs apps.*okta\.roles\.read/)],
+      ]);
+      expect(run!.resources.filter((r) => r.state === 'done').map((r) => r.resource)).toEqual(['factors', 'group_members', 'groups', 'system_log', 'users']);
+    } finally {
+      await h.store.removeIntegration('least-privilege');
+    }
   });
 
   it('syncSchedules keeps one scheduler per integration and kind, and drops removed integrations', async () => {

@@ -3,8 +3,9 @@
  * ids only — the worker reads the integration (and its sealed secrets) from the store and builds
  * the Okta client itself through `makeClient`.
  */
-import { describeError, QUEUES, type CollectJobData, type Logger, type RefreshJobData } from '@idgraph/core';
+import { describeError, QUEUES, scrubSecrets, type CollectJobData, type Logger, type RefreshJobData } from '@idgraph/core';
 import type { RefreshRequest } from '@idgraph/graph';
+import type { EventLimits } from '@idgraph/normalize';
 import { DelayedError, Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
@@ -50,6 +51,68 @@ export const DEFAULT_SCHEDULE = {
 /** BullMQ needs this on every connection a Worker uses (blocking commands). */
 export function redisConnection(redisUrl: string): Redis {
   return new Redis(redisUrl, { maxRetriesPerRequest: null });
+}
+
+/** Redis could not be reached (or refused us) within the probe's time. The message names the URL without its password. */
+export class RedisUnreachableError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'RedisUnreachableError';
+  }
+}
+
+/**
+ * Connects once to REDIS_URL and pings, within `timeoutMs`, on a throwaway connection that never
+ * retries; BullMQ's own connections retry forever, so without this first check a command waits
+ * silently on an unreachable Redis while ioredis prints its reconnect errors.
+ */
+export async function assertRedisReachable(redisUrl: string, timeoutMs = 5000): Promise<void> {
+  const probe = new Redis(redisUrl, {
+    lazyConnect: true,
+    connectTimeout: timeoutMs,
+    maxRetriesPerRequest: 0,
+    enableOfflineQueue: false,
+    retryStrategy: () => null,
+  });
+  let lastError: Error | undefined;
+  // A listener, so ioredis reports errors here instead of as "[ioredis] Unhandled error event".
+  probe.on('error', (err: Error) => (lastError = err));
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      probe.connect().then(() => probe.ping()),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+      }),
+    ]);
+  } catch (err) {
+    throw new RedisUnreachableError(
+      `cannot reach Redis at ${displayRedisUrl(redisUrl)} (REDIS_URL): ${redisFailure(lastError ?? (err as Error))}; start Redis there, or set REDIS_URL to one that is reachable`,
+    );
+  } finally {
+    clearTimeout(timer);
+    probe.disconnect();
+  }
+}
+
+/** The URL with any password replaced, for messages. */
+export function displayRedisUrl(redisUrl: string): string {
+  try {
+    const u = new URL(redisUrl);
+    if (u.password) u.password = '***';
+    return u.toString().replace(/\/$/, '');
+  } catch {
+    return scrubSecrets(redisUrl);
+  }
+}
+
+function redisFailure(err: Error): string {
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code === 'ECONNREFUSED') return 'connection refused (nothing listens there)';
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return 'unknown host';
+  if (code === 'ETIMEDOUT') return 'the connection timed out';
+  if (/WRONGPASS|NOAUTH|invalid password|invalid username/i.test(err.message)) return 'Redis refused the user name or password in the URL';
+  return scrubSecrets(err.message);
 }
 
 export function collectNowDedupId(integrationId: string): string {
@@ -177,6 +240,8 @@ export interface CollectorWorkersOptions {
   requestConcurrency?: number;
   /** BullMQ key prefix (tests isolate with it). */
   prefix?: string;
+  /** Size and depth limits of one System Log event (IdgraphConfig.eventLimits). */
+  eventLimits?: Partial<EventLimits>;
 }
 
 export interface CollectorWorkers {
@@ -281,6 +346,7 @@ async function processCollect(
       signal: deps.signal,
       meter,
       concurrency: deps.requestConcurrency ?? 8,
+      ...(deps.eventLimits ? { eventLimits: deps.eventLimits } : {}),
       onRun: async (run) => {
         if (job.data.runId !== run.id) await job.updateData({ ...job.data, runId: run.id });
       },

@@ -4,7 +4,8 @@
  * them; tests and the one-shot scan pass the real objects. Keeping the surface small makes it
  * obvious which calls a collection depends on.
  */
-import type { PageRows, GraphMutation, LogEventRow } from '@idgraph/graph';
+import type { PageRows, DeferredRefresh, GraphMutation, LogEventRow } from '@idgraph/graph';
+import type { ScopeState } from '@idgraph/okta';
 import type {
   OktaAppGroupInput,
   OktaAppInput,
@@ -37,6 +38,8 @@ type Single<T> = Promise<{ items: T[]; fetchedAt: Date }>;
 export interface CollectorClient {
   readonly orgUrl: string;
   stats(): ClientStats;
+  /** OAuth: scopes requested, granted and refused (to say what to grant when a resource is skipped). */
+  scopeState?(): ScopeState | null;
   listUsers(opts?: { search?: string; filter?: string; startUrl?: string | null }): Listing<OktaUserLike>;
   listGroups(opts?: { filter?: string; search?: string; startUrl?: string | null }): Listing<OktaGroupLike>;
   listGroupUsers(groupId: string, opts?: { startUrl?: string | null }): Listing<OktaUserLike>;
@@ -84,7 +87,7 @@ export interface RunInfo {
 }
 
 export interface RunResourcePatch {
-  state?: 'pending' | 'running' | 'done' | 'failed';
+  state?: 'pending' | 'running' | 'done' | 'failed' | 'skipped';
   full?: boolean;
   pages?: number;
   objects?: number;
@@ -111,11 +114,13 @@ export interface CollectorStore {
     nextUrl: string | null;
     done: boolean;
     rows: PageRows;
+    /** A targeted re-read: it decides what event times could not (see GraphStore.commitPage). */
+    reread?: boolean;
   }): Promise<unknown>;
-  finishFullSync(runId: string, resource: string, scope?: FullSyncScope): Promise<unknown>;
+  finishFullSync(runId: string, resource: string, scope?: FullSyncScope, opts?: { reread?: boolean }): Promise<unknown>;
   ingestEvents(
     items: { integrationId: string; row: LogEventRow; mutations: GraphMutation[]; via: 'poll' | 'stream' | 'file' }[],
-  ): Promise<{ stored: number; duplicates: number; applied: number; storedUuids: string[] }>;
+  ): Promise<{ stored: number; duplicates: number; applied: number; storedUuids: string[]; deferred: DeferredRefresh[] }>;
 }
 
 /**
@@ -137,7 +142,7 @@ export interface GraphReader {
 }
 
 export type RunMode = 'full' | 'incremental' | 'refresh';
-export type RunTrigger = 'schedule' | 'collect-now' | 'scan' | 'stream';
+export type RunTrigger = 'schedule' | 'collect-now' | 'scan' | 'stream' | 'action';
 export type RunStatus = 'running' | 'succeeded' | 'failed' | 'partial';
 
 /** Run bookkeeping (collection_runs / run_resources). */

@@ -6,7 +6,8 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { RunResourcePatch } from './ports.js';
 
-export type ResourceState = 'pending' | 'running' | 'done' | 'failed';
+/** `skipped`: the credentials may not read the resource (scope or admin role); `reason` says what to grant. */
+export type ResourceState = 'pending' | 'running' | 'done' | 'failed' | 'skipped';
 
 export interface ResourceSnapshot {
   resource: string;
@@ -20,6 +21,8 @@ export interface ResourceSnapshot {
   startedAt: Date | null;
   endedAt: Date | null;
   error: string | null;
+  /** Why a skipped resource was not collected, and what to grant; null otherwise. */
+  reason: string | null;
 }
 
 export type ProgressWriter = (resource: string, patch: RunResourcePatch) => Promise<void>;
@@ -42,6 +45,7 @@ export class ResourceProgress {
   private startedAt: Date | null = null;
   private endedAt: Date | null = null;
   private error: string | null = null;
+  private reason: string | null = null;
   private lastFlush = 0;
   private flushing: Promise<void> = Promise.resolve();
 
@@ -87,6 +91,15 @@ export class ResourceProgress {
     await this.flush({ state, error: this.error });
   }
 
+  /** Not collected because the credentials may not read it; the run table keeps the reason in `error`. */
+  async skip(reason: string): Promise<void> {
+    this.state = 'skipped';
+    this.endedAt = new Date();
+    this.error = null;
+    this.reason = reason;
+    await this.flush({ state: 'skipped', error: reason });
+  }
+
   snapshot(): ResourceSnapshot {
     return {
       resource: this.resource,
@@ -96,6 +109,7 @@ export class ResourceProgress {
       startedAt: this.startedAt,
       endedAt: this.endedAt,
       error: this.error,
+      reason: this.reason,
     };
   }
 

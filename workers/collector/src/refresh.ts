@@ -8,7 +8,7 @@ import { describeError } from '@idgraph/core';
 import { OktaApiError, OktaAuthError, OktaRequestError } from '@idgraph/okta';
 import type { Logger } from '@idgraph/core';
 import type { RefreshRequest } from '@idgraph/graph';
-import { normalizeApp, normalizeFactor, normalizeGroup, normalizeMembership, normalizeRoleAssignment, normalizeUser } from '@idgraph/normalize';
+import { normalizeApp, normalizeFactor, normalizeGroup, normalizeMembership, normalizeRoleAssignments, normalizeUser } from '@idgraph/normalize';
 import { forEachConcurrent } from './concurrency.js';
 import type { CollectorContext, IntegrationRef } from './context.js';
 import { collectAssignmentsOf } from './collectors/apps.js';
@@ -51,6 +51,9 @@ function isHopeless(err: unknown): boolean {
   return err instanceof OktaRequestError || err instanceof OktaAuthError || (err instanceof OktaApiError && err.status === 401);
 }
 
+/** A refresh's reads decide what event times could not (GraphStore.finishFullSync). */
+const REREAD = { reread: true } as const;
+
 export function refreshKey(r: RefreshRequest): string {
   return JSON.stringify(r);
 }
@@ -70,6 +73,7 @@ export async function refreshObjects(opts: RefreshOptions): Promise<RefreshSumma
     logger: opts.logger,
     signal: opts.signal ?? new AbortController().signal,
     progress,
+    reread: true,
   };
   const summary: RefreshSummary = { runId: run.id, refreshed: 0, vanished: 0, failures: [] };
   try {
@@ -116,7 +120,7 @@ export async function refreshObjects(opts: RefreshOptions): Promise<RefreshSumma
 /** Returns false when Okta no longer has the object (404): its deletion event tombstones it. */
 async function refreshOne(ctx: CollectorContext, progress: ResourceProgress, r: RefreshRequest): Promise<boolean> {
   const commit = async (resource: string, rows: PageRows) => {
-    await ctx.store.commitPage({ integrationId: ctx.integration.id, runId: ctx.run.id, resource, scopeKey: 'refresh', nextUrl: null, done: true, rows });
+    await ctx.store.commitPage({ integrationId: ctx.integration.id, runId: ctx.run.id, resource, scopeKey: 'refresh', nextUrl: null, done: true, rows, reread: true });
     progress.page(Object.values(rows).reduce((n, list) => n + (Array.isArray(list) ? list.length : 0), 0));
   };
   switch (r.kind) {
@@ -147,22 +151,22 @@ async function refreshOne(ctx: CollectorContext, progress: ResourceProgress, r: 
         throw err;
       }
       await commit('factors', { factors: got.items.map((f) => normalizeFactor(r.userId, f, got.fetchedAt)) });
-      await ctx.store.finishFullSync(ctx.run.id, 'factors', { userId: r.userId });
+      await ctx.store.finishFullSync(ctx.run.id, 'factors', { userId: r.userId }, REREAD);
       return true;
     }
     case 'principalRoles': {
       const got = await rolesOf(ctx, r.principalKind, r.principalId);
       if (got === null) return false;
       await commit('role_assignments', {
-        roleAssignments: got.items.map((a) => normalizeRoleAssignment(r.principalKind, r.principalId, a, got.fetchedAt)),
+        roleAssignments: normalizeRoleAssignments(r.principalKind, r.principalId, got.items, got.fetchedAt),
       });
-      await ctx.store.finishFullSync(ctx.run.id, 'role_assignments', { principalKind: r.principalKind, principalId: r.principalId });
+      await ctx.store.finishFullSync(ctx.run.id, 'role_assignments', { principalKind: r.principalKind, principalId: r.principalId }, REREAD);
       return true;
     }
     case 'appAssignments': {
       await collectAssignmentsOf(ctx, progress, r.appId, 'refresh:');
-      await ctx.store.finishFullSync(ctx.run.id, 'app_user_assignments', { appId: r.appId });
-      await ctx.store.finishFullSync(ctx.run.id, 'app_group_assignments', { appId: r.appId });
+      await ctx.store.finishFullSync(ctx.run.id, 'app_user_assignments', { appId: r.appId }, REREAD);
+      await ctx.store.finishFullSync(ctx.run.id, 'app_group_assignments', { appId: r.appId }, REREAD);
       return true;
     }
     case 'groupMembers': {
@@ -172,7 +176,7 @@ async function refreshOne(ctx: CollectorContext, progress: ResourceProgress, r: 
         open: (startUrl) => ctx.client.listGroupUsers(r.groupId, { startUrl }),
         toRows: (items, fetchedAt) => ({ memberships: items.map((u) => normalizeMembership(r.groupId, u.id, fetchedAt)) }),
       });
-      await ctx.store.finishFullSync(ctx.run.id, 'group_members', { groupId: r.groupId });
+      await ctx.store.finishFullSync(ctx.run.id, 'group_members', { groupId: r.groupId }, REREAD);
       return true;
     }
   }

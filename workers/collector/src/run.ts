@@ -3,9 +3,15 @@
  * collector as soon as the resources it depends on are done, records progress per resource, and
  * returns a summary. A resumed run (same runId, e.g. after a SIGKILL) continues every resource from
  * its checkpoints; the final graph is the same as an uninterrupted run's.
+ *
+ * A resource the credentials may not read (a scope not granted to the service app, or an admin role
+ * that does not allow it) is `skipped` with the reason, and what depends on it with it; the others
+ * are collected and the run ends `partial`. A skipped resource never reaches its tombstone pass.
  */
 import { describeError } from '@idgraph/core';
+import { accessDenial, RESOURCE_SCOPES } from '@idgraph/okta';
 import type { Logger } from '@idgraph/core';
+import type { EventLimits } from '@idgraph/normalize';
 import { collectAppAssignments, collectApps } from './collectors/apps.js';
 import { collectFactors } from './collectors/factors.js';
 import { collectGroupMembers, collectGroups } from './collectors/groups.js';
@@ -39,6 +45,8 @@ export interface RunCollectionOptions {
   meter?: RequestMeter;
   /** Requests in flight per fanning-out collector (default 8). */
   concurrency?: number;
+  /** Size and depth limits of one System Log event (IdgraphConfig.eventLimits). */
+  eventLimits?: Partial<EventLimits>;
   /** Called with the run as soon as it exists (e.g. to tell a waiting CLI its id). */
   onRun?: (run: RunInfo) => void | Promise<void>;
 }
@@ -49,11 +57,17 @@ export interface RunProgress {
 }
 
 export type RunOutcome = RunStatus | 'interrupted';
+type ResourceOutcome = 'done' | 'failed' | 'skipped';
 
 export interface RunSummary {
   runId: string;
-  /** `interrupted`: stopped by the signal; the run stays resumable. */
+  /**
+   * `interrupted`: stopped by the signal; the run stays resumable. `partial`: some resources were
+   * collected, others failed or were skipped (see `perResource`).
+   */
   status: Exclude<RunOutcome, 'running'>;
+  /** Resources not collected because the credentials may not read them (a subset of perResource). */
+  skipped: string[];
   perResource: Record<string, ResourceSnapshot>;
   counts: object;
   requests: number;
@@ -84,14 +98,23 @@ export async function runCollection(opts: RunCollectionOptions): Promise<RunSumm
   }
 
   const collectors = collectorTable(opts, run);
-  const finished = new Map<CollectorResource, Promise<boolean>>();
-  const runOne = async (resource: CollectorResource): Promise<boolean> => {
+  const finished = new Map<CollectorResource, Promise<ResourceOutcome>>();
+  const runOne = async (resource: CollectorResource): Promise<ResourceOutcome> => {
     const deps = RESOURCE_DEPENDENCIES[resource].filter((d) => finished.has(d));
-    const depsOk = await Promise.all(deps.map((d) => finished.get(d)!));
+    const depOutcomes = await Promise.all(deps.map((d) => finished.get(d)!));
     const p = progress.get(resource)!;
-    if (depsOk.includes(false)) {
-      await p.finish('failed', `not collected: ${deps.filter((_, i) => !depsOk[i]).join(', ')} failed`);
-      return false;
+    const failedDeps = deps.filter((_, i) => depOutcomes[i] === 'failed');
+    if (failedDeps.length > 0) {
+      await p.finish('failed', `not collected: ${failedDeps.join(', ')} failed`);
+      return 'failed';
+    }
+    const skippedDeps = deps.filter((_, i) => depOutcomes[i] === 'skipped');
+    if (skippedDeps.length > 0) {
+      // Say also when its own scope was refused, so one round of granting fixes both.
+      const ownScope = RESOURCE_SCOPES[resource];
+      const alsoRefused = opts.client.scopeState?.()?.refused.includes(ownScope) ? `; it also needs ${ownScope}, which Okta refused to grant` : '';
+      await p.skip(`not collected: it needs ${skippedDeps.join(', ')}, which ${skippedDeps.length > 1 ? 'were' : 'was'} skipped${alsoRefused}`);
+      return 'skipped';
     }
     const ctx: CollectorContext = {
       client: opts.client,
@@ -103,14 +126,16 @@ export async function runCollection(opts: RunCollectionOptions): Promise<RunSumm
       progress: p,
       mode: run.mode === 'incremental' ? 'incremental' : 'full',
       concurrency: opts.concurrency ?? 8,
+      ...(opts.eventLimits ? { eventLimits: opts.eventLimits } : {}),
     };
     try {
       await p.start(ctx.mode === 'full');
       const work = () => collectors[resource](ctx);
       const result = opts.meter ? await opts.meter.scope(p, work) : await work();
-      await p.finish('done');
-      ctx.logger.info({ objects: result.objects, complete: result.complete }, 'resource collected');
-      return true;
+      await p.finish('done', result.warning);
+      ctx.logger.info({ objects: result.objects, complete: result.complete, ...(result.rejected ? { rejected: result.rejected } : {}) }, 'resource collected');
+      if (result.warning) ctx.logger.warn({ warning: result.warning }, 'resource collected with a warning');
+      return 'done';
     } catch (err) {
       const message = describeError(err);
       if (signal.aborted) {
@@ -118,30 +143,44 @@ export async function runCollection(opts: RunCollectionOptions): Promise<RunSumm
         await p.flush({}).catch(() => undefined);
         throw err;
       }
+      const denial = accessDenial(resource, err, opts.client.scopeState?.() ?? null);
+      if (denial) {
+        ctx.logger.warn({ status: denial.status, scope: denial.scope }, 'resource skipped: the credentials may not read it');
+        await p.skip(denial.message).catch(() => undefined);
+        return 'skipped';
+      }
       ctx.logger.error({ err: message }, 'resource failed');
       await p.finish('failed', message).catch(() => undefined);
-      return false;
+      return 'failed';
     }
   };
   for (const resource of resources) finished.set(resource, runOne(resource));
 
   const settled = await Promise.allSettled(finished.values());
   const interrupted = signal.aborted && settled.some((s) => s.status === 'rejected');
-  const okCount = settled.filter((s) => s.status === 'fulfilled' && s.value).length;
+  const outcomes = settled.map((s) => (s.status === 'fulfilled' ? s.value : 'failed'));
+  const doneCount = outcomes.filter((o) => o === 'done').length;
   const status: Exclude<RunOutcome, 'running'> = interrupted
     ? 'interrupted'
-    : okCount === resources.length
+    : doneCount === resources.length
       ? 'succeeded'
-      : okCount === 0
+      : doneCount === 0
         ? 'failed'
         : 'partial';
   const failedNames = resources.filter((r) => progress.get(r)!.snapshot().state === 'failed');
-  const error = failedNames.length > 0 ? `failed: ${failedNames.map((r) => `${r} (${progress.get(r)!.snapshot().error})`).join('; ')}` : undefined;
+  const skippedNames = resources.filter((r) => progress.get(r)!.snapshot().state === 'skipped');
+  const problems = [
+    ...(failedNames.length > 0 ? [`failed: ${failedNames.map((r) => `${r} (${progress.get(r)!.snapshot().error})`).join('; ')}`] : []),
+    // Nothing collected at all is a failed run; say why for the skipped resources too.
+    ...(doneCount === 0 && skippedNames.length > 0 ? [`skipped: ${skippedNames.map((r) => `${r} (${progress.get(r)!.snapshot().reason})`).join('; ')}`] : []),
+  ];
+  const error = problems.length > 0 ? problems.join(' — ') : undefined;
   if (status !== 'interrupted') await opts.store.finishRun(run.id, status, error);
   const statsAfter = opts.client.stats();
   const summary: RunSummary = {
     runId: run.id,
     status,
+    skipped: skippedNames,
     perResource: Object.fromEntries([...progress].map(([r, p]) => [r, p.snapshot()])),
     counts: (await opts.store.counts?.(opts.integration.id)) ?? {},
     requests: statsAfter.requests - statsBefore.requests,

@@ -3,6 +3,7 @@
  * (the caller's client uses a memory rate governor), one full run, the same summary.
  */
 import type { Logger } from '@idgraph/core';
+import type { EventLimits } from '@idgraph/normalize';
 import type { IntegrationRef } from './context.js';
 import type { CollectorClient } from './ports.js';
 import { RequestMeter } from './progress.js';
@@ -15,10 +16,14 @@ export interface ScanOptions {
   /** Build the client with `onRequest: meter.onRequest` to get retries and 429 waits per resource. */
   makeClient: (hooks: { onRequest: RequestMeter['onRequest'] }) => CollectorClient | Promise<CollectorClient>;
   resources?: readonly string[];
+  /** Resume this (interrupted) run from its checkpoints instead of starting a new one. */
+  runId?: string;
   logger: Logger;
   signal?: AbortSignal;
   onProgress?: (update: RunProgress) => void;
   concurrency?: number;
+  /** Size and depth limits of one System Log event (IdgraphConfig.eventLimits). */
+  eventLimits?: Partial<EventLimits>;
 }
 
 export async function scanIntegration(opts: ScanOptions): Promise<RunSummary> {
@@ -33,8 +38,10 @@ export async function scanIntegration(opts: ScanOptions): Promise<RunSummary> {
     logger: opts.logger,
     meter,
     ...(opts.resources ? { resources: opts.resources } : {}),
+    ...(opts.runId ? { runId: opts.runId } : {}),
     ...(opts.signal ? { signal: opts.signal } : {}),
     ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
     ...(opts.concurrency ? { concurrency: opts.concurrency } : {}),
+    ...(opts.eventLimits ? { eventLimits: opts.eventLimits } : {}),
   });
 }

@@ -54,8 +54,9 @@ export const CreateIntegrationBody = Type.Object(
     orgUrl: OrgUrl,
     allowHttp: Type.Optional(Type.Boolean({ description: 'allow an http:// org URL (local simulators only)' })),
     eventSource: Type.Optional(EventSource),
+    allowActions: Type.Optional(Type.Boolean({ description: 'let remediation actions act through it (default false: read-only)' })),
     auth: AuthBody,
-    skipTest: Type.Optional(Type.Boolean({ description: 'store even if the connectivity test fails' })),
+    skipTest: Type.Optional(Type.Boolean({ description: 'store without testing (credentials that can collect nothing are otherwise refused)' })),
   },
   { additionalProperties: false },
 );
@@ -67,6 +68,7 @@ export const PatchIntegrationBody = Type.Object(
     orgUrl: Type.Optional(OrgUrl),
     allowHttp: Type.Optional(Type.Boolean()),
     eventSource: Type.Optional(Nullable(EventSource)),
+    allowActions: Type.Optional(Type.Boolean()),
     auth: Type.Optional(AuthBody),
     skipTest: Type.Optional(Type.Boolean()),
   },
@@ -105,8 +107,10 @@ export const IntegrationView = Type.Object({
   orgUrl: Type.String(),
   authMethod: literals(['ssws', 'oauth'] as const),
   clientId: Nullable(Type.String()),
+  scopes: Nullable(Type.Array(Type.String(), { description: 'OAuth scopes requested (service apps); null = the default read scopes' })),
   eventSource: Nullable(Type.String()),
   allowHttp: Type.Boolean(),
+  allowActions: Type.Boolean({ description: 'remediation actions may act through it' }),
   lastConnectivity: Nullable(ConnectivityReport),
   lastConnectivityAt: Nullable(DateTime),
   lastRun: Nullable(RunBrief),
@@ -118,6 +122,7 @@ export const IntegrationView = Type.Object({
     lookBackDays: Type.Integer({ description: 'lastEventAt looks this many days back' }),
   }),
   openFindings: Type.Integer(),
+  willSkip: Type.Optional(Type.Array(Type.String(), { description: 'after add or a credentials change: resources scans will skip with these credentials (see lastConnectivity for what to grant)' })),
 });
 export const IntegrationList = Type.Object({ items: Type.Array(IntegrationView) });
 

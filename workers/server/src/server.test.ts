@@ -34,6 +34,7 @@ const bodies: string[] = [];
 let adminKey: string;
 let readKey: string;
 let limitedToken: string;
+let uselessToken: string;
 let serviceApp: { clientId: string; keyId: string; privateKeyPem: string };
 
 interface Call {
@@ -58,6 +59,7 @@ async function call(c: Call) {
 const secretsSubmitted = (): string[] => [
   sim.apiToken,
   limitedToken,
+  uselessToken,
   adminKey,
   readKey,
   'SUPERSECRET-token-never-stored',
@@ -82,7 +84,9 @@ async function storedState() {
 beforeAll(async () => {
   sim = await startOktaSim({ seed: 19, users: 150, rateLimitFactor: 20, tokenShare: 1 });
   limitedToken = sim.createApiToken({ scopes: ['okta.users.read', 'okta.apps.read'] });
-  serviceApp = await sim.createServiceApp({ scopes: ['okta.users.read', 'okta.groups.read', 'okta.apps.read', 'okta.roles.read', 'okta.logs.read'], roles: ['READ_ONLY_ADMIN'] });
+  uselessToken = sim.createApiToken({ scopes: ['okta.logStreams.read'] });
+  // Only a super admin may view admin role assignments (Okta's rule, which the simulator follows).
+  serviceApp = await sim.createServiceApp({ scopes: ['okta.users.read', 'okta.groups.read', 'okta.apps.read', 'okta.roles.read', 'okta.logs.read'], roles: ['SUPER_ADMIN'] });
   db = await createTestDatabase('server_api');
   gdb = await openDatabase({ databaseUrl: db.url });
   await migrateDatabase(gdb);
@@ -198,11 +202,11 @@ describe('auth on every route', () => {
       }
       const basic = await call({ ...route, headers: { authorization: `Basic ${Buffer.from('a:b').toString('base64')}` } });
       expect(basic.status, `${label} Basic`).toBe(401);
-      if (route.level === 'admin') {
-        const r = await call({ ...route, key: readKey });
-        expect(r.status, `${label} with a read key`).toBe(403);
-        expect(r.json().error).toBe('forbidden');
-      }
+    }
+    for (const route of ROUTES.filter((r) => r.level === 'admin')) {
+      const r = await call({ ...route, key: readKey });
+      expect(r.status, `${route.method} ${route.url} with a read key`).toBe(403);
+      expect(r.json().error).toBe('forbidden');
     }
     expect(await storedState()).toEqual(before);
   });
@@ -280,22 +284,30 @@ describe('unknown things are 404', () => {
 });
 
 describe('integrations, runs, findings, people and export against the simulator', () => {
-  it('refuses credentials that cannot read everything with 422, what to grant, and stores nothing', async () => {
+  it('refuses credentials that can collect nothing with 422, what to grant, and stores nothing', async () => {
     const before = await storedState();
-    const r = await call({ method: 'POST', url: '/api/v1/integrations', key: adminKey, body: tokenIntegration('limited', limitedToken) });
+    const r = await call({ method: 'POST', url: '/api/v1/integrations', key: adminKey, body: tokenIntegration('useless', uselessToken) });
     expect(r.status).toBe(422);
     expect(r.json()).toMatchObject({ error: 'connectivity_failed', connectivity: { ok: false } });
-    expect(r.json().message).toMatch(/connectivity test failed/);
-    const statuses = (r.json().connectivity.resources as { resource: string; status: string }[]).filter((x) => x.status !== 'ok').map((x) => x.resource);
-    expect(statuses).toEqual(expect.arrayContaining(['groups', 'roles', 'system_log']));
+    expect(r.json().message).toMatch(/these credentials cannot collect anything/);
+    expect((r.json().connectivity.resources as { status: string }[]).every((x) => x.status !== 'ok')).toBe(true);
     expect(await storedState()).toEqual(before);
+  });
+
+  it('stores least-privilege credentials (201) and says which resources scans will skip', async () => {
+    const r = await call({ method: 'POST', url: '/api/v1/integrations', key: adminKey, body: tokenIntegration('limited', limitedToken) });
+    expect(r.status, r.body).toBe(201);
+    expect(r.json()).toMatchObject({ name: 'limited', allowActions: false, lastConnectivity: { ok: false } });
+    expect(r.json().willSkip).toEqual(expect.arrayContaining(['groups', 'roles', 'system_log']));
+    expect(r.json().willSkip).not.toContain('users');
+    expect((await call({ method: 'DELETE', url: '/api/v1/integrations/limited', key: adminKey })).status).toBe(204);
   });
 
   it('adds a token integration (201, no secret), refuses a second of that name (409), and lists it', async () => {
     const r = await call({ method: 'POST', url: '/api/v1/integrations', key: adminKey, body: tokenIntegration('acme') });
     expect(r.status, r.body).toBe(201);
     const created = r.json();
-    expect(created).toMatchObject({ name: 'acme', orgUrl: sim.url, authMethod: 'ssws', allowHttp: true, lastConnectivity: { ok: true }, lastRun: null, runningRunId: null, openFindings: 0 });
+    expect(created).toMatchObject({ name: 'acme', orgUrl: sim.url, authMethod: 'ssws', allowHttp: true, allowActions: false, scopes: null, willSkip: [], lastConnectivity: { ok: true }, lastRun: null, runningRunId: null, openFindings: 0 });
     expect(created).not.toHaveProperty('secrets');
     expect(created).not.toHaveProperty('secretsEnc');
     const again = await call({ method: 'POST', url: '/api/v1/integrations', key: adminKey, body: tokenIntegration('acme') });
@@ -316,6 +328,7 @@ describe('integrations, runs, findings, people and export against the simulator'
     expect(r.json()).toMatchObject({ name: 'svc', authMethod: 'oauth', clientId: serviceApp.clientId });
     const test = await call({ method: 'POST', url: '/api/v1/integrations/svc/test', key: adminKey });
     expect(test.status).toBe(200);
+    expect(test.json().resources.filter((r: { status: string }) => r.status !== 'ok')).toEqual([]);
     expect(test.json()).toMatchObject({ ok: true });
     expect(test.json().resources).toHaveLength(8);
     const del = await call({ method: 'DELETE', url: '/api/v1/integrations/svc', key: adminKey });
@@ -328,7 +341,7 @@ describe('integrations, runs, findings, people and export against the simulator'
     expect(ok.status, ok.body).toBe(200);
     expect(ok.json()).toMatchObject({ eventSource: sim.eventSource, logStreaming: { configured: true } });
     const before = await storedState();
-    const bad = await call({ method: 'PATCH', url: '/api/v1/integrations/acme', key: adminKey, body: { auth: { type: 'token', token: limitedToken } } });
+    const bad = await call({ method: 'PATCH', url: '/api/v1/integrations/acme', key: adminKey, body: { auth: { type: 'token', token: uselessToken } } });
     expect(bad.status).toBe(422);
     expect(await storedState()).toEqual(before);
     const detach = await call({ method: 'PATCH', url: '/api/v1/integrations/acme', key: adminKey, body: { eventSource: null } });

@@ -1,5 +1,7 @@
+import { backoffDelayMs, sleep as sleepOrReject } from '@idgraph/core';
+
 /**
- * Exponential backoff with full jitter for a poller whose batch failed (database down, SQS
+ * Exponential backoff with equal jitter for a poller whose batch failed (database down, SQS
  * unreachable). Each consecutive failure doubles the ceiling up to `maxMs`; a success resets it.
  */
 export class Backoff {
@@ -14,9 +16,8 @@ export class Backoff {
   /** Delay to wait after one more failure. */
   next(): number {
     this.failures += 1;
-    const ceiling = Math.min(this.maxMs, this.baseMs * 2 ** (this.failures - 1));
     // Half fixed, half jitter: never zero, and pollers that failed together spread out.
-    return Math.round(ceiling / 2 + (this.random() * ceiling) / 2);
+    return backoffDelayMs(this.failures - 1, { baseMs: this.baseMs, capMs: this.maxMs, jitter: 'equal', random: this.random });
   }
 
   reset(): void {
@@ -28,16 +29,11 @@ export class Backoff {
   }
 }
 
-/** Sleeps `ms`, or less if `signal` aborts first; never rejects. */
+/**
+ * Sleeps `ms`, or less if `signal` aborts first; never rejects. Only consumer.ts still uses it (its
+ * poll loop checks the signal after waking); everything else uses @idgraph/core's `sleep`, which
+ * rejects on abort.
+ */
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal?.aborted) return resolve();
-    const done = (): void => {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal?.addEventListener('abort', done, { once: true });
-  });
+  return sleepOrReject(ms, signal).catch(() => {});
 }

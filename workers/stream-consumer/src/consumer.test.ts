@@ -4,7 +4,8 @@ import {
   SendMessageBatchCommand,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
-import { createLogger } from '@idgraph/core';
+import { createLogger, sleep } from '@idgraph/core';
+import { waitFor } from '@idgraph/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REJECT_REASON_ATTRIBUTE, ORIGINAL_MESSAGE_ID_ATTRIBUTE, StreamConsumer, type Classification } from './consumer.js';
 import { InMemoryStreamMetrics } from './metrics.js';
@@ -55,14 +56,6 @@ async function remaining(sqs: SQSClient, queueUrl: string): Promise<number> {
   return Number(Attributes?.ApproximateNumberOfMessages) + Number(Attributes?.ApproximateNumberOfMessagesNotVisible);
 }
 
-async function waitFor(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 function classifyJson(body: string): Classification<Item> {
   let parsed: unknown;
   try {
@@ -85,7 +78,7 @@ class IdempotentSink {
   delayMs = 0;
 
   handle = async (items: Item[]): Promise<void> => {
-    if (this.delayMs > 0) await new Promise((r) => setTimeout(r, this.delayMs));
+    if (this.delayMs > 0) await sleep(this.delayMs);
     if (this.failuresLeft > 0) {
       this.failuresLeft -= 1;
       this.failures += 1;
@@ -227,7 +220,8 @@ describe('StreamConsumer against fauxqs', () => {
     });
     consumer.start();
     await waitFor('the first failed batch', () => sink.failures >= 1);
-    await new Promise((r) => setTimeout(r, 6_000));
+    // The outage lasts until the pollers have probed readiness a number of times instead of receiving.
+    await waitFor('readiness probes during the outage', () => probes > 5, 30_000);
     const receivedDuringOutage = metrics.snapshot().received;
     down = false;
     await waitFor('recovery and drain', async () => sink.applied.size === 6 && (await remaining(local.sqs, main.url)) === 0, 30_000);

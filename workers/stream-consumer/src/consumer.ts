@@ -8,7 +8,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import { createLogger, describeError, type Logger } from '@idgraph/core';
 import { Backoff, sleep } from './backoff.js';
-import { InMemoryStreamMetrics, type StreamMetrics } from './metrics.js';
+import { InMemoryStreamMetrics, type StreamCounter, type StreamMetrics } from './metrics.js';
 
 /** Message attribute that carries, on a dead-lettered message, why it was rejected. */
 export const REJECT_REASON_ATTRIBUTE = 'idgraph-reject-reason';
@@ -30,6 +30,8 @@ export type Classification<T> =
       reason: string;
       /** Safe identifiers for the log line (e.g. uuid, eventType) — never the body itself. */
       logContext?: Record<string, string | number | null>;
+      /** A counter that names this kind of rejection, incremented besides `dlq` once the message is dead-lettered. */
+      counter?: Extract<StreamCounter, 'futureEvents'>;
     };
 
 export interface StreamConsumerOptions<T> {
@@ -88,6 +90,7 @@ interface Rejected {
   message: Message;
   reason: string;
   logContext: Record<string, string | number | null>;
+  counter?: Extract<StreamCounter, 'futureEvents'>;
 }
 
 const DELETE_ATTEMPTS = 3;
@@ -287,7 +290,7 @@ export class StreamConsumer<T> {
         return null;
       }
       if (result.ok) accepted.push({ message, key: result.key, value: result.value });
-      else rejected.push({ message, reason: result.reason.slice(0, MAX_REASON_LENGTH), logContext: result.logContext ?? {} });
+      else rejected.push({ message, reason: result.reason.slice(0, MAX_REASON_LENGTH), logContext: result.logContext ?? {}, ...(result.counter ? { counter: result.counter } : {}) });
     }
     return { accepted, rejected };
   }
@@ -323,6 +326,7 @@ export class StreamConsumer<T> {
       this.logger.warn({ messageId: r.message.MessageId, reason: r.reason, ...r.logContext }, 'message rejected to the dead-letter queue');
     }
     this.metrics.increment('dlq', moved.length);
+    for (const r of moved) if (r.counter) this.metrics.increment(r.counter, 1);
     await this.deleteFromQueue(moved.map((r) => r.message));
   }
 

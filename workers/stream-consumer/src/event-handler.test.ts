@@ -1,5 +1,7 @@
+import { createHash } from 'node:crypto';
 import { ReceiveMessageCommand, SendMessageBatchCommand } from '@aws-sdk/client-sqs';
 import { createLogger } from '@idgraph/core';
+import { waitFor } from '@idgraph/test-support';
 import type { RefreshRequest } from '@idgraph/graph';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REJECT_REASON_ATTRIBUTE, StreamConsumer } from './consumer.js';
@@ -16,9 +18,15 @@ import { startLocalSqs, type LocalSqs } from './local-sqs.js';
 const SOURCE_A = 'aws.partner/okta.com/acme/idgraph-stream';
 const SOURCE_FOREIGN = 'aws.partner/okta.com/someoneelse/their-stream';
 
-function logEvent(uuid: string, eventType: string, target: { id: string; type: string }[], published = '2024-03-01T10:00:00.000Z') {
+/** The uuid a test names by a short tag ('u-1'): Okta's uuids are 8-4-4-4-12 hex. */
+function id(tag: string): string {
+  const h = createHash('sha256').update(tag).digest('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
+}
+
+function logEvent(tag: string, eventType: string, target: { id: string; type: string }[], published = '2024-03-01T10:00:00.000Z') {
   return {
-    uuid,
+    uuid: id(tag),
     published,
     eventType,
     version: '0',
@@ -77,7 +85,7 @@ class FakeEventStore implements EventStreamStore {
       storedUuids.push(item.row.uuid);
       applied += item.mutations.length;
     }
-    return { stored: storedUuids.length, duplicates: items.length - storedUuids.length, applied, storedUuids };
+    return { stored: storedUuids.length, duplicates: items.length - storedUuids.length, applied, storedUuids, deferred: [] };
   }
 }
 
@@ -92,7 +100,7 @@ describe('createEventStreamHandler', () => {
     if (!result.ok) return;
     expect(result.key).toBe('int-a');
     expect(result.value.integrationId).toBe('int-a');
-    expect(result.value.row.uuid).toBe('u-1');
+    expect(result.value.row.uuid).toBe(id('u-1'));
     expect(result.value.row.eventType).toBe('group.user_membership.add');
     expect(result.value.mutations).toEqual([
       { kind: 'membership.add', at: new Date('2024-03-01T10:00:00.000Z'), userId: '00u1', groupId: '00g1' },
@@ -103,13 +111,49 @@ describe('createEventStreamHandler', () => {
     const store = new FakeEventStore();
     const handler = createEventStreamHandler({ store, logger: silent });
     const foreign = await handler.classify(envelope(membershipAdd('u-2'), SOURCE_FOREIGN));
-    expect(foreign).toMatchObject({ ok: false, logContext: { uuid: 'u-2', eventType: 'group.user_membership.add' } });
+    expect(foreign).toMatchObject({ ok: false, logContext: { uuid: id('u-2'), eventType: 'group.user_membership.add' } });
     expect(!foreign.ok && foreign.reason).toContain(`unknown event source ${SOURCE_FOREIGN}`);
     const bare = await handler.classify(JSON.stringify(membershipAdd('u-3')));
     expect(bare).toMatchObject({ ok: false, reason: expect.stringMatching(/bare LogEvent/) });
     expect(await handler.classify('{oops')).toEqual({ ok: false, reason: 'not JSON', logContext: { uuid: null, eventType: null } });
     const noUuid = await handler.classify(envelope({ ...membershipAdd('x'), uuid: undefined }));
     expect(noUuid.ok).toBe(false);
+  });
+
+  it('rejects events over the limits, with unpaired surrogates or a non-uuid uuid, each with its reason', async () => {
+    const handler = createEventStreamHandler({ store: new FakeEventStore(), logger: silent, eventLimits: { maxEventBytes: 4096, maxDepth: 16 } });
+    const reasonOf = async (body: string) => {
+      const c = await handler.classify(body);
+      if (c.ok) throw new Error('expected a rejection');
+      return c.reason;
+    };
+    const big = envelope({ ...membershipAdd('l-1'), displayMessage: 'x'.repeat(5000) });
+    expect(await reasonOf(big)).toBe(`event is ${Buffer.byteLength(big)} bytes, over the limit of 4096 (IDGRAPH_MAX_EVENT_BYTES)`);
+    const deep = envelope({ ...membershipAdd('l-2'), debugContext: JSON.parse(`${'['.repeat(20)}${']'.repeat(20)}`) });
+    expect(await reasonOf(deep)).toBe('event nests objects and arrays deeper than 16 levels (IDGRAPH_MAX_EVENT_DEPTH)');
+    expect(await reasonOf(envelope({ ...membershipAdd('l-3'), displayMessage: 'x\udfff' }))).toMatch(/^message contains an unpaired UTF-16 surrogate escape/);
+    // An SQS body is a string already: a lone surrogate may be a character of it.
+    const raw = envelope({ ...membershipAdd('l-4'), displayMessage: '@@' }).replace('@@', '\ud800');
+    expect(await reasonOf(raw)).toBe('message contains an unpaired UTF-16 surrogate character, which is not Unicode text');
+    expect(await reasonOf(envelope({ ...membershipAdd('l-5'), uuid: 'not-a-uuid-7f3a' }))).toMatch(/^LogEvent\.uuid is not a uuid/);
+    expect((await handler.classify(envelope(membershipAdd('l-6')))).ok).toBe(true);
+  });
+
+  it('counts and logs conflicting duplicates the store reports', async () => {
+    const lines: string[] = [];
+    const metrics = new InMemoryStreamMetrics();
+    const store = new FakeEventStore();
+    store.ingestEvents = async (items) => ({ stored: 1, duplicates: 0, conflicts: 1, conflictUuids: [items[1]!.row.uuid], applied: 1, storedUuids: [items[0]!.row.uuid], deferred: [] });
+    const handler = createEventStreamHandler({ store, metrics, logger: createLogger({ level: 'info' }, { write: (l: string) => void lines.push(l) }) });
+    const values = await Promise.all([membershipAdd('k-1'), { ...membershipAdd('k-1'), displayMessage: 'other' }].map(async (e) => {
+      const c = await handler.classify(envelope(e));
+      if (!c.ok) throw new Error(c.reason);
+      return c.value;
+    }));
+    await handler.handleBatch(values);
+    expect(metrics.snapshot().conflicts).toBe(1);
+    const warning = lines.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l['conflicts'] === 1);
+    expect(warning).toMatchObject({ uuids: [id('k-1')], msg: 'events arrived with the uuid of a stored event but other content; the stored events were kept' });
   });
 
   it('caches source lookups, forgets unknown sources after their TTL, and never caches a failed lookup', async () => {
@@ -133,7 +177,7 @@ describe('createEventStreamHandler', () => {
     expect((await h2.classify(envelope(membershipAdd('e-1')))).ok).toBe(true);
   });
 
-  it('ingests a batch once via "stream", deduplicated, and asks refreshes only for newly stored events', async () => {
+  it('hands every copy to the store via "stream", which stores each once, and asks refreshes only for newly stored events', async () => {
     const store = new FakeEventStore();
     const refreshes: { integrationId: string; requests: RefreshRequest[] }[] = [];
     const handler = createEventStreamHandler({
@@ -148,7 +192,8 @@ describe('createEventStreamHandler', () => {
     expect(values).toHaveLength(4);
     await handler.handleBatch(values);
     expect(store.ingestCalls).toHaveLength(1);
-    expect(store.ingestCalls[0]!.map((i) => [i.row.uuid, i.via])).toEqual([['b-1', 'stream'], ['b-2', 'stream'], ['b-3', 'stream']]);
+    // The store tells the second b-1 (the same event again, or a conflict) from the first.
+    expect(store.ingestCalls[0]!.map((i) => [i.row.uuid, i.via])).toEqual([[id('b-1'), 'stream'], [id('b-2'), 'stream'], [id('b-3'), 'stream'], [id('b-1'), 'stream']]);
     // two factor events for one user → one merged refresh request
     expect(refreshes).toEqual([{ integrationId: 'int-a', requests: [{ kind: 'userFactors', userId: '00u1' }] }]);
 
@@ -234,10 +279,7 @@ describe('StreamConsumer + event handler against fauxqs', () => {
       classify: handler.classify, handleBatch: handler.handleBatch, metrics, logger: silent,
     });
     consumer.start();
-    const deadline = Date.now() + 15_000;
-    while (metrics.snapshot().applied + metrics.snapshot().dlq < bodies.length && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    await waitFor('every message applied or dead-lettered', () => metrics.snapshot().applied + metrics.snapshot().dlq >= bodies.length, 15_000);
     await consumer.stop();
 
     expect(store.events.size).toBe(12);

@@ -3,11 +3,11 @@
  * LogEvent, routed to an integration by its `source`; a batch is stored and applied in one
  * transaction by the graph store; targeted refreshes of newly stored events go to `onRefresh`.
  */
-import type { GraphMutation, LogEventRow, RefreshRequest } from '@idgraph/graph';
-import { createLogger, describeError, type Logger } from '@idgraph/core';
-import { eventToGraphChanges, normalizeLogEventRow, parseEventMessage } from '@idgraph/normalize';
-import { sleep } from './backoff.js';
+import { refreshForMutation, type DeferredRefresh, type GraphMutation, type LogEventRow, type RefreshRequest } from '@idgraph/graph';
+import { createLogger, describeError, eventTimingFromEnv, retry, type Logger } from '@idgraph/core';
+import { eventToGraphChanges, futureEventReason, normalizeLogEventRow, parseEventMessage, type EventLimits } from '@idgraph/normalize';
 import type { Classification, ReceivedMessageInfo } from './consumer.js';
+import type { StreamMetrics } from './metrics.js';
 import { OktaSideEffects, refreshesAfterStoring, type SideEffectLookups } from './side-effects.js';
 
 /** One event ready for `ingestEvents`, plus the refreshes it asks for. */
@@ -33,8 +33,13 @@ export interface IngestEventItem {
 export interface IngestEventsResult {
   stored: number;
   duplicates: number;
+  /** Events whose uuid was stored already with other content (GraphStore reports them; other stores may not). */
+  conflicts?: number;
+  conflictUuids?: string[];
   applied: number;
   storedUuids: string[];
+  /** Objects to re-read: events too close to their last read were not decided by time (see @idgraph/graph). */
+  deferred: DeferredRefresh[];
 }
 
 /** What the handler needs of GraphStore (structural, so tests and other stores fit). */
@@ -56,11 +61,24 @@ export interface EventStreamHandlerDeps {
    * those rows wait for the next collection.
    */
   sideEffects?: SideEffectLookups;
+  /** Size and depth limits of one event (IDGRAPH_MAX_EVENT_BYTES, IDGRAPH_MAX_EVENT_DEPTH); unset ones are the defaults. */
+  eventLimits?: Partial<EventLimits>;
+  /** Where conflicting duplicates are counted (`conflicts`). */
+  metrics?: Pick<StreamMetrics, 'increment'>;
   /** How long a known source → integration lookup is reused. Default 5 min. */
   knownSourceTtlMs?: number;
   /** How long an unknown source is remembered as unknown (a newly added integration is picked up after it). Default 30 s. */
   unknownSourceTtlMs?: number;
+  /** Clock of the source lookup cache. */
   now?: () => number;
+  /**
+   * Okta's clock, for rejecting events published after it: by default the host clock, as the
+   * consumer does not talk to Okta (see futureEventReason in @idgraph/normalize for why that is
+   * good enough).
+   */
+  oktaNow?: () => number;
+  /** Events published later than now plus this are rejected. Default IDGRAPH_EVENT_MAX_FUTURE_SECONDS (300 s). */
+  maxFutureMs?: number;
 }
 
 export interface EventStreamHandler {
@@ -80,9 +98,11 @@ export function createEventStreamHandler(deps: EventStreamHandlerDeps): EventStr
   );
 
   const sideEffects = deps.sideEffects ? new OktaSideEffects(deps.sideEffects) : null;
+  const oktaNow = deps.oktaNow ?? Date.now;
+  const maxFutureMs = deps.maxFutureMs ?? eventTimingFromEnv().maxFutureMs;
 
   async function classify(body: string, message?: ReceivedMessageInfo): Promise<Classification<StreamEvent>> {
-    const parsed = parseEventMessage(body);
+    const parsed = parseEventMessage(body, deps.eventLimits);
     if (!parsed.ok) return { ok: false, reason: parsed.reason, logContext: safeIdentifiers(body) };
     const logContext = { uuid: parsed.event.uuid, eventType: parsed.event.eventType };
     if (parsed.source === null) {
@@ -99,6 +119,8 @@ export function createEventStreamHandler(deps: EventStreamHandlerDeps): EventStr
     }
     const { mutations, refresh } = eventToGraphChanges(parsed.event);
     const row = normalizeLogEventRow(parsed.event, parsed.eventJson);
+    const future = futureEventReason(row.published, oktaNow(), maxFutureMs);
+    if (future) return { ok: false, reason: `event ${row.uuid}: ${future}`, logContext: { ...logContext, published: parsed.event.published }, counter: 'futureEvents' };
     // Throws when the store is unreachable, like the lookup above.
     const extra = sideEffects ? await sideEffects.extraMutations({ integrationId: integration.id, eventType: row.eventType, published: row.published, mutations }) : [];
     const redelivered = (message?.approximateReceiveCount ?? 1) > 1;
@@ -110,25 +132,50 @@ export function createEventStreamHandler(deps: EventStreamHandlerDeps): EventStr
   }
 
   async function handleBatch(items: StreamEvent[]): Promise<void> {
-    const unique = firstOfEachEvent(items);
+    // Every copy goes to the store, which stores the first of each uuid and tells a copy with
+    // other content (a conflict) from the same event again.
     const result = await deps.store.ingestEvents(
-      unique.map((e) => ({ integrationId: e.integrationId, row: e.row, mutations: e.mutations, via: 'stream' as const })),
+      items.map((e) => ({ integrationId: e.integrationId, row: e.row, mutations: e.mutations, via: 'stream' as const })),
     );
+    const conflicts = result.conflicts ?? 0;
     logger.debug(
-      { events: unique.length, stored: result.stored, duplicates: result.duplicates, applied: result.applied },
+      { events: items.length, stored: result.stored, duplicates: result.duplicates, conflicts, applied: result.applied },
       'stream batch committed',
     );
+    if (conflicts > 0) {
+      deps.metrics?.increment('conflicts', conflicts);
+      logger.warn(
+        { conflicts, uuids: [...new Set(result.conflictUuids ?? [])].slice(0, 100) },
+        'events arrived with the uuid of a stored event but other content; the stored events were kept',
+      );
+    }
+    const unique = firstOfEachEvent(items);
     if (!deps.onRefresh) return;
     const stored = new Set(result.storedUuids);
     const needRefresh = unique.filter((e) => stored.has(e.row.uuid) || e.redelivered === true);
     const refreshes = await refreshesAfterStoring(
-      needRefresh.map((e) => ({ integrationId: e.integrationId, eventType: e.row.eventType, published: e.row.published, mutations: e.mutations, refresh: e.refresh })),
+      needRefresh.map((e) => ({
+        integrationId: e.integrationId,
+        eventType: e.row.eventType,
+        published: e.row.published,
+        mutations: e.mutations,
+        // A redelivered event may have been committed with mutations deferred to re-reads that were
+        // never requested (the consumer died in between); as a duplicate it is not decided again,
+        // so every object it changes is re-read.
+        refresh: e.redelivered && !stored.has(e.row.uuid) ? [...e.refresh, ...mutationRefreshes(e.mutations)] : e.refresh,
+      })),
       sideEffects,
+      result.deferred,
     );
+    if (result.deferred.length) logger.debug({ deferred: result.deferred.length }, 'events too close to their objects\' last read: re-reading them');
     await requestRefreshes(deps.onRefresh, refreshes, logger);
   }
 
   return { classify, handleBatch };
+}
+
+function mutationRefreshes(mutations: readonly GraphMutation[]): RefreshRequest[] {
+  return mutations.map(refreshForMutation).filter((r): r is RefreshRequest => r !== null);
 }
 
 /** The same event twice in one batch (an SQS duplicate) is handed to the store once (redelivered if either copy was). */
@@ -150,18 +197,12 @@ function firstOfEachEvent(items: StreamEvent[]): StreamEvent[] {
  */
 async function requestRefreshes(sink: RefreshSink, byIntegration: Map<string, RefreshRequest[]>, logger: Logger): Promise<void> {
   for (const [integrationId, list] of byIntegration) {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await sink(integrationId, list);
-        break;
-      } catch (err) {
-        const message = describeError(err);
-        if (attempt >= REFRESH_ATTEMPTS) {
-          logger.error({ integrationId, requests: list.length, err: message }, 'could not request targeted refreshes; the batch will be redelivered and ask again');
-          throw new Error(`requesting ${list.length} targeted refreshes for integration ${integrationId} failed: ${message}`);
-        }
-        await sleep(200 * attempt);
-      }
+    try {
+      await retry(async () => sink(integrationId, list), { attempts: REFRESH_ATTEMPTS, baseMs: 400, jitter: 'equal' });
+    } catch (err) {
+      const message = describeError(err);
+      logger.error({ integrationId, requests: list.length, err: message }, 'could not request targeted refreshes; the batch will be redelivered and ask again');
+      throw new Error(`requesting ${list.length} targeted refreshes for integration ${integrationId} failed: ${message}`);
     }
   }
 }

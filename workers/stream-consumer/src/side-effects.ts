@@ -12,7 +12,7 @@
  * assignments are re-read by targeted refreshes once the batch is committed.
  */
 import { sql } from 'drizzle-orm';
-import type { GraphDb, GraphMutation, RefreshRequest } from '@idgraph/graph';
+import type { DeferredRefresh, GraphDb, GraphMutation, RefreshRequest } from '@idgraph/graph';
 
 /** Graph reads the side effects need (live rows only). */
 export interface SideEffectLookups {
@@ -124,12 +124,14 @@ export interface StoredEventRefreshes extends SideEffectEvent {
 
 /**
  * The targeted refreshes that newly stored events need, per integration, each request once: what
- * each event asked for plus what its side effects imply (none without `sideEffects`). Shared by
- * the stream handler and `ingest-events`.
+ * each event asked for, what its side effects imply (none without `sideEffects`), and the re-reads
+ * the store asked for instead of applying mutations too close to their objects' last read.
+ * Shared by the stream handler and `ingest-events`.
  */
 export async function refreshesAfterStoring(
   events: readonly StoredEventRefreshes[],
   sideEffects: OktaSideEffects | null,
+  deferred: readonly DeferredRefresh[] = [],
 ): Promise<Map<string, RefreshRequest[]>> {
   const byIntegration = new Map<string, Map<string, RefreshRequest>>();
   const add = (integrationId: string, requests: readonly RefreshRequest[]): void => {
@@ -139,6 +141,7 @@ export async function refreshesAfterStoring(
     for (const r of requests) merged.set(JSON.stringify(r), r);
   };
   for (const event of events) add(event.integrationId, event.refresh);
+  for (const d of deferred) add(d.integrationId, [d.request]);
   if (sideEffects) for (const [integrationId, requests] of await sideEffects.refreshesFor(events)) add(integrationId, requests);
   return new Map([...byIntegration].map(([id, requests]) => [id, [...requests.values()]]));
 }

@@ -63,7 +63,15 @@ export async function runStreamWorker(config: IdgraphConfig, options: StreamWork
     const onRefresh = options.onRefresh ?? refreshQueueSink(config, closers);
     const sqs = options.sqs ?? createSqsClient(stream, closers);
     const metrics = new InMemoryStreamMetrics();
-    const handler = createEventStreamHandler({ store, logger, onRefresh, ...(sideEffects ? { sideEffects } : {}) });
+    const handler = createEventStreamHandler({
+      store,
+      logger,
+      onRefresh,
+      maxFutureMs: config.eventTiming.maxFutureMs,
+      eventLimits: config.eventLimits,
+      metrics,
+      ...(sideEffects ? { sideEffects } : {}),
+    });
     const consumer = new StreamConsumer<StreamEvent>({
       sqs,
       queueUrl: stream.queueUrl,
@@ -116,7 +124,7 @@ async function openGraphStore(
     throw new Error('the database schema is not current: run `idgraph migrate` before starting the stream worker');
   }
   return {
-    store: new GraphStore(gdb, { tenant: config.tenant }),
+    store: new GraphStore(gdb, { tenant: config.tenant, ambiguityMs: config.eventTiming.ambiguityMs }),
     sideEffects: graphSideEffectLookups(gdb, config.tenant),
     readiness: async () => {
       await gdb.execute(sql`select 1`);

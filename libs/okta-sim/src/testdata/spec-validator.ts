@@ -24,14 +24,15 @@ const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
 
 /**
  * Properties the spec types as non-null but real Okta responses send as `null`, with the
- * evidence. Only these are relaxed (to "type or null"); everything else is validated as written.
+ * evidence (`samples/` = libs/normalize/src/testdata/okta-samples/). Only these are relaxed (to
+ * "type or null"); everything else is validated as written.
  */
 const WIRE_NULLS: { schema: string; property: string; evidence: string }[] = [
   { schema: 'ApplicationAccessibility', property: 'errorRedirectUrl', evidence: 'samples/app-saml.json, app-oidc.json (recorded responses)' },
   { schema: 'ApplicationAccessibility', property: 'loginRedirectUrl', evidence: 'samples/app-saml.json, app-oidc.json (recorded responses)' },
   { schema: 'LogActor', property: 'detailEntry', evidence: "samples/eventbridge-envelope.json; the spec's own ListLogs example" },
   { schema: 'LogEvent', property: 'legacyEventType', evidence: 'samples/logevents/04, 05, 09 (doc and recorded events)' },
-  { schema: 'LogEvent', property: 'target', evidence: 'samples/logevents/07, 08 (user.session.* events; API-NOTES §4.1)' },
+  { schema: 'LogEvent', property: 'target', evidence: 'samples/logevents/07, 08 (user.session.* events carry no target)' },
   { schema: 'LogOutcome', property: 'reason', evidence: "samples/logevents/03; the spec's own ListLogs example" },
   { schema: 'AppUser', property: 'externalId', evidence: 'samples/app-users-list.json (recorded response)' },
   { schema: 'LogClient', property: 'id', evidence: 'samples/eventbridge-envelope.json (Okta help example)' },

@@ -11,6 +11,7 @@ import { formatDuration, out, table } from '../output.js';
 import { clientForIntegration } from '../credentials.js';
 import { runScan, scanSummaryJson, printScanSummary } from './scan.js';
 import { intOption } from '../options.js';
+import { sleep } from '@idgraph/core';
 
 const DEMO_NAME = 'demo';
 
@@ -121,7 +122,7 @@ async function streamChanges(ctx: CliContext, store: GraphStore, integration: In
       const m = worker.metrics.snapshot();
       if (m.applied + m.dlq >= bodies.length) break;
       if (Date.now() > deadline) throw new Error(`stream did not drain in 60 s (handled ${m.applied + m.dlq} of ${bodies.length})`);
-      await new Promise((r) => setTimeout(r, 100));
+      await sleep(100);
     }
     await worker.stop();
     const m = worker.metrics.snapshot();
@@ -140,7 +141,7 @@ export async function runDemo(ctx: CliContext, opts: DemoOptions, progress: (s: 
     const store = await ctx.store();
     const integration = await demoIntegration(store, sim);
     progress(`scanning ${sim.url} into ${ctx.config.databaseUrl ? 'PostgreSQL' : `the embedded database (${ctx.config.dataDir})`} …`);
-    const scan: RunSummary = await runScan(store, integration, { logger: ctx.logger, rateShare: 1, progress: !opts.json });
+    const scan: RunSummary = await runScan(store, integration, { logger: ctx.logger, rateShare: 1, progress: !opts.json, eventLimits: ctx.config.eventLimits });
     if (scan.status !== 'succeeded') throw new Error(`the demo scan ended ${scan.status}: ${scan.error ?? 'see the log'}`);
     if (!opts.json) printScanSummary(integration, scan);
 

@@ -18,6 +18,8 @@ export const COMMAND_MODULES: readonly { names: readonly string[]; load: () => P
   { names: ['runs', 'status', 'collect-now'], load: async () => (await import('./runs.js')).registerRuns },
   { names: ['serve'], load: async () => (await import('./serve.js')).registerServe },
   { names: ['api-key'], load: async () => (await import('./api-key.js')).registerApiKey },
+  { names: ['action', 'audit'], load: async () => (await import('./action.js')).registerAction },
+  { names: ['privacy'], load: async () => (await import('./action.js')).registerPrivacy },
 ];
 
 /** Commands program.ts always registers (their modules are light). */

@@ -1,7 +1,7 @@
 import { constants } from 'node:fs';
 import { access, stat } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { describeError } from '@idgraph/core';
+import { describeError, eventTimingFromEnv } from '@idgraph/core';
 import type { RefreshRequest } from '@idgraph/graph';
 import { graphSideEffectLookups, OktaSideEffects } from '@idgraph/stream-consumer/side-effects';
 import { action } from '../action.js';
@@ -21,7 +21,12 @@ const MAX_LISTED_REJECTIONS = 100;
 export interface IngestReport {
   read: number;
   stored: number;
+  /** The same events again (their uuid is stored, with the same content). */
   duplicates: number;
+  /** Events whose uuid is stored with other content: the stored event stays; look at these. */
+  conflicts: number;
+  /** Their uuids (the first 1000). */
+  conflictUuids: string[];
   /** Newly stored events that changed the graph (carried mutations or asked for re-reads). */
   applied: number;
   /** Row changes those events made (an event can make several, e.g. a new user and its Everyone membership). */
@@ -69,7 +74,19 @@ async function ingestEvents(ctx: CliContext, opts: { integration: string; file: 
     }
     if ((await stat(opts.file)).isDirectory()) throw new UserError(`cannot read --file ${opts.file}: it is a directory; give a JSONL file (or '-' for stdin)`);
   }
-  const report: IngestReport = { read: 0, stored: 0, duplicates: 0, applied: 0, mutationsApplied: 0, refreshed: 0, rejected: 0, rejections: [], refreshFailures: [] };
+  const report: IngestReport = {
+    read: 0,
+    stored: 0,
+    duplicates: 0,
+    conflicts: 0,
+    conflictUuids: [],
+    applied: 0,
+    mutationsApplied: 0,
+    refreshed: 0,
+    rejected: 0,
+    rejections: [],
+    refreshFailures: [],
+  };
   // The same Okta side effects the stream follows (Everyone membership of new users, GROUP-scope app users …).
   const sideEffects = new OktaSideEffects(graphSideEffectLookups(await ctx.database(), store.tenant));
   const writer = new EventBatchWriter({
@@ -97,7 +114,14 @@ async function ingestEvents(ctx: CliContext, opts: { integration: string; file: 
   // event text never comes back to this thread.
   const database = await ctx.database();
   const copyRowsFor = database.kind === 'postgres' ? { tenantId: store.tenant, integrationId: integration.id } : null;
-  decoder.configure({ copyRowsFor, eventSource: integration.eventSource ?? null, file: opts.file === '-' ? null : opts.file });
+  decoder.configure({
+    copyRowsFor,
+    eventSource: integration.eventSource ?? null,
+    // Events published later than the host clock plus the allowed skew are rejected with the reason.
+    maxFutureMs: eventTimingFromEnv().maxFutureMs,
+    limits: ctx.config.eventLimits,
+    file: opts.file === '-' ? null : opts.file,
+  });
   const decoding: Promise<NextChunk>[] = [];
   const queue = (decoded: Promise<NextChunk>) => {
     // Awaited in order later; a failure before then must not count as unhandled.
@@ -133,6 +157,7 @@ async function ingestEvents(ctx: CliContext, opts: { integration: string; file: 
   }
 
   Object.assign(report, writer.counts);
+  report.conflictUuids = writer.conflictUuids;
   if (refreshRequests.length) {
     // Loaded only when needed: the Okta client and the collector add a tenth of a second to the start.
     const [{ clientForIntegration }, { refreshObjects, withGraphReader }] = await Promise.all([import('../credentials.js'), import('@idgraph/collector/refresh')]);
@@ -146,10 +171,16 @@ async function ingestEvents(ctx: CliContext, opts: { integration: string; file: 
   else {
     out.line(
       table(
-        ['read', 'stored', 'duplicates', 'applied', 'refreshed', 'rejected'],
-        [[report.read, report.stored, report.duplicates, report.applied, report.refreshed, report.rejected]],
+        ['read', 'stored', 'duplicates', 'conflicts', 'applied', 'refreshed', 'rejected'],
+        [[report.read, report.stored, report.duplicates, report.conflicts, report.applied, report.refreshed, report.rejected]],
       ),
     );
+    if (report.conflicts) {
+      const one = report.conflicts === 1;
+      out.line(
+        `\n${report.conflicts} ${one ? 'event came' : 'events came'} with the uuid of a stored event but other content; the stored ${one ? 'event was' : 'events were'} kept (--json lists the uuids).`,
+      );
+    }
     if (report.rejections.length) {
       out.line('\nrejected lines:');
       out.line(table(['line', 'reason'], report.rejections.map((r) => [r.line, r.reason])));

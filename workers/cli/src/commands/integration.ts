@@ -1,12 +1,15 @@
 import type { Command } from 'commander';
 import type { ConnectivityReport } from '@idgraph/okta';
+import { collectableResources } from '@idgraph/okta';
 import {
   addIntegration,
   connectivityAdvice,
   IntegrationError,
   publicIntegration,
   removeIntegration,
+  skippedResources,
   testIntegration,
+  updateIntegration,
   validateEventSource as validateEventSourceFor,
   validateName as validateNameFor,
 } from '@idgraph/integrations';
@@ -18,13 +21,26 @@ import { listOption } from '../options.js';
 
 export { connectivityAdvice, publicIntegration };
 
+/**
+ * The connectivity table: one row per resource, and each distinct explanation printed once below
+ * it, numbered (a refused token request or one missing scope would otherwise repeat per resource).
+ */
 export function printConnectivity(report: ConnectivityReport): void {
-  out.line(
-    table(
-      ['resource', 'status', 'detail'],
-      report.resources.map((r) => [r.resource, r.status, r.scope ? `${r.message} (grant ${r.scope})` : r.message]),
-    ),
-  );
+  const notes: string[] = [];
+  const noteOf = (message: string): number => {
+    const at = notes.indexOf(message);
+    if (at >= 0) return at + 1;
+    notes.push(message);
+    return notes.length;
+  };
+  const rows = report.resources.map((r) => {
+    if (r.status === 'ok') return [r.resource, r.status, ''];
+    const ref = `[${noteOf(r.message)}]`;
+    const what = r.status === 'missing_scope' && r.scope ? `grant ${r.scope} ` : r.status === 'forbidden' ? 'admin role ' : '';
+    return [r.resource, r.status, `${what}${ref}`];
+  });
+  out.line(table(['resource', 'status', 'detail'], rows));
+  if (notes.length) out.line(`\n${notes.map((n, i) => `[${i + 1}] ${n}`).join('\n')}`);
 }
 
 interface AddOptions {
@@ -36,6 +52,7 @@ interface AddOptions {
   scopes?: string[];
   eventSource?: string;
   allowHttp: boolean;
+  allowActions: boolean;
   skipTest: boolean;
   json: boolean;
 }
@@ -51,10 +68,11 @@ export function registerIntegration(program: Command): void {
     .option('--client-id <id>', 'OAuth 2.0 service app client id (private_key_jwt)')
     .option('--key-file <pem>', "path to the service app's private key (PKCS#8 PEM)")
     .option('--kid <kid>', 'key id of that key as registered on the app')
-    .option('--scopes <list>', 'OAuth scopes to request (comma separated; default: the read scopes idgraph needs)', listOption)
+    .option('--scopes <list>', 'OAuth scopes to request, stored with the integration (comma separated; default: the read scopes idgraph needs; those Okta refuses are dropped)', listOption)
     .option('--event-source <source>', 'EventBridge partner event source of this org: aws.partner/okta.com/ORG/STREAM')
     .option('--allow-http', 'allow an http:// org URL (local simulators only)', false)
-    .option('--skip-test', 'store the integration even if the connectivity test fails', false)
+    .option('--allow-actions', 'let remediation actions act through it (idgraph action; default: read-only)', false)
+    .option('--skip-test', 'store the integration without testing it (by default credentials that can collect nothing are refused)', false)
     .option('--json', 'print the result as JSON', false)
     .action(
       action(async (ctx, name: string, opts: AddOptions) => {
@@ -66,13 +84,17 @@ export function registerIntegration(program: Command): void {
         try {
           const { integration: created, connectivity: report } = await addIntegration(
             store,
-            { name, orgUrl: opts.orgUrl, allowHttp: opts.allowHttp, eventSource: opts.eventSource, credentials: creds },
+            { name, orgUrl: opts.orgUrl, allowHttp: opts.allowHttp, allowActions: opts.allowActions, eventSource: opts.eventSource, credentials: creds },
             { skipTest: opts.skipTest, labels: { orgUrl: '--org-url', allowHttp: '--allow-http' } },
           );
-          if (opts.json) out.json({ added: true, integration: publicIntegration(created), connectivity: report ?? null });
+          const skipped = skippedResources(report);
+          if (opts.json) out.json({ added: true, integration: publicIntegration(created), connectivity: report ?? null, willSkip: skipped });
           else {
             if (report) printConnectivity(report);
             out.line(`added integration "${name}" (${created.orgUrl}, ${creds.authMethod === 'ssws' ? 'API token' : 'OAuth service app'})`);
+          }
+          if (report && skipped.length) {
+            out.note(`warning: scans of "${name}" will skip ${skipped.join(', ')} until you ${connectivityAdvice(report)}`);
           }
         } catch (err) {
           if (err instanceof IntegrationError && err.code === 'connectivity' && err.connectivity) {
@@ -97,8 +119,8 @@ export function registerIntegration(program: Command): void {
         if (!list.length) return out.line('no integrations yet: add one with `idgraph integration add NAME --org-url URL --token-env VAR`');
         out.line(
           table(
-            ['name', 'org', 'auth', 'event source', 'last test'],
-            list.map((i) => [i.name, i.orgUrl, i.authMethod, i.eventSource ?? '', summarizeConnectivity(i.lastConnectivity)]),
+            ['name', 'org', 'auth', 'actions', 'event source', 'last test'],
+            list.map((i) => [i.name, i.orgUrl, i.authMethod, i.allowActions ? 'allowed' : 'read-only', i.eventSource ?? '', summarizeConnectivity(i.lastConnectivity)]),
           ),
         );
       }),
@@ -117,9 +139,32 @@ export function registerIntegration(program: Command): void {
         if (opts.json) out.json(report);
         else printConnectivity(report);
         if (!report.ok) {
-          out.note(`not all resources can be collected: ${connectivityAdvice(report)}`);
+          const collectable = collectableResources(report);
+          out.note(
+            collectable.length
+              ? `scans will collect ${collectable.join(', ')} and skip the rest: ${connectivityAdvice(report)}`
+              : `these credentials cannot collect anything: ${connectivityAdvice(report)}`,
+          );
           return 1;
         }
+      }),
+    );
+
+  integration
+    .command('update <name>')
+    .description('Change whether remediation actions may act through an integration.')
+    .option('--allow-actions', 'allow remediation actions (idgraph action, privacy erase --in-okta)')
+    .option('--read-only', 'refuse remediation actions again')
+    .option('--json', 'print the integration as JSON', false)
+    .action(
+      action(async (ctx, name: string, opts: { allowActions?: boolean; readOnly?: boolean; json: boolean }) => {
+        if (opts.allowActions === opts.readOnly) throw new UsageError('give exactly one of --allow-actions or --read-only');
+        const store = await ctx.store();
+        const { integration: updated } = await updateIntegration(store, name, { allowActions: opts.allowActions === true }).catch((err: unknown) => {
+          throw cliError(err);
+        });
+        if (opts.json) out.json(publicIntegration(updated));
+        else out.line(`integration "${name}" ${updated.allowActions ? 'allows remediation actions' : 'is read-only'}`);
       }),
     );
 

@@ -1,13 +1,13 @@
 import type { Command } from 'commander';
 import { Queue, QueueEvents } from 'bullmq';
-import { QUEUES } from '@idgraph/core';
+import { QUEUES, sleep } from '@idgraph/core';
 import { collectNow, estimateRunEta, expectedObjectsFromLastRun, parseResources, redisConnection } from '@idgraph/collector';
 import type { Run } from '@idgraph/graph';
 import { action } from '../action.js';
-import { requirePostgres } from '../context.js';
+import { requirePostgres, requireRedis } from '../context.js';
 import { UserError } from '../errors.js';
 import { formatDuration, out, table } from '../output.js';
-import { listOption } from '../options.js';
+import { intOption, listOption } from '../options.js';
 import { selectIntegrations } from './report.js';
 
 type RunWithResources = Run & { resources?: { resource: string; state: string; pages: number; objects: number; requests: number; waited429: number; retries: number; error: string | null }[] };
@@ -27,9 +27,21 @@ function runRow(r: RunWithResources, names: Map<string, string>) {
 
 function resourceTable(r: RunWithResources): string {
   return table(
-    ['resource', 'state', 'pages', 'objects', 'requests', '429s', 'retries', 'error'],
+    ['resource', 'state', 'pages', 'objects', 'requests', '429s', 'retries', 'error / reason skipped'],
     (r.resources ?? []).map((x) => [x.resource, x.state, x.pages, x.objects, x.requests, x.waited429, x.retries, x.error ?? '']),
   );
+}
+
+/** JSON of a run: a skipped resource's `error` column holds why it was skipped; name it so. */
+function runJson(r: RunWithResources) {
+  return { ...r, resources: (r.resources ?? []).map((x) => (x.state === 'skipped' ? { ...x, error: null, reason: x.error } : x)) };
+}
+
+/** A run did its job when no resource failed (skipped ones are the credentials' choice). */
+function runSucceeded(summary: { status?: string; perResource?: Record<string, { state: string }> } | null): boolean {
+  if (!summary?.status) return true;
+  if (summary.status === 'succeeded') return true;
+  return summary.status === 'partial' && !Object.values(summary.perResource ?? {}).some((x) => x.state === 'failed');
 }
 
 function etaLine(r: RunWithResources, expectedObjects: Map<string, number>): string | null {
@@ -41,7 +53,7 @@ export function registerRuns(program: Command): void {
   program
     .command('runs [name]')
     .description('Collection runs (newest first) with per-resource progress.')
-    .option('-n, --limit <n>', 'how many runs', (v) => Number(v), 10)
+    .option('-n, --limit <n>', 'how many runs (1-1000)', intOption('--limit', 1, 1000), 10)
     .option('--json', 'print JSON', false)
     .action(
       action(async (ctx, name: string | undefined, opts: { limit: number; json: boolean }) => {
@@ -51,7 +63,7 @@ export function registerRuns(program: Command): void {
         const runs: RunWithResources[] = [];
         for (const i of integrations) runs.push(...((await store.latestRuns(i.id, opts.limit)) as RunWithResources[]));
         runs.sort((a, b) => new Date(b.startedAt).getTime() - new Date(a.startedAt).getTime());
-        if (opts.json) return out.json(runs.slice(0, opts.limit));
+        if (opts.json) return out.json(runs.slice(0, opts.limit).map(runJson));
         if (!runs.length) return out.line('no runs yet: `idgraph scan NAME` or `idgraph collect-now NAME`');
         out.line(table(['run', 'integration', 'mode', 'trigger', 'status', 'started (UTC)', 'duration'], runs.slice(0, opts.limit).map((r) => runRow(r, names))));
         const latest = runs[0]!;
@@ -101,6 +113,7 @@ export function registerRuns(program: Command): void {
     .action(
       action(async (ctx, name: string, opts: { resources?: string[]; wait: boolean; json: boolean }) => {
         requirePostgres(ctx, 'collect-now');
+        await requireRedis(ctx);
         const store = await ctx.store();
         const integration = await store.getIntegration(name);
         if (!integration) throw new UserError(`no integration named "${name}" (see \`idgraph integration list\`)`);
@@ -130,19 +143,22 @@ export function registerRuns(program: Command): void {
               if (Date.now() - lastPrint < 2000) return;
               lastPrint = Date.now();
               const p = data as { resources?: { resource: string; state: string; objects: number }[] };
-              out.note(`  ${(p.resources ?? []).map((r) => `${r.resource} ${r.state === 'done' ? '✓' : r.objects}`).join(' · ')}`);
+              out.note(`  ${(p.resources ?? []).map((r) => `${r.resource} ${r.state === 'done' ? '✓' : r.state === 'skipped' ? '–' : r.objects}`).join(' · ')}`);
             });
             for (;;) {
               const job = await queue.getJob(jobId);
               if (!job) throw new UserError(`job ${jobId} vanished from the queue`);
               const state = await job.getState();
               if (state === 'completed' || state === 'failed') {
-                const summary = job.returnvalue as { runId?: string; status?: string } | null;
+                const summary = job.returnvalue as { runId?: string; status?: string; skipped?: string[]; perResource?: Record<string, { state: string }> } | null;
                 if (opts.json) out.json({ jobId, joined, runId: runId ?? null, state, summary, failedReason: job.failedReason ?? null });
-                else out.line(`job ${jobId} ${state}${summary?.status ? `: run ${summary.runId} ${summary.status}` : ''}${job.failedReason ? `: ${job.failedReason}` : ''}`);
-                return state === 'completed' && (summary?.status === 'succeeded' || summary?.status === undefined) ? 0 : 1;
+                else {
+                  const skipped = summary?.skipped?.length ? ` (skipped ${summary.skipped.join(', ')}: see \`idgraph runs ${name}\`)` : '';
+                  out.line(`job ${jobId} ${state}${summary?.status ? `: run ${summary.runId} ${summary.status}${skipped}` : ''}${job.failedReason ? `: ${job.failedReason}` : ''}`);
+                }
+                return state === 'completed' && runSucceeded(summary) ? 0 : 1;
               }
-              await new Promise((r) => setTimeout(r, 500));
+              await sleep(500);
             }
           } finally {
             await events.close();

@@ -2,17 +2,17 @@ import type { Command } from 'commander';
 import { Queue, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import { sql } from 'drizzle-orm';
-import { QUEUES } from '@idgraph/core';
+import { describeError, env, QUEUES, rateGovernorKeyPrefix } from '@idgraph/core';
 import { startCollectorWorkers, syncSchedules, withGraphReader, redisConnection } from '@idgraph/collector';
 import { createRedisRateGovernor } from '@idgraph/okta';
 import { migrationsCurrent, type GraphStore } from '@idgraph/graph';
 import { createPostureDebouncer, runPostureChecks, postureThresholdsFromEnv } from '@idgraph/posture';
 import { graphSideEffectLookups, runStreamWorker, type StreamWorker, type EventStreamStore } from '@idgraph/stream-consumer';
 import { action } from '../action.js';
-import { requirePostgres } from '../context.js';
+import { requirePostgres, requireRedis } from '../context.js';
 import type { CliContext } from '../context.js';
 import { clientForIntegration } from '../credentials.js';
-import { intOption } from '../options.js';
+import { intOption, numberOption } from '../options.js';
 import { out } from '../output.js';
 import { startOpsServer } from '../ops/server.js';
 import type { MetricFamily } from '../ops/prometheus.js';
@@ -20,7 +20,8 @@ import type { MetricFamily } from '../ops/prometheus.js';
 interface WorkersOptions {
   concurrency: number;
   stream: boolean;
-  port: number;
+  port?: number;
+  host?: string;
   rateShare: number;
   scheduleSyncSeconds: number;
 }
@@ -102,8 +103,10 @@ async function collectMetrics(ctx: CliContext, store: GraphStore, queues: Queue[
         { labels: { outcome: 'dead_lettered' }, value: m.dlq },
       ] },
       { name: 'idgraph_stream_dlq_total', help: 'Messages sent to the dead-letter queue', type: 'counter', samples: [{ value: m.dlq }] },
+      { name: 'idgraph_stream_future_events_total', help: "Events dead-lettered for a published time later than Okta's clock plus the allowed skew", type: 'counter', samples: [{ value: m.futureEvents }] },
       { name: 'idgraph_stream_lag_seconds', help: 'Age of the newest message handled (now - SentTimestamp)', type: 'gauge', samples: [{ value: (m.lagMs ?? 0) / 1000 }] },
       { name: 'idgraph_stream_handler_errors_total', help: 'Batches that failed to commit (retried)', type: 'counter', samples: [{ value: m.handlerErrors }] },
+      { name: 'idgraph_stream_event_conflicts_total', help: 'Events that came with the uuid of a stored event but other content (the stored event is kept)', type: 'counter', samples: [{ value: m.conflicts }] },
     );
   }
   return families;
@@ -115,23 +118,25 @@ export function registerWorkers(program: Command): void {
     .description('Run collector workers (scheduled collections, Collect Now, targeted refreshes) on Redis; --stream adds the Log Streaming consumer (SQS_QUEUE_URL, SQS_DLQ_URL).')
     .option('--concurrency <n>', 'collection jobs at once in this process', intOption('--concurrency', 1, 64), 2)
     .option('--stream', 'also consume Okta Log Streaming events from SQS', false)
-    .option('--port <port>', 'port for /healthz, /readyz and /metrics (0 = any)', intOption('--port', 0, 65535), Number(process.env.IDGRAPH_OPS_PORT ?? 9464))
-    .option('--rate-share <share>', "share of each Okta rate-limit bucket all workers together may spend", Number, 0.5)
+    .option('--port <port>', 'port for /healthz, /readyz and /metrics (0 = any; default IDGRAPH_OPS_PORT or 9464)', intOption('--port', 0, 65535))
+    .option('--host <address>', 'address to serve them on (default IDGRAPH_OPS_HOST or 127.0.0.1; 0.0.0.0 for every interface)')
+    .option('--rate-share <share>', "share of each Okta rate-limit bucket all workers together may spend (0-1]", numberOption('--rate-share', { above: 0, max: 1, example: '0.5' }), 0.5)
     .option('--schedule-sync-seconds <s>', 'how often schedules are re-synced with the integrations table', intOption('--schedule-sync-seconds', 1), 30)
     .action(
       action(
         async (ctx, opts: WorkersOptions) => {
           requirePostgres(ctx, 'workers');
+          const opsPort = opts.port ?? env.int(process.env, 'IDGRAPH_OPS_PORT', { default: 9464, min: 0, max: 65535 });
+          const opsHost = opts.host ?? env.string(process.env, 'IDGRAPH_OPS_HOST', { default: '127.0.0.1' });
+          await requireRedis(ctx);
           const store = await ctx.store();
           const gdb = await ctx.database();
           const log = ctx.logger;
-          const redis = new Redis(ctx.config.redisUrl, { maxRetriesPerRequest: 2, lazyConnect: true });
-          try {
-            await redis.connect();
-          } catch (err) {
-            throw new Error(`cannot reach Redis at REDIS_URL (${ctx.config.redisUrl.replace(/\/\/[^@]*@/, '//***@')}): ${(err as Error).message}`);
-          }
-          const governor = createRedisRateGovernor(redis, { share: opts.rateShare });
+          const redis = new Redis(ctx.config.redisUrl, { maxRetriesPerRequest: 2 });
+          // Reconnects after a Redis outage are logged, not printed as "[ioredis] Unhandled error event".
+          redis.on('error', (err: Error) => log.warn({ err: describeError(err) }, 'redis connection error; reconnecting'));
+          // Keyed under the queue prefix: two deployments sharing one Redis keep separate budgets.
+          const governor = createRedisRateGovernor(redis, { share: opts.rateShare, keyPrefix: rateGovernorKeyPrefix(ctx.config.queuePrefix) });
           const counters = new RequestCounters();
           const postureDebouncer = createPostureDebouncer({
             delayMs: 5000,
@@ -143,6 +148,7 @@ export function registerWorkers(program: Command): void {
           const collectors = startCollectorWorkers({
             redisUrl: ctx.config.redisUrl,
             prefix: ctx.config.queuePrefix,
+            eventLimits: ctx.config.eventLimits,
             store: withGraphReader(store),
             concurrency: opts.concurrency,
             logger: log,
@@ -176,7 +182,8 @@ export function registerWorkers(program: Command): void {
           const syncTimer = setInterval(() => void sync(), opts.scheduleSyncSeconds * 1000);
           const stream = opts.stream ? await runStreamWorker(ctx.config, { logger: log, store: withPostureTrigger(store, (id) => postureDebouncer.trigger(id)), sideEffects: graphSideEffectLookups(gdb, store.tenant) }) : null;
           const ops = await startOpsServer({
-            port: opts.port,
+            port: opsPort,
+            host: opsHost,
             logger: log,
             readiness: [
               { name: 'redis', check: async () => void (await redis.ping()) },

@@ -1,10 +1,12 @@
-import type { EncodedEventBatch, EncodedIngestResult, IngestItem, IngestResult, RefreshRequest } from '@idgraph/graph';
+import type { DeferredRefresh, EncodedEventBatch, EncodedIngestResult, IngestItem, IngestResult, RefreshRequest } from '@idgraph/graph';
 import { refreshesAfterStoring, type OktaSideEffects } from '@idgraph/stream-consumer/side-effects';
 import type { DecodedChunk } from './decode-lines.js';
 
 export interface WrittenCounts {
   stored: number;
   duplicates: number;
+  /** Events whose uuid was stored already with other content (the stored one stays). */
+  conflicts: number;
   /** Newly stored events that changed the graph (carried mutations or asked for re-reads). */
   applied: number;
   /** Row changes those events made. */
@@ -16,6 +18,9 @@ export interface EventBatchStore {
   ingestEncodedEvents(batch: EncodedEventBatch): Promise<EncodedIngestResult>;
 }
 
+/** Conflicting uuids listed at most (all are counted). */
+export const MAX_LISTED_CONFLICTS = 1000;
+
 /**
  * Writes decoded chunks as batches (one transaction each), `inFlight` at a time on their own
  * connections, while the caller goes on reading. Events commute (Okta time wins, uuids dedupe,
@@ -24,7 +29,9 @@ export interface EventBatchStore {
  * stored events need, for the caller to run after `finish()`.
  */
 export class EventBatchWriter {
-  readonly counts: WrittenCounts = { stored: 0, duplicates: 0, applied: 0, mutationsApplied: 0 };
+  readonly counts: WrittenCounts = { stored: 0, duplicates: 0, conflicts: 0, applied: 0, mutationsApplied: 0 };
+  /** The uuids of the conflicts, the first MAX_LISTED_CONFLICTS of them. */
+  readonly conflictUuids: string[] = [];
   private readonly refreshes = new Map<string, RefreshRequest>();
   private readonly writing: Promise<void>[] = [];
   /** The last batch held events stored before: the next is likely more of a replay. */
@@ -63,21 +70,26 @@ export class EventBatchWriter {
   }
 
   private async write(chunk: DecodedChunk): Promise<void> {
-    const { stored, duplicates, applied, isStored } = await this.store(chunk);
+    const { stored, duplicates, conflicts, conflictUuids, applied, deferred, isStored } = await this.store(chunk);
     this.opts.onStored?.(chunk);
-    this.replaying = duplicates > 0;
+    this.replaying = duplicates + conflicts > 0;
     this.counts.stored += stored;
     this.counts.duplicates += duplicates;
+    this.counts.conflicts += conflicts;
+    for (const uuid of conflictUuids) if (this.conflictUuids.length < MAX_LISTED_CONFLICTS && !this.conflictUuids.includes(uuid)) this.conflictUuids.push(uuid);
     this.counts.mutationsApplied += applied;
     // Side effects follow from mutations, so events that change nothing need no look.
     const changed = chunk.changes.filter((c) => isStored(c.index));
     this.counts.applied += changed.length;
     const integrationId = this.opts.integrationId;
-    const needed = await refreshesAfterStoring(changed.map((c) => ({ integrationId, ...c })), this.opts.sideEffects);
+    // With the re-reads the store asked for instead of deciding events too close to a read.
+    const needed = await refreshesAfterStoring(changed.map((c) => ({ integrationId, ...c })), this.opts.sideEffects, deferred);
     for (const r of needed.get(integrationId) ?? []) this.refreshes.set(JSON.stringify(r), r);
   }
 
-  private async store(chunk: DecodedChunk): Promise<{ stored: number; duplicates: number; applied: number; isStored: (index: number) => boolean }> {
+  private async store(
+    chunk: DecodedChunk,
+  ): Promise<{ stored: number; duplicates: number; conflicts: number; conflictUuids: string[]; applied: number; deferred: DeferredRefresh[]; isStored: (index: number) => boolean }> {
     const { integrationId } = this.opts;
     if (chunk.tuples && chunk.tupleEnds) {
       const result = await this.opts.store.ingestEncodedEvents({

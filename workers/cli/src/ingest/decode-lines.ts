@@ -1,8 +1,8 @@
-import { isAscii } from 'node:buffer';
+import { isAscii, isUtf8 } from 'node:buffer';
 import type { GraphMutation, LogEventRow, RefreshRequest } from '@idgraph/graph';
 // Not the package's main entry: that loads drizzle and the drivers, a fifth of a second of this thread's start.
 import { CopyTupleWriter, writeEventCopyTuple } from '@idgraph/graph/event-copy';
-import { eventToGraphChanges, normalizeLogEventRow, parseEventMessage } from '@idgraph/normalize';
+import { DEFAULT_EVENT_LIMITS, eventSizeProblem, eventToGraphChanges, futureEventReason, normalizeLogEventRow, parseEventMessage, type EventLimits, type ParseEventOptions } from '@idgraph/normalize';
 
 /**
  * The events of a chunk, as they cross from the decoding thread to the main thread. On PostgreSQL
@@ -38,11 +38,21 @@ export interface DecodeOptions {
   copyRowsFor?: { tenantId: string; integrationId: string } | null;
   /** The integration's event source; envelopes from another source are rejected. Null: any Okta source. */
   eventSource?: string | null;
+  /**
+   * Events published later than the host clock (standing for Okta's, see futureEventReason) plus
+   * this are rejected, never stored or applied. Absent: no limit.
+   */
+  maxFutureMs?: number | null;
+  /** Size and depth limits of one event (IDGRAPH_MAX_EVENT_BYTES, IDGRAPH_MAX_EVENT_DEPTH); unset ones are the defaults. */
+  limits?: Partial<EventLimits>;
 }
 
 const NEWLINE = 10;
 const CARRIAGE_RETURN = 13;
 const UTF8_BOM = [0xef, 0xbb, 0xbf] as const;
+/** Room over the size limit a carried line may take before it is known to be too big: its `\r`, a BOM and spaces are not counted. */
+const CARRY_SLACK = 64;
+const REASON_NOT_UTF8 = 'line is not valid UTF-8 (an encoded lone surrogate, or bytes of another encoding): give the events as UTF-8 text';
 
 function isSpace(byte: number | undefined): boolean {
   return byte === 32 || byte === 9 || byte === 13 || byte === 10;
@@ -57,11 +67,22 @@ function isSpace(byte: number | undefined): boolean {
  */
 export class EventChunkDecoder {
   private carry: Buffer | null = null;
+  /**
+   * Bytes of the line being carried that were let go of: the line is over the size limit
+   * already, and only its length is still needed. A 50 MB line never sits in memory whole.
+   */
+  private dropped = 0;
   private lineNo = 0;
+  private now = Date.now();
   private readonly writer: CopyTupleWriter | null;
+  private readonly maxEventBytes: number;
+  /** Reused for every line: only its byteLength changes. */
+  private readonly parseOptions: ParseEventOptions;
 
   constructor(private readonly opts: DecodeOptions = {}) {
     this.writer = opts.copyRowsFor ? new CopyTupleWriter(1 << 20) : null;
+    this.maxEventBytes = opts.limits?.maxEventBytes ?? DEFAULT_EVENT_LIMITS.maxEventBytes;
+    this.parseOptions = { maxEventBytes: this.maxEventBytes, maxDepth: opts.limits?.maxDepth ?? DEFAULT_EVENT_LIMITS.maxDepth, byteLength: 0 };
   }
 
   /** Gives back the buffer of a chunk's tuples once they are stored (see CopyTupleWriter.recycle). */
@@ -71,19 +92,27 @@ export class EventChunkDecoder {
 
   /** Decodes the lines `bytes` completes; `end`: the input ends here, so a last line without `\n` counts too. */
   decode(bytes: Uint8Array, end = false): DecodedChunk {
+    // Okta's clock for this chunk's events (read once: a chunk decodes in milliseconds).
+    this.now = Date.now();
     const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     const columns = new ChunkColumns(this.writer === null);
     let start = 0;
-    if (this.carry) {
+    if (this.carry || this.dropped) {
       // The line the previous chunk ended in: only it is copied together, not the whole chunk.
       const newline = buf.indexOf(NEWLINE);
+      const rest = buf.subarray(0, newline < 0 ? buf.length : newline);
       if (newline < 0 && !end) {
-        this.carry = Buffer.concat([this.carry, buf]);
+        this.carryOn(rest);
         return columns.finish(this.writer);
       }
-      const line = Buffer.concat([this.carry, buf.subarray(0, newline < 0 ? buf.length : newline)]);
-      this.carry = null;
-      this.decodeLine(line, 0, line.length, columns);
+      if (this.dropped) {
+        this.rejectOversized(this.dropped + rest.length, columns);
+        this.dropped = 0;
+      } else {
+        const line = Buffer.concat([this.carry!, rest]);
+        this.carry = null;
+        this.decodeLine(line, 0, line.length, columns);
+      }
       start = newline < 0 ? buf.length : newline + 1;
     }
     for (let newline = buf.indexOf(NEWLINE, start); newline >= 0; newline = buf.indexOf(NEWLINE, start)) {
@@ -92,10 +121,27 @@ export class EventChunkDecoder {
     }
     if (start < buf.length) {
       if (end) this.decodeLine(buf, start, buf.length, columns);
-      // A copy: the chunk's buffer may be reused by whoever sent it.
-      else this.carry = Buffer.from(buf.subarray(start));
+      else this.carryOn(buf.subarray(start));
     }
     return columns.finish(this.writer);
+  }
+
+  /** Keeps the start of a line that goes on in the next chunk, or only its length once it is too big. */
+  private carryOn(bytes: Uint8Array): void {
+    const carried = this.dropped + (this.carry?.length ?? 0) + bytes.length;
+    if (carried > this.maxEventBytes + CARRY_SLACK) {
+      this.dropped = carried;
+      this.carry = null;
+    } else {
+      // A copy: the chunk's buffer may be reused by whoever sent it.
+      this.carry = this.carry ? Buffer.concat([this.carry, bytes]) : Buffer.from(bytes);
+    }
+  }
+
+  private rejectOversized(bytes: number, chunk: ChunkColumns): void {
+    const line = ++this.lineNo;
+    chunk.read++;
+    chunk.rejections.push({ line, reason: eventSizeProblem(bytes, this.maxEventBytes)! });
   }
 
   private decodeLine(buf: Buffer, start: number, end: number, chunk: ChunkColumns): void {
@@ -107,11 +153,18 @@ export class EventChunkDecoder {
     if (first === end) return;
     chunk.read++;
     const reject = (reason: string) => void chunk.rejections.push({ line, reason });
+    const tooBig = eventSizeProblem(end - start, this.maxEventBytes);
+    if (tooBig) return reject(tooBig);
     // Nearly every line is ASCII: its text is then read and written back byte for byte, with no
     // UTF-8 decoding or encoding.
-    const ascii = isAscii(buf.subarray(start, end));
+    const bytes = buf.subarray(start, end);
+    const ascii = isAscii(bytes);
+    // Decoding would turn invalid bytes (such as a lone surrogate encoded on its own) into U+FFFD
+    // and store something other than what was given.
+    if (!ascii && !isUtf8(bytes)) return reject(REASON_NOT_UTF8);
     const text = buf.toString(ascii ? 'latin1' : 'utf8', start, end);
-    const parsed = parseEventMessage(text);
+    this.parseOptions.byteLength = end - start;
+    const parsed = parseEventMessage(text, this.parseOptions);
     if (!parsed.ok) return reject(parsed.reason);
     const { eventSource } = this.opts;
     if (parsed.source !== null && eventSource && parsed.source !== eventSource) {
@@ -125,6 +178,9 @@ export class EventChunkDecoder {
     } catch (err) {
       return reject(err instanceof Error ? err.message : String(err));
     }
+    const { maxFutureMs } = this.opts;
+    const future = maxFutureMs == null ? null : futureEventReason(row.published, this.now, maxFutureMs);
+    if (future) return reject(`event ${row.uuid}: ${future}`);
     const target = this.opts.copyRowsFor;
     if (this.writer && target) {
       const from = this.writer.length;

@@ -33,7 +33,12 @@ export class EventLineDecoder {
   configure(options: DecodeOptions & { file?: string | null }): void {
     if (this.configured) throw new Error('the event decoder is configured already');
     this.configured = true;
-    const plain: DecodeOptions = { copyRowsFor: options.copyRowsFor ?? null, eventSource: options.eventSource ?? null };
+    const plain: DecodeOptions = {
+      copyRowsFor: options.copyRowsFor ?? null,
+      eventSource: options.eventSource ?? null,
+      maxFutureMs: options.maxFutureMs ?? null,
+      limits: { ...options.limits },
+    };
     this.worker.postMessage({ configure: plain, file: options.file ?? null });
   }
 

@@ -41,6 +41,7 @@ export async function collectPaged<T>(
       nextUrl: page.nextUrl,
       done: page.nextUrl === null,
       rows: spec.toRows(page.items, page.fetchedAt),
+      ...(ctx.reread ? { reread: true } : {}),
     });
     progress.page(page.items.length);
     await spec.onPage?.(page.items);

@@ -2,10 +2,13 @@
  * Admin roles: custom roles and resource sets (IAM listings paged in the body), then role
  * assignments of users (the users holding roles come from /api/v1/iam/assignees/users, then
  * /users/{id}/roles each), of every group (/groups/{id}/roles) and of every service app
- * (its OAuth client's roles). Incremental runs refresh the two cheap listings and leave
- * assignments to privilege events (user/group.privilege.* → targeted re-reads).
+ * (its OAuth client's roles). Only direct assignments are stored: a user's list also names the
+ * roles of the user's groups (GROUP entries), which are the groups' own and are read from the
+ * groups' lists; a member's role through a group follows from the membership.
+ * Incremental runs refresh the two cheap listings and leave assignments to privilege events
+ * (user/group.privilege.* → targeted re-reads).
  */
-import { normalizeCustomRole, normalizeResourceSet, normalizeRoleAssignment } from '@idgraph/normalize';
+import { normalizeCustomRole, normalizeResourceSet, normalizeRoleAssignments } from '@idgraph/normalize';
 import type { RoleAssignmentRow } from '@idgraph/graph';
 import { mapOrdered } from '../concurrency.js';
 import type { CollectorContext, CollectorResult } from '../context.js';
@@ -63,7 +66,7 @@ async function* withRolesOfAssignees(
   for await (const page of assignees) {
     const rows: RoleAssignmentRow[][] = [];
     for await (const { item, result } of mapOrdered(page.items, ctx.concurrency ?? 8, (a) => rolesOf(ctx, 'user', a.id), ctx.signal)) {
-      if (result !== null) rows.push(result.items.map((r) => normalizeRoleAssignment('user', item.id, r, result.fetchedAt)));
+      if (result !== null) rows.push(normalizeRoleAssignments('user', item.id, result.items, result.fetchedAt));
     }
     countCalls(page.items.length);
     ctx.signal.throwIfAborted();
@@ -79,9 +82,7 @@ async function collectGroupRoleAssignments(ctx: CollectorContext, progress: Reso
     idOf: (groupId) => groupId,
     fetch: (groupId) => rolesOf(ctx, 'group', groupId),
     toRows: (results) => ({
-      roleAssignments: results.flatMap(({ item, result }) =>
-        result.items.map((r) => normalizeRoleAssignment('group', item, r, result.fetchedAt)),
-      ),
+      roleAssignments: results.flatMap(({ item, result }) => normalizeRoleAssignments('group', item, result.items, result.fetchedAt)),
     }),
   });
 }
@@ -95,9 +96,7 @@ async function collectServiceAppRoleAssignments(ctx: CollectorContext, progress:
     fetch: (app) => rolesOf(ctx, 'app', app.clientId),
     // A service app's roles are granted to its OAuth client; Okta's client id is the app id.
     toRows: (results) => ({
-      roleAssignments: results.flatMap(({ item, result }) =>
-        result.items.map((r) => normalizeRoleAssignment('app', item.clientId, r, result.fetchedAt)),
-      ),
+      roleAssignments: results.flatMap(({ item, result }) => normalizeRoleAssignments('app', item.clientId, result.items, result.fetchedAt)),
     }),
   });
 }

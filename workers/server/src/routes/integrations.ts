@@ -5,6 +5,7 @@ import {
   addIntegration,
   removeIntegration,
   requireIntegration,
+  skippedResources,
   testIntegration,
   updateIntegration,
   type IntegrationCredentials,
@@ -27,13 +28,9 @@ import { integrationView } from '../views.js';
 const tags = ['integrations'];
 
 export function credentialsOf(auth: AuthBody): IntegrationCredentials {
-  if (auth.type === 'token') return { authMethod: 'ssws', secrets: { token: auth.token.replace(/^SSWS\s+/i, '').trim() } };
-  return {
-    authMethod: 'oauth',
-    clientId: auth.clientId,
-    keyId: auth.kid,
-    secrets: { privateKeyPem: auth.privateKeyPem, ...(auth.scopes ? { scopes: auth.scopes } : {}) },
-  };
+  // The library checks and normalizes the token (a pasted "SSWS " prefix, stray spaces).
+  if (auth.type === 'token') return { authMethod: 'ssws', secrets: { token: auth.token } };
+  return { authMethod: 'oauth', clientId: auth.clientId, keyId: auth.kid, ...(auth.scopes ? { scopes: auth.scopes } : {}), secrets: { privateKeyPem: auth.privateKeyPem } };
 }
 
 async function openCounts(deps: ServerDeps): Promise<Map<string, number>> {
@@ -65,13 +62,13 @@ export const integrationRoutes: FastifyPluginAsyncTypebox<{ deps: ServerDeps }> 
     },
     async (request, reply) => {
       const b = request.body;
-      const { integration } = await addIntegration(
+      const { integration, connectivity } = await addIntegration(
         store,
-        { name: b.name, orgUrl: b.orgUrl, allowHttp: b.allowHttp ?? false, eventSource: b.eventSource, credentials: credentialsOf(b.auth) },
+        { name: b.name, orgUrl: b.orgUrl, allowHttp: b.allowHttp ?? false, allowActions: b.allowActions ?? false, eventSource: b.eventSource, credentials: credentialsOf(b.auth) },
         { skipTest: b.skipTest ?? false },
       );
       request.log.info({ integration: integration.name, by: request.caller?.name }, 'integration added');
-      return reply.code(201).send(await integrationView(deps, integration, 0));
+      return reply.code(201).send({ ...(await integrationView(deps, integration, 0)), willSkip: skippedResources(connectivity) });
     },
   );
 
@@ -89,14 +86,15 @@ export const integrationRoutes: FastifyPluginAsyncTypebox<{ deps: ServerDeps }> 
     },
     async (request) => {
       const b = request.body;
-      const { integration } = await updateIntegration(
+      const { integration, connectivity } = await updateIntegration(
         store,
         request.params.name,
-        { name: b.name, orgUrl: b.orgUrl, allowHttp: b.allowHttp, eventSource: b.eventSource, credentials: b.auth ? credentialsOf(b.auth) : undefined },
+        { name: b.name, orgUrl: b.orgUrl, allowHttp: b.allowHttp, allowActions: b.allowActions, eventSource: b.eventSource, credentials: b.auth ? credentialsOf(b.auth) : undefined },
         { skipTest: b.skipTest ?? false },
       );
       request.log.info({ integration: integration.name, by: request.caller?.name }, 'integration changed');
-      return integrationView(deps, integration, (await openCounts(deps)).get(integration.id) ?? 0);
+      const view = await integrationView(deps, integration, (await openCounts(deps)).get(integration.id) ?? 0);
+      return connectivity ? { ...view, willSkip: skippedResources(connectivity) } : view;
     },
   );
 
