@@ -21,6 +21,7 @@ import { peopleRoutes } from './routes/people.js';
 import { graphRoutes } from './routes/graph.js';
 import { sessionRoutes } from './routes/session.js';
 import { consoleRoutes } from './routes/console.js';
+import { actionRoutes } from './routes/actions.js';
 
 export interface ServerDeps {
   /** The tenant's store (its database pool is the server's). */
@@ -102,6 +103,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   await app.register(findingRoutes, { deps });
   await app.register(peopleRoutes, { deps });
   await app.register(graphRoutes, { deps });
+  await app.register(actionRoutes, { deps });
   await app.register(consoleRoutes, { deps });
   return app;
 }

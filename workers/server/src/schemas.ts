@@ -8,6 +8,7 @@ import { Type, type Static, type TSchema } from 'typebox';
 import { API_KEY_ROLES, FINDING_STATES, RUN_MODES, RUN_RESOURCE_STATES, RUN_STATUSES, RUN_TRIGGERS } from '@idgraph/graph';
 import { COLLECTOR_RESOURCES } from '@idgraph/collector';
 import { POSTURE_CHECKS, SEVERITIES } from '@idgraph/posture';
+import { ACTION_NAMES } from '@idgraph/actions';
 
 const literals = <T extends string>(values: readonly T[], description?: string) => Type.Enum([...values], description ? { description } : {});
 
@@ -305,3 +306,71 @@ export const SessionView = Type.Object({
 });
 
 export const Health = Type.Object({ status: Type.Literal('ok') });
+
+// Remediation actions, audit and privacy (@idgraph/actions owns the shapes; see its index).
+const Ref = (what: string) => Type.String({ pattern: '^[a-z]+:[^\\s:]+$', maxLength: 256, description: `${what} as KIND:ID, e.g. user:00u1abc` });
+export const ActionBody = Type.Object(
+  {
+    action: literals(ACTION_NAMES),
+    integration: IntegrationName,
+    subject: Ref('the principal acted on'),
+    target: Type.Optional(Nullable(Ref('the group, app or role (remove-from-group, unassign-app, revoke-role)'))),
+    resourceSet: Type.Optional(Nullable(Type.String({ minLength: 1, maxLength: 256, description: 'the resource set of a custom role (revoke-role)' }))),
+    dryRun: Type.Optional(Type.Boolean({ default: true, description: 'true (default): print the exact Okta requests without sending them' })),
+  },
+  { additionalProperties: false },
+);
+export type ActionBody = Static<typeof ActionBody>;
+const OktaRequestView = Type.Object({ method: Type.String(), path: Type.String() }, { additionalProperties: true });
+export const ActionResponse = Type.Object(
+  {
+    action: Type.String(),
+    subject: Type.String(),
+    target: Nullable(Type.String()),
+    applied: Type.Boolean(),
+    requests: Type.Array(OktaRequestView),
+    result: Type.Object(
+      { outcome: literals(['dry-run', 'applied', 'refused', 'failed'] as const), message: Type.String(), auditId: Type.String(), grant: Type.Optional(Type.String()) },
+      { additionalProperties: true, description: 'also okta (its answer to each write), graph (what changed) and permission (who acts)' },
+    ),
+  },
+  { additionalProperties: true, description: 'what `idgraph action … --json` prints' },
+);
+export const AuditQuery = Type.Object(
+  { integration: Type.Optional(IntegrationName), limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000, default: 100 })) },
+  { additionalProperties: false },
+);
+const AuditEntryView = Type.Object(
+  {
+    id: Type.String(),
+    at: DateTime,
+    requestedBy: Type.String(),
+    integration: Type.String(),
+    action: Type.String(),
+    subject: Type.String(),
+    target: Nullable(Type.String()),
+    applied: Type.Boolean(),
+    outcome: Type.String(),
+  },
+  { additionalProperties: true },
+);
+export const AuditList = Type.Object({ items: Type.Array(AuditEntryView) });
+const Email = Type.String({ minLength: 3, maxLength: 320, description: "the person's email address" });
+export const PrivacyAccessBody = Type.Object({ email: Email }, { additionalProperties: false });
+export const PrivacyEraseBody = Type.Object(
+  {
+    email: Email,
+    inOkta: Type.Optional(Type.Boolean({ description: 'also deactivate and delete the person in Okta, as audited actions' })),
+    apply: Type.Optional(Type.Boolean({ description: 'with inOkta: perform the Okta actions (default: a dry run of them)' })),
+  },
+  { additionalProperties: false },
+);
+export const PrivacyAccessResponse = Type.Object(
+  { email: Type.String(), matched: Type.Array(Type.Object({}, { additionalProperties: true })), sources: Type.Object({}, { additionalProperties: true }), counts: Type.Object({}, { additionalProperties: true }) },
+  { additionalProperties: true, description: 'what `idgraph privacy access --json` prints' },
+);
+export const PrivacyEraseResponse = Type.Object(
+  { erased: Type.Boolean(), erasureId: Nullable(Type.String()), message: Type.String() },
+  { additionalProperties: true, description: 'what `idgraph privacy erase --json` prints' },
+);
+export const ErasureList = Type.Object({ items: Type.Array(Type.Object({}, { additionalProperties: true })) });

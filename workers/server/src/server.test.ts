@@ -182,6 +182,11 @@ const ROUTES: (Call & { level: 'read' | 'admin' })[] = [
   { method: 'GET', url: '/api/v1/people?q=a', level: 'read' },
   { method: 'GET', url: '/api/v1/people/x/00u1', level: 'read' },
   { method: 'GET', url: '/api/v1/graph/export', level: 'read' },
+  { method: 'POST', url: '/api/v1/actions', body: { action: 'suspend', integration: 'x', subject: 'user:00u1' }, level: 'admin' },
+  { method: 'GET', url: '/api/v1/audit', level: 'admin' },
+  { method: 'POST', url: '/api/v1/privacy/access', body: { email: 'nobody@example.com' }, level: 'admin' },
+  { method: 'POST', url: '/api/v1/privacy/erase', body: { email: 'nobody@example.com' }, level: 'admin' },
+  { method: 'GET', url: '/api/v1/privacy/erasures', level: 'admin' },
   { method: 'GET', url: '/api/v1/session', level: 'read' },
   { method: 'DELETE', url: '/api/v1/session', level: 'read' },
 ];
@@ -489,6 +494,72 @@ describe('integrations, runs, findings, people and export against the simulator'
     ]);
     expect(new Date(withEvents.eventsSince).getTime()).toBeGreaterThan(now - 30 * 86_400_000);
 
+  });
+});
+
+describe('actions, audit and privacy (the @idgraph/actions calls behind `idgraph action` and `idgraph privacy`)', () => {
+  const plainUser = () => {
+    const holders = new Set([...sim.org.roleAssignments.values()].map((a) => (a as { principalId?: string; userId?: string }).principalId ?? (a as { userId?: string }).userId));
+    return [...sim.org.users.values()].find((u) => u.status === 'ACTIVE' && !holders.has(u.id) && u.profile.email)!;
+  };
+
+  it('a read-only integration refuses actions, even a dry run (403, what to change)', async () => {
+    const user = plainUser();
+    const refused = await call({ method: 'POST', url: '/api/v1/actions', key: adminKey, body: { action: 'suspend', integration: 'acme', subject: `user:${user.id}` } });
+    expect(refused.status, refused.body).toBe(403);
+    expect(refused.json()).toMatchObject({ applied: false, result: { outcome: 'refused', grant: 'idgraph integration update acme --allow-actions' } });
+    expect(sim.org.users.get(user.id)!.status).toBe('ACTIVE');
+  });
+
+  it('with actions allowed, a dry run answers the exact Okta requests and changes nothing; applied, Okta and the graph change; every attempt is audited', async () => {
+    const user = plainUser();
+    const allow = await call({ method: 'PATCH', url: '/api/v1/integrations/acme', key: adminKey, body: { allowActions: true } });
+    expect(allow.json()).toMatchObject({ allowActions: true });
+    const dry = await call({ method: 'POST', url: '/api/v1/actions', key: adminKey, body: { action: 'suspend', integration: 'acme', subject: `user:${user.id}` } });
+    expect(dry.status, dry.body).toBe(200);
+    expect(dry.json()).toMatchObject({ action: 'suspend', subject: `user:${user.id}`, applied: false, requests: [{ method: 'POST', path: `/api/v1/users/${user.id}/lifecycle/suspend` }], result: { outcome: 'dry-run', auditId: expect.any(String) } });
+    expect(sim.org.users.get(user.id)!.status).toBe('ACTIVE');
+    const applied = await call({ method: 'POST', url: '/api/v1/actions', key: adminKey, body: { action: 'suspend', integration: 'acme', subject: `user:${user.id}`, dryRun: false } });
+    expect(applied.status, applied.body).toBe(200);
+    expect(applied.json()).toMatchObject({ applied: true, result: { outcome: 'applied' } });
+    expect(sim.org.users.get(user.id)!.status).toBe('SUSPENDED');
+    const person = (await call({ method: 'GET', url: `/api/v1/people/acme/${user.id}`, key: readKey })).json();
+    expect(person.profile.status).toBe('SUSPENDED');
+    const audit = (await call({ method: 'GET', url: '/api/v1/audit?integration=acme&limit=10', key: adminKey })).json().items as { subject: string; outcome: string; requestedBy: string }[];
+    expect(audit.filter((a) => a.subject === `user:${user.id}`).map((a) => a.outcome)).toEqual(['applied', 'dry-run', 'refused']);
+    expect(audit.every((a) => a.requestedBy === 'api:ops')).toBe(true);
+    const unsuspend = await call({ method: 'POST', url: '/api/v1/actions', key: adminKey, body: { action: 'unsuspend', integration: 'acme', subject: `user:${user.id}`, dryRun: false } });
+    expect(unsuspend.json().result.outcome).toBe('applied');
+    expect(sim.org.users.get(user.id)!.status).toBe('ACTIVE');
+  });
+
+  it('bad actions and subjects are 400 and are not audited', async () => {
+    const before = (await call({ method: 'GET', url: '/api/v1/audit?limit=1000', key: adminKey })).json().items.length;
+    const unknown = await call({ method: 'POST', url: '/api/v1/actions', key: adminKey, body: { action: 'explode', integration: 'acme', subject: 'user:00u1' } });
+    expect(unknown.status).toBe(400);
+    expect(unknown.json().message).toMatch(/deactivate/);
+    const wrongTarget = await call({ method: 'POST', url: '/api/v1/actions', key: adminKey, body: { action: 'remove-from-group', integration: 'acme', subject: 'user:00u1' } });
+    expect(wrongTarget.status).toBe(400);
+    expect(wrongTarget.json().message).toMatch(/target/);
+    expect((await call({ method: 'GET', url: '/api/v1/audit?limit=1000', key: adminKey })).json().items.length).toBe(before);
+  });
+
+  it('privacy access answers every row about an address; erase removes the person and records it', async () => {
+    const user = plainUser();
+    const email = user.profile.email;
+    const bad = await call({ method: 'POST', url: '/api/v1/privacy/access', key: adminKey, body: { email: 'not an address' } });
+    expect(bad.status).toBe(400);
+    const access = await call({ method: 'POST', url: '/api/v1/privacy/access', key: adminKey, body: { email: email.toUpperCase() } });
+    expect(access.status, access.body).toBe(200);
+    expect(access.json().matched).toEqual([expect.objectContaining({ integration: 'acme', userId: user.id })]);
+    const erase = await call({ method: 'POST', url: '/api/v1/privacy/erase', key: adminKey, body: { email } });
+    expect(erase.status, erase.body).toBe(200);
+    expect(erase.json()).toMatchObject({ erased: true, erasureId: expect.any(String) });
+    expect(erase.body).not.toContain(email);
+    expect((await call({ method: 'POST', url: '/api/v1/privacy/access', key: adminKey, body: { email } })).json().matched).toEqual([]);
+    expect((await call({ method: 'GET', url: `/api/v1/people/acme/${user.id}`, key: readKey })).status).toBe(404);
+    const records = (await call({ method: 'GET', url: '/api/v1/privacy/erasures', key: adminKey })).json().items as { id?: string; erasureId?: string }[];
+    expect(records.map((r) => r.id ?? r.erasureId)).toContain(erase.json().erasureId);
   });
 });
 
