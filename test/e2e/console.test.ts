@@ -118,6 +118,7 @@ describe.skipIf(!existsSync(CHROMIUM))('web console in chromium', () => {
     await page.locator('#name').fill('acme');
     await page.locator('#org-url').fill(sim.url);
     await page.locator('#allow-http').check();
+    await page.locator('#allow-actions').check();
     await page.locator('#token').fill(sim.apiToken);
     await page.getByRole('button', { name: 'Test and add' }).click();
     const tile = page.locator('article.tile', { has: page.getByRole('heading', { name: 'acme', exact: true }) });
@@ -203,6 +204,24 @@ describe.skipIf(!existsSync(CHROMIUM))('web console in chromium', () => {
     await page.locator('#people-q').fill(admin.profile.lastName);
     await page.keyboard.press('Enter');
     await page.getByRole('link', { name: `${admin.profile.firstName} ${admin.profile.lastName}` }).first().waitFor();
+
+    // A finding's fix: dry run first (the exact Okta request), applied only after confirming.
+    const locked = [...sim.org.users.values()].find((u) => u.status === 'LOCKED_OUT')!;
+    await page.goto(`${base}/#/findings?check=user.locked_out`);
+    const lockedCheck = page.locator('details.check-row[data-check="user.locked_out"]');
+    const lockedRow = lockedCheck.locator('tbody tr', { hasText: locked.profile.login });
+    await lockedRow.getByRole('button', { name: 'Fix…' }).click();
+    const fixCell = lockedCheck.locator('tr.fix-row:not([hidden])');
+    await fixCell.getByText(`POST /api/v1/users/${locked.id}/lifecycle/deactivate`).waitFor({ timeout: 30_000 });
+    expect(await fixCell.textContent()).toContain('dry-run');
+    expect(sim.org.users.get(locked.id)!.status).toBe('LOCKED_OUT');
+    await shot('07-fix-dry-run');
+    page.once('dialog', (d) => void d.accept());
+    await fixCell.getByRole('button', { name: /Apply this action in Okta/ }).click();
+    await fixCell.locator('.action-outcome .ok', { hasText: /^applied$/ }).waitFor({ timeout: 30_000 });
+    expect(sim.org.users.get(locked.id)!.status).toBe('DEPROVISIONED');
+    const audit = await (await fetch(`${base}/api/v1/audit?integration=acme`, { headers: { authorization: `Bearer ${adminKey}` } })).json();
+    expect(audit.items.map((a: { action: string; outcome: string }) => `${a.action}:${a.outcome}`)).toEqual(['deactivate:applied', 'deactivate:dry-run']);
 
     // Nothing the console or the services printed carries a secret.
     for (const secret of [adminKey, sim.apiToken, app.privateKeyPem.split('\n')[3]!]) {

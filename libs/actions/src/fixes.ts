@@ -6,13 +6,23 @@
 import { sql } from 'drizzle-orm';
 import type { GraphStore, Integration } from '@idgraph/graph';
 import { findCheck } from '@idgraph/posture';
-import { actionCommand, ActionInputError, type ActionName, type Ref } from './catalog.js';
+import { actionCommand, ActionInputError, formatRef, type ActionName, type Ref } from './catalog.js';
+
+/** One action of a fix, as `POST /api/v1/actions` takes it (the console dry-runs it before applying). */
+export interface FixAction {
+  action: ActionName;
+  subject: string;
+  target: string | null;
+  resourceSet: string | null;
+}
 
 export interface FindingFix {
   /** The finding's subject, `KIND:ID`. */
   subject: string;
   /** Runnable commands; together they resolve the finding. Empty when no action can. */
   commands: string[];
+  /** The same actions, one per command, structured. */
+  actions: FixAction[];
   /** Why there is no command, or a choice the operator has to make. */
   note?: string;
 }
@@ -39,7 +49,13 @@ export async function planFixes(store: GraphStore, integration: Integration, che
   const check = findCheck(checkId);
   if (!check) throw new ActionInputError(`unknown check "${checkId}": see the CHECK column of \`idgraph report --all\``);
   const scope = { tenant: store.tenant, integration: integration.id };
-  const cmd = (action: ActionName, subject: Ref, target?: Ref | null, resourceSet?: string | null) => actionCommand(integration.name, action, subject, target, resourceSet);
+  // Each command is remembered with its structured action, so a fix lists both without a second derivation.
+  const planned = new Map<string, FixAction>();
+  const cmd = (action: ActionName, subject: Ref, target?: Ref | null, resourceSet?: string | null): string => {
+    const command = actionCommand(integration.name, action, subject, target, resourceSet);
+    planned.set(command, { action, subject: formatRef(subject), target: target ? formatRef(target) : null, resourceSet: resourceSet ?? null });
+    return command;
+  };
   const live = (alias: string) => {
     const a = sql.raw(alias);
     return sql`${a}.tenant_id = ${scope.tenant} AND ${a}.integration_id = ${scope.integration} AND ${a}.deleted_at IS NULL`;
@@ -80,7 +96,7 @@ export async function planFixes(store: GraphStore, integration: Integration, che
     return notes.length ? { commands: unique, note: notes.join('; ') } : { commands: unique };
   };
 
-  const fixes: FindingFix[] = [];
+  const fixes: Omit<FindingFix, 'actions'>[] = [];
   for (const subject of subjects) {
     const [kind, id] = [subject.slice(0, subject.indexOf(':')), subject.slice(subject.indexOf(':') + 1)];
     const ref = { kind, id } as Ref;
@@ -132,5 +148,5 @@ export async function planFixes(store: GraphStore, integration: Integration, che
       fixes.push({ subject, commands: [], note: `no idgraph action resolves ${checkId}: ${check.remediation}` });
     }
   }
-  return { check: checkId, integration: integration.name, fixes };
+  return { check: checkId, integration: integration.name, fixes: fixes.map((f) => ({ ...f, actions: f.commands.map((c) => planned.get(c)!) })) };
 }

@@ -52,7 +52,7 @@ export {
 export { roleAdvice, scopeAdvice, type PermissionVerdict, type RoleHolder } from './permissions.js';
 export { appendAudit, listAudit, type AuditEntry, type AuditOutcome, type AuditQuery, type NewAuditEntry, type OktaAnswer } from './audit.js';
 export { runAction, type ActionContext, type ActionRequest, type ActionResponse, type ActionResult } from './run.js';
-export { planFixes, type FindingFix, type FixPlan } from './fixes.js';
+export { planFixes, type FindingFix, type FixAction, type FixPlan } from './fixes.js';
 export { addressHash, normalizeAddress, PrivacyInputError } from './privacy/person.js';
 export { PERSONAL_DATA_SOURCES, type PersonalDataSource } from './privacy/sources.js';
 export {

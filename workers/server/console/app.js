@@ -194,6 +194,7 @@ function integrationTile(i, admin) {
       {},
       h('dt', {}, 'Org'), h('dd', {}, i.orgUrl),
       h('dt', {}, 'Credentials'), h('dd', {}, i.authMethod === 'ssws' ? 'API token' : `Service app ${i.clientId ?? ''}`),
+      h('dt', {}, 'Actions'), h('dd', {}, i.allowActions ? 'allowed' : 'read-only'),
       h('dt', {}, 'Last collection'),
       h('dd', {}, last ? [pill(last.status, last.status === 'succeeded' ? 'ok' : last.status === 'running' ? '' : 'bad'), ` ${ago(last.endedAt ?? last.startedAt)}, took ${duration(last.durationMs)}`] : 'never'),
       h('dt', {}, 'Now'), h('dd', {}, i.runningRunId ? h('a', { href: `#/integrations?run=${i.runningRunId}` }, 'collecting…') : 'idle'),
@@ -356,6 +357,7 @@ function addIntegrationForm() {
     f('name', 'Name', { required: true, pattern: '[A-Za-z0-9][A-Za-z0-9._\\-]{0,62}' }, '(letters, digits, . _ -)'),
     f('org-url', 'Org URL', { required: true, type: 'url', placeholder: 'https://acme.okta.com' }),
     h('label', { class: 'check' }, h('input', { id: 'allow-http', type: 'checkbox' }), 'Allow http:// (local simulators only)'),
+    h('label', { class: 'check' }, h('input', { id: 'allow-actions', type: 'checkbox' }), 'Allow remediation actions through it (default: read-only)'),
     f('event-source', 'Log Streaming event source', { placeholder: 'aws.partner/okta.com/ORG/STREAM' }, '(optional)'),
     h('fieldset', {}, h('legend', {}, 'Credentials'), h('div', { class: 'radio' }, kind('token', 'API token', true), kind('service_app', 'OAuth 2.0 service app', false)), tokenBox, appBox),
     h('div', { class: 'actions' }, h('button', { type: 'submit' }, 'Test and add')),
@@ -369,6 +371,7 @@ function addIntegrationForm() {
       name: v('name'),
       orgUrl: v('org-url'),
       allowHttp: form.querySelector('#allow-http').checked,
+      allowActions: form.querySelector('#allow-actions').checked,
       ...(v('event-source') ? { eventSource: v('event-source') } : {}),
       auth:
         type === 'token'
@@ -380,7 +383,9 @@ function addIntegrationForm() {
     say('Testing the credentials…');
     try {
       const created = await api('POST', '/api/v1/integrations', body);
-      say(`Added ${created.name}: every resource is readable.`);
+      say(created.willSkip?.length
+        ? `Added ${created.name}; scans will skip ${created.willSkip.join(', ')} until the credentials may read them (Test Connectivity shows what to grant).`
+        : `Added ${created.name}: every resource is readable.`);
       await renderIntegrations();
     } catch (err) {
       say(err.message, true);
@@ -418,6 +423,7 @@ async function renderFindings(r) {
 }
 
 function checkRow(c, integration, open) {
+  const admin = session?.role === 'admin';
   const body = h('div', {}, h('p', {}, h('strong', {}, 'What it means: '), c.rationale), h('p', {}, h('strong', {}, 'How to fix it: '), c.remediation));
   const list = h('div', { 'aria-live': 'polite' }, h('p', { class: 'muted' }, 'Loading the affected subjects…'));
   body.append(h('h3', {}, 'Affected'), list);
@@ -433,13 +439,16 @@ function checkRow(c, integration, open) {
       h(
         'table',
         {},
-        h('thead', {}, h('tr', {}, ['Subject', 'Integration', 'First seen', 'Last seen'].map((t) => h('th', { scope: 'col' }, t)))),
-        h('tbody', {}, page.items.map((f) => {
+        h('thead', {}, h('tr', {}, ['Subject', 'Integration', 'First seen', 'Last seen', ...(admin ? ['Fix'] : [])].map((t) => h('th', { scope: 'col' }, t)))),
+        h('tbody', {}, page.items.flatMap((f) => {
           const [kind, id] = [f.subject.slice(0, f.subject.indexOf(':')), f.subject.slice(f.subject.indexOf(':') + 1)];
           const name = f.label ?? f.subject;
-          return h('tr', {},
+          const fixRow = h('tr', { class: 'fix-row', hidden: true }, h('td', { colspan: '5' }));
+          const row = h('tr', {},
             h('td', {}, kind === 'user' ? h('a', { href: `#/person/${encodeURIComponent(f.integration)}/${encodeURIComponent(id)}` }, name) : `${name} (${kind})`),
-            h('td', {}, f.integration), h('td', {}, when(f.firstSeenAt)), h('td', {}, when(f.lastSeenAt)));
+            h('td', {}, f.integration), h('td', {}, when(f.firstSeenAt)), h('td', {}, when(f.lastSeenAt)),
+            admin ? h('td', {}, h('button', { type: 'button', class: 'fix', 'aria-expanded': 'false', onclick: (e) => toggleFix(e.currentTarget, fixRow, c.id, f) }, 'Fix…')) : null);
+          return admin ? [row, fixRow] : [row];
         })),
       ),
       page.nextCursor ? h('p', { class: 'muted' }, `Showing the first ${page.items.length}; the API pages through the rest.`) : '',
@@ -448,6 +457,71 @@ function checkRow(c, integration, open) {
   details.addEventListener('toggle', () => load().catch((err) => fill(list, h('p', { class: 'bad' }, err.message))));
   if (open) queueMicrotask(() => load());
   return details;
+}
+
+// ------------------------------------------------------------------ fixes
+
+/** The outcome of an action (a refusal arrives as a 403 whose body is the action's response). */
+async function postAction(a, integration, dryRun) {
+  try {
+    return await api('POST', '/api/v1/actions', { ...a, integration, dryRun });
+  } catch (err) {
+    if (err instanceof ApiError && err.body?.result) return err.body;
+    throw err;
+  }
+}
+
+function actionOutcome(r) {
+  const cls = r.result.outcome === 'applied' || r.result.outcome === 'dry-run' ? 'ok' : 'bad';
+  return h('div', { class: 'action-outcome' },
+    h('p', {}, h('code', {}, `${r.action} ${r.subject}${r.target ? ` → ${r.target}` : ''}`), ' ', h('span', { class: cls }, r.result.outcome)),
+    r.requests.length ? h('ul', { class: 'plain requests' }, r.requests.map((q) => h('li', {}, h('code', {}, `${q.method} ${q.path}`)))) : null,
+    h('p', { class: 'muted' }, r.result.message));
+}
+
+/**
+ * A finding's fix: the actions that resolve it, each dry-run first (the exact Okta requests are shown,
+ * or why the integration may not act), then applied only after the operator confirms.
+ */
+async function toggleFix(button, fixRow, checkId, finding) {
+  const open = fixRow.hidden;
+  fixRow.hidden = !open;
+  button.setAttribute('aria-expanded', String(open));
+  if (!open) return;
+  const cell = fixRow.firstChild;
+  fill(cell, h('p', { class: 'muted' }, 'Planning the fix and dry-running it…'));
+  try {
+    const q = new URLSearchParams({ integration: finding.integration, check: checkId, subject: finding.subject });
+    const plan = await api('GET', `/api/v1/findings/fixes?${q}`);
+    const fix = plan.fixes[0];
+    if (!fix || fix.actions.length === 0) return fill(cell, h('p', {}, fix?.note ?? 'No idgraph action resolves this finding; see "How to fix it" above.'));
+    const dry = [];
+    for (const a of fix.actions) dry.push(await postAction(a, finding.integration, true));
+    const refused = dry.filter((r) => r.result.outcome !== 'dry-run');
+    const results = h('div', { 'aria-live': 'polite' });
+    const apply = h('button', { type: 'button', class: 'apply', disabled: refused.length > 0 }, `Apply ${fix.actions.length === 1 ? 'this action' : `these ${fix.actions.length} actions`} in Okta`);
+    apply.addEventListener('click', async () => {
+      if (!window.confirm(`Send these requests to Okta for ${finding.subject}?\n\n${dry.flatMap((r) => r.requests.map((q) => `${q.method} ${q.path}`)).join('\n')}`)) return;
+      apply.disabled = true;
+      fill(results, h('p', { class: 'muted' }, 'Applying…'));
+      const done = [];
+      for (const a of fix.actions) {
+        const r = await postAction(a, finding.integration, false);
+        done.push(r);
+        if (r.result.outcome !== 'applied') break;
+      }
+      fill(results, h('h4', {}, 'Result'), done.map(actionOutcome), h('p', { class: 'muted' }, 'The finding resolves when the posture checks next run.'));
+      say(done.every((r) => r.result.outcome === 'applied') ? `Applied the fix for ${finding.subject}` : `The fix for ${finding.subject} stopped: see its result`, !done.every((r) => r.result.outcome === 'applied'));
+    });
+    fill(cell,
+      h('h4', {}, 'Dry run'),
+      fix.note ? h('p', { class: 'muted' }, fix.note) : null,
+      dry.map(actionOutcome),
+      refused.length ? h('p', { class: 'bad' }, 'Nothing can be applied until the refusals above are resolved.') : apply,
+      results);
+  } catch (err) {
+    fill(cell, h('p', { class: 'bad' }, err.message));
+  }
 }
 
 // ------------------------------------------------------------------ people

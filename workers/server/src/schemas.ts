@@ -374,3 +374,28 @@ export const PrivacyEraseResponse = Type.Object(
   { additionalProperties: true, description: 'what `idgraph privacy erase --json` prints' },
 );
 export const ErasureList = Type.Object({ items: Type.Array(Type.Object({}, { additionalProperties: true })) });
+
+export const FixesQuery = Type.Object(
+  {
+    integration: IntegrationName,
+    check: literals(CHECK_IDS),
+    subject: Type.Optional(Type.String({ pattern: '^[a-z]+:[^\\s:]+$', maxLength: 256, description: 'one finding subject (KIND:ID); default: every open finding of the check, up to 200' })),
+  },
+  { additionalProperties: false },
+);
+const FixActionView = Type.Object({ action: Type.String(), subject: Type.String(), target: Nullable(Type.String()), resourceSet: Nullable(Type.String()) });
+export const FixPlanView = Type.Object(
+  {
+    check: Type.String(),
+    integration: Type.String(),
+    fixes: Type.Array(
+      Type.Object({
+        subject: Type.String(),
+        commands: Type.Array(Type.String(), { description: 'the `idgraph action` commands (dry runs until --apply)' }),
+        actions: Type.Array(FixActionView, { description: 'the same actions as POST /api/v1/actions takes them' }),
+        note: Type.Optional(Type.String()),
+      }),
+    ),
+  },
+  { description: 'what `idgraph report --fix CHECK_ID` lists' },
+);

@@ -179,6 +179,7 @@ const ROUTES: (Call & { level: 'read' | 'admin' })[] = [
   { method: 'GET', url: '/api/v1/runs/00000000-0000-4000-8000-000000000000/events', level: 'read' },
   { method: 'GET', url: '/api/v1/findings', level: 'read' },
   { method: 'GET', url: '/api/v1/findings/summary', level: 'read' },
+  { method: 'GET', url: '/api/v1/findings/fixes?integration=x&check=user.locked_out', level: 'read' },
   { method: 'GET', url: '/api/v1/people?q=a', level: 'read' },
   { method: 'GET', url: '/api/v1/people/x/00u1', level: 'read' },
   { method: 'GET', url: '/api/v1/graph/export', level: 'read' },
@@ -531,6 +532,19 @@ describe('actions, audit and privacy (the @idgraph/actions calls behind `idgraph
     const unsuspend = await call({ method: 'POST', url: '/api/v1/actions', key: adminKey, body: { action: 'unsuspend', integration: 'acme', subject: `user:${user.id}`, dryRun: false } });
     expect(unsuspend.json().result.outcome).toBe('applied');
     expect(sim.org.users.get(user.id)!.status).toBe('ACTIVE');
+  });
+
+  it("a check's fixes: the same actions as `report --fix` prints, structured for POST /api/v1/actions", async () => {
+    const plan = (await call({ method: 'GET', url: '/api/v1/findings/fixes?integration=acme&check=user.locked_out', key: readKey })).json();
+    const locked = [...sim.org.users.values()].filter((u) => u.status === 'LOCKED_OUT').map((u) => `user:${u.id}`).sort();
+    expect(plan.fixes.map((f: { subject: string }) => f.subject).sort()).toEqual(locked);
+    for (const f of plan.fixes) {
+      expect(f.actions).toEqual([{ action: 'deactivate', subject: f.subject, target: null, resourceSet: null }]);
+      expect(f.commands).toEqual([`idgraph action deactivate --integration acme --subject ${f.subject}`]);
+    }
+    const one = (await call({ method: 'GET', url: `/api/v1/findings/fixes?integration=acme&check=user.locked_out&subject=${locked[0]}`, key: readKey })).json();
+    expect(one.fixes.map((f: { subject: string }) => f.subject)).toEqual([locked[0]]);
+    expect((await call({ method: 'GET', url: '/api/v1/findings/fixes?integration=acme&check=no.such', key: readKey })).status).toBe(400);
   });
 
   it('bad actions and subjects are 400 and are not audited', async () => {

@@ -1,9 +1,10 @@
 /** /api/v1/findings: stored posture findings (opened, kept and resolved by the workers after each run). */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { planFixes } from '@idgraph/actions';
 import { requireIntegration } from '@idgraph/integrations';
 import { POSTURE_CHECKS, SEVERITIES } from '@idgraph/posture';
 import type { ServerDeps } from '../app.js';
-import { ErrorBody, FindingsPage, FindingsQuery, FindingsSummary, FindingsSummaryQuery } from '../schemas.js';
+import { ErrorBody, FindingsPage, FindingsQuery, FindingsSummary, FindingsSummaryQuery, FixesQuery, FixPlanView } from '../schemas.js';
 
 const tags = ['findings'];
 const TITLES = new Map(POSTURE_CHECKS.map((c) => [c.id, c.title]));
@@ -42,6 +43,20 @@ export const findingRoutes: FastifyPluginAsyncTypebox<{ deps: ServerDeps }> = as
         bySeverity,
         checks: POSTURE_CHECKS.map((c) => ({ id: c.id, severity: c.severity, title: c.title, rationale: c.rationale, remediation: c.remediation, subjectKind: c.subjectKind, open: byCheck.get(c.id) ?? 0 })),
       };
+    },
+  );
+
+  app.get(
+    '/api/v1/findings/fixes',
+    {
+      config: { auth: 'read' },
+      schema: { tags, summary: "The remediation actions that would resolve a check's findings (as `idgraph report --fix`); each is a dry run until applied through POST /api/v1/actions", querystring: FixesQuery, response: { 200: FixPlanView, ...errors } },
+    },
+    async (request) => {
+      const q = request.query;
+      const integration = await requireIntegration(store, q.integration);
+      const subjects = q.subject ? [q.subject] : (await store.findingsPage({ integrationId: integration.id, checkId: q.check, state: 'open', limit: 200 })).items.map((f) => f.subject);
+      return planFixes(store, integration, q.check, subjects);
     },
   );
 };
