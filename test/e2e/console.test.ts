@@ -220,7 +220,7 @@ describe.skipIf(!existsSync(CHROMIUM))('web console in chromium', () => {
     await fixCell.getByRole('button', { name: /Apply this action in Okta/ }).click();
     await fixCell.locator('.action-outcome .ok', { hasText: /^applied$/ }).waitFor({ timeout: 30_000 });
     expect(sim.org.users.get(locked.id)!.status).toBe('DEPROVISIONED');
-    const audit = await (await fetch(`${base}/api/v1/audit?integration=acme`, { headers: { authorization: `Bearer ${adminKey}` } })).json();
+    const audit = (await (await fetch(`${base}/api/v1/audit?integration=acme`, { headers: { authorization: `Bearer ${adminKey}` } })).json()) as { items: { action: string; outcome: string }[] };
     expect(audit.items.map((a: { action: string; outcome: string }) => `${a.action}:${a.outcome}`)).toEqual(['deactivate:applied', 'deactivate:dry-run']);
 
     // Nothing the console or the services printed carries a secret.
