@@ -6,6 +6,7 @@
 import { sql } from 'drizzle-orm';
 import type { Logger } from '@idgraph/core';
 import type { GraphMutation, GraphStore, Integration, IntegrationSecrets, RefreshRequest } from '@idgraph/graph';
+import { authFor as integrationAuth, IntegrationError } from '@idgraph/integrations';
 import {
   createOktaClient,
   OktaApiError,
@@ -96,12 +97,14 @@ class Stop extends Error {
   }
 }
 
+/** The integration's credentials asking only for the scopes this action needs (a service app's token is scoped per request). */
 function authFor(integration: Integration, secrets: IntegrationSecrets, scopes: string[]): OktaAuth {
-  if (integration.authMethod === 'ssws' && 'token' in secrets) return { kind: 'ssws', token: secrets.token };
-  if (integration.authMethod === 'oauth' && 'privateKeyPem' in secrets && integration.clientId && integration.keyId) {
-    return { kind: 'oauth', clientId: integration.clientId, keyId: integration.keyId, privateKeyPem: secrets.privateKeyPem, scopes };
+  try {
+    return integrationAuth({ ...integration, scopes }, secrets);
+  } catch (err) {
+    if (err instanceof IntegrationError) throw new Stop('failed', `integration "${integration.name}": ${err.message}`);
+    throw err;
   }
-  throw new Stop('failed', `the stored credentials of integration "${integration.name}" are incomplete: re-add it with \`idgraph integration add\``);
 }
 
 function answerOf(req: OktaRequest, err: unknown): OktaAnswer {

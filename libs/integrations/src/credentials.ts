@@ -4,11 +4,10 @@
  */
 import { createOktaClient, OKTA_READ_SCOPES, validateSigningKey, type OktaAuth, type OktaClient, type OktaClientOptions, type RateGovernor } from '@idgraph/okta';
 import type { Logger } from '@idgraph/core';
-import type { GraphStore, Integration, NewIntegration } from '@idgraph/graph';
+import type { GraphStore, Integration, IntegrationSecrets, NewIntegration } from '@idgraph/graph';
 import { IntegrationError } from './errors.js';
 
-/** What is sealed per integration: an SSWS token, or a service app's private key (its scopes are a column). */
-export type IntegrationSecrets = { token: string } | { privateKeyPem: string };
+export type { IntegrationSecrets };
 
 /** How the caller names the fields in messages (`--org-url` in the CLI, `orgUrl` in the API). */
 export interface FieldLabels {
