@@ -25,14 +25,13 @@ import {
   SQSClient,
 } from '@aws-sdk/client-sqs';
 import { createLogger, sleep } from '@idgraph/core';
-import { GraphStore, createSecretBox, migrateDatabase, openDatabase, type GraphDb } from '@idgraph/graph';
+import { GraphStore, createSecretBox, migrateDatabase, openDatabase, type GraphDb, type SideEffectLookups } from '@idgraph/graph';
 import { eventToGraphChanges, normalizeLogEventRow, parseEventMessage } from '@idgraph/normalize';
 import {
   StreamConsumer,
   coalesceBatches,
   createEventStreamHandler,
   type EventStreamStore,
-  type SideEffectLookups,
   type StreamEvent,
 } from '@idgraph/stream-consumer';
 import { createTestDatabase } from '@idgraph/test-support';

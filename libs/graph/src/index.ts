@@ -29,5 +29,6 @@ export type { Integration, NewIntegration, IntegrationPatch, IntegrationSecrets,
 export type { Run, RunResource, RunResourcePatch, StartRunInput } from './runs.js';
 export type { IngestItem, IngestResult, IngestOptions, DeferredRefresh, EventVia, EncodedEventBatch, EncodedIngestResult } from './event-ingest.js';
 export { refreshForMutation } from './event-ingest.js';
+export { EventSideEffects, refreshesAfterStoring, type ImplyingEvent, type SideEffectLookups, type StoredEventRefreshes } from './side-effects.js';
 export { writeEventCopyTuple, CopyTupleWriter, copyTupleEnd, COPY_EVENT_COLUMNS } from './event-copy.js';
 export type { CurrentFinding, Finding, FindingsSync } from './findings.js';

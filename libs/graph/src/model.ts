@@ -75,6 +75,20 @@ export type RefreshRequest =
   | { kind: 'appAssignments'; appId: string }
   | { kind: 'groupMembers'; groupId: string };
 
+/**
+ * A change Okta makes without logging an event for it, implied by an event (impliedChanges in
+ * @idgraph/normalize says which; EventSideEffects in side-effects.ts resolves them against the graph).
+ */
+export type ImpliedChange =
+  /** A new user joins the org's built-in Everyone group: a mutation applied with the event. */
+  | { kind: 'everyone.join'; at: Date; userId: string }
+  /** A direct assignment was added or removed: the app user's scope (USER, GROUP) is not in the event, so the app's assignments are re-read. */
+  | { kind: 'app.assignments'; appId: string }
+  /** A member joined or left the group: they become or stop being a GROUP-scope user of the group's apps, which are re-read. */
+  | { kind: 'group.apps'; groupId: string }
+  /** The user was deactivated or (re)activated: Okta (de)provisions the user's app accounts, so the apps the user reaches are re-read. */
+  | { kind: 'user.apps'; userId: string };
+
 /** One line of `idgraph graph export` (and of `sim.truth()`). */
 export type ExportNodeKind = 'user' | 'group' | 'app' | 'factor' | 'role' | 'resource_set';
 export type ExportEdgeKind = 'member_of' | 'assigned_to' | 'has_role' | 'has_factor';

@@ -91,7 +91,7 @@ export type CollectorStore = Pick<GraphStore, 'getCheckpoint' | 'commitPage' | '
  * stream yields live rows in id order, after `afterId` when given, so a resumed run can continue
  * from its cursor.
  */
-export type GraphReader = Pick<GraphStore, 'liveUsers' | 'liveGroupIds' | 'liveApps' | 'appsAssignedToGroups' | 'appsReachableByUsers'>;
+export type GraphReader = Pick<GraphStore, 'liveUsers' | 'liveGroupIds' | 'liveApps' | 'everyoneGroupId' | 'appsAssignedToGroups' | 'appsReachableByUsers'>;
 
 /** Run bookkeeping (collection_runs / run_resources). */
 export type RunStore = Pick<GraphStore, 'startRun' | 'getRun' | 'updateRunResource' | 'finishRun'>;

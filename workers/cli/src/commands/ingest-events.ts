@@ -2,8 +2,7 @@ import { constants } from 'node:fs';
 import { access, stat } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { describeError, eventTimingFromEnv } from '@idgraph/core';
-import type { RefreshRequest } from '@idgraph/graph';
-import { OktaSideEffects } from '@idgraph/stream-consumer/side-effects';
+import { EventSideEffects, type RefreshRequest } from '@idgraph/graph';
 import { action } from '../action.js';
 import type { CliContext } from '../context.js';
 import { UserError } from '../errors.js';
@@ -87,8 +86,8 @@ async function ingestEvents(ctx: CliContext, opts: { integration: string; file: 
     rejections: [],
     refreshFailures: [],
   };
-  // The same Okta side effects the stream follows (Everyone membership of new users, GROUP-scope app users …).
-  const sideEffects = new OktaSideEffects(store);
+  // The Okta side effects every event path follows (Everyone membership of new users, GROUP-scope app users …).
+  const sideEffects = new EventSideEffects(store);
   const writer = new EventBatchWriter({
     store,
     sideEffects,
