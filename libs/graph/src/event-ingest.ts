@@ -17,6 +17,7 @@
  * per column), never per event, so a batch of ~1000 events costs a handful of round trips.
  */
 import { sql, type SQL } from 'drizzle-orm';
+import { retry } from '@idgraph/core';
 import type { GraphMutation, LogEventRow, RefreshRequest } from './model.js';
 import type { Executor } from './executor.js';
 import { bulkRows, bulkValue, type BulkColumn, type BulkType } from './executor.js';
@@ -182,39 +183,40 @@ async function copyNewEvents(
   const { integrationId, uuids, tuples, tupleEnds } = batch;
   // uuid → hash of the stored event's text, for telling duplicates from conflicts.
   let stored: Map<string, string | null> | null = lookUpFirst ? await storedEventHashes(exec, tenantId, integrationId, uuids) : null;
-  for (let attempt = 1; ; attempt++) {
-    const seen = new Set<string>();
-    const storedIndexes: number[] = [];
-    // Runs of adjacent tuples to copy: the whole buffer as one view when nothing is skipped.
-    const copying: Uint8Array[] = [];
-    let runStart = -1;
-    for (let i = 0, start = 0; i < uuids.length; start = tupleEnds[i]!, i++) {
-      const uuid = uuids[i]!;
-      if (seen.has(uuid) || stored?.has(uuid)) {
-        if (runStart >= 0) copying.push(tuples.subarray(runStart, start));
-        runStart = -1;
-        continue;
+  const storedIndexes = await retry(
+    async (attempt) => {
+      // The primary key refused the last COPY: look up what is stored now, and copy the rest.
+      if (attempt > 1) stored = await storedEventHashes(exec, tenantId, integrationId, uuids);
+      const seen = new Set<string>();
+      const indexes: number[] = [];
+      // Runs of adjacent tuples to copy: the whole buffer as one view when nothing is skipped.
+      const copying: Uint8Array[] = [];
+      let runStart = -1;
+      for (let i = 0, start = 0; i < uuids.length; start = tupleEnds[i]!, i++) {
+        const uuid = uuids[i]!;
+        if (seen.has(uuid) || stored?.has(uuid)) {
+          if (runStart >= 0) copying.push(tuples.subarray(runStart, start));
+          runStart = -1;
+          continue;
+        }
+        seen.add(uuid);
+        indexes.push(i);
+        if (runStart < 0) runStart = start;
       }
-      seen.add(uuid);
-      storedIndexes.push(i);
-      if (runStart < 0) runStart = start;
-    }
-    if (runStart >= 0) copying.push(tuples.subarray(runStart, tuples.length));
-    try {
+      if (runStart >= 0) copying.push(tuples.subarray(runStart, tuples.length));
       // A savepoint's executor runs on the same connection, so it can COPY too.
       if (copying.length) await exec.tx((savepoint) => savepoint.copyIn!('log_events', COPY_EVENT_COLUMNS, copying));
-    } catch (err) {
-      if (attempt >= COPY_ATTEMPTS || (err as { code?: unknown }).code !== UNIQUE_VIOLATION) throw err;
-      stored = await storedEventHashes(exec, tenantId, integrationId, uuids);
-      continue;
-    }
-    const duplicates = [];
-    for (let i = 0, s = 0, start = 0; i < uuids.length; start = tupleEnds[i]!, i++) {
-      if (storedIndexes[s] === i) s++;
-      else duplicates.push({ uuid: uuids[i]!, raw: copyTupleField(tuples, start, RAW_FIELD) });
-    }
-    return { storedIndexes, conflictUuids: await conflictingDuplicates(exec, tenantId, integrationId, duplicates, stored) };
+      return indexes;
+    },
+    // Nothing to wait for: the look-up is what changes between attempts.
+    { attempts: COPY_ATTEMPTS, retryable: (err) => (err as { code?: unknown }).code === UNIQUE_VIOLATION, baseMs: 0 },
+  );
+  const duplicates = [];
+  for (let i = 0, s = 0, start = 0; i < uuids.length; start = tupleEnds[i]!, i++) {
+    if (storedIndexes[s] === i) s++;
+    else duplicates.push({ uuid: uuids[i]!, raw: copyTupleField(tuples, start, RAW_FIELD) });
   }
+  return { storedIndexes, conflictUuids: await conflictingDuplicates(exec, tenantId, integrationId, duplicates, stored) };
 }
 
 /** `raw`, the last field of an event's tuple. */
