@@ -26,6 +26,25 @@ export default tseslint.config(
     },
   },
   {
+    // libs/okta knows nothing of the database or the queues: of @idgraph/core it may use the generic
+    // helpers (retry, sleep, logger, errors, env parsing), never the queue contracts or the app config.
+    files: ['libs/okta/src/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            {
+              name: '@idgraph/core',
+              importNames: ['QUEUES', 'rateGovernorKeyPrefix', 'CollectJobData', 'RefreshJobData', 'loadConfig', 'IdgraphConfig'],
+              message: 'libs/okta knows nothing of queues or the app configuration: take what you need as an option.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ['**/*.test.ts'],
     plugins: { vitest },
     rules: {

@@ -19,7 +19,6 @@ export default defineConfig({
       // Subpath entries first: an alias also matches as a prefix.
       '@idgraph/collector/refresh': src('./workers/collector/src/refresh-entry.ts'),
       '@idgraph/collector': src('./workers/collector/src/index.ts'),
-      '@idgraph/stream-consumer/side-effects': src('./workers/stream-consumer/src/side-effects.ts'),
       '@idgraph/stream-consumer': src('./workers/stream-consumer/src/index.ts'),
       '@idgraph/infra': src('./infra/src/index.ts'),
       '@idgraph/cli': src('./workers/cli/src/index.ts'),

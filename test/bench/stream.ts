@@ -25,15 +25,13 @@ import {
   SQSClient,
 } from '@aws-sdk/client-sqs';
 import { createLogger, sleep } from '@idgraph/core';
-import { GraphStore, createSecretBox, migrateDatabase, openDatabase, type GraphDb } from '@idgraph/graph';
+import { GraphStore, createSecretBox, migrateDatabase, openDatabase, type GraphDb, type SideEffectLookups } from '@idgraph/graph';
 import { eventToGraphChanges, normalizeLogEventRow, parseEventMessage } from '@idgraph/normalize';
 import {
   StreamConsumer,
   coalesceBatches,
   createEventStreamHandler,
-  graphSideEffectLookups,
   type EventStreamStore,
-  type SideEffectLookups,
   type StreamEvent,
 } from '@idgraph/stream-consumer';
 import { createTestDatabase } from '@idgraph/test-support';
@@ -170,7 +168,7 @@ async function freshGraphStore(eventSource: string): Promise<BenchTarget> {
     const opened = gdb;
     return {
       store,
-      sideEffects: graphSideEffectLookups(gdb, TENANT),
+      sideEffects: store,
       integrationId,
       async close() {
         await opened.close();

@@ -36,3 +36,5 @@ export { DEFAULT_EVENT_LIMITS, eventSizeProblem, isOktaEventSource, parseEventMe
 export type { GraphChanges } from './event-changes.js';
 export { HANDLED_EVENT_TYPES, HANDLED_EVENT_TYPE_PREFIXES, eventToGraphChanges, isHandledEventType } from './event-changes.js';
 export { futureEventReason } from './event-time.js';
+export type { SideEffectEvent } from './event-side-effects.js';
+export { impliedChanges } from './event-side-effects.js';

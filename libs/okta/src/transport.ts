@@ -1,6 +1,5 @@
 import { observeResponse } from './governor/observe.js';
-import type { Logger } from '@idgraph/core';
-import { abortReason, backoffDelayMs, sleep } from './backoff.js';
+import { abortReason, backoffDelayMs, retry, sleep, type Logger } from '@idgraph/core';
 import { bucketFor } from './buckets.js';
 import { describeRequest, OktaApiError, OktaRequestError } from './errors.js';
 import type { RateGovernor } from './governor/types.js';
@@ -59,13 +58,33 @@ const MAX_THROTTLED_ATTEMPTS = 30;
 
 class RetryableFailure extends Error {}
 
+/** An attempt that failed in a way worth another (network, timeout, 5xx, truncated JSON); what to report once they are spent. */
+class FailedAttempt extends Error {
+  constructor(
+    readonly reason: string,
+    readonly failure?: unknown,
+    readonly lastResponse?: { status: number; body: unknown },
+  ) {
+    super(reason);
+  }
+}
+
 /** A body over the cap: retrying would fetch the same body again, so the request fails at once. */
 class ResponseTooLarge extends Error {}
+
+/** What one logical request has done so far, across its attempts. */
+interface ExchangeState {
+  bucket: string;
+  attempts: number;
+  throttled: number;
+  throttledSince: number | null;
+}
 
 /**
  * Sends one logical request under the rate governor: waits out 429s (the governor holds the
  * bucket until its reset), retries 5xx, network errors, timeouts and truncated JSON with capped
- * exponential backoff and full jitter, and hands every other status back to the caller.
+ * exponential backoff and full jitter (@idgraph/core's retry), and hands every other status back
+ * to the caller.
  */
 export class Transport {
   readonly stats: TransportStats = { requests: 0, waited429: 0, retries: 0, waited429Ms: 0 };
@@ -74,21 +93,36 @@ export class Transport {
 
   async exchange(req: ExchangeRequest): Promise<RawResponse> {
     const { pathname } = new URL(req.url);
-    const bucket = bucketFor(req.method, pathname);
-    let failures = 0;
-    let throttled = 0;
-    let attempts = 0;
-    let throttledSince: number | null = null;
+    const state: ExchangeState = { bucket: bucketFor(req.method, pathname), attempts: 0, throttled: 0, throttledSince: null };
+    try {
+      return await retry(() => this.attemptUntilNotThrottled(req, state), {
+        attempts: this.opts.maxRetries + 1,
+        retryable: (err) => err instanceof FailedAttempt,
+        ...(this.opts.signal ? { signal: this.opts.signal } : {}),
+        onRetry: ({ err, attempt, delayMs }) =>
+          this.opts.logger?.warn({ request: describeRequest(req.method, req.url), reason: (err as FailedAttempt).reason, attempt, delayMs }, 'okta request failed; retrying'),
+      });
+    } catch (err) {
+      if (!(err instanceof FailedAttempt)) throw err;
+      // Every attempt failed: the last 5xx as Okta's error, anything else as the request's.
+      if (err.lastResponse) throw new OktaApiError({ status: err.lastResponse.status, method: req.method, url: req.url, body: err.lastResponse.body });
+      throw new OktaRequestError(req.method, req.url, `${err.reason} (gave up after ${this.opts.maxRetries + 1} attempts)`, { cause: err.failure });
+    }
+  }
+
+  /** One attempt, repeated while Okta answers 429 (those are waited out, not counted as failures). */
+  private async attemptUntilNotThrottled(req: ExchangeRequest, state: ExchangeState): Promise<RawResponse> {
+    const { bucket } = state;
     for (;;) {
       this.throwIfAborted();
       const headers = await req.headers();
       const lease = await this.opts.governor.acquire(this.opts.org, bucket, this.opts.signal);
       const started = Date.now();
-      const waited429Ms = throttledSince === null ? 0 : started - throttledSince;
+      const waited429Ms = state.throttledSince === null ? 0 : started - state.throttledSince;
       if (waited429Ms > 0) this.stats.waited429Ms += waited429Ms;
-      throttledSince = null;
-      const retried = attempts > 0;
-      attempts += 1;
+      state.throttledSince = null;
+      const retried = state.attempts > 0;
+      state.attempts += 1;
       this.stats.requests += 1;
       if (retried) this.stats.retries += 1;
 
@@ -113,8 +147,7 @@ export class Transport {
         await lease.release(err instanceof Error ? err : new Error(String(err)));
         this.emit({ bucket, status: 0, durationMs: Date.now() - started, retried, waited429Ms });
         if (this.opts.signal?.aborted) throw abortReason(this.opts.signal);
-        failures = await this.backoffOrThrow(req, failures, describeFailure(err, this.opts.timeoutMs), err);
-        continue;
+        throw new FailedAttempt(describeFailure(err, this.opts.timeoutMs), err);
       } finally {
         attempt.end();
       }
@@ -125,28 +158,21 @@ export class Transport {
 
       if (response.status === 429) {
         this.stats.waited429 += 1;
-        throttled += 1;
-        if (throttled > MAX_THROTTLED_ATTEMPTS) {
+        state.throttled += 1;
+        if (state.throttled > MAX_THROTTLED_ATTEMPTS) {
           throw new OktaApiError({ status: 429, method: req.method, url: req.url, body: safeJson(text) });
         }
-        throttledSince = Date.now();
-        await this.waitAfter429(response.headers, throttled);
+        state.throttledSince = Date.now();
+        await this.waitAfter429(response.headers, state.throttled);
         continue;
       }
-      if (response.status >= 500) {
-        failures = await this.backoffOrThrow(req, failures, `HTTP ${response.status}`, undefined, {
-          status: response.status,
-          body: safeJson(text),
-        });
-        continue;
-      }
+      if (response.status >= 500) throw new FailedAttempt(`HTTP ${response.status}`, undefined, { status: response.status, body: safeJson(text) });
       let body: unknown;
       try {
         body = parseBody(response, text);
       } catch (err) {
         if (!(err instanceof RetryableFailure)) throw err;
-        failures = await this.backoffOrThrow(req, failures, err.message);
-        continue;
+        throw new FailedAttempt(err.message);
       }
       return { status: response.status, headers: response.headers, body, url: req.url };
     }
@@ -187,25 +213,6 @@ export class Transport {
     const reset = headers.get('x-rate-limit-reset');
     const usable = limit !== null && limit !== '0' && reset !== null && !reset.includes(',');
     if (!usable) await sleep(250 + backoffDelayMs(throttled, { baseMs: 500, capMs: 5_000 }), this.opts.signal);
-  }
-
-  private async backoffOrThrow(
-    req: ExchangeRequest,
-    failures: number,
-    reason: string,
-    cause?: unknown,
-    lastResponse?: { status: number; body: unknown },
-  ): Promise<number> {
-    if (failures >= this.opts.maxRetries) {
-      if (lastResponse) {
-        throw new OktaApiError({ status: lastResponse.status, method: req.method, url: req.url, body: lastResponse.body });
-      }
-      throw new OktaRequestError(req.method, req.url, `${reason} (gave up after ${failures + 1} attempts)`, { cause });
-    }
-    const delay = backoffDelayMs(failures);
-    this.opts.logger?.warn({ request: describeRequest(req.method, req.url), reason, attempt: failures + 1, delayMs: delay }, 'okta request failed; retrying');
-    await sleep(delay, this.opts.signal);
-    return failures + 1;
   }
 
   private emit(e: RequestEvent): void {

@@ -11,7 +11,7 @@ import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger, QUEUES } from '@idgraph/core';
 import { createSecretBox, GraphStore, migrateDatabase, openDatabase, sortExportLines, toJsonl, type GraphDb } from '@idgraph/graph';
-import { redisConnection, startCollectorWorkers, withGraphReader, type CollectorWorkers } from '@idgraph/collector';
+import { redisConnection, startCollectorWorkers, type CollectorWorkers } from '@idgraph/collector';
 import { clientForIntegration } from '@idgraph/integrations';
 import { createMemoryRateGovernor } from '@idgraph/okta';
 import { expectedFindings, startOktaSim, type OktaSim } from '@idgraph/okta-sim';
@@ -124,7 +124,7 @@ function startWorkers(): void {
   workers = startCollectorWorkers({
     redisUrl: TEST_REDIS_URL,
     prefix,
-    store: withGraphReader(store),
+    store,
     logger,
     makeClient: (integration, hooks) => clientForIntegration(store, integration as Parameters<typeof clientForIntegration>[1], { logger, governor, onRequest: hooks.onRequest }),
   });

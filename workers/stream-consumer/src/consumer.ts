@@ -6,8 +6,7 @@ import {
   type Message,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
-import { createLogger, describeError, type Logger } from '@idgraph/core';
-import { Backoff, sleep } from './backoff.js';
+import { backoffDelayMs, createLogger, describeError, retry, sleep, type Logger } from '@idgraph/core';
 import { InMemoryStreamMetrics, type StreamCounter, type StreamMetrics } from './metrics.js';
 
 /** Message attribute that carries, on a dead-lettered message, why it was rejected. */
@@ -164,7 +163,7 @@ export class StreamConsumer<T> {
    * the SQS round trips of the next batch overlap the database transaction of the current one.
    */
   private async pollLoop(poller: number): Promise<void> {
-    const backoff = new Backoff(200, this.maxBackoffMs);
+    const backoff = new ConsecutiveFailures(this.maxBackoffMs);
     const inFlight = new Set<Promise<void>>();
     let failed = false;
     while (!this.stopping) {
@@ -181,7 +180,7 @@ export class StreamConsumer<T> {
         if (this.stopping) break;
         const delay = backoff.next();
         this.logger.warn({ poller, err: errorSummary(err), retryInMs: delay }, 'receive from SQS failed');
-        await sleep(delay, this.abort.signal);
+        await this.pause(delay);
         continue;
       }
       if (messages.length === 0) continue;
@@ -197,11 +196,11 @@ export class StreamConsumer<T> {
   }
 
   /** Backs off after a failed batch, and keeps backing off (without receiving) until `readiness` passes. */
-  private async waitUntilReady(poller: number, backoff: Backoff): Promise<void> {
+  private async waitUntilReady(poller: number, backoff: ConsecutiveFailures): Promise<void> {
     for (;;) {
       const delay = backoff.next();
-      this.logger.warn({ poller, retryInMs: delay, consecutiveFailures: backoff.consecutiveFailures }, 'backing off after a failed batch');
-      await sleep(delay, this.abort.signal);
+      this.logger.warn({ poller, retryInMs: delay, consecutiveFailures: backoff.count }, 'backing off after a failed batch');
+      await this.pause(delay);
       if (this.stopping || !this.options.readiness) return;
       try {
         await withTimeout(this.options.readiness(), READINESS_TIMEOUT_MS);
@@ -334,37 +333,55 @@ export class StreamConsumer<T> {
   private async deleteFromQueue(messages: Message[]): Promise<void> {
     if (messages.length === 0) return;
     let pending = messages;
-    for (let attempt = 1; attempt <= DELETE_ATTEMPTS && pending.length > 0; attempt++) {
-      try {
-        const out = await this.options.sqs.send(
-          new DeleteMessageBatchCommand({
-            QueueUrl: this.options.queueUrl,
-            Entries: pending.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle ?? '' })),
-          }),
-        );
-        const retry: Message[] = [];
-        for (const f of out.Failed ?? []) {
-          const message = pending[Number(f.Id)];
-          if (!message) continue;
-          if (f.SenderFault) {
-            // e.g. an expired receipt handle: retrying cannot help. The message comes back and is ingested idempotently.
-            this.logger.warn({ messageId: message.MessageId, code: f.Code }, 'message could not be deleted; it will be redelivered');
-          } else {
-            retry.push(message);
+    try {
+      // No signal: the messages of a batch in hand are deleted even while stopping.
+      await retry(
+        async (attempt) => {
+          try {
+            const out = await this.options.sqs.send(
+              new DeleteMessageBatchCommand({
+                QueueUrl: this.options.queueUrl,
+                Entries: pending.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle ?? '' })),
+              }),
+            );
+            const again: Message[] = [];
+            for (const f of out.Failed ?? []) {
+              const message = pending[Number(f.Id)];
+              if (!message) continue;
+              if (f.SenderFault) {
+                // e.g. an expired receipt handle: retrying cannot help. The message comes back and is ingested idempotently.
+                this.logger.warn({ messageId: message.MessageId, code: f.Code }, 'message could not be deleted; it will be redelivered');
+              } else {
+                again.push(message);
+              }
+            }
+            const senderFaults = (out.Failed ?? []).length - again.length;
+            if (senderFaults > 0) this.metrics.increment('deleteFailures', senderFaults);
+            pending = again;
+          } catch (err) {
+            this.logger.warn({ attempt, messages: pending.length, err: errorSummary(err) }, 'DeleteMessageBatch failed');
+            throw err;
           }
-        }
-        const senderFaults = (out.Failed ?? []).length - retry.length;
-        if (senderFaults > 0) this.metrics.increment('deleteFailures', senderFaults);
-        pending = retry;
-      } catch (err) {
-        this.logger.warn({ attempt, messages: pending.length, err: errorSummary(err) }, 'DeleteMessageBatch failed');
-      }
-      if (pending.length > 0 && attempt < DELETE_ATTEMPTS) await sleep(100 * 2 ** attempt);
+          if (pending.length > 0) throw new Error(`${pending.length} messages not deleted yet`);
+        },
+        { attempts: DELETE_ATTEMPTS, baseMs: 200, jitter: 'equal' },
+      );
+    } catch {
+      // What is still pending is reported below.
     }
     for (const m of pending) {
       this.logger.warn({ messageId: m.MessageId }, 'message not deleted after retries; it will be redelivered');
     }
     if (pending.length > 0) this.metrics.increment('deleteFailures', pending.length);
+  }
+
+  /** Waits `ms`, or less when the consumer stops (the loops look at `stopping` after it). */
+  private async pause(ms: number): Promise<void> {
+    try {
+      await sleep(ms, this.abort.signal);
+    } catch (err) {
+      if (!this.stopping) throw err;
+    }
   }
 
   /** Extends the batch's visibility at half the timeout until the returned function is called. */
@@ -444,4 +461,25 @@ function withTimeout<V>(promise: Promise<V>, ms: number): Promise<V> {
   });
   promise.catch(() => undefined);
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * Exponential backoff with equal jitter for a poller whose batch or receive failed (database down,
+ * SQS unreachable): each consecutive failure doubles the ceiling up to `maxMs`; a success resets it.
+ * Half fixed, half jitter: never zero, and pollers that failed together spread out.
+ */
+class ConsecutiveFailures {
+  count = 0;
+
+  constructor(private readonly maxMs: number) {}
+
+  /** The delay to wait after one more failure. */
+  next(): number {
+    this.count += 1;
+    return backoffDelayMs(this.count - 1, { baseMs: 200, capMs: this.maxMs, jitter: 'equal' });
+  }
+
+  reset(): void {
+    this.count = 0;
+  }
 }

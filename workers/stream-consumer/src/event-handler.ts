@@ -3,12 +3,11 @@
  * LogEvent, routed to an integration by its `source`; a batch is stored and applied in one
  * transaction by the graph store; targeted refreshes of newly stored events go to `onRefresh`.
  */
-import { refreshForMutation, type DeferredRefresh, type GraphMutation, type LogEventRow, type RefreshRequest } from '@idgraph/graph';
+import { EventSideEffects, refreshForMutation, refreshesAfterStoring, type GraphMutation, type ImpliedChange, type IngestItem, type IngestResult, type LogEventRow, type RefreshRequest, type SideEffectLookups } from '@idgraph/graph';
 import { createLogger, describeError, eventTimingFromEnv, retry, type Logger } from '@idgraph/core';
-import { eventToGraphChanges, futureEventReason, normalizeLogEventRow, parseEventMessage, type EventLimits } from '@idgraph/normalize';
+import { eventToGraphChanges, futureEventReason, impliedChanges, normalizeLogEventRow, parseEventMessage, type EventLimits } from '@idgraph/normalize';
 import type { Classification, ReceivedMessageInfo } from './consumer.js';
 import type { StreamMetrics } from './metrics.js';
-import { OktaSideEffects, refreshesAfterStoring, type SideEffectLookups } from './side-effects.js';
 
 /** One event ready for `ingestEvents`, plus the refreshes it asks for. */
 export interface StreamEvent {
@@ -16,6 +15,8 @@ export interface StreamEvent {
   row: LogEventRow;
   mutations: GraphMutation[];
   refresh: RefreshRequest[];
+  /** What the event implies beyond its own mutations (Okta side effects, see @idgraph/graph side-effects.ts). */
+  implied: ImpliedChange[];
   /**
    * The message was received before (ApproximateReceiveCount > 1): a consumer may have committed
    * the event and died before requesting its refreshes, so they are requested again.
@@ -23,30 +24,14 @@ export interface StreamEvent {
   redelivered?: boolean;
 }
 
-export interface IngestEventItem {
-  integrationId: string;
-  row: LogEventRow;
-  mutations: GraphMutation[];
-  via: 'stream' | 'poll' | 'file';
-}
-
-export interface IngestEventsResult {
-  stored: number;
-  duplicates: number;
-  /** Events whose uuid was stored already with other content (GraphStore reports them; other stores may not). */
-  conflicts?: number;
-  conflictUuids?: string[];
-  applied: number;
-  storedUuids: string[];
-  /** Objects to re-read: events too close to their last read were not decided by time (see @idgraph/graph). */
-  deferred: DeferredRefresh[];
-}
+/** The store's answer as the handler reads it: GraphStore's IngestResult, where other stores may leave out the conflicts. */
+export type IngestEventsResult = Omit<IngestResult, 'conflicts' | 'conflictUuids'> & Partial<Pick<IngestResult, 'conflicts' | 'conflictUuids'>>;
 
 /** What the handler needs of GraphStore (structural, so tests and other stores fit). */
 export interface EventStreamStore {
   /** null or undefined: no integration has this source. */
   integrationByEventSource(source: string): Promise<{ id: string } | null | undefined>;
-  ingestEvents(items: IngestEventItem[]): Promise<IngestEventsResult>;
+  ingestEvents(items: IngestItem[]): Promise<IngestEventsResult>;
 }
 
 export type RefreshSink = (integrationId: string, requests: RefreshRequest[]) => Promise<void> | void;
@@ -97,7 +82,7 @@ export function createEventStreamHandler(deps: EventStreamHandlerDeps): EventStr
     deps.now ?? Date.now,
   );
 
-  const sideEffects = deps.sideEffects ? new OktaSideEffects(deps.sideEffects) : null;
+  const sideEffects = deps.sideEffects ? new EventSideEffects(deps.sideEffects) : null;
   const oktaNow = deps.oktaNow ?? Date.now;
   const maxFutureMs = deps.maxFutureMs ?? eventTimingFromEnv().maxFutureMs;
 
@@ -121,13 +106,14 @@ export function createEventStreamHandler(deps: EventStreamHandlerDeps): EventStr
     const row = normalizeLogEventRow(parsed.event, parsed.eventJson);
     const future = futureEventReason(row.published, oktaNow(), maxFutureMs);
     if (future) return { ok: false, reason: `event ${row.uuid}: ${future}`, logContext: { ...logContext, published: parsed.event.published }, counter: 'futureEvents' };
+    const implied = impliedChanges({ eventType: row.eventType, published: row.published, mutations });
     // Throws when the store is unreachable, like the lookup above.
-    const extra = sideEffects ? await sideEffects.extraMutations({ integrationId: integration.id, eventType: row.eventType, published: row.published, mutations }) : [];
+    const extra = sideEffects && EventSideEffects.addsMutations(implied) ? await sideEffects.mutations({ integrationId: integration.id, implied }) : [];
     const redelivered = (message?.approximateReceiveCount ?? 1) > 1;
     return {
       ok: true,
       key: integration.id,
-      value: { integrationId: integration.id, row, mutations: [...mutations, ...extra], refresh, ...(redelivered ? { redelivered } : {}) },
+      value: { integrationId: integration.id, row, mutations: extra.length ? [...mutations, ...extra] : mutations, refresh, implied, ...(redelivered ? { redelivered } : {}) },
     };
   }
 
@@ -156,9 +142,7 @@ export function createEventStreamHandler(deps: EventStreamHandlerDeps): EventStr
     const refreshes = await refreshesAfterStoring(
       needRefresh.map((e) => ({
         integrationId: e.integrationId,
-        eventType: e.row.eventType,
-        published: e.row.published,
-        mutations: e.mutations,
+        implied: e.implied,
         // A redelivered event may have been committed with mutations deferred to re-reads that were
         // never requested (the consumer died in between); as a duplicate it is not decided again,
         // so every object it changes is re-read.

@@ -1,5 +1,4 @@
-import type { DeferredRefresh, EncodedEventBatch, EncodedIngestResult, IngestItem, IngestResult, RefreshRequest } from '@idgraph/graph';
-import { refreshesAfterStoring, type OktaSideEffects } from '@idgraph/stream-consumer/side-effects';
+import { EventSideEffects, refreshesAfterStoring, type DeferredRefresh, type EncodedEventBatch, type EncodedIngestResult, type IngestItem, type IngestResult, type RefreshRequest } from '@idgraph/graph';
 import type { DecodedChunk } from './decode-lines.js';
 
 export interface WrittenCounts {
@@ -40,7 +39,7 @@ export class EventBatchWriter {
   constructor(
     private readonly opts: {
       store: EventBatchStore;
-      sideEffects: OktaSideEffects;
+      sideEffects: EventSideEffects;
       integrationId: string;
       inFlight: number;
       /** Called once a chunk's events are stored: its tuples are no longer needed. */
@@ -53,8 +52,8 @@ export class EventBatchWriter {
     if (chunk.uuids.length === 0) return;
     if (this.writing.length >= this.opts.inFlight) await this.writing.shift();
     for (const change of chunk.changes) {
-      if (!this.opts.sideEffects.addsMutations(change.eventType)) continue;
-      const extra = await this.opts.sideEffects.extraMutations({ integrationId: this.opts.integrationId, ...change });
+      if (!EventSideEffects.addsMutations(change.implied)) continue;
+      const extra = await this.opts.sideEffects.mutations({ integrationId: this.opts.integrationId, implied: change.implied });
       if (extra.length) change.mutations = [...change.mutations, ...extra];
     }
     const written = this.write(chunk);

@@ -102,10 +102,9 @@ describe('EventChunkDecoder', () => {
     expect(chunk!.changes).toEqual([
       {
         index: 1,
-        eventType: 'group.user_membership.add',
-        published: new Date('2026-01-01T00:00:00.000Z'),
         mutations: [{ kind: 'membership.add', at: new Date('2026-01-01T00:00:00.000Z'), userId: '00u1', groupId: '00g1' }],
         refresh: [],
+        implied: [{ kind: 'group.apps', groupId: '00g1' }],
       },
     ]);
   });

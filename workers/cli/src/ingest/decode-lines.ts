@@ -1,8 +1,8 @@
 import { isAscii, isUtf8 } from 'node:buffer';
-import type { GraphMutation, LogEventRow, RefreshRequest } from '@idgraph/graph';
+import type { GraphMutation, ImpliedChange, LogEventRow, RefreshRequest } from '@idgraph/graph';
 // Not the package's main entry: that loads drizzle and the drivers, a fifth of a second of this thread's start.
 import { CopyTupleWriter, writeEventCopyTuple } from '@idgraph/graph/event-copy';
-import { DEFAULT_EVENT_LIMITS, eventSizeProblem, eventToGraphChanges, futureEventReason, normalizeLogEventRow, parseEventMessage, type EventLimits, type ParseEventOptions } from '@idgraph/normalize';
+import { DEFAULT_EVENT_LIMITS, eventSizeProblem, eventToGraphChanges, futureEventReason, impliedChanges, normalizeLogEventRow, parseEventMessage, type EventLimits, type ParseEventOptions } from '@idgraph/normalize';
 
 /**
  * The events of a chunk, as they cross from the decoding thread to the main thread. On PostgreSQL
@@ -27,10 +27,10 @@ export interface DecodedChunk {
 
 export interface EventChanges {
   index: number;
-  eventType: string;
-  published: Date;
   mutations: GraphMutation[];
   refresh: RefreshRequest[];
+  /** What the event implies beyond its own mutations (impliedChanges), for the writer to resolve against the graph. */
+  implied: ImpliedChange[];
 }
 
 export interface DecodeOptions {
@@ -213,7 +213,10 @@ class ChunkColumns {
     this.uuids.push(row.uuid);
     this.rows?.push(row);
     this.tupleEnds.push(tupleEnd);
-    if (mutations.length || refresh.length) this.changes.push({ index, eventType: row.eventType, published: row.published, mutations, refresh });
+    if (mutations.length || refresh.length) {
+      const implied = mutations.length ? impliedChanges({ eventType: row.eventType, published: row.published, mutations }) : [];
+      this.changes.push({ index, mutations, refresh, implied });
+    }
   }
 
   finish(writer: CopyTupleWriter | null): DecodedChunk {

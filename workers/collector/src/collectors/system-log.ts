@@ -6,8 +6,10 @@
  * A run's poll stops at the first empty page (caught up: the next scheduled run continues from the
  * cursor, which is the back-off) or once it reaches events newer than the run's start.
  * Events go through ingestEvents with via 'poll', so they dedupe with the stream by uuid and only
- * newly stored events apply their mutations; their refresh requests, and the re-reads the store
- * asks for instead of deciding events too close to their object's last read, go to `onRefresh`.
+ * newly stored events apply their mutations, with those their Okta side effects imply (a new user's
+ * Everyone membership: the same module the stream and `ingest-events` use); their refresh requests,
+ * the re-reads side effects imply, and the re-reads the store asks for instead of deciding events
+ * too close to their object's last read, go to `onRefresh`.
  * An event published later than the `Date` of the response that listed it, plus the allowed skew,
  * is rejected: never stored or applied, counted in the run (the resource's note) and logged.
  * Each event is also checked as a streamed one is (parseEventMessage: its fields, uuid, size, depth,
@@ -15,8 +17,8 @@
  * so that one bad event does not stop the log from being read.
  */
 import { eventTimingFromEnv } from '@idgraph/core';
-import type { GraphMutation, RefreshRequest } from '@idgraph/graph';
-import { eventToGraphChanges, futureEventReason, normalizeLogEventRow, parseEventMessage, type OktaLogEvent } from '@idgraph/normalize';
+import { EventSideEffects, refreshesAfterStoring, type ImpliedChange, type IngestItem, type LogEventRow, type RefreshRequest } from '@idgraph/graph';
+import { eventToGraphChanges, futureEventReason, impliedChanges, normalizeLogEventRow, parseEventMessage, type GraphChanges, type OktaLogEvent } from '@idgraph/normalize';
 import type { CollectorContext, CollectorResult } from '../context.js';
 import { progressOf } from '../context.js';
 import type { OktaLogEventLike } from '../ports.js';
@@ -53,6 +55,7 @@ export async function collectSystemLog(ctx: CollectorContext, opts: SystemLogOpt
   const since = new Date(ctx.run.startedAt.getTime() - backfillDays(ctx) * 86_400_000);
   const maxFutureMs = opts.maxFutureMs ?? eventTimingFromEnv().maxFutureMs;
   const rejected: string[] = [];
+  const sideEffects = new EventSideEffects(ctx.store);
   for (let pages = 0; opts.maxPages === undefined || pages < opts.maxPages; pages++) {
     ctx.signal.throwIfAborted();
     const page = await ctx.client.pollLogs(cursor ? { startUrl: cursor, limit: LOG_PAGE_LIMIT } : { since, limit: LOG_PAGE_LIMIT });
@@ -64,7 +67,7 @@ export async function collectSystemLog(ctx: CollectorContext, opts: SystemLogOpt
       ctx.logger.warn({ uuid: event.uuid, eventType: event.eventType, published: event.published }, 'System Log event rejected: published later than Okta\'s clock allows');
       return false;
     });
-    const { refresh, rejected: skipped } = await ingestPage(ctx, valid, opts.needsRefresh ?? (() => true));
+    const { refresh, rejected: skipped } = await ingestPage(ctx, sideEffects, valid, opts.needsRefresh ?? (() => true));
     unfit += skipped;
     if (refresh.length > 0 && opts.onRefresh) await opts.onRefresh(refresh);
     if (page.nextUrl !== null) {
@@ -88,14 +91,20 @@ export async function collectSystemLog(ctx: CollectorContext, opts: SystemLogOpt
   return { resource: 'system_log', complete: true, objects: progress.snapshot().objects, ...(warning ? { warning } : {}), ...(unfit ? { rejected: unfit } : {}) };
 }
 
-/** Stores a page of events (idempotent by uuid); returns the refreshes of the newly stored ones and how many were skipped. */
+/**
+ * Stores a page of events (idempotent by uuid) with the mutations their Okta side effects imply
+ * (see EventSideEffects in @idgraph/graph, which the stream and `ingest-events` use too); returns
+ * the refreshes of the newly stored ones and how many were skipped.
+ */
 async function ingestPage(
   ctx: CollectorContext,
+  sideEffects: EventSideEffects,
   events: OktaLogEventLike[],
   needsRefresh: (event: OktaLogEventLike) => boolean,
 ): Promise<{ refresh: RefreshRequest[]; rejected: number }> {
   if (events.length === 0) return { refresh: [], rejected: 0 };
-  const prepared: { event: OktaLogEvent; eventJson: string; changes: ReturnType<typeof eventToGraphChanges> }[] = [];
+  const integrationId = ctx.integration.id;
+  const prepared: { event: OktaLogEvent; row: LogEventRow; changes: GraphChanges; implied: ImpliedChange[] }[] = [];
   const rejections: { uuid: string | null; reason: string }[] = [];
   for (const item of events) {
     const parsed = parseEventMessage(item, ctx.eventLimits);
@@ -104,51 +113,23 @@ async function ingestPage(
       rejections.push({ uuid, reason: parsed.reason });
       continue;
     }
-    prepared.push({ event: parsed.event, eventJson: parsed.eventJson, changes: eventToGraphChanges(parsed.event) });
+    const changes = eventToGraphChanges(parsed.event);
+    const row = normalizeLogEventRow(parsed.event, parsed.eventJson);
+    prepared.push({ event: parsed.event, row, changes, implied: impliedChanges({ eventType: row.eventType, published: row.published, mutations: changes.mutations }) });
   }
   if (rejections.length) ctx.logger.warn({ rejected: rejections.length, events: rejections.slice(0, 20) }, 'System Log events skipped: they cannot be stored as they are');
   if (prepared.length === 0) return { refresh: [], rejected: rejections.length };
-  const result = await ctx.store.ingestEvents(
-    prepared.map(({ event, eventJson, changes }) => ({
-      integrationId: ctx.integration.id,
-      row: normalizeLogEventRow(event, eventJson),
-      mutations: changes.mutations,
-      via: 'poll' as const,
-    })),
-  );
+  const items: IngestItem[] = [];
+  for (const { row, changes, implied } of prepared) {
+    const extra = EventSideEffects.addsMutations(implied) ? await sideEffects.mutations({ integrationId, implied }) : [];
+    items.push({ integrationId, row, mutations: [...changes.mutations, ...extra], via: 'poll' });
+  }
+  const result = await ctx.store.ingestEvents(items);
   const stored = new Set(result.storedUuids);
-  const merged = new Map<string, RefreshRequest>();
-  // Needed whatever needsRefresh says: these mutations were not applied at all.
-  for (const d of result.deferred) merged.set(JSON.stringify(d.request), d.request);
-  for (const { event, changes } of prepared) {
-    if (!stored.has(event.uuid) || !needsRefresh(event)) continue;
-    for (const r of changes.refresh) merged.set(JSON.stringify(r), r);
-    for (const r of await sideEffectRefreshes(ctx, changes.mutations)) merged.set(JSON.stringify(r), r);
-  }
-  return { refresh: [...merged.values()], rejected: rejections.length };
-}
-
-/**
- * Re-reads for what an event changes in Okta without saying so. Within one run a re-read of an
- * app's assignments happens once (its 'refresh:<appId>' checkpoint), however many events ask.
- * - An app user added or removed: the event carries neither the assignment's scope nor whether
- *   the user keeps a GROUP-scope assignment to the same app, so the app's assignments are re-read.
- * - A user deactivated: Okta deprovisions the user's app accounts (direct and group-derived
- *   assignments go), and the event names only the user, so the apps the graph has them assigned
- *   to are re-read.
- * - A member added to or removed from a group: they become or stop being a GROUP-scope user of
- *   the group's apps (as the stream follows it, see workers/stream-consumer/src/side-effects.ts).
- */
-async function sideEffectRefreshes(ctx: CollectorContext, mutations: readonly GraphMutation[]): Promise<RefreshRequest[]> {
-  const out: RefreshRequest[] = [];
-  for (const m of mutations) {
-    if (m.kind === 'appUser.add' || m.kind === 'appUser.remove') {
-      out.push({ kind: 'appAssignments', appId: m.appId });
-    } else if (m.kind === 'membership.add' || m.kind === 'membership.remove') {
-      for (const appId of await ctx.store.appsAssignedToGroup(ctx.integration.id, m.groupId)) out.push({ kind: 'appAssignments', appId });
-    } else if (m.kind === 'user.status' && m.status === 'DEPROVISIONED' && ctx.store.appsAssignedToUser) {
-      for (const appId of await ctx.store.appsAssignedToUser(ctx.integration.id, m.userId)) out.push({ kind: 'appAssignments', appId });
-    }
-  }
-  return out;
+  // The re-reads the store asked for are needed whatever needsRefresh says: those mutations were not applied at all.
+  const needed = prepared
+    .filter(({ event }) => stored.has(event.uuid) && needsRefresh(event))
+    .map(({ changes, implied }) => ({ integrationId, refresh: changes.refresh, implied }));
+  const refresh = await refreshesAfterStoring(needed, sideEffects, result.deferred);
+  return { refresh: refresh.get(integrationId) ?? [], rejected: rejections.length };
 }

@@ -6,7 +6,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { ActionInputError, listAudit, listErasures, privacyAccess, privacyErase, PrivacyInputError, runAction, type ActionContext } from '@idgraph/actions';
-import { refreshObjects, withGraphReader } from '@idgraph/collector/refresh';
+import { refreshObjects } from '@idgraph/collector/refresh';
 import { clientForIntegration } from '@idgraph/integrations';
 import type { ServerDeps } from '../app.js';
 import { HttpError } from '../errors.js';
@@ -32,7 +32,7 @@ export const actionRoutes: FastifyPluginAsyncTypebox<{ deps: ServerDeps }> = asy
     logger,
     async refresh(integration, requests) {
       const client = await clientForIntegration(store, integration, { logger });
-      return refreshObjects({ client, store: withGraphReader(store), integration, requests, logger, trigger: 'action' });
+      return refreshObjects({ client, store, integration, requests, logger, trigger: 'action' });
     },
   });
 
