@@ -28,12 +28,14 @@ interface ResourceTable {
   table: string;
   /** Scope fields this table can be narrowed by, and their column. */
   scopes: Partial<Record<keyof FullSyncScope, string>>;
+  /** The table has via_scim: rows that arrived only through SCIM (never read from the API) are not the listing's to tombstone. */
+  scim?: boolean;
 }
 
 const RESOURCE_TABLES: Record<Exclude<GraphResource, 'system_log'>, ResourceTable> = {
-  users: { table: 'users', scopes: {} },
-  groups: { table: 'groups', scopes: {} },
-  group_members: { table: 'group_memberships', scopes: { groupId: 'group_id', userId: 'user_id' } },
+  users: { table: 'users', scopes: {}, scim: true },
+  groups: { table: 'groups', scopes: {}, scim: true },
+  group_members: { table: 'group_memberships', scopes: { groupId: 'group_id', userId: 'user_id' }, scim: true },
   apps: { table: 'apps', scopes: {} },
   app_user_assignments: { table: 'app_user_assignments', scopes: { appId: 'app_id', userId: 'user_id' } },
   app_group_assignments: { table: 'app_group_assignments', scopes: { appId: 'app_id', groupId: 'group_id' } },
@@ -68,6 +70,14 @@ export interface FullSyncRun {
   resourceState: string | undefined;
 }
 
+/**
+ * Rows that arrived through SCIM provisioning and were never read from Okta's API: the API's
+ * listing not showing them says nothing about them (a SCIM user without an Okta externalId, a
+ * pushed group's members before any read), so a full collection leaves them. Once the API has
+ * read a row, its absence from a complete listing tombstones it like any other (the API wins).
+ */
+const SCIM_ONLY_KEPT = sql.raw(' AND NOT ("via_scim" AND "observed_at" IS NULL)');
+
 /** Tombstones unseen rows of one resource; returns how many were tombstoned. */
 export async function tombstoneUnseen(
   exec: Executor,
@@ -98,7 +108,7 @@ export async function tombstoneUnseen(
         AND "last_run_id" IS DISTINCT FROM ${run.id}::uuid
         AND "last_seen_at" < (SELECT "started_at" FROM run)
         AND NOT (("observed_at" IS NULL OR "source_updated_at" > "observed_at")
-          AND "last_seen_at" >= (SELECT "started_at" FROM run) - make_interval(secs => ${ambiguityMs / 1000}::double precision))${filter}
+          AND "last_seen_at" >= (SELECT "started_at" FROM run) - make_interval(secs => ${ambiguityMs / 1000}::double precision))${spec.scim ? SCIM_ONLY_KEPT : sql.raw('')}${filter}
       RETURNING 1)
     SELECT count(*)::int AS n FROM gone`);
   // A whole-resource pass just (re)wrote the table: refresh planner statistics now rather than

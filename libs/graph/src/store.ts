@@ -50,6 +50,7 @@ import {
 } from './page-upserts.js';
 import { readInSnapshot } from './snapshot.js';
 import { ApiKeyRepo } from './api-keys.js';
+import { ScimRepo } from './scim.js';
 import { findingsPage, openFindingCounts, personView, searchPeople, type FindingCount, type FindingsPage, type FindingsQuery, type PersonSummary, type PersonView } from './read-models.js';
 import { RunRepo, type Run, type RunResource, type RunResourcePatch, type StartRunInput } from './runs.js';
 import * as schema from './schema.js';
@@ -147,6 +148,8 @@ export class GraphStore {
   private readonly findingRepo: FindingRepo;
   /** Keys of the operator API (`idgraph api-key`, `idgraph serve`). */
   readonly apiKeys: ApiKeyRepo;
+  /** SCIM provisioning: tokens, Users and Groups, and their graph projection (see scim.ts). */
+  readonly scim: ScimRepo;
   private secretBoxInstance: SecretBox | undefined;
   private secretBoxReady: Promise<SecretBox> | undefined;
   /** True for the store handed to a transaction(fn) callback. */
@@ -171,6 +174,7 @@ export class GraphStore {
     this.runRepo = new RunRepo(this.exec, this.tenant);
     this.findingRepo = new FindingRepo(this.exec, this.tenant);
     this.apiKeys = new ApiKeyRepo(this.exec, this.tenant);
+    this.scim = new ScimRepo(this.exec, this.tenant, this.ambiguityMs);
   }
 
   /**

@@ -36,3 +36,20 @@ export { DEFAULT_EVENT_LIMITS, eventSizeProblem, isOktaEventSource, parseEventMe
 export type { GraphChanges } from './event-changes.js';
 export { HANDLED_EVENT_TYPES, HANDLED_EVENT_TYPE_PREFIXES, eventToGraphChanges, isHandledEventType } from './event-changes.js';
 export { futureEventReason } from './event-time.js';
+export type { ScimAttribute, ScimSchema, ScimUserProfile } from './scim.js';
+export {
+  ENTERPRISE_USER_SCHEMA_DEF,
+  GROUP_SCHEMA,
+  SCIM_ENTERPRISE_USER_SCHEMA,
+  SCIM_GROUP_SCHEMA,
+  SCIM_GROUP_TYPE,
+  SCIM_SCHEMAS,
+  SCIM_USER_SCHEMA,
+  ScimInputError,
+  USER_SCHEMA,
+  parseScimGroup,
+  parseScimUser,
+  scimGraphChanges,
+  scimProjector,
+  scimUserProfile,
+} from './scim.js';
