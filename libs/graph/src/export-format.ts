@@ -8,10 +8,19 @@ import type { ExportEdge, ExportLine, ExportNode } from './model.js';
 /** How a user, group or member_of edge arrived: Okta's API (collection, System Log), SCIM provisioning, or both. */
 export type ArrivedVia = 'api' | 'scim' | 'both';
 
-/** From a row's via_scim and observed_at (see schema.ts): SCIM only until the API reads it. */
-export function arrivedVia(viaScim: boolean, observedAt: unknown): ArrivedVia {
+/**
+ * From a row's via_scim and whether Okta's API ever read it (a collection run saw it: last_run_id,
+ * or a read's time was stored: observed_at; see API_READ_SQL): SCIM only until the API reads it.
+ */
+export function arrivedVia(viaScim: boolean, apiRead: boolean): ArrivedVia {
   if (!viaScim) return 'api';
-  return observedAt == null ? 'scim' : 'both';
+  return apiRead ? 'both' : 'scim';
+}
+
+/** SQL (over a graph row aliased t, or unqualified with alias '') true once Okta's API has read the row. */
+export function apiReadSql(alias = 't'): string {
+  const a = alias ? `${alias}.` : '';
+  return `(${a}"last_run_id" IS NOT NULL OR ${a}"observed_at" IS NOT NULL)`;
 }
 
 export const exportLine = {

@@ -11,11 +11,12 @@
  * (Okta drops a deleted user's memberships; a later full sync will tombstone them too).
  */
 import { sql, type SQL } from 'drizzle-orm';
-import { arrivedVia, compareExportLines, exportLine } from './export-format.js';
+import { apiReadSql, arrivedVia, compareExportLines, exportLine } from './export-format.js';
 import type { ExportLine } from './model.js';
 import type { Executor } from './executor.js';
 
 const BATCH = 2000;
+const API_READ = apiReadSql('t');
 
 type Row = Record<string, unknown> & { deleted: boolean };
 
@@ -72,10 +73,10 @@ const SEGMENTS_BEFORE_ROLES: Segment[] = [
   },
   {
     from: sql.raw('"groups" t'),
-    columns: sql.raw('t."okta_id", t."name", t."group_type", t."via_scim", t."observed_at"'),
+    columns: sql.raw(`t."okta_id", t."name", t."group_type", t."via_scim", ${API_READ} AS "api_read"`),
     keys: ['t."okta_id"'],
     deleted: sql.raw('t."deleted_at" IS NOT NULL'),
-    line: (r) => exportLine.group({ id: s(r.okta_id), name: s(r.name), groupType: s(r.group_type), arrivedVia: arrivedVia(r.via_scim === true, r.observed_at) }),
+    line: (r) => exportLine.group({ id: s(r.okta_id), name: s(r.name), groupType: s(r.group_type), arrivedVia: arrivedVia(r.via_scim === true, r.api_read === true) }),
   },
   {
     from: sql.raw('"resource_sets" t'),
@@ -89,10 +90,10 @@ const SEGMENTS_BEFORE_ROLES: Segment[] = [
 const SEGMENTS_AFTER_ROLES: Segment[] = [
   {
     from: sql.raw('"users" t'),
-    columns: sql.raw('t."okta_id", t."status", t."login", t."via_scim", t."observed_at"'),
+    columns: sql.raw(`t."okta_id", t."status", t."login", t."via_scim", ${API_READ} AS "api_read"`),
     keys: ['t."okta_id"'],
     deleted: sql.raw('t."deleted_at" IS NOT NULL'),
-    line: (r) => exportLine.user({ id: s(r.okta_id), status: s(r.status), login: sn(r.login), arrivedVia: arrivedVia(r.via_scim === true, r.observed_at) }),
+    line: (r) => exportLine.user({ id: s(r.okta_id), status: s(r.status), login: sn(r.login), arrivedVia: arrivedVia(r.via_scim === true, r.api_read === true) }),
   },
   {
     from: sql.raw('"app_group_assignments" t'),
@@ -131,10 +132,10 @@ const SEGMENTS_AFTER_ROLES: Segment[] = [
   },
   {
     from: sql.raw('"group_memberships" t'),
-    columns: sql.raw('t."user_id", t."group_id", t."via_scim", t."observed_at"'),
+    columns: sql.raw(`t."user_id", t."group_id", t."via_scim", ${API_READ} AS "api_read"`),
     keys: ['t."user_id"', 't."group_id"'],
     deleted: deletedWhen(tombstoned('users', 'user_id'), tombstoned('groups', 'group_id')),
-    line: (r) => exportLine.memberOf({ userId: s(r.user_id), groupId: s(r.group_id), arrivedVia: arrivedVia(r.via_scim === true, r.observed_at) }),
+    line: (r) => exportLine.memberOf({ userId: s(r.user_id), groupId: s(r.group_id), arrivedVia: arrivedVia(r.via_scim === true, r.api_read === true) }),
   },
 ];
 

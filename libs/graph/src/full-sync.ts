@@ -14,6 +14,7 @@
 import { sql, type SQL } from 'drizzle-orm';
 import type { GraphResource } from './model.js';
 import type { Executor } from './executor.js';
+import { apiReadSql } from './export-format.js';
 
 /** Narrows a tombstone pass to one object's edges, for targeted refreshes. */
 export interface FullSyncScope {
@@ -76,7 +77,7 @@ export interface FullSyncRun {
  * pushed group's members before any read), so a full collection leaves them. Once the API has
  * read a row, its absence from a complete listing tombstones it like any other (the API wins).
  */
-const SCIM_ONLY_KEPT = sql.raw(' AND NOT ("via_scim" AND "observed_at" IS NULL)');
+const SCIM_ONLY_KEPT = sql.raw(` AND NOT ("via_scim" AND NOT ${apiReadSql('')})`);
 
 /** Tombstones unseen rows of one resource; returns how many were tombstoned. */
 export async function tombstoneUnseen(

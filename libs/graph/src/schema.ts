@@ -60,8 +60,9 @@ const graphColumns = () => ({
 
 /**
  * On the graph tables SCIM can write (users, groups, group_memberships): true once the row arrived
- * through SCIM provisioning. How a row arrived is then `scim` (via_scim and never read from Okta's
- * API: observed_at null), `both` (via_scim and read), or `api` (not via_scim). Never cleared.
+ * through SCIM provisioning. How a row arrived is then `scim` (via_scim, never read from Okta's
+ * API: no run saw it and no read's time is stored, last_run_id and observed_at null), `both`
+ * (via_scim and read), or `api` (not via_scim). Never cleared.
  */
 const viaScimColumn = () => boolean('via_scim').notNull().default(false);
 

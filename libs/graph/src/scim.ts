@@ -21,6 +21,7 @@ import { sql, type SQL } from 'drizzle-orm';
 import { mintBearerSecret, matchesStoredHash } from './api-keys.js';
 import { applyPushedMutations, type DeferredRefresh } from './event-ingest.js';
 import type { Executor } from './executor.js';
+import { apiReadSql } from './export-format.js';
 import type { GraphMutation } from './model.js';
 import type { ScimResourceType } from './schema.js';
 import { scimFilterSql, type ScimFilter } from './scim-filter.js';
@@ -343,9 +344,10 @@ export class ScimRepo {
         for (const g of groups) mutations.push({ kind: 'membership.remove', at, userId: record.graphId, groupId: g.graph_id });
       }
       const table = type === 'User' ? 'users' : 'groups';
-      const [node] = await tx.rows<{ observed_at: string | null }>(sql`
-        SELECT "observed_at" FROM ${sql.raw(`"${table}"`)} WHERE "tenant_id" = ${this.tenantId} AND "integration_id" = ${integrationId}::uuid AND "okta_id" = ${record.graphId}`);
-      if (node && node.observed_at === null) {
+      const [node] = await tx.rows<{ api_read: boolean }>(sql`
+        SELECT ${sql.raw(apiReadSql(''))} AS api_read FROM ${sql.raw(`"${table}"`)}
+        WHERE "tenant_id" = ${this.tenantId} AND "integration_id" = ${integrationId}::uuid AND "okta_id" = ${record.graphId}`);
+      if (node && node.api_read !== true) {
         mutations.push(type === 'User' ? { kind: 'user.delete', at, userId: record.graphId } : { kind: 'group.delete', at, groupId: record.graphId });
       }
       await tx.rows(sql`DELETE FROM "scim_resources" r WHERE ${this.scope(integrationId)} AND r."id" = ${id}`);
@@ -379,7 +381,7 @@ export class ScimRepo {
     const rows = await exec.rows<{ okta_id: string }>(sql`
       SELECT g."okta_id" FROM "groups" g
       WHERE g."tenant_id" = ${this.tenantId} AND g."integration_id" = ${integrationId}::uuid AND g."name" = ${input.displayName}
-        AND g."group_type" = 'OKTA_GROUP' AND g."deleted_at" IS NULL AND g."observed_at" IS NOT NULL
+        AND g."group_type" = 'OKTA_GROUP' AND g."deleted_at" IS NULL AND ${sql.raw(apiReadSql('g'))}
         AND NOT EXISTS (SELECT 1 FROM "scim_resources" r WHERE ${this.scope(integrationId)} AND r."resource_type" = 'Group' AND r."graph_id" = g."okta_id")
       LIMIT 2`);
     return rows.length === 1 ? rows[0]!.okta_id : scimId;

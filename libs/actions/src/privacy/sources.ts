@@ -141,10 +141,12 @@ const scimUsers: PersonalDataSource = {
 };
 
 function scimWhere(tenant: string, person: Person): SQL {
-  // Whole JSON strings only (an address is a quoted value), so no one else's longer address matches.
-  const quoted = `"(${needlePattern(person.needles)})"`;
+  // By node, userName or email address only: a full name is shared by other people.
+  const addresses = person.needles.filter((n) => n.includes('@'));
   return sql`tenant_id = ${tenant} AND resource_type = 'User'
-    AND (${ownedBy(person, 'graph_id')} OR lower(user_name) = ANY(${sql.param(person.needles)}::text[]) OR resource::text ~* ${quoted})`;
+    AND (${ownedBy(person, 'graph_id')} OR lower(user_name) = ANY(${sql.param(addresses)}::text[])
+      OR EXISTS (SELECT 1 FROM jsonb_array_elements(CASE WHEN jsonb_typeof(resource->'emails') = 'array' THEN resource->'emails' ELSE '[]'::jsonb END) e
+        WHERE lower(e->>'value') = ANY(${sql.param(addresses)}::text[])))`;
 }
 
 /**

@@ -105,9 +105,10 @@ export async function scimRoutes(app: FastifyInstance, opts: { deps: ServerDeps;
   const schema = { hide: true };
 
   app.decorateRequest('scimIntegration', null);
-  // JSON in either media type; an empty body (a DELETE that names a content type) is no body.
+  // JSON in either media type, nothing else (415); an empty body (a DELETE that names a content
+  // type) is no body.
   const json = app.getDefaultJsonParser('error', 'error');
-  app.removeContentTypeParser('application/json');
+  app.removeAllContentTypeParsers();
   app.addContentTypeParser(['application/json', 'application/scim+json'], { parseAs: 'string', bodyLimit }, (request, body, done) =>
     typeof body === 'string' && body.trim() === '' ? done(null, undefined) : json(request, String(body), done),
   );

@@ -133,7 +133,7 @@ export function applyScimPatch(type: 'User' | 'Group', doc: Json, body: unknown)
   }
   let out: Json;
   try {
-    out = scimPatch(input as unknown as ScimResource, ops, { mutateDocument: false, treatMissingAsAdd: true }) as unknown as Json;
+    out = scimPatch(input as unknown as ScimResource, ops, { mutateDocument: false, treatMissingAsAdd: false }) as unknown as Json;
   } catch (err) {
     if (err instanceof ScimError || (err as { scimCode?: unknown }).scimCode !== undefined || err instanceof Error) throw patchError(err);
     throw err;
