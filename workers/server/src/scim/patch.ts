@@ -125,7 +125,7 @@ export function applyScimPatch(type: 'User' | 'Group', doc: Json, body: unknown)
   });
   let input: Json = doc;
   if (colons) {
-    if (carriesStandIn(doc) || ops.some((o) => carriesStandIn(o.value) || carriesStandIn(o.path))) {
+    if (carriesStandIn(doc) || carriesStandIn(request.Operations)) {
       throw new ScimHttpError(400, 'invalidValue', 'the request carries the character U+E000, which this server cannot patch with; remove it');
     }
     input = mapStrings(doc, (s) => s.split(':').join(COLON_STAND_IN)) as Json;
