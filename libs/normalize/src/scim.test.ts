@@ -17,7 +17,8 @@ const oktaBody = {
 };
 
 function record(write: ReturnType<typeof parseScimUser>, over: Partial<ScimRecord> = {}): ScimRecord {
-  return { id: 'scim-1', resourceType: 'User', graphId: write.externalId ?? 'scim-1', version: 1, created: at, lastModified: at, ...write, ...over };
+  const { members: _members, ...fields } = write;
+  return { id: 'scim-1', resourceType: 'User', graphId: write.externalId ?? 'scim-1', version: 1, created: at, lastModified: at, ...fields, ...over };
 }
 
 describe('parseScimUser', () => {
@@ -86,7 +87,8 @@ describe('scimGraphChanges', () => {
   });
 
   it('a group is an OKTA_GROUP node; members become member_of edges of the user nodes', () => {
-    const g: ScimRecord = { id: 'g1', resourceType: 'Group', graphId: 'g1', version: 1, created: at, lastModified: at, ...parseScimGroup({ schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'], displayName: 'Eng' }) };
+    const { members: _members, ...fields } = parseScimGroup({ schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'], displayName: 'Eng' });
+    const g: ScimRecord = { id: 'g1', resourceType: 'Group', graphId: 'g1', version: 1, created: at, lastModified: at, ...fields };
     expect(scimGraphChanges({ before: null, after: g, membersAdded: ['00u1'], membersRemoved: ['00u2'] }, at)).toEqual([
       { kind: 'group.upsert', at, group: { oktaId: 'g1', name: 'Eng', groupType: 'OKTA_GROUP' } },
       { kind: 'membership.add', at, userId: '00u1', groupId: 'g1' },
