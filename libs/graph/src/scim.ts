@@ -290,7 +290,10 @@ export class ScimRepo {
           if (e.constraint === 'scim_resources_user_name_unique') {
             throw new ScimStoreError(409, 'uniqueness', `a User with userName "${input.userName}" exists already (userName is compared without case)`);
           }
-          throw new ScimStoreError(409, 'uniqueness', `a ${type} with externalId "${input.externalId}" exists already: it is the same ${type === 'User' ? 'person' : 'group'}`);
+          if (input.externalId !== null) {
+            throw new ScimStoreError(409, 'uniqueness', `a ${type} with externalId "${input.externalId}" exists already: it is the same ${type === 'User' ? 'person' : 'group'}`);
+          }
+          throw new ScimStoreError(409, 'uniqueness', `another ${type} was just created for the same graph node; retry the request`);
         });
 
       let membersAdded: string[] = [];
