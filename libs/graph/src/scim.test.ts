@@ -42,7 +42,7 @@ beforeAll(async () => {
   await migrateDatabase(gdb);
   store = new GraphStore(gdb, { tenant: 'default', secretBox: createSecretBox(randomBytes(32).toString('base64url')), ambiguityMs: 0 });
   await store.ensureTenant();
-  integrationId = (await store.createIntegration({ name: 'acme', orgUrl: 'https://acme.okta.com', authMethod: 'ssws', secrets: { token: 't' } })).id;
+  integrationId = (await store.createIntegration({ name: 'acme', orgUrl: 'https://acme.okta.com', authMethod: 'ssws', secrets: { token: 't' }, allowHttp: false })).id;
 });
 
 afterAll(async () => {
