@@ -24,6 +24,23 @@ export function hashApiKey(key: string): string {
   return createHash('sha256').update(key, 'utf8').digest('hex');
 }
 
+/**
+ * A new bearer secret `<prefix>_<id>_<secret>`: id is 12 hex (finds the row), secret 32 random
+ * bytes. API keys use `idgk`, SCIM tokens `idgs` (so neither passes for the other).
+ */
+export function mintBearerSecret(prefix: 'idgk' | 'idgs'): { id: string; secret: string; hash: string } {
+  const id = randomBytes(6).toString('hex');
+  const secret = `${prefix}_${id}_${randomBytes(32).toString('base64url')}`;
+  return { id, secret, hash: hashApiKey(secret) };
+}
+
+/** A presented secret against a stored SHA-256 (hex), compared in constant time. */
+export function matchesStoredHash(presented: string, storedHex: string): boolean {
+  const given = Buffer.from(hashApiKey(presented), 'hex');
+  const stored = Buffer.from(storedHex, 'hex');
+  return given.length === stored.length && timingSafeEqual(given, stored);
+}
+
 /** The lookup id of a well-formed key, else undefined (nothing about the input is echoed). */
 export function apiKeyId(key: string): string | undefined {
   return KEY_RE.exec(key)?.[1];
@@ -41,12 +58,11 @@ export class ApiKeyRepo {
       throw new Error(`API key name "${name}" is invalid: use 1-63 letters, digits, '.', '_', '@' or '-', starting with a letter or digit`);
     }
     if (!(API_KEY_ROLES as readonly string[]).includes(role)) throw new Error(`API key role must be one of ${API_KEY_ROLES.join(', ')}, got ${JSON.stringify(role)}`);
-    const keyId = randomBytes(6).toString('hex');
-    const key = `idgk_${keyId}_${randomBytes(32).toString('base64url')}`;
+    const { id: keyId, secret: key, hash } = mintBearerSecret('idgk');
     const t = schema.apiKeys;
     const rows = await this.exec.db
       .insert(t)
-      .values({ tenantId: this.tenantId, name, keyId, keyHash: hashApiKey(key), role })
+      .values({ tenantId: this.tenantId, name, keyId, keyHash: hash, role })
       .onConflictDoNothing({ target: [t.tenantId, t.name] })
       .returning({ name: t.name, keyId: t.keyId, role: t.role, createdAt: t.createdAt });
     if (!rows[0]) throw new Error(`an API key named "${name}" exists already: revoke it first (\`idgraph api-key revoke ${name}\`) or pick another name`);
@@ -75,9 +91,7 @@ export class ApiKeyRepo {
     if (!keyId) return undefined;
     const row = await this.byKeyId(keyId);
     if (!row) return undefined;
-    const presented = Buffer.from(hashApiKey(key), 'hex');
-    const stored = Buffer.from(row.keyHash, 'hex');
-    if (presented.length !== stored.length || !timingSafeEqual(presented, stored)) return undefined;
+    if (!matchesStoredHash(key, row.keyHash)) return undefined;
     return { name: row.name, keyId: row.keyId, role: row.role, createdAt: row.createdAt };
   }
 

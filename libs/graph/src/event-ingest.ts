@@ -81,7 +81,11 @@ function checkItem(item: IngestItem, index: number): void {
 function checkMutations(uuid: string, mutations: readonly GraphMutation[]): void {
   for (const m of mutations) {
     if (!(m.at instanceof Date) || Number.isNaN(m.at.getTime())) throw new Error(`event ${uuid}: mutation ${m.kind} needs a valid Date in at`);
-    const ids: Record<string, unknown> = m.kind === 'user.upsert' ? { 'user.oktaId': m.user.oktaId } : m;
+    const ids: Record<string, unknown> =
+      m.kind === 'user.upsert' ? { 'user.oktaId': m.user.oktaId } : m.kind === 'group.upsert' ? { 'group.oktaId': m.group.oktaId } : m;
+    if (m.kind === 'group.upsert' && (typeof m.group.name !== 'string' || m.group.name === '' || typeof m.group.groupType !== 'string' || m.group.groupType === '')) {
+      throw new Error(`event ${uuid}: mutation group.upsert needs a non-empty group.name and group.groupType`);
+    }
     for (const [field, value] of Object.entries(ids)) {
       if (!/Id$/.test(field) || field === 'resourceSetId') continue;
       if (typeof value !== 'string' || value === '') {
@@ -354,6 +358,7 @@ type MutationOf<K extends GraphMutation['kind']> = Extract<GraphMutation, { kind
 class MutationBuckets {
   readonly userUpserts: Scoped<MutationOf<'user.upsert'>>[] = [];
   readonly userStatus: Scoped<MutationOf<'user.status'>>[] = [];
+  readonly groupUpserts: Scoped<MutationOf<'group.upsert'>>[] = [];
   readonly appStatus: Scoped<MutationOf<'app.status'>>[] = [];
   readonly nodeDeletes: Scoped<{ table: 'users' | 'groups' | 'apps'; id: string; at: Date }>[] = [];
   readonly memberships: Scoped<{ userId: string; groupId: string; at: Date; removed: boolean }>[] = [];
@@ -370,6 +375,9 @@ class MutationBuckets {
         break;
       case 'user.status':
         this.userStatus.push({ ...m, ...s });
+        break;
+      case 'group.upsert':
+        this.groupUpserts.push({ ...m, ...s });
         break;
       case 'app.status':
         this.appStatus.push({ ...m, ...s });
@@ -470,6 +478,27 @@ async function applyUserUpserts(exec: Executor, tenantId: string, items: Scoped<
   }
 }
 
+/** group.upsert: creates the group, or renames it; a stored group keeps its type. Clears a tombstone. */
+async function applyGroupUpserts(exec: Executor, tenantId: string, items: Scoped<MutationOf<'group.upsert'>>[]): Promise<void> {
+  const latest = latestPerKey(items, (x) => `${x.integrationId}\u0000${x.group.oktaId}`);
+  if (!latest.length) return;
+  const cols: BulkColumn[] = [
+    { name: 'integration_id', type: 'uuid' },
+    { name: 'okta_id', type: 'text' },
+    { name: 'name', type: 'text' },
+    { name: 'group_type', type: 'text' },
+    { name: 'at', type: 'timestamptz' },
+  ];
+  const payload = latest.map((m) => ({ integration_id: m.integrationId, okta_id: m.group.oktaId, name: m.group.name, group_type: m.group.groupType, at: m.at }));
+  await exec.rows(sql`
+    INSERT INTO "groups" AS t ("tenant_id", "integration_id", "okta_id", "name", "group_type", "source_updated_at", "first_seen_at", "last_seen_at")
+    SELECT ${tenantId}, x."integration_id"::uuid, x."okta_id", x."name", x."group_type", x."at"::timestamptz, now(), now()
+    FROM ${bulkRows(cols, payload)}
+    ON CONFLICT ("tenant_id", "integration_id", "okta_id") DO UPDATE SET "name" = excluded."name",
+      "source_updated_at" = excluded."source_updated_at", "deleted_at" = NULL, "last_seen_at" = excluded."last_seen_at"
+    WHERE excluded."source_updated_at" >= t."source_updated_at"`);
+}
+
 const PATCH_COLUMNS: BulkColumn[] = [
   { name: 'integration_id', type: 'uuid' },
   { name: 'id', type: 'text' },
@@ -561,6 +590,8 @@ export function refreshForMutation(m: GraphMutation): RefreshRequest | null {
       return { kind: 'user', id: m.user.oktaId };
     case 'user.status':
       return { kind: 'user', id: m.userId };
+    case 'group.upsert':
+      return { kind: 'group', id: m.group.oktaId };
     case 'app.status':
       return { kind: 'app', id: m.appId };
     case 'membership.add':
@@ -650,6 +681,8 @@ async function applyMutations(exec: Executor, tenantId: string, b: MutationBucke
   if (userUpserts.length) await applyUserUpserts(exec, tenantId, userUpserts);
   const userStatus = await defer('users', [{ name: 'okta_id', get: (m) => m.userId }], b.userStatus, refreshForMutation);
   await applyStatus(exec, tenantId, 'users', userStatus.map((m) => ({ ...m, id: m.userId })));
+  const groupUpserts = await defer('groups', [{ name: 'okta_id', get: (m) => m.group.oktaId }], b.groupUpserts, refreshForMutation);
+  await applyGroupUpserts(exec, tenantId, groupUpserts);
   const appStatus = await defer('apps', [{ name: 'okta_id', get: (m) => m.appId }], b.appStatus, refreshForMutation);
   await applyStatus(exec, tenantId, 'apps', appStatus.map((m) => ({ ...m, id: m.appId })));
   await applyNodeDeletes(exec, tenantId, b.nodeDeletes);
@@ -725,4 +758,24 @@ export async function applyConfirmedMutations(exec: Executor, tenantId: string, 
   // Okta's own answer to the write, not a log entry that may trail a read: decided by time, no window.
   await applyMutations(exec, tenantId, buckets, { ambiguityMs: 0 });
   return mutations.length;
+}
+
+/**
+ * Applies changes pushed by SCIM provisioning, stamped with the push's time, under the rules of
+ * events: a change never replaces state with a newer source time, nor state read from Okta's API
+ * close to it (within the ambiguity window of the row's observed_at: the read stands, and the
+ * re-read the result names is what a collection would do), nor state read after it; a later read
+ * replaces it (see page-upserts.ts). Returns the re-reads that would decide the set-aside ones.
+ */
+export async function applyPushedMutations(
+  exec: Executor,
+  tenantId: string,
+  integrationId: string,
+  mutations: readonly GraphMutation[],
+  opts: IngestOptions,
+): Promise<DeferredRefresh[]> {
+  checkMutations('(pushed change)', mutations);
+  const buckets = new MutationBuckets();
+  for (const m of mutations) buckets.add(integrationId, m);
+  return applyMutations(exec, tenantId, buckets, opts);
 }

@@ -5,12 +5,30 @@
  */
 import type { ExportEdge, ExportLine, ExportNode } from './model.js';
 
+/** How a user, group or member_of edge arrived: Okta's API (collection, System Log), SCIM provisioning, or both. */
+export type ArrivedVia = 'api' | 'scim' | 'both';
+
+/**
+ * From a row's via_scim and whether Okta's API ever read it (a collection run saw it: last_run_id,
+ * or a read's time was stored: observed_at; see API_READ_SQL): SCIM only until the API reads it.
+ */
+export function arrivedVia(viaScim: boolean, apiRead: boolean): ArrivedVia {
+  if (!viaScim) return 'api';
+  return apiRead ? 'both' : 'scim';
+}
+
+/** SQL (over a graph row aliased t, or unqualified with alias '') true once Okta's API has read the row. */
+export function apiReadSql(alias = 't'): string {
+  const a = alias ? `${alias}.` : '';
+  return `(${a}"last_run_id" IS NOT NULL OR ${a}"observed_at" IS NOT NULL)`;
+}
+
 export const exportLine = {
-  user: (u: { id: string; status: string; login: string | null }): ExportNode => ({
-    type: 'node', kind: 'user', id: u.id, status: u.status, login: u.login,
+  user: (u: { id: string; status: string; login: string | null; arrivedVia?: ArrivedVia }): ExportNode => ({
+    type: 'node', kind: 'user', id: u.id, status: u.status, login: u.login, arrivedVia: u.arrivedVia ?? 'api',
   }),
-  group: (g: { id: string; name: string; groupType: string }): ExportNode => ({
-    type: 'node', kind: 'group', id: g.id, name: g.name, groupType: g.groupType,
+  group: (g: { id: string; name: string; groupType: string; arrivedVia?: ArrivedVia }): ExportNode => ({
+    type: 'node', kind: 'group', id: g.id, name: g.name, groupType: g.groupType, arrivedVia: g.arrivedVia ?? 'api',
   }),
   app: (a: { id: string; status: string; name: string; label: string | null; signOnMode: string | null }): ExportNode => ({
     type: 'node', kind: 'app', id: a.id, status: a.status, name: a.name, label: a.label, signOnMode: a.signOnMode,
@@ -25,8 +43,8 @@ export const exportLine = {
   resourceSet: (s: { id: string; label: string }): ExportNode => ({
     type: 'node', kind: 'resource_set', id: s.id, label: s.label,
   }),
-  memberOf: (e: { userId: string; groupId: string }): ExportEdge => ({
-    type: 'edge', kind: 'member_of', from: `user:${e.userId}`, to: `group:${e.groupId}`,
+  memberOf: (e: { userId: string; groupId: string; arrivedVia?: ArrivedVia }): ExportEdge => ({
+    type: 'edge', kind: 'member_of', from: `user:${e.userId}`, to: `group:${e.groupId}`, arrivedVia: e.arrivedVia ?? 'api',
   }),
   userAssignedTo: (e: { userId: string; appId: string; scope: string | null }): ExportEdge => ({
     type: 'edge', kind: 'assigned_to', from: `user:${e.userId}`, to: `app:${e.appId}`, scope: e.scope,

@@ -47,7 +47,9 @@ async function* readSegment(
 ): AsyncGenerator<ExportLine> {
   let cursor: string[] | null = null;
   const keyList = sql.raw(seg.sortBy.map((k) => `t."${k.name}"`).join(', '));
-  const columns = sql.raw([...seg.sortBy, ...seg.fields].map((c) => `t."${c.name}" AS "${c.field}"`).join(', '));
+  const columns = sql.raw(
+    [...[...seg.sortBy, ...seg.fields].map((c) => `t."${c.name}" AS "${c.field}"`), ...seg.computed.map((c) => `${c.sql} AS "${c.field}"`)].join(', '),
+  );
   for (;;) {
     const after: SQL = cursor
       ? sql` AND (${keyList}) > (${sql.join(cursor.map((v) => sql`${v}`), sql.raw(', '))})`

@@ -16,6 +16,7 @@ import { sql, type SQL } from 'drizzle-orm';
 import type { Executor } from './executor.js';
 import type { GraphResourceSpec } from './resource-spec.js';
 import { GRAPH_RESOURCES, resourceSpec, type FullSyncScope } from './resources.js';
+import { apiReadSql } from './export-format.js';
 
 export type { FullSyncScope };
 
@@ -44,6 +45,14 @@ export interface FullSyncRun {
   status: string;
   resourceState: string | undefined;
 }
+
+/**
+ * Rows that arrived through SCIM provisioning and were never read from Okta's API: the API's
+ * listing not showing them says nothing about them (a SCIM user without an Okta externalId, a
+ * pushed group's members before any read), so a full collection leaves them. Once the API has
+ * read a row, its absence from a complete listing tombstones it like any other (the API wins).
+ */
+const SCIM_ONLY_KEPT = sql.raw(` AND NOT ("via_scim" AND NOT ${apiReadSql('')})`);
 
 /** Tombstones unseen rows of one resource; returns how many were tombstoned. */
 export async function tombstoneUnseen(
@@ -75,7 +84,7 @@ export async function tombstoneUnseen(
         AND "last_run_id" IS DISTINCT FROM ${run.id}::uuid
         AND "last_seen_at" < (SELECT "started_at" FROM run)
         AND NOT (("observed_at" IS NULL OR "source_updated_at" > "observed_at")
-          AND "last_seen_at" >= (SELECT "started_at" FROM run) - make_interval(secs => ${ambiguityMs / 1000}::double precision))${filter}
+          AND "last_seen_at" >= (SELECT "started_at" FROM run) - make_interval(secs => ${ambiguityMs / 1000}::double precision))${spec.viaScim ? SCIM_ONLY_KEPT : sql.raw('')}${filter}
       RETURNING 1)
     SELECT count(*)::int AS n FROM gone`);
   // A whole-resource pass just (re)wrote the table: refresh planner statistics now rather than

@@ -40,13 +40,16 @@ export interface LogEventRow {
 }
 
 /**
- * A change derived from a System Log event. Applied with the event's `published` as the
- * Okta-side time, so replays and out-of-order delivery converge.
+ * A change derived from a System Log event (or pushed by SCIM provisioning, or confirmed by
+ * Okta's answer to an action). Applied with the event's `published` (the push's or answer's
+ * time) as the Okta-side time, so replays and out-of-order delivery converge. `group.upsert`
+ * creates a group or renames it (its type is kept once known).
  */
 export type GraphMutation =
   | { kind: 'user.upsert'; at: Date; user: Partial<Omit<UserRow, 'sourceUpdatedAt' | 'observedAt'>> & { oktaId: string } }
   | { kind: 'user.status'; at: Date; userId: string; status: string }
   | { kind: 'user.delete'; at: Date; userId: string }
+  | { kind: 'group.upsert'; at: Date; group: { oktaId: string; name: string; groupType: string } }
   | { kind: 'group.delete'; at: Date; groupId: string }
   | { kind: 'app.status'; at: Date; appId: string; status: string }
   | { kind: 'app.delete'; at: Date; appId: string }

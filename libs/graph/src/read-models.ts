@@ -5,6 +5,7 @@
  */
 import { sql, type SQL } from 'drizzle-orm';
 import type { Executor } from './executor.js';
+import { apiReadSql, arrivedVia, type ArrivedVia } from './export-format.js';
 
 export const FINDING_STATES = ['open', 'resolved', 'all'] as const;
 export type FindingState = (typeof FINDING_STATES)[number];
@@ -187,6 +188,8 @@ export interface PersonView {
   };
   /** True when the user is tombstoned (gone from Okta); the rest is what was last known. */
   deleted: boolean;
+  /** How the person arrived: Okta's API (collection, System Log), SCIM provisioning, or both (see export-format.ts). */
+  arrivedVia: ArrivedVia;
   groups: { id: string; name: string; type: string }[];
   /** Each app once: direct (a USER-scope assignment) and/or through the listed groups. */
   apps: { id: string; name: string; label: string | null; status: string; direct: boolean; viaGroups: GroupRef[] }[];
@@ -205,7 +208,7 @@ export async function personView(exec: Executor, tenantId: string, integrationId
   const scope = sql`tenant_id = ${tenantId} AND integration_id = ${integrationId}::uuid`;
   const [user] = await exec.rows<Record<string, unknown>>(sql`
     SELECT okta_id, login, email, first_name, last_name, status, created, activated, status_changed, last_login,
-      password_changed, credential_provider, deleted_at
+      password_changed, credential_provider, deleted_at, via_scim, ${sql.raw(apiReadSql(''))} AS api_read
     FROM users WHERE ${scope} AND okta_id = ${userId}`);
   if (!user) return undefined;
   const eventsSince = new Date(Date.now() - PERSON_EVENT_DAYS * 86_400_000);
@@ -302,6 +305,7 @@ export async function personView(exec: Executor, tenantId: string, integrationId
       credentialProvider: s(user.credential_provider),
     },
     deleted: user.deleted_at != null,
+    arrivedVia: arrivedVia(user.via_scim === true, user.api_read === true),
     groups: groups.map((g) => ({ id: g.okta_id as string, name: g.name as string, type: g.group_type as string })),
     apps: [...appsById.values()],
     adminRoles: [...rolesByKey.values()],

@@ -14,6 +14,7 @@ import { getTableColumns, getTableName, sql, type InferSelectModel, type SQL } f
 import { getTableConfig, type PgColumn, type PgTable } from 'drizzle-orm/pg-core';
 import type { Executor } from './executor.js';
 import type { ExportLine } from './model.js';
+import { apiReadSql, type ArrivedVia } from './export-format.js';
 import { GRAPH_COLUMN_FIELDS, type GraphColumnField } from './schema.js';
 
 /** Okta-side times every collected row carries (see model.ts). */
@@ -71,7 +72,9 @@ export interface TableSegmentInput<T extends PgTable, K extends OwnField<T>, F e
   /** Other fields the line needs. */
   fields?: readonly F[];
   endpoints?: readonly Endpoint<OwnField<T>>[];
-  line(row: Pick<OwnRow<T>, K | F>): ExportLine;
+  /** The line says how the row arrived (`arrivedVia`: api, scim or both); only for tables with via_scim. */
+  arrivedVia?: boolean;
+  line(row: Pick<OwnRow<T>, K | F> & { arrivedVia: ArrivedVia }): ExportLine;
 }
 
 export interface TableSegment {
@@ -79,6 +82,8 @@ export interface TableSegment {
   table: string;
   sortBy: readonly { field: string; name: string }[];
   fields: readonly { field: string; name: string }[];
+  /** Computed fields: SQL over the table aliased t, read as `field`. */
+  computed: readonly { field: string; sql: string }[];
   /** SQL over the table aliased t: the line counts as deleted. */
   deleted: SQL;
   line(row: Record<string, unknown>): ExportLine;
@@ -139,6 +144,8 @@ export interface GraphResourceSpec<
   data: readonly ColumnSpec[];
   /** Scope field → column. */
   tombstoneScopes: Readonly<Record<Scope, string>>;
+  /** The table has via_scim: rows can arrive through SCIM provisioning as well as from the API. */
+  viaScim: boolean;
   export: readonly ExportSegment[];
 }
 
@@ -211,6 +218,7 @@ export function graphResource<const Name extends string, const Rows extends stri
     table: tableName,
     sortBy: input.sortBy.map((field) => ({ field, name: nameOf(field) })),
     fields: (input.fields ?? []).map((field) => ({ field, name: nameOf(field) })),
+    computed: input.arrivedVia ? [{ field: 'arrivedVia', sql: arrivedViaSql(decl.name, 'viaScim' in columns) }] : [],
     deleted: deletedWhen((input.endpoints ?? []).map((e) => tombstonedEndpoint(e, nameOf))),
     line: input.line as (row: Record<string, unknown>) => ExportLine,
   });
@@ -224,8 +232,15 @@ export function graphResource<const Name extends string, const Rows extends stri
     keys,
     data,
     tombstoneScopes,
+    viaScim: 'viaScim' in columns,
     export: decl.export(segment),
   };
+}
+
+/** How a row of a via_scim table arrived, as SQL over the table aliased t. */
+function arrivedViaSql(resource: string, hasViaScim: boolean): string {
+  if (!hasViaScim) throw new Error(`resource ${resource}: an export segment with arrivedVia needs a via_scim column (viaScimColumn in schema.ts)`);
+  return `CASE WHEN NOT t."via_scim" THEN 'api' WHEN ${apiReadSql('t')} THEN 'both' ELSE 'scim' END`;
 }
 
 /** The id column of a node table: the last column of its primary key. */

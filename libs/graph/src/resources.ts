@@ -29,7 +29,8 @@ export const users = graphResource(schema.users, {
       order: ['node', 'user'],
       sortBy: ['oktaId'],
       fields: ['status', 'login'],
-      line: (r) => exportLine.user({ id: r.oktaId, status: r.status, login: r.login }),
+      arrivedVia: true,
+      line: (r) => exportLine.user({ id: r.oktaId, status: r.status, login: r.login, arrivedVia: r.arrivedVia }),
     }),
   ],
 });
@@ -45,7 +46,8 @@ export const groups = graphResource(schema.groups, {
       order: ['node', 'group'],
       sortBy: ['oktaId'],
       fields: ['name', 'groupType'],
-      line: (r) => exportLine.group({ id: r.oktaId, name: r.name, groupType: r.groupType }),
+      arrivedVia: true,
+      line: (r) => exportLine.group({ id: r.oktaId, name: r.name, groupType: r.groupType, arrivedVia: r.arrivedVia }),
     }),
   ],
 });
@@ -132,7 +134,8 @@ export const groupMembers = graphResource(schema.groupMemberships, {
         { field: 'userId', table: schema.users },
         { field: 'groupId', table: schema.groups },
       ],
-      line: (r) => exportLine.memberOf({ userId: r.userId, groupId: r.groupId }),
+      arrivedVia: true,
+      line: (r) => exportLine.memberOf({ userId: r.userId, groupId: r.groupId, arrivedVia: r.arrivedVia }),
     }),
   ],
 });

@@ -14,8 +14,10 @@
 import { sql } from 'drizzle-orm';
 import {
   boolean,
+  bigserial,
   check,
   customType,
+  foreignKey,
   index,
   integer,
   jsonb,
@@ -24,6 +26,7 @@ import {
   text,
   timestamp,
   unique,
+  uniqueIndex,
   uuid,
 } from 'drizzle-orm/pg-core';
 
@@ -59,8 +62,17 @@ const graphColumns = () => ({
  * Fields of graphColumns(): what the store keeps about every row. A graph resource's own fields are
  * its table's other columns (resources.ts); `raw` is declared per resource.
  */
-export type GraphColumnField = keyof ReturnType<typeof graphColumns>;
-export const GRAPH_COLUMN_FIELDS: readonly GraphColumnField[] = Object.keys(graphColumns()) as GraphColumnField[];
+export type GraphColumnField = keyof ReturnType<typeof graphColumns> | 'viaScim';
+/** viaScim (viaScimColumn) is bookkeeping too: only SCIM writes set it, never a page upsert. */
+export const GRAPH_COLUMN_FIELDS: readonly GraphColumnField[] = [...(Object.keys(graphColumns()) as GraphColumnField[]), 'viaScim'];
+
+/**
+ * On the graph tables SCIM can write (users, groups, group_memberships): true once the row arrived
+ * through SCIM provisioning. How a row arrived is then `scim` (via_scim, never read from Okta's
+ * API: no run saw it and no read's time is stored, last_run_id and observed_at null), `both`
+ * (via_scim and read), or `api` (not via_scim). Never cleared.
+ */
+const viaScimColumn = () => boolean('via_scim').notNull().default(false);
 
 export const tenants = pgTable('tenants', {
   id: text('id').primaryKey(),
@@ -129,6 +141,8 @@ export const users = pgTable(
     passwordChanged: tstz('password_changed'),
     /** `credentials.provider.type`: OKTA, ACTIVE_DIRECTORY, LDAP, FEDERATION, SOCIAL, IMPORT. */
     credentialProvider: text('credential_provider'),
+    /** Arrived through SCIM provisioning at least once (see viaScimColumn). */
+    viaScim: viaScimColumn(),
   },
   // No secondary (tenant, integration, x) indexes: posture reads whole integrations anyway, and
   // on a freshly loaded table without statistics the planner would pick one of them for a
@@ -145,6 +159,7 @@ export const groups = pgTable(
     groupType: text('group_type').notNull(),
     name: text('name').notNull(),
     description: text('description'),
+    viaScim: viaScimColumn(),
   },
   (t) => [primaryKey({ columns: [t.tenantId, t.integrationId, t.oktaId] })],
 );
@@ -216,6 +231,7 @@ export const groupMemberships = pgTable(
     ...graphColumns(),
     userId: idText('user_id').notNull(),
     groupId: idText('group_id').notNull(),
+    viaScim: viaScimColumn(),
   },
   (t) => [
     primaryKey({ columns: [t.tenantId, t.integrationId, t.userId, t.groupId] }),
@@ -502,4 +518,89 @@ export const privacyErasures = pgTable(
     inOkta: jsonb('in_okta'),
   },
   (t) => [index('privacy_erasures_tenant_at_idx').on(t.tenantId, t.at)],
+);
+
+// ---------------------------------------------------------------- SCIM provisioning (inbound)
+
+export const SCIM_RESOURCE_TYPES = ['User', 'Group'] as const;
+export type ScimResourceType = (typeof SCIM_RESOURCE_TYPES)[number];
+
+/**
+ * The bearer token Okta's SCIM client presents for one integration (`idgraph integration
+ * scim-token NAME`). Like API keys, only a SHA-256 of the token is kept; one token per
+ * integration, so rotating replaces the row and the old token stops working at once.
+ */
+export const scimTokens = pgTable(
+  'scim_tokens',
+  {
+    tenantId: text('tenant_id').notNull(),
+    integrationId: uuid('integration_id').notNull(),
+    /** The token's public part (`idgs_<tokenId>_…`). */
+    tokenId: text('token_id').notNull(),
+    /** SHA-256 of the whole token, hex. */
+    tokenHash: text('token_hash').notNull(),
+    createdAt: tstz('created_at').notNull().defaultNow(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.tenantId, t.integrationId] }),
+    unique('scim_tokens_token_id_unique').on(t.tokenId),
+    foreignKey({ name: 'scim_tokens_integration_fk', columns: [t.tenantId, t.integrationId], foreignColumns: [integrations.tenantId, integrations.id] }).onDelete('cascade'),
+  ],
+);
+
+/**
+ * SCIM Users and Groups as the provisioning client last wrote them (RFC 7643), per integration.
+ * `resource` is the canonical resource without id, meta, password (never stored), a User's
+ * read-only `groups` or a Group's `members` (those are rows of scim_members). The graph node it
+ * feeds is `graph_id`: a User's externalId (Okta's user id) else its SCIM id; a Group's
+ * externalId, else the live Okta group of the same name read from the API, else its SCIM id.
+ */
+export const scimResources = pgTable(
+  'scim_resources',
+  {
+    tenantId: text('tenant_id').notNull(),
+    integrationId: uuid('integration_id').notNull(),
+    /** The SCIM id idgraph assigned (a UUID). */
+    id: idText('id').notNull(),
+    resourceType: text('resource_type', { enum: SCIM_RESOURCE_TYPES }).notNull(),
+    externalId: text('external_id'),
+    /** Users: unique per integration, compared without case (RFC 7643 caseExact false). */
+    userName: text('user_name'),
+    displayName: text('display_name'),
+    /** Users: the `active` attribute (null for Groups). */
+    active: boolean('active'),
+    graphId: idText('graph_id').notNull(),
+    resource: jsonb('resource').notNull(),
+    /** Creation order: lists page in it (stable while resources are added or changed). */
+    seq: bigserial('seq', { mode: 'number' }).notNull(),
+    /** Incremented by every write (meta.version). */
+    version: integer('version').notNull().default(1),
+    createdAt: tstz('created_at').notNull().defaultNow(),
+    updatedAt: tstz('updated_at').notNull().defaultNow(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.tenantId, t.integrationId, t.id] }),
+    uniqueIndex('scim_resources_user_name_unique').on(t.tenantId, t.integrationId, sql`lower(${t.userName})`).where(sql`${t.resourceType} = 'User'`),
+    unique('scim_resources_graph_unique').on(t.tenantId, t.integrationId, t.resourceType, t.graphId),
+    index('scim_resources_list_idx').on(t.tenantId, t.integrationId, t.resourceType, t.seq),
+    check('scim_resources_type_check', sql`${t.resourceType} in ('User', 'Group')`),
+    foreignKey({ name: 'scim_resources_integration_fk', columns: [t.tenantId, t.integrationId], foreignColumns: [integrations.tenantId, integrations.id] }).onDelete('cascade'),
+  ],
+);
+
+/** Members of SCIM Groups (Users of the same integration), by SCIM id. */
+export const scimMembers = pgTable(
+  'scim_members',
+  {
+    tenantId: text('tenant_id').notNull(),
+    integrationId: uuid('integration_id').notNull(),
+    groupId: idText('group_id').notNull(),
+    userId: idText('user_id').notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.tenantId, t.integrationId, t.groupId, t.userId] }),
+    index('scim_members_user_idx').on(t.tenantId, t.integrationId, t.userId),
+    foreignKey({ name: 'scim_members_group_fk', columns: [t.tenantId, t.integrationId, t.groupId], foreignColumns: [scimResources.tenantId, scimResources.integrationId, scimResources.id] }).onDelete('cascade'),
+    foreignKey({ name: 'scim_members_user_fk', columns: [t.tenantId, t.integrationId, t.userId], foreignColumns: [scimResources.tenantId, scimResources.integrationId, scimResources.id] }).onDelete('cascade'),
+  ],
 );

@@ -26,6 +26,7 @@ import type { RowOf } from './resource-spec.js';
 import { GRAPH_RESOURCE_SPECS, type GraphResourceSpecs } from './resources.js';
 import { readInSnapshot } from './snapshot.js';
 import { ApiKeyRepo } from './api-keys.js';
+import { ScimRepo } from './scim.js';
 import { findingsPage, openFindingCounts, personView, searchPeople, type FindingCount, type FindingsPage, type FindingsQuery, type PersonSummary, type PersonView } from './read-models.js';
 import { RunRepo, type Run, type RunResource, type RunResourcePatch, type StartRunInput } from './runs.js';
 import * as schema from './schema.js';
@@ -98,6 +99,8 @@ export class GraphStore {
   /** Keys of the operator API (`idgraph api-key`, `idgraph serve`). */
   readonly apiKeys: ApiKeyRepo;
   private readonly reads: GraphReads;
+  /** SCIM provisioning: tokens, Users and Groups, and their graph projection (see scim.ts). */
+  readonly scim: ScimRepo;
   private secretBoxInstance: SecretBox | undefined;
   private secretBoxReady: Promise<SecretBox> | undefined;
   /** True for the store handed to a transaction(fn) callback. */
@@ -123,6 +126,7 @@ export class GraphStore {
     this.findingRepo = new FindingRepo(this.exec, this.tenant);
     this.apiKeys = new ApiKeyRepo(this.exec, this.tenant);
     this.reads = new GraphReads(this.exec, this.tenant);
+    this.scim = new ScimRepo(this.exec, this.tenant, this.ambiguityMs);
   }
 
   /**

@@ -38,3 +38,20 @@ export { HANDLED_EVENT_TYPES, HANDLED_EVENT_TYPE_PREFIXES, eventToGraphChanges, 
 export { futureEventReason } from './event-time.js';
 export type { SideEffectEvent } from './event-side-effects.js';
 export { impliedChanges } from './event-side-effects.js';
+export type { ScimAttribute, ScimSchema, ScimUserProfile } from './scim.js';
+export {
+  ENTERPRISE_USER_SCHEMA_DEF,
+  GROUP_SCHEMA,
+  SCIM_ENTERPRISE_USER_SCHEMA,
+  SCIM_GROUP_SCHEMA,
+  SCIM_GROUP_TYPE,
+  SCIM_SCHEMAS,
+  SCIM_USER_SCHEMA,
+  ScimInputError,
+  USER_SCHEMA,
+  parseScimGroup,
+  parseScimUser,
+  scimGraphChanges,
+  scimProjector,
+  scimUserProfile,
+} from './scim.js';

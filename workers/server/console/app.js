@@ -560,7 +560,7 @@ async function renderPerson(integration, userId) {
     h('h1', {}, name, ' ', pill(pr.status, pr.status === 'ACTIVE' ? 'ok' : 'bad'), p.deleted ? [' ', pill('deleted in Okta', 'bad')] : ''),
     h('div', { class: 'grid2' },
       section('Profile', 1, h('dl', { class: 'kv' }, [
-        ['Login', pr.login], ['Email', pr.email], ['Integration', p.integration], ['Okta id', p.userId], ['Created', when(pr.created)], ['Activated', when(pr.activated)],
+        ['Login', pr.login], ['Email', pr.email], ['Integration', p.integration], ['Okta id', p.userId], ['Arrived via', { api: "Okta's API", scim: 'SCIM provisioning', both: "Okta's API and SCIM provisioning" }[p.arrivedVia] ?? p.arrivedVia], ['Created', when(pr.created)], ['Activated', when(pr.activated)],
         ['Status changed', when(pr.statusChanged)], ['Last sign-in', pr.lastLogin ? `${when(pr.lastLogin)} (${ago(pr.lastLogin)})` : 'never'],
         ['Password changed', when(pr.passwordChanged)], ['Credentials', pr.credentialProvider ?? '—'],
       ].flatMap(([k, v]) => [h('dt', {}, k), h('dd', {}, v ?? '—')]))),

@@ -1,7 +1,8 @@
 /**
  * The `idgraph serve` HTTP application: fastify with TypeBox schemas, the OpenAPI document
  * generated from them, API-key and session auth, and one plugin per module of routes. Later
- * modules (SCIM, actions) register the same way: a plugin given the same ServerDeps.
+ * modules register the same way: a plugin given the same ServerDeps. The SCIM service provider
+ * (/scim/v2/{integration}/) is one too, with its own bearer tokens, errors and media type.
  */
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyError } from 'fastify';
 import cookie from '@fastify/cookie';
@@ -22,6 +23,7 @@ import { graphRoutes } from './routes/graph.js';
 import { sessionRoutes } from './routes/session.js';
 import { consoleRoutes } from './routes/console.js';
 import { actionRoutes } from './routes/actions.js';
+import { scimRoutes, type ScimOptions } from './routes/scim.js';
 
 export interface ServerDeps {
   /** The tenant's store (its database pool is the server's). */
@@ -33,6 +35,8 @@ export interface ServerDeps {
   secretKey: string;
   /** How often run event streams look for progress (default 1000 ms). */
   sseIntervalMs?: number;
+  /** The SCIM endpoint's body limit and per-token rate limit (defaults in routes/scim.ts). */
+  scim?: ScimOptions;
 }
 
 /** Error bodies that never carry what was submitted: messages come from schemas and our own checks. */
@@ -105,5 +109,6 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   await app.register(graphRoutes, { deps });
   await app.register(actionRoutes, { deps });
   await app.register(consoleRoutes, { deps });
+  await app.register(scimRoutes, { prefix: '/scim/v2/:integration', deps, scim: deps.scim });
   return app;
 }

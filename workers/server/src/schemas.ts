@@ -271,6 +271,9 @@ export const PersonView = Type.Object({
     credentialProvider: Nullable(Type.String()),
   }),
   deleted: Type.Boolean(),
+  arrivedVia: Type.Union([Type.Literal('api'), Type.Literal('scim'), Type.Literal('both')], {
+    description: "how the person arrived: Okta's API (collection, System Log), SCIM provisioning, or both",
+  }),
   groups: Type.Array(Type.Object({ id: Type.String(), name: Type.String(), type: Type.String() })),
   apps: Type.Array(Type.Object({ id: Type.String(), name: Type.String(), label: Nullable(Type.String()), status: Type.String(), direct: Type.Boolean(), viaGroups: Type.Array(GroupRef) })),
   adminRoles: Type.Array(Type.Object({ roleId: Type.String(), label: Nullable(Type.String()), resourceSetId: Nullable(Type.String()), direct: Type.Boolean(), viaGroups: Type.Array(GroupRef) })),

@@ -1,8 +1,8 @@
 /**
  * Where idgraph keeps personal data, one entry per kind of data. Access reads each source;
  * erasure removes (or scrubs) what each holds about the person, then sweeps every remaining text
- * and JSON column for the person's identifiers. A new table of personal data (SCIM resources,
- * say) is one more entry in PERSONAL_DATA_SOURCES.
+ * and JSON column for the person's identifiers. A new table of personal data is one more entry in
+ * PERSONAL_DATA_SOURCES (SCIM Users are one).
  */
 import { sql, type SQL } from 'drizzle-orm';
 import type { Executor } from '@idgraph/graph';
@@ -126,10 +126,35 @@ const findings: PersonalDataSource = {
 };
 
 /**
+ * SCIM Users provisioned into idgraph (scim_resources): the person's by graph node, userName or
+ * any mention in the stored resource (emails, names). Erasure deletes them, and with them their
+ * group memberships (scim_members); Okta's next push for them answers 404.
+ */
+const scimUsers: PersonalDataSource = {
+  name: 'scim_resources',
+  find: (exec, tenant, person) =>
+    exec.rows<Row>(sql`
+      SELECT tenant_id, integration_id::text AS integration_id, id, resource_type, external_id, user_name, display_name, active, graph_id, resource, created_at, updated_at
+      FROM scim_resources WHERE ${scimWhere(tenant, person)} ORDER BY integration_id, id`),
+  erase: async (exec, tenant, person) =>
+    (await exec.rows<{ n: number }>(sql`WITH d AS (DELETE FROM scim_resources WHERE ${scimWhere(tenant, person)} RETURNING 1) SELECT count(*)::int AS n FROM d`))[0]!.n,
+};
+
+function scimWhere(tenant: string, person: Person): SQL {
+  // By node, userName or email address only: a full name is shared by other people.
+  const addresses = person.needles.filter((n) => n.includes('@'));
+  return sql`tenant_id = ${tenant} AND resource_type = 'User'
+    AND (${ownedBy(person, 'graph_id')} OR lower(user_name) = ANY(${sql.param(addresses)}::text[])
+      OR EXISTS (SELECT 1 FROM jsonb_array_elements(CASE WHEN jsonb_typeof(resource->'emails') = 'array' THEN resource->'emails' ELSE '[]'::jsonb END) e
+        WHERE lower(e->>'value') = ANY(${sql.param(addresses)}::text[])))`;
+}
+
+/**
  * The personal-data sources, in erasure order (edges before the user row). Add a source here
  * when a table of personal data is added.
  */
 export const PERSONAL_DATA_SOURCES: readonly PersonalDataSource[] = [
+  scimUsers,
   graphRows('group_memberships', 'group_memberships', 'user_id'),
   graphRows('app_user_assignments', 'app_user_assignments', 'user_id'),
   graphRows('factors', 'factors', 'user_id'),

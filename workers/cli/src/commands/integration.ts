@@ -7,6 +7,7 @@ import {
   IntegrationError,
   publicIntegration,
   removeIntegration,
+  requireIntegration,
   skippedResources,
   testIntegration,
   updateIntegration,
@@ -165,6 +166,33 @@ export function registerIntegration(program: Command): void {
         });
         if (opts.json) out.json(publicIntegration(updated));
         else out.line(`integration "${name}" ${updated.allowActions ? 'allows remediation actions' : 'is read-only'}`);
+      }),
+    );
+
+  integration
+    .command('scim-token <name>')
+    .description(
+      "Create or rotate the integration's SCIM bearer token (Okta provisions into /scim/v2/NAME/ with it) and print it alone on standard output, once: only its hash is stored, and the previous token stops working.",
+    )
+    .option('--revoke', 'remove the token instead: SCIM requests for this integration are refused until a new one is created', false)
+    .action(
+      action(async (ctx, name: string, opts: { revoke: boolean }) => {
+        const store = await ctx.store();
+        const found = await requireIntegration(store, name).catch((err: unknown) => {
+          throw cliError(err);
+        });
+        if (opts.revoke) {
+          if (!(await store.scim.revokeToken(found.id))) throw new UserError(`integration "${name}" has no SCIM token (create one with \`idgraph integration scim-token ${name}\`)`);
+          out.line(`revoked the SCIM token of "${name}": its SCIM requests are refused from now on`);
+          return;
+        }
+        const rotated = (await store.scim.tokenCreatedAt(found.id)) !== undefined;
+        const token = await store.scim.rotateToken(found.id);
+        out.line(token);
+        out.note(
+          `${rotated ? 'rotated' : 'created'} the SCIM token of "${name}"${rotated ? ' (the previous one no longer works)' : ''}; it is shown only now. ` +
+            `In Okta: SCIM connector base URL https://YOUR-IDGRAPH-HOST/scim/v2/${name}/ , authentication mode HTTP Header, this token as the Bearer token`,
+        );
       }),
     );
 
