@@ -161,8 +161,8 @@ describe('event paths', () => {
 
     // What the events imply, spelled out once: the new user joins Everyone and is re-read; the
     // group's, the deactivated user's and the directly assigned app's assignments are re-read.
-    expect(polled.lines).toContainEqual({ type: 'edge', kind: 'member_of', from: 'user:00unew', to: 'group:00g0' });
-    expect(polled.lines).toContainEqual({ type: 'edge', kind: 'member_of', from: 'user:00u1', to: 'group:00g1' });
+    expect(polled.lines).toContainEqual({ type: 'edge', kind: 'member_of', from: 'user:00unew', to: 'group:00g0', arrivedVia: 'api' });
+    expect(polled.lines).toContainEqual({ type: 'edge', kind: 'member_of', from: 'user:00u1', to: 'group:00g1', arrivedVia: 'api' });
     expect(polled.lines).toContainEqual(expect.objectContaining({ kind: 'user', id: '00u2', status: 'DEPROVISIONED' }));
     expect(polled.refresh).toEqual(
       sorted([
