@@ -5,29 +5,28 @@
  * finding it fixes resolves on the next report), and refused when the credentials may not (with
  * what to grant). Every attempt is in the audit, which the database keeps append-only.
  */
-import { createHash, randomBytes } from 'node:crypto';
-import postgres from 'postgres';
+import { createHash } from 'node:crypto';
+import type postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '@idgraph/core';
-import { createSecretBox, GraphStore, migrateDatabase, openDatabase, type GraphDb, type Integration } from '@idgraph/graph';
-import { createOktaClient, type OktaClient } from '@idgraph/okta';
-import { startOktaSim, type OktaSim, type PlantedPosture } from '@idgraph/okta-sim';
-import { refreshObjects, runCollection, type GraphReader } from '@idgraph/collector';
+import type { GraphDb, GraphStore, Integration } from '@idgraph/graph';
+import type { OktaClient } from '@idgraph/okta';
+import type { OktaSim, PlantedPosture } from '@idgraph/okta-sim';
+import { refreshObjects } from '@idgraph/collector';
 import { runPostureChecks, type PostureRunResult } from '@idgraph/posture';
 import { listAudit, planFixes, runAction, type ActionContext, type ActionRequest, type ActionResponse } from '@idgraph/actions';
-import { createTestDatabase, type TestDatabase } from '@idgraph/test-support';
+import { collectedSimOrg, type CollectedOrg } from './fixtures/collected-org.js';
 
 const logger = createLogger({ level: 'warn', name: 'actions-e2e' });
 
 describe('remediation actions against the simulator', () => {
-  let tdb: TestDatabase;
+  let org: CollectedOrg;
   let gdb: GraphDb;
   let store: GraphStore;
   let sim: OktaSim;
   let planted: PlantedPosture;
   let integration: Integration;
   let client: OktaClient;
-  let collectorStore: GraphStore & GraphReader;
   let ctx: ActionContext;
   let pg: postgres.Sql;
   const attempts: ActionResponse[] = [];
@@ -83,40 +82,18 @@ describe('remediation actions against the simulator', () => {
   };
 
   beforeAll(async () => {
-    tdb = await createTestDatabase('actions_e2e');
-    gdb = await openDatabase({ databaseUrl: tdb.url, maxConnections: 4 });
-    await migrateDatabase(gdb);
-    store = new GraphStore(gdb, { tenant: 'actions-e2e', secretBox: createSecretBox(randomBytes(32).toString('base64url')) });
-    await store.ensureTenant();
-    sim = await startOktaSim({ seed: 11, users: 160, plantPosture: true });
-    planted = sim.planted!;
-    integration = await store.createIntegration({ name: 'acme', orgUrl: sim.url, authMethod: 'ssws', secrets: { token: sim.apiToken }, allowHttp: true, allowActions: true });
-    client = createOktaClient({ orgUrl: sim.url, auth: { kind: 'ssws', token: sim.apiToken }, allowInsecureHttp: true, logger });
-    collectorStore = store;
-    const summary = await runCollection({
-      client,
-      store: collectorStore,
-      integration: { id: integration.id },
-      mode: 'full',
-      trigger: 'scan',
-      resources: ['users', 'groups', 'group_members', 'apps', 'app_assignments', 'roles', 'factors'],
-      logger,
-    });
-    expect(summary.status, summary.error).toBe('succeeded');
+    org = await collectedSimOrg({ label: 'actions_e2e', tenant: 'actions-e2e', integrationName: 'acme', allowActions: true, logger });
+    ({ gdb, store, sim, planted, integration, client, pg } = org);
     ctx = {
       store,
       requestedBy: 'test:actions',
       logger,
-      refresh: (i, requests) => refreshObjects({ client, store: collectorStore, integration: { id: i.id }, requests, logger, trigger: 'action' }),
+      refresh: (i, requests) => refreshObjects({ client, store, integration: { id: i.id }, requests, logger, trigger: 'action' }),
     };
-    pg = postgres(tdb.url, { max: 1, onnotice: () => {} });
   });
 
   afterAll(async () => {
-    await sim?.close();
-    await pg?.end();
-    await gdb?.close();
-    await tdb?.drop();
+    await org?.close();
   });
 
   it('deactivate, then delete-user: dry runs change nothing; applied, the org, the graph and the findings follow', async () => {

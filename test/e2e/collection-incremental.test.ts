@@ -15,7 +15,7 @@
  * The second test proves that split: the listings alone leave exactly the event-only changes
  * missing, and the System Log poll then completes the graph.
  */
-import { collectNow, redisConnection, startCollectorWorkers, type CollectorWorkers, type RunSummary } from '@idgraph/collector';
+import { LISTING_RESOURCES, collectNow, redisConnection, startCollectorWorkers, type CollectorWorkers, type RunSummary } from '@idgraph/collector';
 import type { ExportLine, Integration } from '@idgraph/graph';
 import type { OktaSim, SimChange, SimChangeType } from '@idgraph/okta-sim';
 import { TEST_REDIS_URL } from '@idgraph/test-support';
@@ -34,7 +34,6 @@ import { startCollectionE2e, type CollectionE2e } from './fixtures/collection-e2
 
 const logger = e2eLogger('collection-incremental-e2e');
 
-const LISTING_RESOURCES = ['users', 'groups', 'group_members', 'apps', 'app_assignments', 'roles', 'factors'];
 
 /**
  * One change of every kind, on distinct subjects picked from the org as it is now (so that no
@@ -123,7 +122,7 @@ describe('collection end to end: changes between a full and an incremental run',
   let events: QueueEvents;
   const governorRedis = redisConnection(TEST_REDIS_URL);
 
-  async function runJob(mode: 'full' | 'incremental', resources?: string[]): Promise<RunSummary> {
+  async function runJob(mode: 'full' | 'incremental', resources?: readonly string[]): Promise<RunSummary> {
     const { jobId } = await collectNow(queue, integration.id, resources, { tenant: E2E_TENANT, mode });
     const summary = (await (await queue.getJob(jobId))!.waitUntilFinished(events, 120_000)) as RunSummary;
     expect(summary.error).toBeUndefined();

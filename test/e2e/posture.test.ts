@@ -4,15 +4,12 @@
  * oracle (computed independently from its in-memory org). Then fixes are streamed in as System Log
  * events through store.ingestEvents, and the findings they fix resolve.
  */
-import { randomBytes } from 'node:crypto';
-import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '@idgraph/core';
-import { createSecretBox, GraphStore, migrateDatabase, openDatabase, type GraphDb, type Integration } from '@idgraph/graph';
+import type { GraphDb, GraphStore, Integration } from '@idgraph/graph';
 import { eventToGraphChanges, normalizeLogEventRow, validateLogEvent } from '@idgraph/normalize';
-import { createOktaClient } from '@idgraph/okta';
-import { expectedFindings, startOktaSim, type OktaSim, type PlantedPosture } from '@idgraph/okta-sim';
-import { refreshObjects, runCollection, type GraphReader } from '@idgraph/collector';
+import { expectedFindings, type OktaSim, type PlantedPosture } from '@idgraph/okta-sim';
+import { refreshObjects } from '@idgraph/collector';
 import type { OktaClient } from '@idgraph/okta';
 import {
   buildReport,
@@ -21,7 +18,7 @@ import {
   runPostureChecks,
   type PostureRunResult,
 } from '@idgraph/posture';
-import { createTestDatabase, type TestDatabase } from '@idgraph/test-support';
+import { collectedSimOrg, type CollectedOrg } from './fixtures/collected-org.js';
 
 const logger = createLogger({ level: 'warn', name: 'posture-e2e' });
 
@@ -29,16 +26,14 @@ const subjectsOf = (run: PostureRunResult): Record<string, string[]> =>
   Object.fromEntries(run.checks.map((c) => [c.id, c.subjects.map((s) => s.subject)]));
 
 describe('posture checks against a collected simulator org', () => {
-  let tdb: TestDatabase;
+  let org: CollectedOrg;
   let gdb: GraphDb;
   let store: GraphStore;
   let sim: OktaSim;
   let planted: PlantedPosture;
   let integration: Integration;
   let now: Date;
-  let pg: postgres.Sql;
   let client: OktaClient;
-  let collectorStore: GraphStore & GraphReader;
 
   /**
    * Applies a simulator change and handles its System Log event the way the stream consumer does:
@@ -55,50 +50,19 @@ describe('posture checks against a collected simulator org', () => {
     // Like the stream: also re-read what the store would not decide by time (changes right after the scan).
     const requests = [...refresh, ...result.deferred.map((d) => d.request)];
     if (requests.length) {
-      const summary = await refreshObjects({ client, store: collectorStore, integration: { id: integration.id }, requests, logger });
+      const summary = await refreshObjects({ client, store, integration: { id: integration.id }, requests, logger });
       expect(summary.failures).toEqual([]);
     }
   }
 
   beforeAll(async () => {
-    tdb = await createTestDatabase('posture_e2e');
-    gdb = await openDatabase({ databaseUrl: tdb.url, maxConnections: 4 });
-    await migrateDatabase(gdb);
-    store = new GraphStore(gdb, { tenant: 'posture-e2e', secretBox: createSecretBox(randomBytes(32).toString('base64url')) });
-    await store.ensureTenant();
-    sim = await startOktaSim({ seed: 11, users: 160, plantPosture: true });
-    planted = sim.planted!;
+    org = await collectedSimOrg({ label: 'posture_e2e', tenant: 'posture-e2e', integrationName: 'sim-org', logger });
+    ({ gdb, store, sim, planted, integration, client } = org);
     now = sim.org.now;
-    integration = await store.createIntegration({
-      name: 'sim-org',
-      orgUrl: sim.url,
-      authMethod: 'ssws',
-      secrets: { token: sim.apiToken },
-      allowHttp: true,
-    });
-    client = createOktaClient({ orgUrl: sim.url, auth: { kind: 'ssws', token: sim.apiToken }, allowInsecureHttp: true, logger });
-    pg = postgres(tdb.url, { max: 1, onnotice: () => {} });
-    // Typed without `counts` (its GraphCounts return type lacks the index signature the collector's
-    // CountsReader asks for); the method is still there at run time.
-    collectorStore = store;
-    const summary = await runCollection({
-      client,
-      store: collectorStore,
-      integration: { id: integration.id },
-      mode: 'full',
-      trigger: 'scan',
-      // Posture reads the graph only; the System Log is not needed (and is collected elsewhere).
-      resources: ['users', 'groups', 'group_members', 'apps', 'app_assignments', 'roles', 'factors'],
-      logger,
-    });
-    expect(summary.status, summary.error).toBe('succeeded');
   });
 
   afterAll(async () => {
-    await sim?.close();
-    await pg?.end();
-    await gdb?.close();
-    await tdb?.drop();
+    await org?.close();
   });
 
   it('finds exactly what the oracle expects, for every check, and the planted cases', async () => {

@@ -8,16 +8,13 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '@idgraph/core';
-import { runCollection } from '@idgraph/collector';
-import { REJECT_REASON_ATTRIBUTE, runStreamWorker, type StreamWorker } from '@idgraph/stream-consumer';
+import { LISTING_RESOURCES, runCollection } from '@idgraph/collector';
+import { REJECT_REASON_ATTRIBUTE, type StreamWorker } from '@idgraph/stream-consumer';
 import type { OktaLogEvent, OktaSim, SimMutation } from '@idgraph/okta-sim';
 import { envelopeBody } from './fixtures/stream-changes.js';
-import { waitFor } from '@idgraph/test-support';
-import { STREAM_TENANT, drainQueue, graphDiff, queueDepth, startStreamHarness, type StreamHarness } from './fixtures/stream-harness.js';
+import { drainQueue, graphDiff, sendAndDrain, startHarnessWorker, startStreamHarness, type StreamHarness } from './fixtures/stream-harness.js';
 
 const LAG_SECONDS = 30;
-const RESOURCES = ['users', 'groups', 'group_members', 'apps', 'app_assignments', 'roles', 'factors'];
 
 /** A group (not Everyone) with at least `n` members none of which is in `skip`, and n of them. */
 function groupWithMembers(sim: OktaSim, n: number, skip: ReadonlySet<string>): { groupId: string; userIds: string[] } {
@@ -56,17 +53,11 @@ describe.each([
   async function deliver(bodies: string[], bad = 0): Promise<void> {
     expectedApplied += bodies.length - bad;
     expectedDlq += bad;
-    await h.send(h.queues.main, bodies);
-    await waitFor('the worker to drain the burst', async () => {
-      const m = worker.metrics.snapshot();
-      if (m.applied < expectedApplied || m.dlq < expectedDlq) return false;
-      const depth = await queueDepth(h.sqs, h.queues.main);
-      return depth.visible === 0 && depth.inFlight === 0;
-    }, 60_000);
+    await sendAndDrain(h, worker, bodies, { applied: expectedApplied, dlq: expectedDlq });
   }
 
   async function fullScan(): Promise<void> {
-    const summary = await runCollection({ client: h.client, store: h.store, integration: { id: h.integrationId }, mode: 'full', trigger: 'scan', resources: RESOURCES, logger: h.logger });
+    const summary = await runCollection({ client: h.client, store: h.store, integration: { id: h.integrationId }, mode: 'full', trigger: 'scan', resources: LISTING_RESOURCES, logger: h.logger });
     expect(summary.status).toBe('succeeded');
   }
 
@@ -75,24 +66,7 @@ describe.each([
       label: `stream_timing_${clockSkewSeconds < 0 ? 'm' : 'p'}${Math.abs(clockSkewSeconds)}`,
       sim: { clockSkewSeconds, readAfterWriteLagSeconds: LAG_SECONDS },
     });
-    worker = await runStreamWorker(loadConfig({ IDGRAPH_TENANT: STREAM_TENANT, LOG_LEVEL: 'silent' }), {
-      stream: {
-        queueUrl: h.queues.main,
-        deadLetterQueueUrl: h.queues.dlq,
-        endpoint: h.sqsEndpoint,
-        region: 'us-east-1',
-        pollers: 2,
-        waitTimeSeconds: 1,
-        batchSize: 10,
-        visibilityTimeoutSeconds: 30,
-      },
-      store: h.store,
-      sideEffects: h.store,
-      sqs: h.sqs,
-      onRefresh: (integrationId, requests) => h.refresh(integrationId, requests),
-      logger: h.logger,
-      metricsLogIntervalMs: 0,
-    });
+    worker = await startHarnessWorker(h, { pollers: 2 });
   });
 
   afterAll(async () => {

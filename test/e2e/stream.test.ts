@@ -7,9 +7,8 @@
 import { randomUUID } from 'node:crypto';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '@idgraph/core';
 import { eventToGraphChanges, normalizeLogEventRow, validateLogEvent } from '@idgraph/normalize';
-import { REJECT_REASON_ATTRIBUTE, runStreamWorker, type StreamWorker } from '@idgraph/stream-consumer';
+import { REJECT_REASON_ATTRIBUTE, type StreamWorker } from '@idgraph/stream-consumer';
 import type { SimMutation } from '@idgraph/okta-sim';
 import {
   ALL_CHANGE_TYPES,
@@ -20,8 +19,8 @@ import {
   reEnveloped,
   type BadMessage,
 } from './fixtures/stream-changes.js';
-import { shuffled, waitFor } from '@idgraph/test-support';
-import { STREAM_TENANT, drainQueue, graphDiff, queueDepth, startStreamHarness, type StreamHarness } from './fixtures/stream-harness.js';
+import { shuffled } from '@idgraph/test-support';
+import { drainQueue, graphDiff, sendAndDrain, startHarnessWorker, startStreamHarness, type StreamHarness } from './fixtures/stream-harness.js';
 
 describe('stream: simulator changes through SQS into the graph', () => {
   let h: StreamHarness;
@@ -36,13 +35,7 @@ describe('stream: simulator changes through SQS into the graph', () => {
     const bodies = shuffled([...good, ...bad.map((b) => b.body)], seed);
     expectedApplied += good.length;
     expectedDlq += bad.length;
-    await h.send(h.queues.main, bodies);
-    await waitFor('the worker to drain the burst', async () => {
-      const m = worker.metrics.snapshot();
-      if (m.applied < expectedApplied || m.dlq < expectedDlq) return false;
-      const depth = await queueDepth(h.sqs, h.queues.main);
-      return depth.visible === 0 && depth.inFlight === 0;
-    }, 60_000);
+    await sendAndDrain(h, worker, bodies, { applied: expectedApplied, dlq: expectedDlq });
   }
 
   const track = (ms: SimMutation[]): void => {
@@ -52,24 +45,7 @@ describe('stream: simulator changes through SQS into the graph', () => {
   beforeAll(async () => {
     h = await startStreamHarness({ label: 'stream_e2e' });
     pg = postgres(h.tdb.url, { max: 1, onnotice: () => {} });
-    worker = await runStreamWorker(loadConfig({ IDGRAPH_TENANT: STREAM_TENANT, LOG_LEVEL: 'silent', IDGRAPH_MAX_EVENT_BYTES: '65536' }), {
-      stream: {
-        queueUrl: h.queues.main,
-        deadLetterQueueUrl: h.queues.dlq,
-        endpoint: h.sqsEndpoint,
-        region: 'us-east-1',
-        pollers: 3,
-        waitTimeSeconds: 1,
-        batchSize: 10,
-        visibilityTimeoutSeconds: 30,
-      },
-      store: h.store,
-      sideEffects: h.store,
-      sqs: h.sqs,
-      onRefresh: (integrationId, requests) => h.refresh(integrationId, requests),
-      logger: h.logger,
-      metricsLogIntervalMs: 0,
-    });
+    worker = await startHarnessWorker(h, { pollers: 3, env: { IDGRAPH_MAX_EVENT_BYTES: '65536' } });
   });
 
   afterAll(async () => {

@@ -111,16 +111,16 @@ export function executorOf(db: GraphDrizzle, nested = false): Executor {
 }
 
 /**
- * Rows travel to PostgreSQL as ONE json parameter expanded with jsonb_to_recordset: a page of
- * thousands of rows is one bind value (no 65k-parameter limit, little driver overhead). The
- * `::text::jsonb` cast keeps drivers from JSON-encoding the string a second time.
+ * A value as ONE JSON text parameter, for queries that expand it in SQL (findings.ts uses
+ * jsonb_to_recordset). Write it as `${jsonParam(v)}::text::jsonb`: the `::text` keeps drivers from
+ * JSON-encoding the string a second time. Rows to insert or update go through bulkRows instead.
  */
 export function jsonParam(value: unknown): string {
   return JSON.stringify(value);
 }
 
-/** `json` takes JSON text as is (a string) or serialises any other value; `jsonb` always serialises. */
-export type BulkType = 'text' | 'uuid' | 'timestamptz' | 'boolean' | 'integer' | 'json' | 'jsonb';
+/** Column types bulkRows carries; `jsonb` values are serialised with JSON.stringify. */
+export type BulkType = 'text' | 'uuid' | 'timestamptz' | 'boolean' | 'integer' | 'jsonb';
 
 export interface BulkColumn {
   name: string;
@@ -130,17 +130,16 @@ export interface BulkColumn {
 function toText(type: BulkType, value: unknown): string | null {
   if (value === null || value === undefined) return null;
   if (type === 'jsonb') return JSON.stringify(value);
-  if (type === 'json') return typeof value === 'string' ? value : JSON.stringify(value);
   if (value instanceof Date) return value.toISOString();
   return String(value);
 }
 
 /**
- * Rows as a set for INSERT … SELECT / UPDATE … FROM: one text[] parameter per column, expanded
- * with unnest into `x("col", …)`. Cheaper for PostgreSQL than expanding one big JSON document
- * with jsonb_to_recordset (measured 10-50% faster for 1 KB events), and the parameter count
- * stays at one per column whatever the number of rows (no 65k-parameter limit). Read values
- * with `bulkValue`.
+ * Rows as a set for INSERT … SELECT / UPDATE … FROM (page upserts, event mutations, events on
+ * PGlite): one text[] parameter per column, expanded with unnest into `x("col", …)`. Cheaper for
+ * PostgreSQL than expanding one big JSON document with jsonb_to_recordset (measured 10-50% faster
+ * when events were inserted this way), and the parameter count stays at one per column whatever
+ * the number of rows (no 65k-parameter limit). Read values with `bulkValue`.
  */
 export function bulkRows(columns: readonly BulkColumn[], rows: readonly Record<string, unknown>[]): SQL {
   const arrays = columns.map((col) => sql`${sql.param(rows.map((row) => toText(col.type, row[col.name])))}::text[]`);

@@ -28,7 +28,7 @@ export {
 export type { Integration, NewIntegration, IntegrationPatch, IntegrationSecrets, AuthMethod } from './integrations.js';
 export type { Run, RunResource, RunResourcePatch, StartRunInput } from './runs.js';
 export type { IngestItem, IngestResult, IngestOptions, DeferredRefresh, EventVia, EncodedEventBatch, EncodedIngestResult } from './event-ingest.js';
-export { refreshForMutation } from './event-ingest.js';
+export { refreshForMutation } from './mutations.js';
 export { EventSideEffects, refreshesAfterStoring, type ImplyingEvent, type SideEffectLookups, type StoredEventRefreshes } from './side-effects.js';
 export { writeEventCopyTuple, CopyTupleWriter, copyTupleEnd, COPY_EVENT_COLUMNS } from './event-copy.js';
 export type { CurrentFinding, Finding, FindingsSync } from './findings.js';

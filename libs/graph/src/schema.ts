@@ -389,7 +389,8 @@ export const runResources = pgTable(
 
 /**
  * Paging cursors, committed with each page. scope_key '' covers a whole resource; a group id
- * scopes one group's members, and so on. System Log polling keeps its cursor here across runs.
+ * scopes one group's members, and so on. System Log polling keeps its cursor here across runs, and
+ * incremental collection its watermarks (scope_key 'watermark').
  */
 export const checkpoints = pgTable(
   'checkpoints',
@@ -399,8 +400,11 @@ export const checkpoints = pgTable(
     resource: text('resource').notNull(),
     scopeKey: text('scope_key').notNull().default(''),
     runId: uuid('run_id'),
+    /** The `rel="next"` link to resume a listing from, or the id after which a per-object sweep resumes. */
     nextUrl: text('next_url'),
     done: boolean('done').notNull().default(false),
+    /** Incremental collection: when the last complete collection of the resource started (scope 'watermark'). */
+    watermark: tstz('watermark'),
     updatedAt: tstz('updated_at').notNull().defaultNow(),
   },
   (t) => [primaryKey({ columns: [t.tenantId, t.integrationId, t.resource, t.scopeKey] })],

@@ -12,14 +12,14 @@
  *   group is not mapped yet, else its SCIM id.
  *
  * Writes and their graph changes commit together. Graph changes are stamped with the request's
- * time and follow the rules of System Log events (event-ingest.ts `applyPushedMutations`): the
+ * time and follow the rules of System Log events (mutations.ts `applyPushedMutations`): the
  * API's state wins where they disagree. Deleting a resource tombstones its node only when the API
  * never read it (an app losing a user or group does not delete it in Okta).
  */
 import { randomUUID } from 'node:crypto';
 import { sql, type SQL } from 'drizzle-orm';
 import { mintBearerSecret, matchesStoredHash } from './api-keys.js';
-import { applyPushedMutations, type DeferredRefresh } from './event-ingest.js';
+import { applyPushedMutations, type DeferredRefresh } from './mutations.js';
 import type { Executor } from './executor.js';
 import { apiReadSql } from './export-format.js';
 import type { GraphMutation } from './model.js';

@@ -201,6 +201,18 @@ describe.each(backends)('GraphStore on %s', (_name, open) => {
     expect(await store.getCheckpoint(integ.id, 'users')).toBeUndefined();
   });
 
+  it('keeps a resource\'s watermark as a time of its own, apart from its cursors', async () => {
+    const integ = await newIntegration();
+    const run = await store.startRun({ integrationId: integ.id, mode: 'full', trigger: 'scan', resources: ['users'] });
+    expect(await store.watermark(integ.id, 'users')).toBeNull();
+    await store.setWatermark(integ.id, 'users', run.id, new Date('2026-01-02T03:04:05.678Z'));
+    await store.commitPage({ integrationId: integ.id, runId: run.id, resource: 'users', nextUrl: 'https://x/api/v1/users?after=00u2', done: false, rows: {} });
+    expect(await store.watermark(integ.id, 'users')).toEqual(new Date('2026-01-02T03:04:05.678Z'));
+    expect(await store.getCheckpoint(integ.id, 'users', 'watermark')).toMatchObject({ nextUrl: null, runId: run.id });
+    expect(await store.watermark(integ.id, 'groups')).toBeNull();
+    await expect(store.setWatermark(integ.id, 'users', run.id, new Date(NaN))).rejects.toThrow(/at must be a valid Date/);
+  });
+
   it('drops the checkpoints of an integration moved to another org, and keeps them otherwise', async () => {
     const integ = await newIntegration();
     const page = { integrationId: integ.id, runId: null, resource: 'users', nextUrl: `${integ.orgUrl}/api/v1/users?after=00u2`, done: false, rows: {} };

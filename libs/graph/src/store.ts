@@ -6,7 +6,8 @@
 import { and, eq, sql } from 'drizzle-orm';
 import { eventTimingFromEnv, loadConfig, type Logger } from '@idgraph/core';
 import type { GraphDb } from './db.js';
-import { applyConfirmedMutations, ingestEncodedEventBatch, ingestEventBatch, type EncodedEventBatch, type EncodedIngestResult, type IngestItem, type IngestOptions, type IngestResult } from './event-ingest.js';
+import { ingestEncodedEventBatch, ingestEventBatch, type EncodedEventBatch, type EncodedIngestResult, type IngestItem, type IngestOptions, type IngestResult } from './event-ingest.js';
+import { applyConfirmedMutations } from './mutations.js';
 import { executorOf, type Executor } from './executor.js';
 import { exportIntegration, mergeSorted } from './export-graph.js';
 import { GraphReads } from './graph-reads.js';
@@ -89,6 +90,9 @@ export interface Checkpoint {
 
 /** Live rows per resource (by its `rows` key), and stored events. */
 export type GraphCounts = { [S in GraphResourceSpecs as S['rows']]: number } & { logEvents: number };
+
+/** The checkpoint scope that holds a resource's watermark. */
+const WATERMARK_SCOPE = 'watermark';
 
 export class GraphStore {
   readonly tenant: string;
@@ -328,6 +332,30 @@ export class GraphStore {
       .from(c)
       .where(and(eq(c.tenantId, this.tenant), eq(c.integrationId, integrationId), eq(c.resource, resource), eq(c.scopeKey, scopeKey)));
     return row;
+  }
+
+  /**
+   * When the last complete collection of `resource` started, for incremental collections to read
+   * what changed since; null before the first (a crashed or partial run never moves it).
+   */
+  async watermark(integrationId: string, resource: string): Promise<Date | null> {
+    const c = schema.checkpoints;
+    const [row] = await this.exec.db
+      .select({ watermark: c.watermark })
+      .from(c)
+      .where(and(eq(c.tenantId, this.tenant), eq(c.integrationId, integrationId), eq(c.resource, resource), eq(c.scopeKey, WATERMARK_SCOPE)));
+    return row?.watermark ?? null;
+  }
+
+  /** Records that run `runId`, started `at`, collected `resource` completely (see watermark()). */
+  async setWatermark(integrationId: string, resource: string, runId: string, at: Date): Promise<void> {
+    if (!(at instanceof Date) || Number.isNaN(at.getTime())) throw new Error(`setWatermark: at must be a valid Date, got ${String(at)}`);
+    await this.assertIntegrations([integrationId]);
+    const c = schema.checkpoints;
+    await this.exec.db
+      .insert(c)
+      .values({ tenantId: this.tenant, integrationId, resource, scopeKey: WATERMARK_SCOPE, runId, nextUrl: null, done: true, watermark: at })
+      .onConflictDoUpdate({ target: [c.tenantId, c.integrationId, c.resource, c.scopeKey], set: { runId, watermark: at, updatedAt: sql`now()` } });
   }
 
   /** Forgets every cursor of a resource (all scopes); returns how many were removed. */

@@ -108,48 +108,41 @@ function user(org: SimOrgState, id: string) {
   return u;
 }
 
-const ROUTES: Route[] = [
-  {
-    method: 'POST', pattern: new RegExp(`^/api/v1/users/${ID}/lifecycle/deactivate$`), scope: 'okta.users.manage', permission: 'users.lifecycle',
+/**
+ * A write on one user: 404 for an unknown user; the change itself refuses (400, with Okta's reason)
+ * a transition Okta does not allow from the user's status (see Mutator: deactivate only a user
+ * not DEPROVISIONED, suspend only ACTIVE, unsuspend only SUSPENDED).
+ */
+function userWrite(method: Route['method'], path: string, permission: WritePermission, change: (userId: string) => SimChange, reply: () => Reply): Route {
+  return {
+    method, pattern: new RegExp(`^/api/v1/users/${ID}/${path}$`), scope: 'okta.users.manage', permission,
     run: ({ org }, [id], apply) => {
-      const u = user(org, id!);
-      if (u.status === 'DEPROVISIONED') throw invalid(`deactivate: user ${u.id} is already DEPROVISIONED`);
-      apply({ type: 'user.deactivate', userId: u.id });
-      return ok();
+      apply(change(user(org, id!).id));
+      return reply();
     },
-  },
-  {
-    method: 'POST', pattern: new RegExp(`^/api/v1/users/${ID}/lifecycle/suspend$`), scope: 'okta.users.manage', permission: 'users.lifecycle',
-    run: ({ org }, [id], apply) => {
-      const u = user(org, id!);
-      if (u.status !== 'ACTIVE') throw invalid(`suspend: only ACTIVE users can be suspended; user ${u.id} is ${u.status}`);
-      apply({ type: 'user.suspend', userId: u.id });
-      return ok();
-    },
-  },
-  {
-    method: 'POST', pattern: new RegExp(`^/api/v1/users/${ID}/lifecycle/unsuspend$`), scope: 'okta.users.manage', permission: 'users.lifecycle',
-    run: ({ org }, [id], apply) => {
-      const u = user(org, id!);
-      if (u.status !== 'SUSPENDED') throw invalid(`unsuspend: only SUSPENDED users can be unsuspended; user ${u.id} is ${u.status}`);
-      apply({ type: 'user.unsuspend', userId: u.id });
-      return ok();
-    },
-  },
-  {
-    method: 'POST', pattern: new RegExp(`^/api/v1/users/${ID}/lifecycle/reset_factors$`), scope: 'okta.users.manage', permission: 'users.factors',
-    run: ({ org }, [id], apply) => {
-      apply({ type: 'factor.reset_all', userId: user(org, id!).id });
-      return ok();
-    },
-  },
-  {
-    method: 'DELETE', pattern: new RegExp(`^/api/v1/users/${ID}/sessions$`), scope: 'okta.users.manage', permission: 'users.sessions',
-    run: ({ org }, [id], apply) => {
-      apply({ type: 'user.sessions.clear', userId: user(org, id!).id });
+  };
+}
+
+/** DELETE of an app's assignment (a user's or a group's): 404 unless the app has it. */
+function appAssignmentWrite(kind: 'users' | 'groups'): Route {
+  return {
+    method: 'DELETE', pattern: new RegExp(`^/api/v1/apps/${ID}/${kind}/${ID}$`), scope: 'okta.apps.manage', permission: 'apps.assignments',
+    run: ({ org }, [appId, id], apply) => {
+      if (!org.apps.has(appId!)) throw notFound(`${appId} (AppInstance)`);
+      const assigned = kind === 'users' ? org.appUserAssignments.get(appId!)?.has(id!) : org.appGroupAssignments.get(appId!)?.has(id!);
+      if (!assigned) throw notFound(`${id} (${kind === 'users' ? 'AppUser' : 'ApplicationGroupAssignment'})`);
+      apply(kind === 'users' ? { type: 'app.user.unassign', appId: appId!, userId: id! } : { type: 'app.group.unassign', appId: appId!, groupId: id! });
       return noContent();
     },
-  },
+  };
+}
+
+const ROUTES: Route[] = [
+  userWrite('POST', 'lifecycle/deactivate', 'users.lifecycle', (userId) => ({ type: 'user.deactivate', userId }), ok),
+  userWrite('POST', 'lifecycle/suspend', 'users.lifecycle', (userId) => ({ type: 'user.suspend', userId }), ok),
+  userWrite('POST', 'lifecycle/unsuspend', 'users.lifecycle', (userId) => ({ type: 'user.unsuspend', userId }), ok),
+  userWrite('POST', 'lifecycle/reset_factors', 'users.factors', (userId) => ({ type: 'factor.reset_all', userId }), ok),
+  userWrite('DELETE', 'sessions', 'users.sessions', (userId) => ({ type: 'user.sessions.clear', userId }), noContent),
   {
     method: 'DELETE', pattern: new RegExp(`^/api/v1/users/${ID}$`), scope: 'okta.users.manage', permission: 'users.lifecycle',
     run: ({ org }, [id], apply) => {
@@ -173,24 +166,8 @@ const ROUTES: Route[] = [
       return noContent();
     },
   },
-  {
-    method: 'DELETE', pattern: new RegExp(`^/api/v1/apps/${ID}/users/${ID}$`), scope: 'okta.apps.manage', permission: 'apps.assignments',
-    run: ({ org }, [appId, userId], apply) => {
-      if (!org.apps.has(appId!)) throw notFound(`${appId} (AppInstance)`);
-      if (!org.appUserAssignments.get(appId!)?.has(userId!)) throw notFound(`${userId} (AppUser)`);
-      apply({ type: 'app.user.unassign', appId: appId!, userId: userId! });
-      return noContent();
-    },
-  },
-  {
-    method: 'DELETE', pattern: new RegExp(`^/api/v1/apps/${ID}/groups/${ID}$`), scope: 'okta.apps.manage', permission: 'apps.assignments',
-    run: ({ org }, [appId, groupId], apply) => {
-      if (!org.apps.has(appId!)) throw notFound(`${appId} (AppInstance)`);
-      if (!org.appGroupAssignments.get(appId!)?.has(groupId!)) throw notFound(`${groupId} (ApplicationGroupAssignment)`);
-      apply({ type: 'app.group.unassign', appId: appId!, groupId: groupId! });
-      return noContent();
-    },
-  },
+  appAssignmentWrite('users'),
+  appAssignmentWrite('groups'),
   {
     method: 'DELETE', pattern: new RegExp(`^/api/v1/(users|groups)/${ID}/roles/${ID}$`), scope: 'okta.roles.manage', permission: 'roles',
     run: ({ org }, [kind, principalId, assignmentId], apply) => {

@@ -5,8 +5,8 @@ import { Queue, QueueEvents } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { collectNow, redisConnection, startCollectorWorkers, syncSchedules, type CollectorWorkers } from './jobs.js';
 import { startHarness, type Harness } from './testdata/harness.js';
+import { LISTING_RESOURCES } from './resources.js';
 
-const GRAPH_RESOURCES = ['users', 'groups', 'group_members', 'apps', 'app_assignments', 'roles', 'factors'];
 
 describe('BullMQ collect and refresh jobs', () => {
   let h: Harness;
@@ -33,8 +33,8 @@ describe('BullMQ collect and refresh jobs', () => {
   });
 
   it('Collect Now twice in quick succession starts one run, which collects the org', async () => {
-    const first = await collectNow(queue, h.integration.id, GRAPH_RESOURCES, { tenant: 't1' });
-    const second = await collectNow(queue, h.integration.id, GRAPH_RESOURCES, { tenant: 't1' });
+    const first = await collectNow(queue, h.integration.id, LISTING_RESOURCES, { tenant: 't1' });
+    const second = await collectNow(queue, h.integration.id, LISTING_RESOURCES, { tenant: 't1' });
     expect(first.joined).toBe(false);
     expect(second).toEqual({ jobId: first.jobId, joined: true });
     expect(await queue.getJobCounts('waiting', 'delayed', 'active')).toMatchObject({ waiting: 1 });

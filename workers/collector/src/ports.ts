@@ -83,7 +83,7 @@ export type { RunMode, RunStatus, RunTrigger };
 export type { FullSyncScope, RunResourcePatch } from '@idgraph/graph';
 
 /** The graph-store calls collectors make (a subset of @idgraph/graph's GraphStore). */
-export type CollectorStore = Pick<GraphStore, 'getCheckpoint' | 'commitPage' | 'finishFullSync' | 'ingestEvents'>;
+export type CollectorStore = Pick<GraphStore, 'getCheckpoint' | 'commitPage' | 'watermark' | 'setWatermark' | 'finishFullSync' | 'ingestEvents'>;
 
 /**
  * What the graph already holds, for collectors that fan out per object (members per group,

@@ -2,8 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMemoryRateGovernor, createOktaClient } from '@idgraph/okta';
 import { runCollection } from './run.js';
 
-const GRAPH_RESOURCES = ['users', 'groups', 'group_members', 'apps', 'app_assignments', 'roles', 'factors'];
 import { startHarness, type Harness } from './testdata/harness.js';
+import { LISTING_RESOURCES } from './resources.js';
 
 describe('runCollection against the simulator', () => {
   let h: Harness;
@@ -20,7 +20,7 @@ describe('runCollection against the simulator', () => {
       store: h.store,
       integration: h.integration,
       mode: 'full',
-      resources: GRAPH_RESOURCES,
+      resources: LISTING_RESOURCES,
       trigger: 'scan',
       logger: h.logger,
       meter: h.meter,
@@ -40,7 +40,7 @@ describe('runCollection against the simulator', () => {
         store: other.store,
         integration: other.integration,
         mode: 'full',
-        resources: GRAPH_RESOURCES,
+        resources: LISTING_RESOURCES,
         trigger: 'collect-now',
         logger: other.logger,
         signal: abort.signal,
@@ -62,7 +62,7 @@ describe('runCollection against the simulator', () => {
         store: other.store,
         integration: other.integration,
         mode: 'full',
-        resources: GRAPH_RESOURCES,
+        resources: LISTING_RESOURCES,
         trigger: 'collect-now',
         runId,
         logger: other.logger,
@@ -80,7 +80,7 @@ describe('runCollection against the simulator', () => {
     try {
       const app = await lp.sim.createServiceApp({ scopes: ['okta.users.read', 'okta.groups.read', 'okta.logs.read'], roles: ['READ_ONLY_ADMIN'] });
       // A first full collection with the admin's token: apps, assignments and roles are in the graph.
-      const full = await runCollection({ client: lp.client, store: lp.store, integration: lp.integration, mode: 'full', resources: GRAPH_RESOURCES, trigger: 'scan', logger: lp.logger });
+      const full = await runCollection({ client: lp.client, store: lp.store, integration: lp.integration, mode: 'full', resources: LISTING_RESOURCES, trigger: 'scan', logger: lp.logger });
       expect(full.status).toBe('succeeded');
       // Then a change the partial run must pick up (and tombstone): a deprovisioned user without apps or roles is deleted.
       const org = lp.sim.org;

@@ -8,7 +8,7 @@ import type { CliContext } from '../context.js';
 import { UserError } from '../errors.js';
 import { out, table } from '../output.js';
 import { EventBatchWriter } from '../ingest/batch-writer.js';
-import { EventLineDecoder, type NextChunk } from '../ingest/line-decoder.js';
+import { DecodingThread, type NextChunk } from '../ingest/decoding-thread.js';
 import { readSize } from '../ingest/file-chunks.js';
 import type { DecodedChunk } from '../ingest/decode-lines.js';
 
@@ -48,7 +48,7 @@ export function registerIngestEvents(program: Command): void {
     .action(
       action(
         async (ctx, opts: { integration: string; file: string; json: boolean }) => {
-          const decoder = new EventLineDecoder();
+          const decoder = new DecodingThread();
           try {
             await ingestEvents(ctx, opts, decoder);
           } finally {
@@ -60,7 +60,7 @@ export function registerIngestEvents(program: Command): void {
     );
 }
 
-async function ingestEvents(ctx: CliContext, opts: { integration: string; file: string; json: boolean }, decoder: EventLineDecoder): Promise<void> {
+async function ingestEvents(ctx: CliContext, opts: { integration: string; file: string; json: boolean }, decoder: DecodingThread): Promise<void> {
   const store = await ctx.store();
   const integration = await store.getIntegration(opts.integration);
   if (!integration) throw new UserError(`no integration named "${opts.integration}" (see \`idgraph integration list\`)`);

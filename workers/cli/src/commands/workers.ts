@@ -15,7 +15,7 @@ import { clientForIntegration } from '../credentials.js';
 import { intOption, numberOption } from '../options.js';
 import { out } from '../output.js';
 import { startOpsServer } from '../ops/server.js';
-import type { MetricFamily } from '../ops/prometheus.js';
+import { WorkerMetrics, type MetricSources } from '../ops/metrics.js';
 
 interface WorkersOptions {
   concurrency: number;
@@ -24,23 +24,6 @@ interface WorkersOptions {
   host?: string;
   rateShare: number;
   scheduleSyncSeconds: number;
-}
-
-/** Request counters per integration and Okta bucket, fed by every client this process makes. */
-class RequestCounters {
-  readonly byKey = new Map<string, { integration: string; bucket: string; status: string; count: number }>();
-  /** The newest X-Rate-Limit-Limit/-Remaining per integration and bucket. */
-  readonly budgets = new Map<string, { integration: string; bucket: string; limit: number; remaining: number }>();
-  budget(integration: string, bucket: string, rateLimit: { limit: number; remaining: number } | undefined): void {
-    if (rateLimit) this.budgets.set(`${integration}\u0000${bucket}`, { integration, bucket, ...rateLimit });
-  }
-  add(integration: string, bucket: string, status: number): void {
-    const s = status === 0 ? 'network_error' : String(status);
-    const key = `${integration}\u0000${bucket}\u0000${s}`;
-    const e = this.byKey.get(key);
-    if (e) e.count++;
-    else this.byKey.set(key, { integration, bucket, status: s, count: 1 });
-  }
 }
 
 /** Wraps the store given to the stream worker so committed batches trigger (debounced) posture checks. */
@@ -55,61 +38,37 @@ function withPostureTrigger(store: GraphStore, trigger: (integrationId: string) 
   };
 }
 
-async function collectMetrics(ctx: CliContext, store: GraphStore, queues: Queue[], counters: RequestCounters, stream: StreamWorker | null): Promise<MetricFamily[]> {
-  const gdb = await ctx.database();
-  const families: MetricFamily[] = [];
-  const jobs: MetricFamily = { name: 'idgraph_jobs', help: 'BullMQ jobs by queue and state', type: 'gauge', samples: [] };
-  for (const q of queues) {
-    const counts = await q.getJobCounts('waiting', 'active', 'delayed', 'completed', 'failed', 'prioritized', 'waiting-children');
-    for (const [state, value] of Object.entries(counts)) jobs.samples.push({ labels: { queue: q.name, state }, value });
-  }
-  families.push(jobs);
-  const rows = await gdb.execute<{ integration: string; resource: string; pages: number; objects: number; requests: number; waited_429: number; retries: number }>(sql`
-    SELECT i.name AS integration, rr.resource, SUM(rr.pages)::float8 AS pages, SUM(rr.objects)::float8 AS objects,
-           SUM(rr.requests)::float8 AS requests, SUM(rr.waited_429)::float8 AS waited_429, SUM(rr.retries)::float8 AS retries
-    FROM run_resources rr JOIN collection_runs r ON r.id = rr.run_id JOIN integrations i ON i.id = r.integration_id
-    WHERE r.tenant_id = ${store.tenant}
-    GROUP BY i.name, rr.resource`);
-  const per = (name: string, help: string, key: 'pages' | 'objects' | 'requests' | 'waited_429' | 'retries'): MetricFamily => ({
-    name, help, type: 'counter', samples: rows.map((r) => ({ labels: { integration: r.integration, resource: r.resource }, value: Number(r[key]) })),
-  });
-  families.push(
-    per('idgraph_collection_pages_total', 'Pages committed by collection runs', 'pages'),
-    per('idgraph_collection_objects_total', 'Objects collected', 'objects'),
-    per('idgraph_collection_requests_total', 'Okta requests made by collection runs', 'requests'),
-    per('idgraph_collection_429_waits_total', "Waits for an Okta rate-limit reset after a 429", 'waited_429'),
-    per('idgraph_collection_retries_total', 'Retried Okta requests (5xx, timeouts, resets)', 'retries'),
-  );
-  families.push({
-    name: 'idgraph_okta_requests_total',
-    help: 'Okta requests made by this process, by integration, rate-limit bucket and status',
-    type: 'counter',
-    samples: [...counters.byKey.values()].map((e) => ({ labels: { integration: e.integration, bucket: e.bucket, status: e.status }, value: e.count })),
-  });
-  const budgets = [...counters.budgets.values()];
-  families.push(
-    { name: 'idgraph_okta_rate_limit_remaining', help: "Requests left in the Okta bucket's current window (X-Rate-Limit-Remaining of the newest response)", type: 'gauge', samples: budgets.map((b) => ({ labels: { integration: b.integration, bucket: b.bucket }, value: b.remaining })) },
-    { name: 'idgraph_okta_rate_limit_limit', help: "The Okta bucket's per-minute limit (X-Rate-Limit-Limit)", type: 'gauge', samples: budgets.map((b) => ({ labels: { integration: b.integration, bucket: b.bucket }, value: b.limit })) },
-  );
-  const findings = await gdb.execute<{ check_id: string; open: number }>(sql`
-    SELECT check_id, COUNT(*)::float8 AS open FROM findings WHERE tenant_id = ${store.tenant} AND resolved_at IS NULL GROUP BY check_id`);
-  families.push({ name: 'idgraph_findings_open', help: 'Open posture findings by check', type: 'gauge', samples: findings.map((f) => ({ labels: { check: f.check_id }, value: Number(f.open) })) });
-  if (stream) {
-    const m = stream.metrics.snapshot();
-    families.push(
-      { name: 'idgraph_stream_messages_total', help: 'SQS messages by outcome', type: 'counter', samples: [
-        { labels: { outcome: 'received' }, value: m.received },
-        { labels: { outcome: 'applied' }, value: m.applied },
-        { labels: { outcome: 'dead_lettered' }, value: m.dlq },
-      ] },
-      { name: 'idgraph_stream_dlq_total', help: 'Messages sent to the dead-letter queue', type: 'counter', samples: [{ value: m.dlq }] },
-      { name: 'idgraph_stream_future_events_total', help: "Events dead-lettered for a published time later than Okta's clock plus the allowed skew", type: 'counter', samples: [{ value: m.futureEvents }] },
-      { name: 'idgraph_stream_lag_seconds', help: 'Age of the newest message handled (now - SentTimestamp)', type: 'gauge', samples: [{ value: (m.lagMs ?? 0) / 1000 }] },
-      { name: 'idgraph_stream_handler_errors_total', help: 'Batches that failed to commit (retried)', type: 'counter', samples: [{ value: m.handlerErrors }] },
-      { name: 'idgraph_stream_event_conflicts_total', help: 'Events that came with the uuid of a stored event but other content (the stored event is kept)', type: 'counter', samples: [{ value: m.conflicts }] },
-    );
-  }
-  return families;
+/** The scrape-time sources of /metrics: queue job counts, collection totals and open findings of this tenant, the stream consumer's counters. */
+function metricSources(ctx: CliContext, store: GraphStore, queues: Queue[], stream: () => StreamWorker | null): MetricSources {
+  return {
+    jobCounts: () =>
+      Promise.all(queues.map(async (q) => ({ queue: q.name, counts: await q.getJobCounts('waiting', 'active', 'delayed', 'completed', 'failed', 'prioritized', 'waiting-children') }))),
+    async collectionTotals() {
+      const gdb = await ctx.database();
+      const rows = await gdb.execute<{ integration: string; resource: string; pages: number; objects: number; requests: number; waited_429: number; retries: number }>(sql`
+        SELECT i.name AS integration, rr.resource, SUM(rr.pages)::float8 AS pages, SUM(rr.objects)::float8 AS objects,
+               SUM(rr.requests)::float8 AS requests, SUM(rr.waited_429)::float8 AS waited_429, SUM(rr.retries)::float8 AS retries
+        FROM run_resources rr JOIN collection_runs r ON r.id = rr.run_id JOIN integrations i ON i.id = r.integration_id
+        WHERE r.tenant_id = ${store.tenant}
+        GROUP BY i.name, rr.resource`);
+      return rows.map((r) => ({
+        integration: r.integration,
+        resource: r.resource,
+        pages: Number(r.pages),
+        objects: Number(r.objects),
+        requests: Number(r.requests),
+        waited429: Number(r.waited_429),
+        retries: Number(r.retries),
+      }));
+    },
+    async openFindings() {
+      const gdb = await ctx.database();
+      const rows = await gdb.execute<{ check_id: string; open: number }>(sql`
+        SELECT check_id, COUNT(*)::float8 AS open FROM findings WHERE tenant_id = ${store.tenant} AND resolved_at IS NULL GROUP BY check_id`);
+      return rows.map((r) => ({ check: r.check_id, open: Number(r.open) }));
+    },
+    stream: () => stream()?.metrics.snapshot() ?? null,
+  };
 }
 
 export function registerWorkers(program: Command): void {
@@ -137,7 +96,7 @@ export function registerWorkers(program: Command): void {
           redis.on('error', (err: Error) => log.warn({ err: describeError(err) }, 'redis connection error; reconnecting'));
           // Keyed under the queue prefix: two deployments sharing one Redis keep separate budgets.
           const governor = createRedisRateGovernor(redis, { share: opts.rateShare, keyPrefix: rateGovernorKeyPrefix(ctx.config.queuePrefix) });
-          const counters = new RequestCounters();
+          let stream: StreamWorker | null = null;
           const postureDebouncer = createPostureDebouncer({
             delayMs: 5000,
             logger: log,
@@ -145,6 +104,10 @@ export function registerWorkers(program: Command): void {
               await runPostureChecks({ store, db: gdb, integrationId, thresholds: postureThresholdsFromEnv(), logger: log });
             },
           });
+          const queueConnection = redisConnection(ctx.config.redisUrl);
+          const collectQueue = new Queue(QUEUES.collect, { connection: queueConnection, prefix: ctx.config.queuePrefix });
+          const refreshQueue = new Queue(QUEUES.refresh, { connection: queueConnection, prefix: ctx.config.queuePrefix });
+          const metrics = new WorkerMetrics(metricSources(ctx, store, [collectQueue, refreshQueue], () => stream));
           const collectors = startCollectorWorkers({
             redisUrl: ctx.config.redisUrl,
             prefix: ctx.config.queuePrefix,
@@ -158,8 +121,7 @@ export function registerWorkers(program: Command): void {
                 governor,
                 onRequest: (e) => {
                   hooks.onRequest(e);
-                  counters.add(integration.name ?? integration.id, e.bucket, e.status);
-                  counters.budget(integration.name ?? integration.id, e.bucket, e.rateLimit);
+                  metrics.oktaRequest(integration.name ?? integration.id, e);
                 },
               }),
           });
@@ -167,9 +129,6 @@ export function registerWorkers(program: Command): void {
             const id = (job.data as { integrationId?: string }).integrationId;
             if (id) postureDebouncer.trigger(id);
           });
-          const queueConnection = redisConnection(ctx.config.redisUrl);
-          const collectQueue = new Queue(QUEUES.collect, { connection: queueConnection, prefix: ctx.config.queuePrefix });
-          const refreshQueue = new Queue(QUEUES.refresh, { connection: queueConnection, prefix: ctx.config.queuePrefix });
           const sync = async () => {
             try {
               const r = await syncSchedules(collectQueue, store);
@@ -180,7 +139,7 @@ export function registerWorkers(program: Command): void {
           };
           await sync();
           const syncTimer = setInterval(() => void sync(), opts.scheduleSyncSeconds * 1000);
-          const stream = opts.stream ? await runStreamWorker(ctx.config, { logger: log, store: withPostureTrigger(store, (id) => postureDebouncer.trigger(id)), sideEffects: store }) : null;
+          stream = opts.stream ? await runStreamWorker(ctx.config, { logger: log, store: withPostureTrigger(store, (id) => postureDebouncer.trigger(id)), sideEffects: store }) : null;
           const ops = await startOpsServer({
             port: opsPort,
             host: opsHost,
@@ -190,7 +149,7 @@ export function registerWorkers(program: Command): void {
               { name: 'postgres', check: async () => void (await gdb.execute(sql`SELECT 1`)) },
               { name: 'migrations', check: async () => { if (!(await migrationsCurrent(gdb))) throw new Error('migrations pending: run `idgraph migrate`'); } },
             ],
-            metrics: () => collectMetrics(ctx, store, [collectQueue, refreshQueue], counters, stream),
+            metrics: () => metrics.scrape(),
           });
           out.note(`idgraph workers running (concurrency ${opts.concurrency}${stream ? ', stream consumer on' : ''}); health and metrics on ${ops.url}`);
           log.info({ concurrency: opts.concurrency, stream: Boolean(stream), ops: ops.url }, 'workers started');

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { copyTupleEnd } from '@idgraph/graph';
-import { EventChunkDecoder, type DecodedChunk } from './decode-lines.js';
+import { EventLineDecoder, type DecodedChunk } from './decode-lines.js';
 
 const SOURCE = 'aws.partner/okta.com/acme/stream';
 const INTEGRATION = '6fb8cd70-167a-4313-8599-b2d7f7190722';
@@ -24,8 +24,8 @@ const envelope = (detail: unknown, source = SOURCE) =>
   JSON.stringify({ version: '0', id: randomUUID(), 'detail-type': 'SystemLog', source, account: '1', time: '2026-01-01T00:00:00Z', region: 'us-east-1', resources: [], detail });
 
 /** Decodes `bytes` given in pieces cut at `cuts`, merging what the chunks hold. */
-function decodeInPieces(bytes: Buffer, cuts: number[], opts: ConstructorParameters<typeof EventChunkDecoder>[0] = {}) {
-  const decoder = new EventChunkDecoder(opts);
+function decodeInPieces(bytes: Buffer, cuts: number[], opts: ConstructorParameters<typeof EventLineDecoder>[0] = {}) {
+  const decoder = new EventLineDecoder(opts);
   const bounds = [0, ...cuts, bytes.length];
   const chunks: DecodedChunk[] = [];
   for (let i = 0; i + 1 < bounds.length; i++) chunks.push(decoder.decode(bytes.subarray(bounds[i], bounds[i + 1]), i + 2 === bounds.length));
@@ -37,7 +37,7 @@ function decodeInPieces(bytes: Buffer, cuts: number[], opts: ConstructorParamete
   };
 }
 
-describe('EventChunkDecoder', () => {
+describe('EventLineDecoder', () => {
   const lines = [
     envelope(logEvent('e1')),
     '',
@@ -129,7 +129,7 @@ describe('EventChunkDecoder', () => {
     const bytes = Buffer.from([small, big, small.replace(id('s1'), id('s2')), big].join('\n'));
     const reason = `event is ${Buffer.byteLength(big)} bytes, over the limit of 4096 (IDGRAPH_MAX_EVENT_BYTES)`;
     for (const cuts of [[], [small.length + 10], [small.length + 10, small.length + 9000, small.length + 19000], Array.from({ length: 60 }, (_, i) => (i + 1) * 1000)]) {
-      const decoder = new EventChunkDecoder({ limits });
+      const decoder = new EventLineDecoder({ limits });
       const bounds = [0, ...cuts, bytes.length];
       const chunks: DecodedChunk[] = [];
       for (let i = 0; i + 1 < bounds.length; i++) {
@@ -160,7 +160,7 @@ describe('EventChunkDecoder', () => {
   });
 });
 
-describe('EventChunkDecoder: events published after Okta\'s clock', () => {
+describe('EventLineDecoder: events published after Okta\'s clock', () => {
   it('rejects an event published beyond the allowed skew with the reason, and keeps one within it', () => {
     const soon = new Date(Date.now() + 60_000).toISOString();
     const text = [JSON.stringify(logEvent('f1', { published: '9999-12-31T23:59:59.000Z' })), JSON.stringify(logEvent('f2', { published: soon }))].join('\n');

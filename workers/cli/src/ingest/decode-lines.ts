@@ -65,7 +65,7 @@ function isSpace(byte: number | undefined): boolean {
  * so it runs on a worker thread (decode-worker.ts); it reads bytes, so the text of an event is
  * decoded once, here, and never crosses threads as a string.
  */
-export class EventChunkDecoder {
+export class EventLineDecoder {
   private carry: Buffer | null = null;
   /**
    * Bytes of the line being carried that were let go of: the line is over the size limit

@@ -1,18 +1,18 @@
-/** Worker thread entry: decodes one input for EventLineDecoder, chunk by chunk, in the order asked. */
+/** Worker thread entry: decodes one input for DecodingThread, chunk by chunk, in the order asked. */
 import { parentPort } from 'node:worker_threads';
-import { EventChunkDecoder, type DecodeOptions } from './decode-lines.js';
+import { EventLineDecoder, type DecodeOptions } from './decode-lines.js';
 import { FileChunkReader } from './file-chunks.js';
 
-if (!parentPort) throw new Error('decode-worker.js runs as a worker thread (see EventLineDecoder)');
+if (!parentPort) throw new Error('decode-worker.js runs as a worker thread (see DecodingThread)');
 const port = parentPort;
-let decoder: EventChunkDecoder | null = null;
+let decoder: EventLineDecoder | null = null;
 let reader: FileChunkReader | null = null;
 
 type Request = { configure: DecodeOptions; file: string | null } | { recycle: ArrayBuffer } | { id: number; bytes: Uint8Array; end: boolean } | { id: number; next: true };
 
 port.on('message', (msg: Request) => {
   if ('configure' in msg) {
-    decoder = new EventChunkDecoder(msg.configure);
+    decoder = new EventLineDecoder(msg.configure);
     reader = msg.file === null ? null : new FileChunkReader(msg.file);
     return;
   }

@@ -12,7 +12,7 @@ import { EventSideEffects, GraphStore, createSecretBox, migrateDatabase, openDat
 import { createEventStreamHandler, type StreamEvent } from '@idgraph/stream-consumer';
 import { createTestDatabase, type TestDatabase } from '@idgraph/test-support';
 import { EventBatchWriter } from './batch-writer.js';
-import { EventChunkDecoder } from './decode-lines.js';
+import { EventLineDecoder } from './decode-lines.js';
 
 const logger = createLogger({ level: 'silent' });
 const SEEDED = new Date(Date.now() - 86_400_000);
@@ -145,7 +145,7 @@ describe('event paths', () => {
 
   async function viaIngestEvents(): Promise<{ lines: ExportLine[]; refresh: string[] }> {
     const { id, source } = await seededIntegration('file');
-    const decoder = new EventChunkDecoder({ copyRowsFor: { tenantId: store.tenant, integrationId: id }, eventSource: source });
+    const decoder = new EventLineDecoder({ copyRowsFor: { tenantId: store.tenant, integrationId: id }, eventSource: source });
     const writer = new EventBatchWriter({ store, sideEffects: new EventSideEffects(store), integrationId: id, inFlight: 1 });
     const chunk = decoder.decode(Buffer.from(EVENTS.map((e) => JSON.stringify(e)).join('\n')), true);
     expect(chunk.rejections).toEqual([]);

@@ -13,7 +13,7 @@ afterEach(async () => {
 
 describe('ops server', () => {
   it('binds 127.0.0.1 unless told otherwise, and says so', async () => {
-    const ops = await startOpsServer({ port: 0, logger, readiness: [], metrics: async () => [] });
+    const ops = await startOpsServer({ port: 0, logger, readiness: [], metrics: async () => '' });
     close = ops.close;
     expect(ops.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect((await fetch(`${ops.url}/healthz`)).status).toBe(200);
@@ -22,11 +22,11 @@ describe('ops server', () => {
   });
 
   it('serves on the address given (e.g. IDGRAPH_OPS_HOST) and refuses one this machine does not have, saying what to give', async () => {
-    const ops = await startOpsServer({ port: 0, host: '0.0.0.0', logger, readiness: [], metrics: async () => [] });
+    const ops = await startOpsServer({ port: 0, host: '0.0.0.0', logger, readiness: [], metrics: async () => '' });
     close = ops.close;
     expect(ops.address).toBe('0.0.0.0');
     expect((await fetch(`http://127.0.0.1:${new URL(ops.url).port}/healthz`)).status).toBe(200);
-    await expect(startOpsServer({ port: 0, host: '192.0.2.1', logger, readiness: [], metrics: async () => [] })).rejects.toThrow(
+    await expect(startOpsServer({ port: 0, host: '192.0.2.1', logger, readiness: [], metrics: async () => '' })).rejects.toThrow(
       /cannot serve \/healthz, \/readyz and \/metrics on 192\.0\.2\.1 port 0: no such local address \(give one of this machine's addresses in IDGRAPH_OPS_HOST/,
     );
   });

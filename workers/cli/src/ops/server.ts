@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import { isIPv6 } from 'node:net';
 import { describeError, type Logger } from '@idgraph/core';
-import { renderPrometheus, type MetricFamily } from './prometheus.js';
+import { METRICS_CONTENT_TYPE } from './metrics.js';
 
 export interface ReadinessCheck {
   name: string;
@@ -13,7 +13,8 @@ export interface OpsServerOptions {
   /** Interface to bind; default 127.0.0.1 (health and metrics are not for the whole network unless asked). */
   host?: string;
   readiness: ReadinessCheck[];
-  metrics: () => Promise<MetricFamily[]>;
+  /** The metrics in Prometheus' text format, rendered at each scrape. */
+  metrics: () => Promise<string>;
   logger: Logger;
 }
 
@@ -41,8 +42,8 @@ export async function startOpsServer(opts: OpsServerOptions): Promise<{ url: str
         res.writeHead(ready ? 200 : 503, { 'content-type': 'application/json' }).end(JSON.stringify({ ready, checks: results }));
       } else if (path === '/metrics') {
         try {
-          const body = renderPrometheus(await opts.metrics());
-          res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(body);
+          const body = await opts.metrics();
+          res.writeHead(200, { 'content-type': METRICS_CONTENT_TYPE }).end(body);
         } catch (err) {
           opts.logger.warn({ err: describeError(err) }, 'metrics scrape failed');
           res.writeHead(500, { 'content-type': 'text/plain' }).end('metrics unavailable; the reason is in the workers log\n');

@@ -12,8 +12,8 @@ import { DEFAULT_POSTURE_THRESHOLDS, POSTURE_CHECKS, runPostureChecks } from '@i
 import { refreshObjects } from '../refresh.js';
 import { runCollection } from '../run.js';
 import { startHarness, type Harness } from '../testdata/harness.js';
+import { LISTING_RESOURCES } from '../resources.js';
 
-const GRAPH_RESOURCES = ['users', 'groups', 'group_members', 'apps', 'app_assignments', 'roles', 'factors'];
 
 const roleEdges = (lines: ExportLine[]): string[] =>
   lines.filter((l) => l.type === 'edge' && l.kind === 'has_role').map((l) => JSON.stringify(l));
@@ -58,7 +58,7 @@ describe('roles held through a group', () => {
     h = await startHarness('collector_group_roles', { users: 160, seed: 42 });
     hd = helpDeskCase(h.sim);
     const summary = await runCollection({
-      client: h.client, store: h.store, integration: h.integration, mode: 'full', resources: GRAPH_RESOURCES, trigger: 'scan', logger: h.logger,
+      client: h.client, store: h.store, integration: h.integration, mode: 'full', resources: LISTING_RESOURCES, trigger: 'scan', logger: h.logger,
     });
     expect(summary.error).toBeUndefined();
   });

@@ -1,12 +1,9 @@
 /**
  * Incremental collections read what changed since the last complete collection of a resource.
- * That time is kept as a checkpoint of its own (scope 'watermark', the cursor holding the ISO start
- * time of the run that completed), so a crashed or partial run never moves it forward.
+ * That time is the resource's watermark in the store (the start of the run that completed it),
+ * written only once a collection completed, so a crashed or partial run never moves it forward.
  */
 import type { CollectorContext } from '../context.js';
-import { commitMarker } from './paged.js';
-
-const WATERMARK_SCOPE = 'watermark';
 
 /**
  * Re-read this much before the previous run's start: Okta's user/group search index is eventually
@@ -15,14 +12,11 @@ const WATERMARK_SCOPE = 'watermark';
 export const INCREMENTAL_SAFETY_MARGIN_MS = 10 * 60_000;
 
 export async function readWatermark(ctx: CollectorContext, resource: string): Promise<Date | null> {
-  const saved = await ctx.store.getCheckpoint(ctx.integration.id, resource, WATERMARK_SCOPE);
-  if (saved == null || saved.nextUrl === null) return null;
-  const at = new Date(saved.nextUrl);
-  return Number.isNaN(at.getTime()) ? null : at;
+  return ctx.store.watermark(ctx.integration.id, resource);
 }
 
 export async function writeWatermark(ctx: CollectorContext, resource: string): Promise<void> {
-  await commitMarker(ctx, resource, WATERMARK_SCOPE, ctx.run.startedAt.toISOString(), true);
+  await ctx.store.setWatermark(ctx.integration.id, resource, ctx.run.id, ctx.run.startedAt);
 }
 
 /** `lastUpdated gt "…"` bound for an incremental read, or null when a full read is needed. */

@@ -10,7 +10,7 @@ export type NextChunk = DecodedChunk & { last: boolean };
  * database writes. Chunks are decoded in the order they were asked for (one worker, FIFO), which
  * lines spanning chunks rely on.
  */
-export class EventLineDecoder {
+export class DecodingThread {
   private readonly worker = new Worker(new URL('./decode-worker.js', import.meta.url));
   private configured = false;
   private readonly pending = new Map<number, { resolve: (d: NextChunk) => void; reject: (e: Error) => void }>();
