@@ -15,7 +15,7 @@ class OrgBuilder {
   readonly org: SimOrgState = {
     orgUrl: 'http://127.0.0.1:4010', subdomain: 'sim1', now: NOW, users: new Map(), groups: new Map(), everyoneGroupId: 'g_every',
     apps: new Map(), groupMembers: new Map(), userGroups: new Map(), factors: new Map(), appUserAssignments: new Map(),
-    appGroupAssignments: new Map(), roleAssignments: new Map(), customRoles: new Map(), resourceSets: new Map(), events: [], version: 0,
+    appGroupAssignments: new Map(), roleAssignments: new Map(), customRoles: new Map(), resourceSets: new Map(), apiTokens: new Map(), groupRules: new Map(), events: [], version: 0,
   };
   private seq = 0;
   constructor() {
@@ -53,7 +53,7 @@ class OrgBuilder {
   app(id: string, o: Partial<{ status: 'ACTIVE' | 'INACTIVE'; service: boolean; clientId: string }> = {}): string {
     this.org.apps.set(id, {
       id, name: 'x', label: id, status: o.status ?? 'ACTIVE', signOnMode: 'OPENID_CONNECT', created: ago(100), lastUpdated: ago(100),
-      isServiceApp: o.service ?? false, clientId: o.clientId ?? null,
+      isServiceApp: o.service ?? false, clientId: o.clientId ?? null, clientSecrets: [], jwks: [],
     });
     this.org.appUserAssignments.set(id, new Map());
     this.org.appGroupAssignments.set(id, new Map());
@@ -69,7 +69,7 @@ class OrgBuilder {
     const id = `ra${++this.seq}`;
     this.org.roleAssignments.set(id, {
       id, principalKind: kind, principalId, type, customRoleId: type === 'CUSTOM' ? 'cr0x' : null, resourceSetId: type === 'CUSTOM' ? 'iamx' : null,
-      label: type, status: 'ACTIVE', created: ago(5), lastUpdated: ago(5),
+      label: type, status: 'ACTIVE', created: ago(5), lastUpdated: ago(5), groupTargets: [], appTargets: [],
     });
   }
 }
