@@ -31,7 +31,6 @@ import {
   StreamConsumer,
   coalesceBatches,
   createEventStreamHandler,
-  graphSideEffectLookups,
   type EventStreamStore,
   type SideEffectLookups,
   type StreamEvent,
@@ -170,7 +169,7 @@ async function freshGraphStore(eventSource: string): Promise<BenchTarget> {
     const opened = gdb;
     return {
       store,
-      sideEffects: graphSideEffectLookups(gdb, TENANT),
+      sideEffects: store,
       integrationId,
       async close() {
         await opened.close();

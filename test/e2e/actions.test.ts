@@ -12,7 +12,7 @@ import { createLogger } from '@idgraph/core';
 import { createSecretBox, GraphStore, migrateDatabase, openDatabase, type GraphDb, type Integration } from '@idgraph/graph';
 import { createOktaClient, type OktaClient } from '@idgraph/okta';
 import { startOktaSim, type OktaSim, type PlantedPosture } from '@idgraph/okta-sim';
-import { refreshObjects, runCollection, withGraphReader, type GraphReader } from '@idgraph/collector';
+import { refreshObjects, runCollection, type GraphReader } from '@idgraph/collector';
 import { runPostureChecks, type PostureRunResult } from '@idgraph/posture';
 import { listAudit, planFixes, runAction, type ActionContext, type ActionRequest, type ActionResponse } from '@idgraph/actions';
 import { createTestDatabase, type TestDatabase } from '@idgraph/test-support';
@@ -92,7 +92,7 @@ describe('remediation actions against the simulator', () => {
     planted = sim.planted!;
     integration = await store.createIntegration({ name: 'acme', orgUrl: sim.url, authMethod: 'ssws', secrets: { token: sim.apiToken }, allowHttp: true, allowActions: true });
     client = createOktaClient({ orgUrl: sim.url, auth: { kind: 'ssws', token: sim.apiToken }, allowInsecureHttp: true, logger });
-    collectorStore = withGraphReader(store);
+    collectorStore = store;
     const summary = await runCollection({
       client,
       store: collectorStore,

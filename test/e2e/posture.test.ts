@@ -12,7 +12,7 @@ import { createSecretBox, GraphStore, migrateDatabase, openDatabase, type GraphD
 import { eventToGraphChanges, normalizeLogEventRow, validateLogEvent } from '@idgraph/normalize';
 import { createOktaClient } from '@idgraph/okta';
 import { expectedFindings, startOktaSim, type OktaSim, type PlantedPosture } from '@idgraph/okta-sim';
-import { refreshObjects, runCollection, withGraphReader, type GraphReader } from '@idgraph/collector';
+import { refreshObjects, runCollection, type GraphReader } from '@idgraph/collector';
 import type { OktaClient } from '@idgraph/okta';
 import {
   buildReport,
@@ -80,7 +80,7 @@ describe('posture checks against a collected simulator org', () => {
     pg = postgres(tdb.url, { max: 1, onnotice: () => {} });
     // Typed without `counts` (its GraphCounts return type lacks the index signature the collector's
     // CountsReader asks for); the method is still there at run time.
-    collectorStore = withGraphReader(store);
+    collectorStore = store;
     const summary = await runCollection({
       client,
       store: collectorStore,

@@ -12,7 +12,7 @@ import { createLogger } from '@idgraph/core';
 import { createSecretBox, GraphStore, migrateDatabase, openDatabase, type GraphDb, type Integration } from '@idgraph/graph';
 import { createOktaClient } from '@idgraph/okta';
 import { startOktaSim, type OktaSim, type SimUser } from '@idgraph/okta-sim';
-import { refreshObjects, runCollection, withGraphReader } from '@idgraph/collector';
+import { refreshObjects, runCollection } from '@idgraph/collector';
 import { runPostureChecks } from '@idgraph/posture';
 import { addressHash, listAudit, listErasures, privacyAccess, privacyErase, type ActionContext } from '@idgraph/actions';
 import { createTestDatabase, type TestDatabase } from '@idgraph/test-support';
@@ -37,7 +37,7 @@ describe('privacy access and erasure', () => {
 
   const clientOf = (org: Org) => createOktaClient({ orgUrl: org.sim.url, auth: { kind: 'ssws', token: org.sim.apiToken }, allowInsecureHttp: true, logger });
   async function collect(org: Org): Promise<void> {
-    const summary = await runCollection({ client: clientOf(org), store: withGraphReader(store), integration: { id: org.integration.id }, mode: 'full', trigger: 'scan', logger });
+    const summary = await runCollection({ client: clientOf(org), store, integration: { id: org.integration.id }, mode: 'full', trigger: 'scan', logger });
     expect(summary.status, summary.error).toBe('succeeded');
     await runPostureChecks({ db: gdb, store, integrationId: org.integration.id, now: org.sim.org.now });
   }
@@ -123,7 +123,7 @@ describe('privacy access and erasure', () => {
       store,
       requestedBy: 'test:privacy',
       logger,
-      refresh: (i, requests) => refreshObjects({ client: clientOf(i.id === a.integration.id ? a : b), store: withGraphReader(store), integration: { id: i.id }, requests, logger, trigger: 'action' }),
+      refresh: (i, requests) => refreshObjects({ client: clientOf(i.id === a.integration.id ? a : b), store, integration: { id: i.id }, requests, logger, trigger: 'action' }),
     };
     pg = postgres(tdb.url, { max: 1, onnotice: () => {} });
   });

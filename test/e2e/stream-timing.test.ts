@@ -10,7 +10,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '@idgraph/core';
 import { runCollection } from '@idgraph/collector';
-import { REJECT_REASON_ATTRIBUTE, graphSideEffectLookups, runStreamWorker, type StreamWorker } from '@idgraph/stream-consumer';
+import { REJECT_REASON_ATTRIBUTE, runStreamWorker, type StreamWorker } from '@idgraph/stream-consumer';
 import type { OktaLogEvent, OktaSim, SimMutation } from '@idgraph/okta-sim';
 import { envelopeBody } from './fixtures/stream-changes.js';
 import { waitFor } from '@idgraph/test-support';
@@ -87,7 +87,7 @@ describe.each([
         visibilityTimeoutSeconds: 30,
       },
       store: h.store,
-      sideEffects: graphSideEffectLookups(h.gdb, STREAM_TENANT),
+      sideEffects: h.store,
       sqs: h.sqs,
       onRefresh: (integrationId, requests) => h.refresh(integrationId, requests),
       logger: h.logger,

@@ -9,7 +9,7 @@ import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '@idgraph/core';
 import { eventToGraphChanges, normalizeLogEventRow, validateLogEvent } from '@idgraph/normalize';
-import { REJECT_REASON_ATTRIBUTE, graphSideEffectLookups, runStreamWorker, type StreamWorker } from '@idgraph/stream-consumer';
+import { REJECT_REASON_ATTRIBUTE, runStreamWorker, type StreamWorker } from '@idgraph/stream-consumer';
 import type { SimMutation } from '@idgraph/okta-sim';
 import {
   ALL_CHANGE_TYPES,
@@ -64,7 +64,7 @@ describe('stream: simulator changes through SQS into the graph', () => {
         visibilityTimeoutSeconds: 30,
       },
       store: h.store,
-      sideEffects: graphSideEffectLookups(h.gdb, STREAM_TENANT),
+      sideEffects: h.store,
       sqs: h.sqs,
       onRefresh: (integrationId, requests) => h.refresh(integrationId, requests),
       logger: h.logger,

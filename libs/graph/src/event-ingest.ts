@@ -17,7 +17,7 @@
  * per column), never per event, so a batch of ~1000 events costs a handful of round trips.
  */
 import { sql, type SQL } from 'drizzle-orm';
-import type { GraphMutation, LogEventRow, RefreshRequest, UserRow } from './model.js';
+import type { GraphMutation, LogEventRow, RefreshRequest } from './model.js';
 import type { Executor } from './executor.js';
 import { bulkRows, bulkValue, type BulkColumn, type BulkType } from './executor.js';
 import { CopyTupleWriter, copyTupleEnd, copyTupleField } from './copy-binary.js';
@@ -25,7 +25,8 @@ import { COPY_EVENT_COLUMNS, EVENT_TUPLE_FIELDS, rawText, writeEventCopyTuple, t
 import { conflictingDuplicates, storedEventHashes } from './event-conflicts.js';
 
 export { writeEventCopyTuple, type EventVia };
-import { UNKNOWN_STATUS } from './page-upserts.js';
+import type { ColumnSpec } from './resource-spec.js';
+import { users as usersResource } from './resources.js';
 
 
 export interface IngestItem {
@@ -412,35 +413,26 @@ class MutationBuckets {
   }
 }
 
-/** User fields a `user.upsert` may carry, with their column and type. */
-const USER_FIELDS: Record<Exclude<keyof Omit<UserRow, 'sourceUpdatedAt' | 'observedAt'>, 'oktaId'>, [string, BulkType]> = {
-  status: ['status', 'text'],
-  login: ['login', 'text'],
-  email: ['email', 'text'],
-  firstName: ['first_name', 'text'],
-  lastName: ['last_name', 'text'],
-  created: ['created', 'timestamptz'],
-  activated: ['activated', 'timestamptz'],
-  statusChanged: ['status_changed', 'timestamptz'],
-  lastLogin: ['last_login', 'timestamptz'],
-  passwordChanged: ['password_changed', 'timestamptz'],
-  credentialProvider: ['credential_provider', 'text'],
-  raw: ['raw', 'jsonb'],
-};
-type UserField = keyof typeof USER_FIELDS;
+/** Columns a `user.upsert` may set, by the row field it carries: the users resource's data columns. */
+const USER_COLUMNS: ReadonlyMap<string, ColumnSpec> = new Map(usersResource.data.map((c) => [c.field, c]));
+/** Required columns rows created from events fill with a stand-in (status 'UNKNOWN'). */
+const USER_PLACEHOLDERS = usersResource.data.filter((c) => c.placeholder !== undefined);
+type UserFields = MutationOf<'user.upsert'>['user'];
 
 /**
- * user.upsert: inserts a minimal row when the user is unknown (status 'UNKNOWN' until a page or
- * refresh tells), else sets only the fields the event carried. Grouped by field set so each
- * statement has one shape.
+ * user.upsert: inserts a minimal row when the user is unknown (placeholders such as status
+ * 'UNKNOWN' until a page or refresh tells), else sets only the fields the event carried. Grouped
+ * by field set so each statement has one shape.
  */
 async function applyUserUpserts(exec: Executor, tenantId: string, items: Scoped<MutationOf<'user.upsert'>>[]): Promise<void> {
-  const groups = new Map<string, { fields: UserField[]; items: typeof items }>();
+  const groups = new Map<string, { fields: ColumnSpec[]; items: typeof items }>();
   for (const m of latestPerKey(items, (x) => `${x.integrationId}\u0000${x.user.oktaId}`)) {
-    const fields = (Object.keys(m.user) as (UserField | 'oktaId')[])
-      .filter((f): f is UserField => f !== 'oktaId' && f in USER_FIELDS && m.user[f] !== undefined)
-      .sort();
-    const sig = fields.join(',');
+    const user = m.user as Record<string, unknown>;
+    const fields = Object.keys(user)
+      .filter((f) => USER_COLUMNS.has(f) && user[f] !== undefined)
+      .sort()
+      .map((f) => USER_COLUMNS.get(f)!);
+    const sig = fields.map((c) => c.field).join(',');
     const g = groups.get(sig) ?? { fields, items: [] };
     g.items.push(m);
     groups.set(sig, g);
@@ -448,21 +440,27 @@ async function applyUserUpserts(exec: Executor, tenantId: string, items: Scoped<
   for (const { fields, items: group } of groups.values()) {
     const payload = group.map((m) => {
       const o: Record<string, unknown> = { integration_id: m.integrationId, okta_id: m.user.oktaId, at: m.at };
-      for (const f of fields) o[USER_FIELDS[f][0]] = m.user[f] ?? null;
+      for (const c of fields) o[c.name] = (m.user as UserFields & Record<string, unknown>)[c.field] ?? null;
       return o;
     });
-    const fieldCols: BulkColumn[] = fields.map((f) => ({ name: USER_FIELDS[f][0], type: USER_FIELDS[f][1] }));
+    const fieldCols: BulkColumn[] = fields.map((c) => ({ name: c.name, type: c.type }));
     const bulkCols: BulkColumn[] = [{ name: 'integration_id', type: 'uuid' }, { name: 'okta_id', type: 'text' }, { name: 'at', type: 'timestamptz' }, ...fieldCols];
-    const others = fieldCols.filter((c) => c.name !== 'status');
-    const hasStatus = others.length !== fieldCols.length;
-    const statusValue = hasStatus ? sql`coalesce(x."status", ${UNKNOWN_STATUS})` : sql`${UNKNOWN_STATUS}`;
-    const insertCols = sql.raw(others.map((c) => `, "${c.name}"`).join(''));
-    const selectCols = others.length ? sql`, ${sql.join(others.map(bulkValue), sql.raw(', '))}` : sql.raw('');
-    const sets = sql.raw([...others.map((c) => c.name), ...(hasStatus ? ['status'] : [])].map((col) => `"${col}" = excluded."${col}", `).join(''));
+    const carried = new Set(fields.map((c) => c.name));
+    const others = fieldCols.filter((c) => !USER_PLACEHOLDERS.some((p) => p.name === c.name));
+    // A placeholder column: the carried value (or the stand-in when it is null), else the stand-in.
+    const placeholderCols = USER_PLACEHOLDERS.map((p) => ({
+      name: p.name,
+      value: carried.has(p.name) ? sql`coalesce(x.${sql.raw(`"${p.name}"`)}, ${p.placeholder})` : sql`${p.placeholder}`,
+    }));
+    const insertCols = sql.raw([...placeholderCols, ...others].map((c) => `, "${c.name}"`).join(''));
+    const selectValues = [...placeholderCols.map((c) => c.value), ...others.map(bulkValue)];
+    const selectCols = selectValues.length ? sql`, ${sql.join(selectValues, sql.raw(', '))}` : sql.raw('');
+    const setCols = [...others.map((c) => c.name), ...placeholderCols.filter((c) => carried.has(c.name)).map((c) => c.name)];
+    const sets = sql.raw(setCols.map((col) => `"${col}" = excluded."${col}", `).join(''));
     await exec.rows(sql`
-      INSERT INTO "users" AS t ("tenant_id", "integration_id", "okta_id", "status"${insertCols},
+      INSERT INTO "users" AS t ("tenant_id", "integration_id", "okta_id"${insertCols},
         "source_updated_at", "first_seen_at", "last_seen_at")
-      SELECT ${tenantId}, x."integration_id"::uuid, x."okta_id", ${statusValue}${selectCols}, x."at"::timestamptz, now(), now()
+      SELECT ${tenantId}, x."integration_id"::uuid, x."okta_id"${selectCols}, x."at"::timestamptz, now(), now()
       FROM ${bulkRows(bulkCols, payload)}
       ON CONFLICT ("tenant_id", "integration_id", "okta_id") DO UPDATE SET ${sets}
         "source_updated_at" = excluded."source_updated_at", "deleted_at" = NULL, "last_seen_at" = excluded."last_seen_at"

@@ -9,49 +9,26 @@
  * Okta time against a host time: with a host clock minutes off Okta's, comparing an event's
  * `published` with the run's start would tombstone fresh rows or keep a stale row alive, and an
  * event stamped in the future would be safe from every later full collection.
- * Nothing is ever deleted.
+ * Nothing is ever deleted. What a pass covers, and how it can be narrowed, each resource declares
+ * (tombstoneScopes in resources.ts).
  */
 import { sql, type SQL } from 'drizzle-orm';
-import type { GraphResource } from './model.js';
 import type { Executor } from './executor.js';
+import type { GraphResourceSpec } from './resource-spec.js';
+import { GRAPH_RESOURCES, resourceSpec, type FullSyncScope } from './resources.js';
 
-/** Narrows a tombstone pass to one object's edges, for targeted refreshes. */
-export interface FullSyncScope {
-  groupId?: string;
-  userId?: string;
-  appId?: string;
-  principalKind?: 'user' | 'group' | 'app';
-  principalId?: string;
-}
+export type { FullSyncScope };
 
-interface ResourceTable {
-  table: string;
-  /** Scope fields this table can be narrowed by, and their column. */
-  scopes: Partial<Record<keyof FullSyncScope, string>>;
-}
-
-const RESOURCE_TABLES: Record<Exclude<GraphResource, 'system_log'>, ResourceTable> = {
-  users: { table: 'users', scopes: {} },
-  groups: { table: 'groups', scopes: {} },
-  group_members: { table: 'group_memberships', scopes: { groupId: 'group_id', userId: 'user_id' } },
-  apps: { table: 'apps', scopes: {} },
-  app_user_assignments: { table: 'app_user_assignments', scopes: { appId: 'app_id', userId: 'user_id' } },
-  app_group_assignments: { table: 'app_group_assignments', scopes: { appId: 'app_id', groupId: 'group_id' } },
-  roles: { table: 'roles', scopes: {} },
-  resource_sets: { table: 'resource_sets', scopes: {} },
-  role_assignments: { table: 'role_assignments', scopes: { principalKind: 'principal_kind', principalId: 'principal_id' } },
-  factors: { table: 'factors', scopes: { userId: 'user_id' } },
-};
-
-function scopeFilter(resource: string, spec: ResourceTable, scope: FullSyncScope | undefined): SQL {
+function scopeFilter(spec: GraphResourceSpec, scope: FullSyncScope | undefined): SQL {
   const parts: SQL[] = [];
-  for (const [field, value] of Object.entries(scope ?? {}) as [keyof FullSyncScope, string | undefined][]) {
+  const columns = spec.tombstoneScopes as Readonly<Record<string, string>>;
+  for (const [field, value] of Object.entries(scope ?? {})) {
     if (value === undefined) continue;
-    const column = spec.scopes[field];
+    const column = columns[field];
     if (!column) {
-      const allowed = Object.keys(spec.scopes);
+      const allowed = Object.keys(columns);
       throw new Error(
-        `finishFullSync: resource ${resource} cannot be scoped by ${field}` +
+        `finishFullSync: resource ${spec.name} cannot be scoped by ${field}` +
           (allowed.length ? ` (it can by ${allowed.join(', ')})` : ' (it has no scopes: pass none)'),
       );
     }
@@ -83,16 +60,16 @@ export async function tombstoneUnseen(
     throw new Error(`finishFullSync refused: resource ${resource} of run ${run.id} ${run.resourceState === 'failed' ? 'failed' : 'was skipped'}; nothing is tombstoned after an incomplete collection`);
   }
   if (resource === 'system_log') return 0; // events are a log, never tombstoned
-  const spec = RESOURCE_TABLES[resource as keyof typeof RESOURCE_TABLES];
+  const spec = resourceSpec(resource);
   if (!spec) {
-    throw new Error(`finishFullSync: unknown resource ${JSON.stringify(resource)}; expected one of ${Object.keys(RESOURCE_TABLES).join(', ')}`);
+    throw new Error(`finishFullSync: unknown resource ${JSON.stringify(resource)}; expected one of ${GRAPH_RESOURCES.join(', ')}`);
   }
-  const filter = scopeFilter(resource, spec, scope);
+  const filter = scopeFilter(spec, scope);
   // The run's start is read in SQL: it has microseconds, a JavaScript Date only milliseconds.
   const rows = await exec.rows<{ n: number }>(sql`
     WITH run AS (SELECT "started_at" FROM "collection_runs" WHERE "id" = ${run.id}::uuid),
     gone AS (
-      UPDATE ${sql.raw(`"${spec.table}"`)} SET "deleted_at" = now()
+      UPDATE ${sql.raw(`"${spec.tableName}"`)} SET "deleted_at" = now()
       WHERE "tenant_id" = ${run.tenantId} AND "integration_id" = ${run.integrationId}::uuid
         AND "deleted_at" IS NULL
         AND "last_run_id" IS DISTINCT FROM ${run.id}::uuid
@@ -104,6 +81,6 @@ export async function tombstoneUnseen(
   // A whole-resource pass just (re)wrote the table: refresh planner statistics now rather than
   // waiting for autovacuum, or the first export/posture query after an initial load is planned
   // blind. Scoped passes (targeted refreshes) touch a few rows and skip this.
-  if (!scope || Object.values(scope).every((v) => v === undefined)) await exec.rows(sql.raw(`ANALYZE "${spec.table}"`));
+  if (!scope || Object.values(scope).every((v) => v === undefined)) await exec.rows(sql.raw(`ANALYZE "${spec.tableName}"`));
   return rows[0]?.n ?? 0;
 }

@@ -7,114 +7,24 @@
  * `sourceUpdatedAt` is newer.
  */
 
+import type { RowOf } from './resource-spec.js';
+import type * as resources from './resources.js';
+
 export type PrincipalKind = 'user' | 'group' | 'app';
 
-interface Sourced {
-  sourceUpdatedAt: Date;
-  /**
-   * Okta-side time of the read that returned the row: the response's `Date` (Okta's clock, never
-   * the host's). Absent: the row's source time stands for it.
-   */
-  observedAt?: Date;
-}
-
-export interface UserRow extends Sourced {
-  oktaId: string;
-  status: string;
-  login: string | null;
-  email: string | null;
-  firstName: string | null;
-  lastName: string | null;
-  created: Date | null;
-  activated: Date | null;
-  statusChanged: Date | null;
-  lastLogin: Date | null;
-  passwordChanged: Date | null;
-  /** `credentials.provider.type`: OKTA, ACTIVE_DIRECTORY, LDAP, FEDERATION, SOCIAL, IMPORT. */
-  credentialProvider: string | null;
-  raw: unknown;
-}
-
-export interface GroupRow extends Sourced {
-  oktaId: string;
-  /** OKTA_GROUP | APP_GROUP | BUILT_IN */
-  groupType: string;
-  name: string;
-  description: string | null;
-  raw: unknown;
-}
-
-export interface AppRow extends Sourced {
-  oktaId: string;
-  name: string;
-  label: string | null;
-  status: string;
-  signOnMode: string | null;
-  /** OAuth client id for OIDC/service apps (role assignments to service apps name the client). */
-  clientId: string | null;
-  isServiceApp: boolean;
-  created: Date | null;
-  raw: unknown;
-}
-
-export interface FactorRow extends Sourced {
-  oktaId: string;
-  userId: string;
-  factorType: string;
-  provider: string | null;
-  status: string;
-  created: Date | null;
-  raw: unknown;
-}
-
+// Rows of the graph resources: their tables' own columns (schema.ts), `raw` where the resource
+// keeps Okta's object, and the Okta-side times (Sourced in resource-spec.ts). Declared in resources.ts.
+export type UserRow = RowOf<typeof resources.users>;
+export type GroupRow = RowOf<typeof resources.groups>;
+export type AppRow = RowOf<typeof resources.apps>;
+export type FactorRow = RowOf<typeof resources.factors>;
 /** Custom roles (from /api/v1/iam/roles). Standard roles are identified by their type and need no row. */
-export interface RoleRow extends Sourced {
-  oktaId: string;
-  label: string;
-  description: string | null;
-  raw: unknown;
-}
-
-export interface ResourceSetRow extends Sourced {
-  oktaId: string;
-  label: string;
-  description: string | null;
-  raw: unknown;
-}
-
-export interface GroupMembershipRow extends Sourced {
-  userId: string;
-  groupId: string;
-}
-
-export interface AppUserAssignmentRow extends Sourced {
-  appId: string;
-  userId: string;
-  /** USER (direct) | GROUP (through a group assignment) */
-  scope: string | null;
-  status: string | null;
-  raw: unknown;
-}
-
-export interface AppGroupAssignmentRow extends Sourced {
-  appId: string;
-  groupId: string;
-  priority: number | null;
-  raw: unknown;
-}
-
-export interface RoleAssignmentRow extends Sourced {
-  principalKind: PrincipalKind;
-  principalId: string;
-  /** A standard role's type (e.g. SUPER_ADMIN) or a custom role's id. */
-  roleId: string;
-  /** Resource set of a custom role assignment; '' for standard roles. */
-  resourceSetId: string;
-  /** Okta's role assignment id, when known. */
-  assignmentId: string | null;
-  status: string | null;
-  raw: unknown;
-}
+export type RoleRow = RowOf<typeof resources.roles>;
+export type ResourceSetRow = RowOf<typeof resources.resourceSets>;
+export type GroupMembershipRow = RowOf<typeof resources.groupMembers>;
+export type AppUserAssignmentRow = RowOf<typeof resources.appUserAssignments>;
+export type AppGroupAssignmentRow = RowOf<typeof resources.appGroupAssignments>;
+export type RoleAssignmentRow = RowOf<typeof resources.roleAssignments>;
 
 export interface LogEventRow {
   uuid: string;
@@ -128,22 +38,6 @@ export interface LogEventRow {
   /** The event's JSON text as received: stored as is, instead of serialising `raw`. */
   rawJson?: string;
 }
-
-/** Graph resources that a collection run collects and that `finishFullSync` can tombstone. */
-export const GRAPH_RESOURCES = [
-  'users',
-  'groups',
-  'group_members',
-  'apps',
-  'app_user_assignments',
-  'app_group_assignments',
-  'roles',
-  'resource_sets',
-  'role_assignments',
-  'factors',
-  'system_log',
-] as const;
-export type GraphResource = (typeof GRAPH_RESOURCES)[number];
 
 /**
  * A change derived from a System Log event. Applied with the event's `published` as the

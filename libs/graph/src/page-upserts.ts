@@ -31,161 +31,9 @@
  * activated by events would keep its unknown fields until it next changed in Okta.
  */
 import { sql, type SQL } from 'drizzle-orm';
-import type {
-  AppGroupAssignmentRow,
-  AppRow,
-  AppUserAssignmentRow,
-  FactorRow,
-  GroupMembershipRow,
-  GroupRow,
-  ResourceSetRow,
-  RoleAssignmentRow,
-  RoleRow,
-  UserRow,
-} from './model.js';
 import type { Executor } from './executor.js';
 import { bulkRows, bulkValue, type BulkColumn } from './executor.js';
-
-type ColType = 'text' | 'timestamptz' | 'boolean' | 'integer' | 'jsonb';
-
-interface Col<R> {
-  name: string;
-  type: ColType;
-  get: (row: R) => unknown;
-  /** A stand-in value that rows created from events hold until a full object arrives. */
-  placeholder?: string;
-  /** NOT NULL in the schema: checked up front so the error names the row and field. */
-  required?: boolean;
-}
-
-export interface TableSpec<R extends { sourceUpdatedAt: Date }> {
-  table: string;
-  /** Rows carry the object's own `lastUpdated` as source time (nodes); edges carry the read's time. */
-  objectTime: boolean;
-  /** Natural key after (tenant_id, integration_id). */
-  keys: Col<R>[];
-  data: Col<R>[];
-}
-
-const c = <R>(name: string, type: ColType, get: (row: R) => unknown, placeholder?: string): Col<R> =>
-  placeholder === undefined ? { name, type, get } : { name, type, get, placeholder };
-/** A NOT NULL column. */
-const req = <R>(name: string, type: ColType, get: (row: R) => unknown, placeholder?: string): Col<R> => ({
-  ...c(name, type, get, placeholder),
-  required: true,
-});
-
-/** Status of a user known only from an event (e.g. user.lifecycle.create) until Okta's object is read. */
-export const UNKNOWN_STATUS = 'UNKNOWN';
-
-export const userSpec: TableSpec<UserRow> = {
-  table: 'users',
-  objectTime: true,
-  keys: [c('okta_id', 'text', (r) => r.oktaId)],
-  data: [
-    req('status', 'text', (r) => r.status, UNKNOWN_STATUS),
-    c('login', 'text', (r) => r.login),
-    c('email', 'text', (r) => r.email),
-    c('first_name', 'text', (r) => r.firstName),
-    c('last_name', 'text', (r) => r.lastName),
-    c('created', 'timestamptz', (r) => r.created),
-    c('activated', 'timestamptz', (r) => r.activated),
-    c('status_changed', 'timestamptz', (r) => r.statusChanged),
-    c('last_login', 'timestamptz', (r) => r.lastLogin),
-    c('password_changed', 'timestamptz', (r) => r.passwordChanged),
-    c('credential_provider', 'text', (r) => r.credentialProvider),
-    c('raw', 'jsonb', (r) => r.raw),
-  ],
-};
-
-export const groupSpec: TableSpec<GroupRow> = {
-  table: 'groups',
-  objectTime: true,
-  keys: [c('okta_id', 'text', (r) => r.oktaId)],
-  data: [
-    req('group_type', 'text', (r) => r.groupType),
-    req('name', 'text', (r) => r.name),
-    c('description', 'text', (r) => r.description),
-    c('raw', 'jsonb', (r) => r.raw),
-  ],
-};
-
-export const appSpec: TableSpec<AppRow> = {
-  table: 'apps',
-  objectTime: true,
-  keys: [c('okta_id', 'text', (r) => r.oktaId)],
-  data: [
-    req('name', 'text', (r) => r.name),
-    c('label', 'text', (r) => r.label),
-    req('status', 'text', (r) => r.status),
-    c('sign_on_mode', 'text', (r) => r.signOnMode),
-    c('client_id', 'text', (r) => r.clientId),
-    req('is_service_app', 'boolean', (r) => r.isServiceApp),
-    c('created', 'timestamptz', (r) => r.created),
-    c('raw', 'jsonb', (r) => r.raw),
-  ],
-};
-
-export const factorSpec: TableSpec<FactorRow> = {
-  table: 'factors',
-  objectTime: true,
-  keys: [c('okta_id', 'text', (r) => r.oktaId)],
-  data: [
-    req('user_id', 'text', (r) => r.userId),
-    req('factor_type', 'text', (r) => r.factorType),
-    c('provider', 'text', (r) => r.provider),
-    req('status', 'text', (r) => r.status),
-    c('created', 'timestamptz', (r) => r.created),
-    c('raw', 'jsonb', (r) => r.raw),
-  ],
-};
-
-export const roleSpec: TableSpec<RoleRow> = {
-  table: 'roles',
-  objectTime: true,
-  keys: [c('okta_id', 'text', (r) => r.oktaId)],
-  data: [req('label', 'text', (r) => r.label), c('description', 'text', (r) => r.description), c('raw', 'jsonb', (r) => r.raw)],
-};
-
-export const resourceSetSpec: TableSpec<ResourceSetRow> = {
-  table: 'resource_sets',
-  objectTime: true,
-  keys: [c('okta_id', 'text', (r) => r.oktaId)],
-  data: [req('label', 'text', (r) => r.label), c('description', 'text', (r) => r.description), c('raw', 'jsonb', (r) => r.raw)],
-};
-
-export const membershipSpec: TableSpec<GroupMembershipRow> = {
-  table: 'group_memberships',
-  objectTime: false,
-  keys: [c('user_id', 'text', (r) => r.userId), c('group_id', 'text', (r) => r.groupId)],
-  data: [],
-};
-
-export const appUserSpec: TableSpec<AppUserAssignmentRow> = {
-  table: 'app_user_assignments',
-  objectTime: false,
-  keys: [c('app_id', 'text', (r) => r.appId), c('user_id', 'text', (r) => r.userId)],
-  data: [c('scope', 'text', (r) => r.scope), c('status', 'text', (r) => r.status), c('raw', 'jsonb', (r) => r.raw)],
-};
-
-export const appGroupSpec: TableSpec<AppGroupAssignmentRow> = {
-  table: 'app_group_assignments',
-  objectTime: false,
-  keys: [c('app_id', 'text', (r) => r.appId), c('group_id', 'text', (r) => r.groupId)],
-  data: [c('priority', 'integer', (r) => r.priority), c('raw', 'jsonb', (r) => r.raw)],
-};
-
-export const roleAssignmentSpec: TableSpec<RoleAssignmentRow> = {
-  table: 'role_assignments',
-  objectTime: false,
-  keys: [
-    c('principal_kind', 'text', (r) => r.principalKind),
-    c('principal_id', 'text', (r) => r.principalId),
-    c('role_id', 'text', (r) => r.roleId),
-    c('resource_set_id', 'text', (r) => r.resourceSetId),
-  ],
-  data: [c('assignment_id', 'text', (r) => r.assignmentId), c('status', 'text', (r) => r.status), c('raw', 'jsonb', (r) => r.raw)],
-};
+import type { ColumnSpec, GraphResourceSpec, Sourced } from './resource-spec.js';
 
 /** Rows per statement: bounds the size of one statement's parameters and work. */
 const CHUNK_ROWS = 2000;
@@ -195,7 +43,7 @@ function ident(name: string): SQL {
 }
 
 /** The stored value, with a placeholder counting as missing. */
-function storedValue<R>(col: Col<R>): SQL {
+function storedValue(col: ColumnSpec): SQL {
   return col.placeholder === undefined
     ? sql`t.${ident(col.name)}`
     : sql`NULLIF(t.${ident(col.name)}, ${col.placeholder})`;
@@ -205,23 +53,27 @@ function list(parts: SQL[]): SQL {
   return sql.join(parts, sql.raw(', '));
 }
 
-function checkRow<R extends { sourceUpdatedAt: Date; observedAt?: Date }>(spec: TableSpec<R>, row: R, index: number): void {
+function field(row: Sourced, col: ColumnSpec): unknown {
+  return (row as unknown as Record<string, unknown>)[col.field];
+}
+
+function checkRow(spec: GraphResourceSpec, row: Sourced, index: number): void {
   if (!(row.sourceUpdatedAt instanceof Date) || Number.isNaN(row.sourceUpdatedAt.getTime())) {
-    throw new Error(`${spec.table} row ${index}: sourceUpdatedAt must be a valid Date (the Okta-side time of the row)`);
+    throw new Error(`${spec.tableName} row ${index}: sourceUpdatedAt must be a valid Date (the Okta-side time of the row)`);
   }
   if (row.observedAt !== undefined && (!(row.observedAt instanceof Date) || Number.isNaN(row.observedAt.getTime()))) {
-    throw new Error(`${spec.table} row ${index}: observedAt must be a valid Date (the response's Date header) or absent`);
+    throw new Error(`${spec.tableName} row ${index}: observedAt must be a valid Date (the response's Date header) or absent`);
   }
   for (const k of spec.keys) {
-    const v = k.get(row);
-    // resource_set_id is '' for standard roles; every other key must be a non-empty id.
-    if (typeof v !== 'string' || (v === '' && k.name !== 'resource_set_id')) {
-      throw new Error(`${spec.table} row ${index}: key ${k.name} must be a non-empty string, got ${JSON.stringify(v)}`);
+    const v = field(row, k);
+    // A key may be '' only where the schema says so (resource_set_id of standard roles).
+    if (typeof v !== 'string' || (v === '' && !k.mayBeEmpty)) {
+      throw new Error(`${spec.tableName} row ${index}: key ${k.name} must be a non-empty string, got ${JSON.stringify(v)}`);
     }
   }
   for (const col of spec.data) {
-    if (col.required && (col.get(row) === null || col.get(row) === undefined)) {
-      throw new Error(`${spec.table} row ${index} (${spec.keys.map((k) => k.get(row)).join('/')}): ${col.name} is required`);
+    if (col.required && (field(row, col) === null || field(row, col) === undefined)) {
+      throw new Error(`${spec.tableName} row ${index} (${spec.keys.map((k) => field(row, k)).join('/')}): ${col.name} is required`);
     }
   }
 }
@@ -231,11 +83,11 @@ function checkRow<R extends { sourceUpdatedAt: Date; observedAt?: Date }>(spec: 
  * changes), and PostgreSQL refuses to update one row twice in one statement. The newest
  * source time wins; on a tie, the later row.
  */
-export function dedupeByKey<R extends { sourceUpdatedAt: Date }>(spec: TableSpec<R>, rows: readonly R[]): R[] {
+export function dedupeByKey<R extends Sourced>(spec: GraphResourceSpec, rows: readonly R[]): R[] {
   const byKey = new Map<string, R>();
   rows.forEach((row, i) => {
     checkRow(spec, row, i);
-    const key = spec.keys.map((k) => k.get(row) as string).join('\u0000');
+    const key = spec.keys.map((k) => field(row, k) as string).join('\u0000');
     const seen = byKey.get(key);
     if (!seen || row.sourceUpdatedAt.getTime() >= seen.sourceUpdatedAt.getTime()) byKey.set(key, row);
   });
@@ -256,12 +108,7 @@ export interface UpsertContext {
 }
 
 /** Upserts rows into one table; returns how many rows were written (inserted or touched). */
-export async function upsertRows<R extends { sourceUpdatedAt: Date; observedAt?: Date }>(
-  exec: Executor,
-  spec: TableSpec<R>,
-  ctx: UpsertContext,
-  rows: readonly R[],
-): Promise<number> {
+export async function upsertRows(exec: Executor, spec: GraphResourceSpec, ctx: UpsertContext, rows: readonly Sourced[]): Promise<number> {
   if (rows.length === 0) return 0;
   const unique = dedupeByKey(spec, rows);
   const cols = [...spec.keys, ...spec.data];
@@ -293,12 +140,12 @@ export async function upsertRows<R extends { sourceUpdatedAt: Date; observedAt?:
     const chunk = unique.slice(i, i + CHUNK_ROWS).map((row) => {
       // Without the read's time (rows built by hand), the row's source time stands for it.
       const o: Record<string, unknown> = { source_updated_at: row.sourceUpdatedAt, observed_at: row.observedAt ?? row.sourceUpdatedAt };
-      for (const col of cols) o[col.name] = col.get(row) ?? null;
+      for (const col of cols) o[col.name] = field(row, col) ?? null;
       return o;
     });
     const result = await exec.rows<{ n: number }>(sql`
       WITH written AS (
-        INSERT INTO ${ident(spec.table)} AS t (
+        INSERT INTO ${ident(spec.tableName)} AS t (
           "tenant_id", "integration_id", ${list(cols.map((col) => ident(col.name)))},
           "source_updated_at", "observed_at", "first_seen_at", "last_seen_at", "last_run_id", "deleted_at")
         SELECT ${ctx.tenantId}, ${ctx.integrationId}::uuid, ${list(bulkCols.map(bulkValue))}, now(), now(), ${ctx.runId}::uuid, NULL

@@ -55,6 +55,13 @@ const graphColumns = () => ({
   raw: jsonb('raw'),
 });
 
+/**
+ * Fields of graphColumns(): what the store keeps about every row. A graph resource's own fields are
+ * its table's other columns (resources.ts); `raw` is declared per resource.
+ */
+export type GraphColumnField = keyof ReturnType<typeof graphColumns>;
+export const GRAPH_COLUMN_FIELDS: readonly GraphColumnField[] = Object.keys(graphColumns()) as GraphColumnField[];
+
 export const tenants = pgTable('tenants', {
   id: text('id').primaryKey(),
   name: text('name').notNull(),
@@ -120,6 +127,7 @@ export const users = pgTable(
     statusChanged: tstz('status_changed'),
     lastLogin: tstz('last_login'),
     passwordChanged: tstz('password_changed'),
+    /** `credentials.provider.type`: OKTA, ACTIVE_DIRECTORY, LDAP, FEDERATION, SOCIAL, IMPORT. */
     credentialProvider: text('credential_provider'),
   },
   // No secondary (tenant, integration, x) indexes: posture reads whole integrations anyway, and
@@ -133,6 +141,7 @@ export const groups = pgTable(
   {
     ...graphColumns(),
     oktaId: idText('okta_id').notNull(),
+    /** OKTA_GROUP | APP_GROUP | BUILT_IN */
     groupType: text('group_type').notNull(),
     name: text('name').notNull(),
     description: text('description'),
@@ -149,6 +158,7 @@ export const apps = pgTable(
     label: text('label'),
     status: text('status').notNull(),
     signOnMode: text('sign_on_mode'),
+    /** OAuth client id for OIDC/service apps (role assignments to service apps name the client). */
     clientId: text('client_id'),
     isServiceApp: boolean('is_service_app').notNull().default(false),
     created: tstz('created'),
@@ -254,6 +264,7 @@ export const roleAssignments = pgTable(
     roleId: idText('role_id').notNull(),
     /** '' for standard roles (a primary key column cannot be null). */
     resourceSetId: idText('resource_set_id').notNull().default(''),
+    /** Okta's role assignment id, when known. */
     assignmentId: text('assignment_id'),
     status: text('status'),
   },

@@ -9,6 +9,7 @@ import type { GraphDb } from './db.js';
 import { applyConfirmedMutations, ingestEncodedEventBatch, ingestEventBatch, type EncodedEventBatch, type EncodedIngestResult, type IngestItem, type IngestOptions, type IngestResult } from './event-ingest.js';
 import { executorOf, type Executor } from './executor.js';
 import { exportIntegration, mergeSorted } from './export-graph.js';
+import { GraphReads } from './graph-reads.js';
 import { FindingRepo, type CurrentFinding, type Finding, type FindingsSync } from './findings.js';
 import { tombstoneUnseen, type FullSyncScope } from './full-sync.js';
 import {
@@ -19,35 +20,10 @@ import {
   type IntegrationSecrets,
   type NewIntegration,
 } from './integrations.js';
-import type {
-  AppGroupAssignmentRow,
-  AppRow,
-  AppUserAssignmentRow,
-  ExportLine,
-  FactorRow,
-  GraphMutation,
-  GroupMembershipRow,
-  GroupRow,
-  LogEventRow,
-  ResourceSetRow,
-  RoleAssignmentRow,
-  RoleRow,
-  UserRow,
-} from './model.js';
-import {
-  appGroupSpec,
-  appSpec,
-  appUserSpec,
-  factorSpec,
-  groupSpec,
-  membershipSpec,
-  resourceSetSpec,
-  roleAssignmentSpec,
-  roleSpec,
-  upsertRows,
-  userSpec,
-  type UpsertContext,
-} from './page-upserts.js';
+import type { ExportLine, GraphMutation, LogEventRow } from './model.js';
+import { upsertRows, type UpsertContext } from './page-upserts.js';
+import type { RowOf } from './resource-spec.js';
+import { GRAPH_RESOURCE_SPECS, type GraphResourceSpecs } from './resources.js';
 import { readInSnapshot } from './snapshot.js';
 import { RunRepo, type Run, type RunResource, type RunResourcePatch, type StartRunInput } from './runs.js';
 import * as schema from './schema.js';
@@ -67,20 +43,11 @@ export interface GraphStoreOptions {
   ambiguityMs?: number;
 }
 
-export interface PageRows {
-  users?: UserRow[];
-  groups?: GroupRow[];
-  apps?: AppRow[];
-  factors?: FactorRow[];
-  roles?: RoleRow[];
-  resourceSets?: ResourceSetRow[];
-  memberships?: GroupMembershipRow[];
-  appUsers?: AppUserAssignmentRow[];
-  appGroups?: AppGroupAssignmentRow[];
-  roleAssignments?: RoleAssignmentRow[];
+/** One page's rows, by each resource's `rows` key (resources.ts): `{ users: [...] }`, `{ memberships: [...] }`, … */
+export type PageRows = { [S in GraphResourceSpecs as S['rows']]?: RowOf<S>[] } & {
   /** System Log events listed by polling, stored as received via 'poll' (no mutations). */
   logEvents?: LogEventRow[];
-}
+};
 
 export interface CommitPageInput {
   integrationId: string;
@@ -117,25 +84,8 @@ export interface Checkpoint {
   updatedAt: Date;
 }
 
-export interface GraphCounts {
-  users: number;
-  groups: number;
-  apps: number;
-  factors: number;
-  roles: number;
-  resourceSets: number;
-  memberships: number;
-  appUsers: number;
-  appGroups: number;
-  roleAssignments: number;
-  logEvents: number;
-}
-
-/** Graph tables, for tombstoning everything of a removed integration. */
-const GRAPH_TABLES = [
-  'users', 'groups', 'apps', 'factors', 'roles', 'resource_sets',
-  'group_memberships', 'app_user_assignments', 'app_group_assignments', 'role_assignments',
-] as const;
+/** Live rows per resource (by its `rows` key), and stored events. */
+export type GraphCounts = { [S in GraphResourceSpecs as S['rows']]: number } & { logEvents: number };
 
 export class GraphStore {
   readonly tenant: string;
@@ -143,6 +93,7 @@ export class GraphStore {
   private readonly integrationRepo: IntegrationRepo;
   private readonly runRepo: RunRepo;
   private readonly findingRepo: FindingRepo;
+  private readonly reads: GraphReads;
   private secretBoxInstance: SecretBox | undefined;
   private secretBoxReady: Promise<SecretBox> | undefined;
   /** True for the store handed to a transaction(fn) callback. */
@@ -166,6 +117,7 @@ export class GraphStore {
     this.integrationRepo = new IntegrationRepo(this.exec, this.tenant, () => this.secretBox());
     this.runRepo = new RunRepo(this.exec, this.tenant);
     this.findingRepo = new FindingRepo(this.exec, this.tenant);
+    this.reads = new GraphReads(this.exec, this.tenant);
   }
 
   /**
@@ -274,8 +226,8 @@ export class GraphStore {
       const found = await new IntegrationRepo(tx, this.tenant, () => this.secretBox()).find(nameOrId);
       if (!found) return undefined;
       const where = sql`"tenant_id" = ${this.tenant} AND "integration_id" = ${found.id}::uuid`;
-      for (const table of GRAPH_TABLES) {
-        await tx.rows(sql`UPDATE ${sql.raw(`"${table}"`)} SET "deleted_at" = now() WHERE ${where} AND "deleted_at" IS NULL`);
+      for (const { tableName } of GRAPH_RESOURCE_SPECS) {
+        await tx.rows(sql`UPDATE ${sql.raw(`"${tableName}"`)} SET "deleted_at" = now() WHERE ${where} AND "deleted_at" IS NULL`);
       }
       await tx.rows(sql`DELETE FROM "checkpoints" WHERE ${where}`);
       await tx.rows(sql`UPDATE "findings" SET "resolved_at" = now() WHERE ${where} AND "resolved_at" IS NULL`);
@@ -326,16 +278,7 @@ export class GraphStore {
     await this.assertIntegrations([input.integrationId]);
     return this.exec.tx(async (tx) => {
       let objects = 0;
-      objects += await upsertRows(tx, userSpec, ctx, r.users ?? []);
-      objects += await upsertRows(tx, groupSpec, ctx, r.groups ?? []);
-      objects += await upsertRows(tx, appSpec, ctx, r.apps ?? []);
-      objects += await upsertRows(tx, factorSpec, ctx, r.factors ?? []);
-      objects += await upsertRows(tx, roleSpec, ctx, r.roles ?? []);
-      objects += await upsertRows(tx, resourceSetSpec, ctx, r.resourceSets ?? []);
-      objects += await upsertRows(tx, membershipSpec, ctx, r.memberships ?? []);
-      objects += await upsertRows(tx, appUserSpec, ctx, r.appUsers ?? []);
-      objects += await upsertRows(tx, appGroupSpec, ctx, r.appGroups ?? []);
-      objects += await upsertRows(tx, roleAssignmentSpec, ctx, r.roleAssignments ?? []);
+      for (const spec of GRAPH_RESOURCE_SPECS) objects += await upsertRows(tx, spec, ctx, r[spec.rows] ?? []);
       const eventItems: IngestItem[] = [
         ...(r.logEvents ?? []).map((row) => ({ integrationId: input.integrationId, row, mutations: [], via: 'poll' as const })),
         ...(input.events ?? []).map((e) => ({ integrationId: input.integrationId, row: e.row, mutations: e.mutations, via: 'poll' as const })),
@@ -456,6 +399,36 @@ export class GraphStore {
     yield* snapshot ? readInSnapshot(this.gdb.db, produce) : produce(this.exec);
   }
 
+  // ------------------------------------------------------------ reads of the graph (see graph-reads.ts)
+
+  /** Live users in id order, after `afterId` when given (collectors fanning out per user resume by it). */
+  liveUsers(integrationId: string, afterId?: string): AsyncIterable<{ id: string; status: string }> {
+    return this.reads.liveUsers(integrationId, afterId);
+  }
+
+  liveGroupIds(integrationId: string, afterId?: string): AsyncIterable<string> {
+    return this.reads.liveGroupIds(integrationId, afterId);
+  }
+
+  liveApps(integrationId: string, afterId?: string): AsyncIterable<{ id: string; clientId: string | null; isServiceApp: boolean }> {
+    return this.reads.liveApps(integrationId, afterId);
+  }
+
+  /** The integration's built-in Everyone group, or null while the graph has none. */
+  everyoneGroupId(integrationId: string): Promise<string | null> {
+    return this.reads.everyoneGroupId(integrationId);
+  }
+
+  /** Apps assigned to any of the groups (their members are those apps' GROUP-scope users). */
+  appsAssignedToGroups(integrationId: string, groupIds: readonly string[]): Promise<string[]> {
+    return this.reads.appsAssignedToGroups(integrationId, groupIds);
+  }
+
+  /** Apps the users are assigned to (directly or through a group), and apps assigned to their groups. */
+  appsReachableByUsers(integrationId: string, userIds: readonly string[]): Promise<string[]> {
+    return this.reads.appsReachableByUsers(integrationId, userIds);
+  }
+
   // ------------------------------------------------------------ findings & counts
 
   syncFindings(integrationId: string, checkId: string, current: readonly CurrentFinding[], at: Date = new Date()): Promise<FindingsSync> {
@@ -471,11 +444,8 @@ export class GraphStore {
     const live = (table: string) =>
       sql`(SELECT count(*)::int FROM ${sql.raw(`"${table}"`)} WHERE "tenant_id" = ${this.tenant}
         AND "integration_id" = ${integrationId}::uuid AND "deleted_at" IS NULL)`;
-    const [row] = await this.exec.rows<GraphCounts>(sql`SELECT
-      ${live('users')} AS "users", ${live('groups')} AS "groups", ${live('apps')} AS "apps",
-      ${live('factors')} AS "factors", ${live('roles')} AS "roles", ${live('resource_sets')} AS "resourceSets",
-      ${live('group_memberships')} AS "memberships", ${live('app_user_assignments')} AS "appUsers",
-      ${live('app_group_assignments')} AS "appGroups", ${live('role_assignments')} AS "roleAssignments",
+    const perResource = GRAPH_RESOURCE_SPECS.map((spec) => sql`${live(spec.tableName)} AS ${sql.raw(`"${spec.rows}"`)}, `);
+    const [row] = await this.exec.rows<GraphCounts>(sql`SELECT ${sql.join(perResource, sql.raw(''))}
       (SELECT count(*)::int FROM "log_events" WHERE "tenant_id" = ${this.tenant}
         AND "integration_id" = ${integrationId}::uuid) AS "logEvents"`);
     return row!;

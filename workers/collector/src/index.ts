@@ -12,7 +12,6 @@ export { collectSystemLog, DEFAULT_LOG_BACKFILL_DAYS, MAX_LOG_BACKFILL_DAYS, typ
 export { INCREMENTAL_SAFETY_MARGIN_MS } from './collectors/watermark.js';
 export { refreshObjects, type RefreshOptions, type RefreshSummary } from './refresh.js';
 export { runCollection, type RunCollectionOptions, type RunProgress, type RunSummary } from './run.js';
-export { createGraphReader, withGraphReader } from './graph-reader.js';
 export { IntegrationLocks } from './integration-lock.js';
 export {
   collectNow,

@@ -4,7 +4,7 @@
  * them; tests and the one-shot scan pass the real objects. Keeping the surface small makes it
  * obvious which calls a collection depends on.
  */
-import type { PageRows, DeferredRefresh, GraphMutation, LogEventRow } from '@idgraph/graph';
+import type { Checkpoint as StoredCheckpoint, GraphStore, PageRows, Run, RunMode, RunStatus, RunTrigger } from '@idgraph/graph';
 import type { ScopeState } from '@idgraph/okta';
 import type {
   OktaAppGroupInput,
@@ -74,81 +74,24 @@ export type OktaLogEventLike = OktaLogEventInput;
 /** Rows of one page, all written in the page's transaction: the store's own type. */
 export type { PageRows };
 
-export interface Checkpoint {
-  runId: string | null;
-  nextUrl: string | null;
-  done: boolean;
-}
+/** A resource's saved cursor, as collectors read it. */
+export type Checkpoint = Pick<StoredCheckpoint, 'runId' | 'nextUrl' | 'done'>;
 
-export interface RunInfo {
-  id: string;
-  startedAt: Date;
-  status: string;
-}
+export type RunInfo = Pick<Run, 'id' | 'startedAt' | 'status'>;
 
-export interface RunResourcePatch {
-  state?: 'pending' | 'running' | 'done' | 'failed' | 'skipped';
-  full?: boolean;
-  pages?: number;
-  objects?: number;
-  requests?: number;
-  waited429?: number;
-  retries?: number;
-  error?: string | null;
-}
-
-export type FullSyncScope =
-  | { groupId: string }
-  | { userId: string }
-  | { appId: string }
-  | { principalKind: 'user' | 'group' | 'app'; principalId: string };
+export type { RunMode, RunStatus, RunTrigger };
+export type { FullSyncScope, RunResourcePatch } from '@idgraph/graph';
 
 /** The graph-store calls collectors make (a subset of @idgraph/graph's GraphStore). */
-export interface CollectorStore {
-  getCheckpoint(integrationId: string, resource: string, scopeKey: string): Promise<Checkpoint | null | undefined>;
-  commitPage(input: {
-    integrationId: string;
-    runId: string;
-    resource: string;
-    scopeKey: string;
-    nextUrl: string | null;
-    done: boolean;
-    rows: PageRows;
-    /** A targeted re-read: it decides what event times could not (see GraphStore.commitPage). */
-    reread?: boolean;
-  }): Promise<unknown>;
-  finishFullSync(runId: string, resource: string, scope?: FullSyncScope, opts?: { reread?: boolean }): Promise<unknown>;
-  ingestEvents(
-    items: { integrationId: string; row: LogEventRow; mutations: GraphMutation[]; via: 'poll' | 'stream' | 'file' }[],
-  ): Promise<{ stored: number; duplicates: number; applied: number; storedUuids: string[]; deferred: DeferredRefresh[] }>;
-}
+export type CollectorStore = Pick<GraphStore, 'getCheckpoint' | 'commitPage' | 'finishFullSync' | 'ingestEvents'>;
 
 /**
- * Streams of what the graph already holds, for collectors that fan out per object (members per
- * group, factors per user, assignments per app). Each yields live rows in id order, after `afterId`
- * when given, so a resumed run can continue from its cursor.
+ * What the graph already holds, for collectors that fan out per object (members per group,
+ * factors per user, assignments per app) and for what events change without saying so. Each
+ * stream yields live rows in id order, after `afterId` when given, so a resumed run can continue
+ * from its cursor.
  */
-export interface GraphReader {
-  liveUsers(integrationId: string, afterId?: string): AsyncIterable<{ id: string; status: string }>;
-  liveGroupIds(integrationId: string, afterId?: string): AsyncIterable<string>;
-  liveApps(integrationId: string, afterId?: string): AsyncIterable<{ id: string; clientId: string | null; isServiceApp: boolean }>;
-  /** Apps a group is (live) assigned to: its members are those apps' GROUP-scope users. */
-  appsAssignedToGroup(integrationId: string, groupId: string): Promise<string[]>;
-  /**
-   * Apps a user is (live) assigned to, directly or through a group. Optional: without it a
-   * deactivation event cannot re-read the assignments Okta removed with the user's accounts.
-   */
-  appsAssignedToUser?(integrationId: string, userId: string): Promise<string[]>;
-}
-
-export type RunMode = 'full' | 'incremental' | 'refresh';
-export type RunTrigger = 'schedule' | 'collect-now' | 'scan' | 'stream' | 'action';
-export type RunStatus = 'running' | 'succeeded' | 'failed' | 'partial';
+export type GraphReader = Pick<GraphStore, 'liveUsers' | 'liveGroupIds' | 'liveApps' | 'appsAssignedToGroups' | 'appsReachableByUsers'>;
 
 /** Run bookkeeping (collection_runs / run_resources). */
-export interface RunStore {
-  startRun(input: { integrationId: string; mode: RunMode; trigger: RunTrigger; resources: string[] }): Promise<RunInfo>;
-  getRun(runId: string): Promise<(RunInfo & { integrationId: string; mode: string }) | null | undefined>;
-  updateRunResource(runId: string, resource: string, patch: RunResourcePatch): Promise<unknown>;
-  finishRun(runId: string, status: RunStatus, error?: string): Promise<unknown>;
-}
+export type RunStore = Pick<GraphStore, 'startRun' | 'getRun' | 'updateRunResource' | 'finishRun'>;

@@ -3,4 +3,3 @@
  * as `ingest-events` import, so they do not load what only the workers need.
  */
 export { refreshObjects, type RefreshOptions, type RefreshSummary } from './refresh.js';
-export { createGraphReader, withGraphReader } from './graph-reader.js';

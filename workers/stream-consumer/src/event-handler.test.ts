@@ -2,13 +2,12 @@ import { createHash } from 'node:crypto';
 import { ReceiveMessageCommand, SendMessageBatchCommand } from '@aws-sdk/client-sqs';
 import { createLogger } from '@idgraph/core';
 import { waitFor } from '@idgraph/test-support';
-import type { RefreshRequest } from '@idgraph/graph';
+import type { IngestItem, RefreshRequest } from '@idgraph/graph';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REJECT_REASON_ATTRIBUTE, StreamConsumer } from './consumer.js';
 import {
   createEventStreamHandler,
   type EventStreamStore,
-  type IngestEventItem,
   type IngestEventsResult,
   type StreamEvent,
 } from './event-handler.js';
@@ -62,10 +61,10 @@ const factorActivate = (uuid: string, userId = '00u1') =>
 
 /** Behaves like GraphStore.ingestEvents: one uuid stored once per integration, mutations of new events applied. */
 class FakeEventStore implements EventStreamStore {
-  readonly events = new Map<string, IngestEventItem>();
+  readonly events = new Map<string, IngestItem>();
   lookups = 0;
   lookupFails = false;
-  ingestCalls: IngestEventItem[][] = [];
+  ingestCalls: IngestItem[][] = [];
   readonly integrations = new Map<string, { id: string }>([[SOURCE_A, { id: 'int-a' }]]);
 
   async integrationByEventSource(source: string): Promise<{ id: string } | null> {
@@ -74,7 +73,7 @@ class FakeEventStore implements EventStreamStore {
     return this.integrations.get(source) ?? null;
   }
 
-  async ingestEvents(items: IngestEventItem[]): Promise<IngestEventsResult> {
+  async ingestEvents(items: IngestItem[]): Promise<IngestEventsResult> {
     this.ingestCalls.push(items);
     const storedUuids: string[] = [];
     let applied = 0;

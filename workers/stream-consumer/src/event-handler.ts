@@ -3,7 +3,7 @@
  * LogEvent, routed to an integration by its `source`; a batch is stored and applied in one
  * transaction by the graph store; targeted refreshes of newly stored events go to `onRefresh`.
  */
-import { refreshForMutation, type DeferredRefresh, type GraphMutation, type LogEventRow, type RefreshRequest } from '@idgraph/graph';
+import { refreshForMutation, type GraphMutation, type IngestItem, type IngestResult, type LogEventRow, type RefreshRequest } from '@idgraph/graph';
 import { createLogger, describeError, eventTimingFromEnv, retry, type Logger } from '@idgraph/core';
 import { eventToGraphChanges, futureEventReason, normalizeLogEventRow, parseEventMessage, type EventLimits } from '@idgraph/normalize';
 import type { Classification, ReceivedMessageInfo } from './consumer.js';
@@ -23,30 +23,14 @@ export interface StreamEvent {
   redelivered?: boolean;
 }
 
-export interface IngestEventItem {
-  integrationId: string;
-  row: LogEventRow;
-  mutations: GraphMutation[];
-  via: 'stream' | 'poll' | 'file';
-}
-
-export interface IngestEventsResult {
-  stored: number;
-  duplicates: number;
-  /** Events whose uuid was stored already with other content (GraphStore reports them; other stores may not). */
-  conflicts?: number;
-  conflictUuids?: string[];
-  applied: number;
-  storedUuids: string[];
-  /** Objects to re-read: events too close to their last read were not decided by time (see @idgraph/graph). */
-  deferred: DeferredRefresh[];
-}
+/** The store's answer as the handler reads it: GraphStore's IngestResult, where other stores may leave out the conflicts. */
+export type IngestEventsResult = Omit<IngestResult, 'conflicts' | 'conflictUuids'> & Partial<Pick<IngestResult, 'conflicts' | 'conflictUuids'>>;
 
 /** What the handler needs of GraphStore (structural, so tests and other stores fit). */
 export interface EventStreamStore {
   /** null or undefined: no integration has this source. */
   integrationByEventSource(source: string): Promise<{ id: string } | null | undefined>;
-  ingestEvents(items: IngestEventItem[]): Promise<IngestEventsResult>;
+  ingestEvents(items: IngestItem[]): Promise<IngestEventsResult>;
 }
 
 export type RefreshSink = (integrationId: string, requests: RefreshRequest[]) => Promise<void> | void;

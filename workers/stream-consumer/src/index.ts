@@ -5,7 +5,6 @@ export * from './config.js';
 export * from './worker.js';
 export {
   OktaSideEffects,
-  graphSideEffectLookups,
   refreshesAfterStoring,
   type SideEffectLookups,
   type SideEffectEvent,

@@ -11,18 +11,10 @@
  * Everyone goes into the same transaction as the create event, and the affected apps'
  * assignments are re-read by targeted refreshes once the batch is committed.
  */
-import { sql } from 'drizzle-orm';
-import type { DeferredRefresh, GraphDb, GraphMutation, RefreshRequest } from '@idgraph/graph';
+import type { DeferredRefresh, GraphMutation, GraphStore, RefreshRequest } from '@idgraph/graph';
 
-/** Graph reads the side effects need (live rows only). */
-export interface SideEffectLookups {
-  /** The integration's built-in Everyone group, or null when the graph has none yet. */
-  everyoneGroupId(integrationId: string): Promise<string | null>;
-  /** Apps assigned to any of the groups. */
-  appsAssignedToGroups(integrationId: string, groupIds: readonly string[]): Promise<string[]>;
-  /** Apps the users are assigned to (directly or through a group) plus apps assigned to their groups. */
-  appsReachableByUsers(integrationId: string, userIds: readonly string[]): Promise<string[]>;
-}
+/** Graph reads the side effects need (live rows only): GraphStore's. */
+export type SideEffectLookups = Pick<GraphStore, 'everyoneGroupId' | 'appsAssignedToGroups' | 'appsReachableByUsers'>;
 
 /** Minimal view of an event the rules look at. */
 export interface SideEffectEvent {
@@ -144,41 +136,4 @@ export async function refreshesAfterStoring(
   for (const d of deferred) add(d.integrationId, [d.request]);
   if (sideEffects) for (const [integrationId, requests] of await sideEffects.refreshesFor(events)) add(integrationId, requests);
   return new Map([...byIntegration].map(([id, requests]) => [id, [...requests.values()]]));
-}
-
-/** The lookups over the graph's tables (PostgreSQL or PGlite). */
-export function graphSideEffectLookups(gdb: Pick<GraphDb, 'execute'>, tenant: string): SideEffectLookups {
-  return {
-    async everyoneGroupId(integrationId) {
-      const rows = await gdb.execute<{ id: string }>(sql`
-        SELECT okta_id AS id FROM groups
-        WHERE tenant_id = ${tenant} AND integration_id = ${integrationId}::uuid AND group_type = 'BUILT_IN' AND deleted_at IS NULL
-        ORDER BY okta_id LIMIT 1`);
-      return rows[0]?.id ?? null;
-    },
-    async appsAssignedToGroups(integrationId, groupIds) {
-      const rows = await gdb.execute<{ id: string }>(sql`
-        SELECT DISTINCT app_id AS id FROM app_group_assignments
-        WHERE tenant_id = ${tenant} AND integration_id = ${integrationId}::uuid AND deleted_at IS NULL
-          AND group_id = ANY(${pgTextArray(groupIds)}::text[])`);
-      return rows.map((r) => r.id);
-    },
-    async appsReachableByUsers(integrationId, userIds) {
-      const users = pgTextArray(userIds);
-      const rows = await gdb.execute<{ id: string }>(sql`
-        SELECT app_id AS id FROM app_user_assignments
-        WHERE tenant_id = ${tenant} AND integration_id = ${integrationId}::uuid AND deleted_at IS NULL AND user_id = ANY(${users}::text[])
-        UNION
-        SELECT a.app_id FROM app_group_assignments a
-        JOIN group_memberships m ON m.tenant_id = a.tenant_id AND m.integration_id = a.integration_id AND m.group_id = a.group_id
-        WHERE a.tenant_id = ${tenant} AND a.integration_id = ${integrationId}::uuid AND a.deleted_at IS NULL
-          AND m.deleted_at IS NULL AND m.user_id = ANY(${users}::text[])`);
-      return rows.map((r) => r.id);
-    },
-  };
-}
-
-/** A PostgreSQL array literal of text values (passed as one parameter; both drivers accept it). */
-function pgTextArray(values: readonly string[]): string {
-  return `{${values.map((v) => `"${v.replace(/["\\]/g, (c) => `\\${c}`)}"`).join(',')}}`;
 }

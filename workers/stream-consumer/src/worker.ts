@@ -12,7 +12,7 @@ import { coalesceBatches } from './coalesce.js';
 import { StreamConsumer } from './consumer.js';
 import { createEventStreamHandler, type EventStreamStore, type RefreshSink, type StreamEvent } from './event-handler.js';
 import { InMemoryStreamMetrics } from './metrics.js';
-import { graphSideEffectLookups, type SideEffectLookups } from './side-effects.js';
+import type { SideEffectLookups } from './side-effects.js';
 import { sql } from 'drizzle-orm';
 
 export interface StreamWorkerOptions {
@@ -123,9 +123,10 @@ async function openGraphStore(
   if (!(await migrationsCurrent(gdb))) {
     throw new Error('the database schema is not current: run `idgraph migrate` before starting the stream worker');
   }
+  const store = new GraphStore(gdb, { tenant: config.tenant, ambiguityMs: config.eventTiming.ambiguityMs });
   return {
-    store: new GraphStore(gdb, { tenant: config.tenant, ambiguityMs: config.eventTiming.ambiguityMs }),
-    sideEffects: graphSideEffectLookups(gdb, config.tenant),
+    store,
+    sideEffects: store,
     readiness: async () => {
       await gdb.execute(sql`select 1`);
     },

@@ -35,9 +35,9 @@ export async function actionContext(ctx: CliContext, store: GraphStore): Promise
     requestedBy: cliRequester(),
     logger: ctx.logger,
     async refresh(integration, requests) {
-      const [{ clientForIntegration }, { refreshObjects, withGraphReader }] = await Promise.all([import('../credentials.js'), import('@idgraph/collector/refresh')]);
+      const [{ clientForIntegration }, { refreshObjects }] = await Promise.all([import('../credentials.js'), import('@idgraph/collector/refresh')]);
       const client = await clientForIntegration(store, integration, { logger: ctx.logger });
-      return refreshObjects({ client, store: withGraphReader(store), integration, requests, logger: ctx.logger, trigger: 'action' });
+      return refreshObjects({ client, store, integration, requests, logger: ctx.logger, trigger: 'action' });
     },
   };
 }

@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
 import { SendMessageBatchCommand } from '@aws-sdk/client-sqs';
 import { startOktaSim, expectedFindings, type OktaSim, type SimMutation } from '@idgraph/okta-sim';
-import { refreshObjects, withGraphReader, type RunSummary } from '@idgraph/collector';
-import { graphSideEffectLookups, runStreamWorker, startLocalSqs } from '@idgraph/stream-consumer';
+import { refreshObjects, type RunSummary } from '@idgraph/collector';
+import { runStreamWorker, startLocalSqs } from '@idgraph/stream-consumer';
 import { buildReport, formatReportTable, reportLabels, runPostureChecks, resolvePostureThresholds, type PostureReport } from '@idgraph/posture';
 import { sortExportLines, type ExportLine, type GraphStore, type Integration } from '@idgraph/graph';
 import { action } from '../action.js';
@@ -95,13 +95,13 @@ async function streamChanges(ctx: CliContext, store: GraphStore, integration: In
         visibilityTimeoutSeconds: 30,
       },
       store,
-      sideEffects: graphSideEffectLookups(await ctx.database(), store.tenant),
+      sideEffects: store,
       sqs: sqsServer.sqs,
       logger: ctx.logger,
       metricsLogIntervalMs: 0,
       onRefresh: async (_integrationId, requests) => {
         const client = await clientForIntegration(store, integration, { logger: ctx.logger });
-        const r = await refreshObjects({ client, store: withGraphReader(store), integration, requests, logger: ctx.logger, trigger: 'stream' });
+        const r = await refreshObjects({ client, store, integration, requests, logger: ctx.logger, trigger: 'stream' });
         refreshed += r.refreshed;
       },
     });

@@ -3,7 +3,7 @@ import { access, stat } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { describeError, eventTimingFromEnv } from '@idgraph/core';
 import type { RefreshRequest } from '@idgraph/graph';
-import { graphSideEffectLookups, OktaSideEffects } from '@idgraph/stream-consumer/side-effects';
+import { OktaSideEffects } from '@idgraph/stream-consumer/side-effects';
 import { action } from '../action.js';
 import type { CliContext } from '../context.js';
 import { UserError } from '../errors.js';
@@ -88,7 +88,7 @@ async function ingestEvents(ctx: CliContext, opts: { integration: string; file: 
     refreshFailures: [],
   };
   // The same Okta side effects the stream follows (Everyone membership of new users, GROUP-scope app users …).
-  const sideEffects = new OktaSideEffects(graphSideEffectLookups(await ctx.database(), store.tenant));
+  const sideEffects = new OktaSideEffects(store);
   const writer = new EventBatchWriter({
     store,
     sideEffects,
@@ -160,9 +160,9 @@ async function ingestEvents(ctx: CliContext, opts: { integration: string; file: 
   report.conflictUuids = writer.conflictUuids;
   if (refreshRequests.length) {
     // Loaded only when needed: the Okta client and the collector add a tenth of a second to the start.
-    const [{ clientForIntegration }, { refreshObjects, withGraphReader }] = await Promise.all([import('../credentials.js'), import('@idgraph/collector/refresh')]);
+    const [{ clientForIntegration }, { refreshObjects }] = await Promise.all([import('../credentials.js'), import('@idgraph/collector/refresh')]);
     const client = await clientForIntegration(store, integration, { logger: ctx.logger });
-    const result = await refreshObjects({ client, store: withGraphReader(store), integration, requests: refreshRequests, logger: ctx.logger });
+    const result = await refreshObjects({ client, store, integration, requests: refreshRequests, logger: ctx.logger });
     report.refreshed = result.refreshed;
     report.refreshFailures = result.failures.map((f) => ({ request: f.request, error: f.error }));
   }

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { scanIntegration, withGraphReader, type RunProgress, type RunSummary } from '@idgraph/collector';
+import { scanIntegration, type RunProgress, type RunSummary } from '@idgraph/collector';
 import { createMemoryRateGovernor } from '@idgraph/okta';
 import type { GraphStore, Integration, Run } from '@idgraph/graph';
 import type { Logger } from '@idgraph/core';
@@ -129,7 +129,7 @@ export async function runScan(
   const governor = createMemoryRateGovernor({ share: opts.rateShare ?? 0.5, maxConcurrent: 16 });
   const printer = progressPrinter(opts.progress);
   const summary = await scanIntegration({
-    store: withGraphReader(store),
+    store,
     integration,
     makeClient: (hooks) => clientForIntegration(store, integration, { logger: opts.logger, governor, onRequest: hooks.onRequest, signal: opts.signal }),
     logger: opts.logger,

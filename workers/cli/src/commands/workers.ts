@@ -3,11 +3,11 @@ import { Queue, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import { sql } from 'drizzle-orm';
 import { describeError, env, QUEUES, rateGovernorKeyPrefix } from '@idgraph/core';
-import { startCollectorWorkers, syncSchedules, withGraphReader, redisConnection } from '@idgraph/collector';
+import { startCollectorWorkers, syncSchedules, redisConnection } from '@idgraph/collector';
 import { createRedisRateGovernor } from '@idgraph/okta';
 import { migrationsCurrent, type GraphStore } from '@idgraph/graph';
 import { createPostureDebouncer, runPostureChecks, postureThresholdsFromEnv } from '@idgraph/posture';
-import { graphSideEffectLookups, runStreamWorker, type StreamWorker, type EventStreamStore } from '@idgraph/stream-consumer';
+import { runStreamWorker, type StreamWorker, type EventStreamStore } from '@idgraph/stream-consumer';
 import { action } from '../action.js';
 import { requirePostgres, requireRedis } from '../context.js';
 import type { CliContext } from '../context.js';
@@ -149,7 +149,7 @@ export function registerWorkers(program: Command): void {
             redisUrl: ctx.config.redisUrl,
             prefix: ctx.config.queuePrefix,
             eventLimits: ctx.config.eventLimits,
-            store: withGraphReader(store),
+            store,
             concurrency: opts.concurrency,
             logger: log,
             makeClient: (integration, hooks) =>
@@ -172,7 +172,7 @@ export function registerWorkers(program: Command): void {
           const refreshQueue = new Queue(QUEUES.refresh, { connection: queueConnection, prefix: ctx.config.queuePrefix });
           const sync = async () => {
             try {
-              const r = await syncSchedules(collectQueue, withGraphReader(store));
+              const r = await syncSchedules(collectQueue, store);
               log.debug({ upserted: r.upserted.length, removed: r.removed.length }, 'schedules synced');
             } catch (err) {
               log.warn({ err: (err as Error).message }, 'schedule sync failed; retrying at the next interval');
@@ -180,7 +180,7 @@ export function registerWorkers(program: Command): void {
           };
           await sync();
           const syncTimer = setInterval(() => void sync(), opts.scheduleSyncSeconds * 1000);
-          const stream = opts.stream ? await runStreamWorker(ctx.config, { logger: log, store: withPostureTrigger(store, (id) => postureDebouncer.trigger(id)), sideEffects: graphSideEffectLookups(gdb, store.tenant) }) : null;
+          const stream = opts.stream ? await runStreamWorker(ctx.config, { logger: log, store: withPostureTrigger(store, (id) => postureDebouncer.trigger(id)), sideEffects: store }) : null;
           const ops = await startOpsServer({
             port: opsPort,
             host: opsHost,

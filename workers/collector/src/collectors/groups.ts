@@ -50,7 +50,7 @@ export async function collectGroupMembers(ctx: CollectorContext): Promise<Collec
       await forEachConcurrent(page.items, largePageConcurrency(ctx), async (group) => {
         await collectMembersOf(ctx, progress, group.id);
         await ctx.store.finishFullSync(ctx.run.id, 'group_members', { groupId: group.id });
-        for (const appId of await ctx.store.appsAssignedToGroup(ctx.integration.id, group.id)) affectedApps.add(appId);
+        for (const appId of await ctx.store.appsAssignedToGroups(ctx.integration.id, [group.id])) affectedApps.add(appId);
       }, ctx.signal);
     }
     // A member joining or leaving a group that is assigned to apps becomes or stops being a

@@ -145,9 +145,9 @@ async function sideEffectRefreshes(ctx: CollectorContext, mutations: readonly Gr
     if (m.kind === 'appUser.add' || m.kind === 'appUser.remove') {
       out.push({ kind: 'appAssignments', appId: m.appId });
     } else if (m.kind === 'membership.add' || m.kind === 'membership.remove') {
-      for (const appId of await ctx.store.appsAssignedToGroup(ctx.integration.id, m.groupId)) out.push({ kind: 'appAssignments', appId });
-    } else if (m.kind === 'user.status' && m.status === 'DEPROVISIONED' && ctx.store.appsAssignedToUser) {
-      for (const appId of await ctx.store.appsAssignedToUser(ctx.integration.id, m.userId)) out.push({ kind: 'appAssignments', appId });
+      for (const appId of await ctx.store.appsAssignedToGroups(ctx.integration.id, [m.groupId])) out.push({ kind: 'appAssignments', appId });
+    } else if (m.kind === 'user.status' && m.status === 'DEPROVISIONED') {
+      for (const appId of await ctx.store.appsReachableByUsers(ctx.integration.id, [m.userId])) out.push({ kind: 'appAssignments', appId });
     }
   }
   return out;

@@ -8,14 +8,13 @@ import { GraphStore, createSecretBox, migrateDatabase, openDatabase, type GraphD
 import { createMemoryRateGovernor, createOktaClient, type OktaClient } from '@idgraph/okta';
 import { startOktaSim, type OktaSim, type OktaSimOptions } from '@idgraph/okta-sim';
 import { createTestDatabase, type TestDatabase } from '@idgraph/test-support';
-import { withGraphReader } from '../graph-reader.js';
 import { RequestMeter } from '../progress.js';
 
 export interface Harness {
   sim: OktaSim;
   db: TestDatabase;
   gdb: GraphDb;
-  store: ReturnType<typeof withGraphReader<GraphStore>>;
+  store: GraphStore;
   integration: { id: string; schedule?: { logBackfillDays?: number } | null };
   meter: RequestMeter;
   client: OktaClient;
@@ -39,7 +38,7 @@ export async function startHarness(label: string, simOpts: OktaSimOptions): Prom
     secrets: { token: sim.apiToken },
     allowHttp: true,
   });
-  const store = withGraphReader(graph);
+  const store = graph;
   const meter = new RequestMeter();
   const client = createOktaClient({
     orgUrl: sim.url,

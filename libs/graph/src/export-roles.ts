@@ -1,0 +1,39 @@
+/**
+ * Role nodes of the graph export. Standard roles have no row of their own: they are the distinct
+ * role types of standard assignments (a standard role counts as deleted once every principal
+ * holding it is). Custom roles are the rows of `roles`. Both sets are small (dozens to hundreds),
+ * so they are read whole and sorted here.
+ */
+import { sql } from 'drizzle-orm';
+import { compareExportLines, exportLine } from './export-format.js';
+import type { Executor } from './executor.js';
+import type { ExportLine } from './model.js';
+import { deletedWhen, tombstonedEndpoint } from './resource-spec.js';
+import * as schema from './schema.js';
+
+/** A role assignment's user or group principal is tombstoned (columns of role_assignments). */
+const PRINCIPAL_TOMBSTONED = [
+  tombstonedEndpoint({ field: 'principal_id', table: schema.users, when: { field: 'principal_kind', is: 'user' } }),
+  tombstonedEndpoint({ field: 'principal_id', table: schema.groups, when: { field: 'principal_kind', is: 'group' } }),
+];
+
+export async function readRoleNodes(exec: Executor, tenantId: string, integrationId: string, includeDeleted: boolean): Promise<ExportLine[]> {
+  const rows = await exec.rows<{ id: string; custom: boolean; label: string | null; deleted: boolean }>(sql`
+    SELECT id, custom, label, deleted FROM (
+      SELECT t."role_id" AS id, false AS custom, NULL::text AS label,
+        bool_and(${deletedWhen(PRINCIPAL_TOMBSTONED)}) AS deleted
+      FROM "role_assignments" t
+      WHERE t."tenant_id" = ${tenantId} AND t."integration_id" = ${integrationId}::uuid AND t."resource_set_id" = ''
+      GROUP BY t."role_id"
+      UNION ALL
+      SELECT t."okta_id", true, t."label", t."deleted_at" IS NOT NULL
+      FROM "roles" t
+      WHERE t."tenant_id" = ${tenantId} AND t."integration_id" = ${integrationId}::uuid
+    ) r ${includeDeleted ? sql.raw('') : sql.raw('WHERE NOT deleted')}
+    ORDER BY id`);
+  const lines = rows.map((r) => {
+    const line = exportLine.role({ id: r.id, custom: r.custom, label: r.label });
+    return includeDeleted && r.deleted ? { ...line, deleted: true } : line;
+  });
+  return lines.sort(compareExportLines);
+}

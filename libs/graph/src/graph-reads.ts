@@ -1,0 +1,98 @@
+/**
+ * Reads of what the graph already holds (live rows only), for collectors that fan out per object
+ * and for following Okta's side effects of events. Streams are keyset-paged in id order (ids are
+ * `COLLATE "C"`, so SQL order = JavaScript order), a batch at a time so 100k users never sit in
+ * memory at once.
+ */
+import { sql, type SQL } from 'drizzle-orm';
+import type { Executor } from './executor.js';
+
+const BATCH = 1000;
+
+/** A PostgreSQL array literal of text values (passed as one parameter; both drivers accept it). */
+function textArray(values: readonly string[]): SQL {
+  return sql`${`{${values.map((v) => `"${v.replace(/["\\]/g, (c) => `\\${c}`)}"`).join(',')}}`}::text[]`;
+}
+
+export class GraphReads {
+  constructor(
+    private readonly exec: Executor,
+    private readonly tenant: string,
+    private readonly batchSize = BATCH,
+  ) {}
+
+  private live(table: string, integrationId: string): SQL {
+    return sql`${sql.raw(`"${table}"`)}."tenant_id" = ${this.tenant} AND ${sql.raw(`"${table}"`)}."integration_id" = ${integrationId}::uuid
+      AND ${sql.raw(`"${table}"`)}."deleted_at" IS NULL`;
+  }
+
+  /** Live rows of a node table in id order, after `afterId` when given. */
+  private async *keyset<Row extends { id: string }>(table: string, columns: SQL, integrationId: string, afterId: string | undefined): AsyncGenerator<Row> {
+    let after = afterId;
+    for (;;) {
+      const rows = await this.exec.rows<Row>(sql`
+        SELECT ${columns} FROM ${sql.raw(`"${table}"`)}
+        WHERE ${this.live(table, integrationId)}${after === undefined ? sql.raw('') : sql` AND ${sql.raw(`"${table}"`)}."okta_id" > ${after}`}
+        ORDER BY "okta_id" LIMIT ${this.batchSize}`);
+      for (const row of rows) yield row;
+      if (rows.length < this.batchSize) return;
+      after = rows[rows.length - 1]!.id;
+    }
+  }
+
+  liveUsers(integrationId: string, afterId?: string): AsyncIterable<{ id: string; status: string }> {
+    return this.keyset(`users`, sql.raw('"okta_id" AS "id", "status"'), integrationId, afterId);
+  }
+
+  async *liveGroupIds(integrationId: string, afterId?: string): AsyncIterable<string> {
+    for await (const row of this.keyset<{ id: string }>('groups', sql.raw('"okta_id" AS "id"'), integrationId, afterId)) yield row.id;
+  }
+
+  async *liveApps(integrationId: string, afterId?: string): AsyncIterable<{ id: string; clientId: string | null; isServiceApp: boolean }> {
+    const rows = this.keyset<{ id: string; clientId: string | null; isServiceApp: boolean | string }>(
+      'apps',
+      sql.raw('"okta_id" AS "id", "client_id" AS "clientId", "is_service_app" AS "isServiceApp"'),
+      integrationId,
+      afterId,
+    );
+    for await (const row of rows) yield { id: row.id, clientId: row.clientId, isServiceApp: row.isServiceApp === true || row.isServiceApp === 't' };
+  }
+
+  /** The integration's built-in Everyone group, or null while the graph has none. */
+  async everyoneGroupId(integrationId: string): Promise<string | null> {
+    const rows = await this.exec.rows<{ id: string }>(sql`
+      SELECT "okta_id" AS id FROM "groups"
+      WHERE ${this.live('groups', integrationId)} AND "group_type" = 'BUILT_IN'
+      ORDER BY "okta_id" LIMIT 1`);
+    return rows[0]?.id ?? null;
+  }
+
+  /** Apps (live) assigned to any of the groups: their members are those apps' GROUP-scope users. Sorted. */
+  async appsAssignedToGroups(integrationId: string, groupIds: readonly string[]): Promise<string[]> {
+    if (groupIds.length === 0) return [];
+    const rows = await this.exec.rows<{ id: string }>(sql`
+      SELECT DISTINCT "app_id" AS id FROM "app_group_assignments"
+      WHERE ${this.live('app_group_assignments', integrationId)} AND "group_id" = ANY(${textArray(groupIds)})
+      ORDER BY 1`);
+    return rows.map((r) => r.id);
+  }
+
+  /**
+   * Apps the users reach: those they are (live) assigned to, directly or through a group, and
+   * those assigned to the groups they are members of. Sorted.
+   */
+  async appsReachableByUsers(integrationId: string, userIds: readonly string[]): Promise<string[]> {
+    if (userIds.length === 0) return [];
+    const users = textArray(userIds);
+    const rows = await this.exec.rows<{ id: string }>(sql`
+      SELECT "app_id" AS id FROM "app_user_assignments"
+      WHERE ${this.live('app_user_assignments', integrationId)} AND "user_id" = ANY(${users})
+      UNION
+      SELECT a."app_id" FROM "app_group_assignments" a
+      JOIN "group_memberships" m ON m."tenant_id" = a."tenant_id" AND m."integration_id" = a."integration_id" AND m."group_id" = a."group_id"
+      WHERE a."tenant_id" = ${this.tenant} AND a."integration_id" = ${integrationId}::uuid AND a."deleted_at" IS NULL
+        AND m."deleted_at" IS NULL AND m."user_id" = ANY(${users})
+      ORDER BY 1`);
+    return rows.map((r) => r.id);
+  }
+}

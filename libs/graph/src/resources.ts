@@ -1,0 +1,232 @@
+/**
+ * The graph resources idgraph collects, one declaration each. Together with its drizzle table in
+ * schema.ts (columns, primary key = natural key, indexes), a declaration is everything the store
+ * needs: page upserts (page-upserts.ts), the tombstone pass after a full collection (full-sync.ts),
+ * the graph export (export-graph.ts), page rows and counts (store.ts) and the row type normalizers
+ * produce (model.ts) are derived from it. See resource-spec.ts for what each field means, and
+ * ARCHITECTURE.md ("Adding a resource") for the steps around it.
+ */
+import type { PgTable } from 'drizzle-orm/pg-core';
+import { exportLine } from './export-format.js';
+import { readRoleNodes } from './export-roles.js';
+import { graphResource, type GraphResourceSpec } from './resource-spec.js';
+import * as schema from './schema.js';
+
+/** Status of a user known only from an event (e.g. user.lifecycle.create) until Okta's object is read. */
+export const UNKNOWN_STATUS = 'UNKNOWN';
+
+// ---------------------------------------------------------------- nodes
+
+export const users = graphResource(schema.users, {
+  name: 'users',
+  rows: 'users',
+  raw: true,
+  objectTime: true,
+  placeholders: { status: UNKNOWN_STATUS },
+  tombstoneScopes: [],
+  export: (segment) => [
+    segment({
+      order: ['node', 'user'],
+      sortBy: ['oktaId'],
+      fields: ['status', 'login'],
+      line: (r) => exportLine.user({ id: r.oktaId, status: r.status, login: r.login }),
+    }),
+  ],
+});
+
+export const groups = graphResource(schema.groups, {
+  name: 'groups',
+  rows: 'groups',
+  raw: true,
+  objectTime: true,
+  tombstoneScopes: [],
+  export: (segment) => [
+    segment({
+      order: ['node', 'group'],
+      sortBy: ['oktaId'],
+      fields: ['name', 'groupType'],
+      line: (r) => exportLine.group({ id: r.oktaId, name: r.name, groupType: r.groupType }),
+    }),
+  ],
+});
+
+export const apps = graphResource(schema.apps, {
+  name: 'apps',
+  rows: 'apps',
+  raw: true,
+  objectTime: true,
+  tombstoneScopes: [],
+  export: (segment) => [
+    segment({
+      order: ['node', 'app'],
+      sortBy: ['oktaId'],
+      fields: ['status', 'name', 'label', 'signOnMode'],
+      line: (r) => exportLine.app({ id: r.oktaId, status: r.status, name: r.name, label: r.label, signOnMode: r.signOnMode }),
+    }),
+  ],
+});
+
+/** MFA factors: nodes of their own, and the has_factor edge from their user. */
+export const factors = graphResource(schema.factors, {
+  name: 'factors',
+  rows: 'factors',
+  raw: true,
+  objectTime: true,
+  tombstoneScopes: ['userId'],
+  export: (segment) => [
+    segment({
+      order: ['node', 'factor'],
+      sortBy: ['oktaId'],
+      fields: ['status', 'factorType', 'provider', 'userId'],
+      endpoints: [{ field: 'userId', table: schema.users }],
+      line: (r) => exportLine.factor({ id: r.oktaId, status: r.status, factorType: r.factorType, provider: r.provider, userId: r.userId }),
+    }),
+    segment({
+      order: ['edge', 'has_factor'],
+      sortBy: ['userId', 'oktaId'],
+      endpoints: [{ field: 'userId', table: schema.users }],
+      line: (r) => exportLine.hasFactor({ userId: r.userId, factorId: r.oktaId }),
+    }),
+  ],
+});
+
+/** Custom admin roles. The export's role nodes also name the standard roles assigned (export-roles.ts). */
+export const roles = graphResource(schema.roles, {
+  name: 'roles',
+  rows: 'roles',
+  raw: true,
+  objectTime: true,
+  tombstoneScopes: [],
+  export: () => [{ order: ['node', 'role'], read: readRoleNodes }],
+});
+
+export const resourceSets = graphResource(schema.resourceSets, {
+  name: 'resource_sets',
+  rows: 'resourceSets',
+  raw: true,
+  objectTime: true,
+  tombstoneScopes: [],
+  export: (segment) => [
+    segment({
+      order: ['node', 'resource_set'],
+      sortBy: ['oktaId'],
+      fields: ['label'],
+      line: (r) => exportLine.resourceSet({ id: r.oktaId, label: r.label }),
+    }),
+  ],
+});
+
+// ---------------------------------------------------------------- edges
+
+export const groupMembers = graphResource(schema.groupMemberships, {
+  name: 'group_members',
+  rows: 'memberships',
+  raw: false,
+  objectTime: false,
+  tombstoneScopes: ['groupId', 'userId'],
+  export: (segment) => [
+    segment({
+      order: ['edge', 'member_of'],
+      sortBy: ['userId', 'groupId'],
+      endpoints: [
+        { field: 'userId', table: schema.users },
+        { field: 'groupId', table: schema.groups },
+      ],
+      line: (r) => exportLine.memberOf({ userId: r.userId, groupId: r.groupId }),
+    }),
+  ],
+});
+
+export const appUserAssignments = graphResource(schema.appUserAssignments, {
+  name: 'app_user_assignments',
+  rows: 'appUsers',
+  raw: true,
+  objectTime: false,
+  tombstoneScopes: ['appId', 'userId'],
+  export: (segment) => [
+    segment({
+      order: ['edge', 'assigned_to', 'user'],
+      sortBy: ['userId', 'appId'],
+      fields: ['scope'],
+      endpoints: [
+        { field: 'userId', table: schema.users },
+        { field: 'appId', table: schema.apps },
+      ],
+      line: (r) => exportLine.userAssignedTo({ userId: r.userId, appId: r.appId, scope: r.scope }),
+    }),
+  ],
+});
+
+export const appGroupAssignments = graphResource(schema.appGroupAssignments, {
+  name: 'app_group_assignments',
+  rows: 'appGroups',
+  raw: true,
+  objectTime: false,
+  tombstoneScopes: ['appId', 'groupId'],
+  export: (segment) => [
+    segment({
+      order: ['edge', 'assigned_to', 'group'],
+      sortBy: ['groupId', 'appId'],
+      fields: ['priority'],
+      endpoints: [
+        { field: 'groupId', table: schema.groups },
+        { field: 'appId', table: schema.apps },
+      ],
+      // Raw SQL rows: the driver may hand an integer back as text.
+      line: (r) => exportLine.groupAssignedTo({ groupId: r.groupId, appId: r.appId, priority: r.priority === null ? null : Number(r.priority) }),
+    }),
+  ],
+});
+
+export const roleAssignments = graphResource(schema.roleAssignments, {
+  name: 'role_assignments',
+  rows: 'roleAssignments',
+  raw: true,
+  objectTime: false,
+  tombstoneScopes: ['principalKind', 'principalId'],
+  export: (segment) => [
+    segment({
+      order: ['edge', 'has_role'],
+      sortBy: ['principalKind', 'principalId', 'roleId', 'resourceSetId'],
+      endpoints: [
+        { field: 'principalId', table: schema.users, when: { field: 'principalKind', is: 'user' } },
+        { field: 'principalId', table: schema.groups, when: { field: 'principalKind', is: 'group' } },
+        // A custom role (assigned with a resource set) that is gone.
+        { field: 'roleId', table: schema.roles, when: { field: 'resourceSetId', isNot: '' } },
+      ],
+      line: (r) => exportLine.hasRole({ principalKind: r.principalKind, principalId: r.principalId, roleId: r.roleId, resourceSetId: r.resourceSetId }),
+    }),
+  ],
+});
+
+/** Every graph resource, in the order a page's rows are written. */
+export const GRAPH_RESOURCE_SPECS = [
+  users,
+  groups,
+  apps,
+  factors,
+  roles,
+  resourceSets,
+  groupMembers,
+  appUserAssignments,
+  appGroupAssignments,
+  roleAssignments,
+] as const;
+
+export type GraphResourceSpecs = (typeof GRAPH_RESOURCE_SPECS)[number];
+
+/** Resources a collection run collects and that `finishFullSync` can tombstone (the System Log is never tombstoned). */
+export const GRAPH_RESOURCES = [...GRAPH_RESOURCE_SPECS.map((s) => s.name), 'system_log'] as readonly (GraphResourceSpecs['name'] | 'system_log')[];
+export type GraphResource = (typeof GRAPH_RESOURCES)[number];
+
+const BY_NAME = new Map<string, GraphResourceSpec>(GRAPH_RESOURCE_SPECS.map((s) => [s.name, s]));
+
+/** The declaration of a resource by its name; undefined for unknown names (and the System Log). */
+export function resourceSpec(name: string): GraphResourceSpec | undefined {
+  return BY_NAME.get(name);
+}
+
+type ScopeOf<S> = S extends GraphResourceSpec<string, string, PgTable, boolean, infer Scope> ? Scope : never;
+
+/** Narrows a tombstone pass to one object's rows, for targeted refreshes: a resource's scope fields (see tombstoneScopes). */
+export type FullSyncScope = Partial<Record<ScopeOf<GraphResourceSpecs>, string>>;
