@@ -1,5 +1,6 @@
 /** Okta JSON payloads for the in-memory objects, shaped like libs/normalize/src/testdata/okta-samples/ (with `_links`). */
 import { createHash } from 'node:crypto';
+import { resourceOrn } from './queries.js';
 import type {
   SimApiToken, SimApp, SimAppGroupAssignment, SimAppTarget, SimAppUser, SimClientSecret, SimCustomRole, SimFactor, SimGroup, SimGroupRule, SimJwk,
   SimOrgState, SimResourceSet, SimResourceSetResource, SimRoleAssignment, SimUser,
@@ -237,20 +238,10 @@ export class Renderer {
 
   /** `/api/v1/iam/resource-sets/{id}/resources` entry: the resource's ORN and its REST URL. */
   resourceSetResource(s: SimResourceSet, r: SimResourceSetResource): Json {
-    const org = `00o${this.org.subdomain}`;
-    const ref = r.ref;
-    const [orn, href] =
-      ref.kind === 'allUsers' ? [`orn:okta:directory:${org}:users`, '/api/v1/users']
-        : ref.kind === 'allGroups' ? [`orn:okta:directory:${org}:groups`, '/api/v1/groups']
-          : ref.kind === 'allApps' ? [`orn:okta:idp:${org}:apps`, '/api/v1/apps']
-            : ref.kind === 'user' ? [`orn:okta:directory:${org}:users:${ref.userId}`, `/api/v1/users/${ref.userId}`]
-              : ref.kind === 'group' ? [`orn:okta:directory:${org}:groups:${ref.groupId}`, `/api/v1/groups/${ref.groupId}`]
-                : ref.kind === 'groupMembers' ? [`orn:okta:directory:${org}:groups:${ref.groupId}:contained_resources`, `/api/v1/groups/${ref.groupId}/users`]
-                  : ref.kind === 'appType' ? [`orn:okta:idp:${org}:apps:${ref.appName}`, `/api/v1/apps?filter=name+eq+"${ref.appName}"`]
-                    : [`orn:okta:idp:${org}:apps:${ref.appName}:${ref.appId}`, `/api/v1/apps/${ref.appId}`];
+    const { orn, path } = resourceOrn(this.org, r.ref);
     return {
       id: r.id, orn, created: r.created, lastUpdated: r.lastUpdated,
-      _links: { self: { href: `${this.base}${href}` }, resource: { href: `${this.base}/api/v1/iam/resource-sets/${s.id}/resources/${r.id}` } },
+      _links: { self: { href: `${this.base}${path}` }, resource: { href: `${this.base}/api/v1/iam/resource-sets/${s.id}/resources/${r.id}` } },
     };
   }
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { buildPrivilegeGraph, parseOrn, privilegeEdges, roleHolders, shortestPaths, type PrivilegeInput } from './index.js';
+import { ornTarget } from '@idgraph/normalize';
+import { buildPrivilegeGraph, privilegeEdges, roleHolders, shortestPaths, type PrivilegeInput } from './index.js';
 
 const user = (id: string) => ({ id, status: 'ACTIVE', label: `${id}@example.com` });
 const group = (id: string, type = 'OKTA_GROUP') => ({ id, type, name: `${id} name` });
@@ -47,7 +48,7 @@ function org(): PrivilegeInput {
       { principalKind: 'user', principalId: 'hd', roleId: 'HELP_DESK_ADMIN', targetKind: 'group', targetId: 'scope' },
     ],
     customRoles: [{ id: 'cr0auditor', label: 'OAuth Auditor', permissions: ['okta.apps.read', 'okta.apps.clientCredentials.read'] }],
-    resourceSets: [{ id: 'iamints', label: 'Integrations', resources: ['orn:okta:idp:00o1:apps:oidc_client:sync', 'orn:okta:idp:00o1:apps:salesforce'] }],
+    resourceSets: [{ id: 'iamints', label: 'Integrations', resources: ['orn:okta:idp:00o1:apps:oidc_client:sync', 'orn:okta:idp:00o1:apps:salesforce'].map(ornTarget) }],
     apiTokens: [{ id: 't1', name: 'Terraform', userId: 'sa' }, { id: 't2', name: 'Helper', userId: 'hd' }],
     groupRules: [
       { id: 'r1', name: 'Platform admins', status: 'ACTIVE', expression: 'isMemberOfAnyGroup("src")', targetGroupIds: ['admins'] },
@@ -151,17 +152,17 @@ describe('shortestPaths to Tier Zero', () => {
   });
 });
 
-describe('parseOrn', () => {
-  it('reads users, groups, group members and apps; ignores other resources', () => {
-    expect(parseOrn('orn:okta:directory:00o1:users')).toEqual({ kind: 'allUsers' });
-    expect(parseOrn('orn:okta:directory:00o1:users:00u1')).toEqual({ kind: 'user', id: '00u1' });
-    expect(parseOrn('orn:okta:directory:00o1:groups')).toEqual({ kind: 'allGroups' });
-    expect(parseOrn('orn:okta:directory:00o1:groups:00g1')).toEqual({ kind: 'group', id: '00g1' });
-    expect(parseOrn('orn:oktapreview:directory:00o1:groups:00g1:contained_resources')).toEqual({ kind: 'groupMembers', id: '00g1' });
-    expect(parseOrn('orn:okta:idp:00o1:apps')).toEqual({ kind: 'allApps' });
-    expect(parseOrn('orn:okta:idp:00o1:apps:slack')).toEqual({ kind: 'appType', name: 'slack' });
-    expect(parseOrn('orn:okta:idp:00o1:apps:slack:0oa1')).toEqual({ kind: 'app', name: 'slack', id: '0oa1' });
-    expect(parseOrn('orn:okta:directory:00o1:devices')).toBeNull();
-    expect(parseOrn('/api/v1/groups/00g1')).toBeNull();
+describe('ornTarget (normalize) as the computation reads it', () => {
+  it('reads users, groups, group members and apps; anything else is other', () => {
+    expect(ornTarget('orn:okta:directory:00o1:users')).toEqual({ targetKind: 'all_users', targetId: null });
+    expect(ornTarget('orn:okta:directory:00o1:users:00u1')).toEqual({ targetKind: 'user', targetId: '00u1' });
+    expect(ornTarget('orn:okta:directory:00o1:groups')).toEqual({ targetKind: 'all_groups', targetId: null });
+    expect(ornTarget('orn:okta:directory:00o1:groups:00g1')).toEqual({ targetKind: 'group', targetId: '00g1' });
+    expect(ornTarget('orn:oktapreview:directory:00o1:groups:00g1:contained_resources')).toEqual({ targetKind: 'group_members', targetId: '00g1' });
+    expect(ornTarget('orn:okta:idp:00o1:apps')).toEqual({ targetKind: 'all_apps', targetId: null });
+    expect(ornTarget('orn:okta:idp:00o1:apps:slack')).toEqual({ targetKind: 'app_type', targetId: 'slack' });
+    expect(ornTarget('orn:okta:idp:00o1:apps:slack:0oa1')).toEqual({ targetKind: 'app', targetId: '0oa1' });
+    expect(ornTarget('orn:okta:directory:00o1:devices')).toEqual({ targetKind: 'other', targetId: null });
+    expect(ornTarget('/api/v1/groups/00g1')).toEqual({ targetKind: 'other', targetId: null });
   });
 });

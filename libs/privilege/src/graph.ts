@@ -4,7 +4,7 @@
  * from a role touches each node and membership once. Built from graph rows by
  * `PrivilegeGraphBuilder` (the loader streams rows into it) or `buildPrivilegeGraph` (arrays).
  */
-import { CUSTOM_PERMISSION_EDGES, STANDARD_ROLE_CAPABILITIES, groupsNamedBy, parseOrn, type GrantEdgeKind, type ResourceRef } from './model.js';
+import { CUSTOM_PERMISSION_EDGES, STANDARD_ROLE_CAPABILITIES, groupsNamedBy, type GrantEdgeKind } from './model.js';
 
 export interface UserInput { id: string; status: string; label?: string | null }
 export interface GroupInput { id: string; type: string; name: string }
@@ -38,7 +38,13 @@ export interface RoleTargetInput {
   targetId: string;
 }
 export interface CustomRoleInput { id: string; label: string; permissions: string[] }
-export interface ResourceSetInput { id: string; label: string; resources: string[] }
+/**
+ * A resource of a resource set, as normalize's `ornTarget` reads its ORN: all_users, user,
+ * all_groups, group, group_members (the group's users), all_apps, app_type (a catalog name), app,
+ * or other (decides no edge).
+ */
+export interface ResourceTarget { targetKind: string; targetId: string | null }
+export interface ResourceSetInput { id: string; label: string; resources: ResourceTarget[] }
 export interface ApiTokenInput { id: string; name: string; userId: string }
 export interface GroupRuleInput { id: string; name: string; status: string; expression: string; targetGroupIds: string[] }
 
@@ -51,7 +57,6 @@ export interface PrivilegeInput {
   roleAssignments: RoleAssignmentInput[];
   roleTargets?: RoleTargetInput[];
   customRoles?: CustomRoleInput[];
-  /** Resources as ORNs. */
   resourceSets?: ResourceSetInput[];
   apiTokens?: ApiTokenInput[];
   groupRules?: GroupRuleInput[];
@@ -247,7 +252,7 @@ export class PrivilegeGraphBuilder {
   private readonly roleAssignments: RoleAssignmentInput[] = [];
   private readonly targets: RoleTargetInput[] = [];
   private readonly customRoles = new Map<string, CustomRoleInput>();
-  private readonly resourceSets = new Map<string, { label: string; resources: string[] }>();
+  private readonly resourceSets = new Map<string, { label: string; resources: ResourceTarget[] }>();
   private readonly tokens: ApiTokenInput[] = [];
   private readonly rules: GroupRuleInput[] = [];
 
@@ -291,10 +296,10 @@ export class PrivilegeGraphBuilder {
   addResourceSet(id: string, label: string): void {
     if (!this.resourceSets.has(id)) this.resourceSets.set(id, { label, resources: [] });
   }
-  addResourceSetResource(resourceSetId: string, orn: string): void {
+  addResourceSetResource(resourceSetId: string, target: ResourceTarget): void {
     let s = this.resourceSets.get(resourceSetId);
     if (!s) this.resourceSets.set(resourceSetId, (s = { label: resourceSetId, resources: [] }));
-    s.resources.push(orn);
+    s.resources.push(target);
   }
   addApiToken(t: ApiTokenInput): void { this.tokens.push(t); }
   addGroupRule(r: GroupRuleInput): void { this.rules.push(r); }
@@ -386,28 +391,26 @@ export class PrivilegeGraphBuilder {
     const capsAllApps: number[] = [];
     const capsByApp = new Map<number, number[]>();
     const capsByAppName = new Map<string, number[]>();
-    const parsedSets = new Map<string, ResourceRef[]>();
-    for (const [id, s] of this.resourceSets) parsedSets.set(id, s.resources.map(parseOrn).filter((r): r is ResourceRef => r !== null));
 
     for (const [ai, a] of assignments.entries()) {
       if (a.roleId === 'SUPER_ADMIN') continue;
       const custom = this.customRoles.get(a.roleId);
       if (custom) {
-        const refs = a.resourceSetId ? (parsedSets.get(a.resourceSetId) ?? []) : [];
+        const refs = a.resourceSetId ? (this.resourceSets.get(a.resourceSetId)?.resources ?? []) : [];
         for (const [kind, perms] of Object.entries(CUSTOM_PERMISSION_EDGES) as [GrantEdgeKind, readonly string[]][]) {
           if (!custom.permissions.some((p) => perms.includes(p))) continue;
           const c = caps.push({ assignment: ai, kind, oauthOnly: false }) - 1;
-          for (const ref of refs) {
+          for (const { targetKind, targetId } of refs) {
             if (kind === 'ResetPassword' || kind === 'ResetFactors') {
-              if (ref.kind === 'allUsers') capsAllUsers.push(c);
-              else if (ref.kind === 'user') { const u = this.userIndex.get(ref.id); if (u !== undefined) pushTo(capsByUser, u, c); }
-              else if (ref.kind === 'groupMembers') { const g = this.groupIndex.get(ref.id); if (g !== undefined) pushTo(capsByGroupMembers, g, c); }
+              if (targetKind === 'all_users') capsAllUsers.push(c);
+              else if (targetKind === 'user' && targetId) { const u = this.userIndex.get(targetId); if (u !== undefined) pushTo(capsByUser, u, c); }
+              else if (targetKind === 'group_members' && targetId) { const g = this.groupIndex.get(targetId); if (g !== undefined) pushTo(capsByGroupMembers, g, c); }
             } else if (kind === 'AddMember') {
-              if (ref.kind === 'allGroups') capsAllGroups.push(c);
-              else if (ref.kind === 'group') { const g = this.groupIndex.get(ref.id); if (g !== undefined) pushTo(capsByGroup, g, c); }
-            } else if (ref.kind === 'allApps') capsAllApps.push(c);
-            else if (ref.kind === 'appType') pushTo(capsByAppName, ref.name, c);
-            else if (ref.kind === 'app') { const x = this.appIndex.get(ref.id); if (x !== undefined) pushTo(capsByApp, x, c); }
+              if (targetKind === 'all_groups') capsAllGroups.push(c);
+              else if (targetKind === 'group' && targetId) { const g = this.groupIndex.get(targetId); if (g !== undefined) pushTo(capsByGroup, g, c); }
+            } else if (targetKind === 'all_apps') capsAllApps.push(c);
+            else if (targetKind === 'app_type' && targetId) pushTo(capsByAppName, targetId, c);
+            else if (targetKind === 'app' && targetId) { const x = this.appIndex.get(targetId); if (x !== undefined) pushTo(capsByApp, x, c); }
           }
         }
         continue;
@@ -493,7 +496,7 @@ export function buildPrivilegeGraph(input: PrivilegeInput): PrivilegeGraph {
   for (const r of input.customRoles ?? []) b.addCustomRole(r);
   for (const s of input.resourceSets ?? []) {
     b.addResourceSet(s.id, s.label);
-    for (const orn of s.resources) b.addResourceSetResource(s.id, orn);
+    for (const r of s.resources) b.addResourceSetResource(s.id, r);
   }
   for (const t of input.apiTokens ?? []) b.addApiToken(t);
   for (const r of input.groupRules ?? []) b.addGroupRule(r);

@@ -59,43 +59,6 @@ export const CUSTOM_PERMISSION_EDGES: Readonly<Record<GrantEdgeKind, readonly st
   ReadClientSecret: ['okta.apps.clientCredentials.read'],
 };
 
-/** What one resource of a resource set covers (from its ORN). */
-export type ResourceRef =
-  | { kind: 'allUsers' }
-  | { kind: 'allGroups' }
-  | { kind: 'allApps' }
-  | { kind: 'user'; id: string }
-  | { kind: 'group'; id: string }
-  | { kind: 'groupMembers'; id: string }
-  | { kind: 'appType'; name: string }
-  | { kind: 'app'; name: string; id: string };
-
-/**
- * Parses a resource set resource's ORN (`orn:{partition}:directory:{orgId}:users[:{userId}]`,
- * `…:groups[:{groupId}[:contained_resources]]`, `orn:{partition}:idp:{orgId}:apps[:{appType}[:{appId}]]`).
- * Null for resources that decide no edge here (devices, authorization servers, policies, …).
- */
-export function parseOrn(orn: string): ResourceRef | null {
-  const p = orn.split(':');
-  if (p[0] !== 'orn' || p.length < 5) return null;
-  const [, , service, , type, a, b] = p;
-  if (service === 'directory' && type === 'users') {
-    if (p.length === 5) return { kind: 'allUsers' };
-    if (p.length === 6 && a) return { kind: 'user', id: a };
-  }
-  if (service === 'directory' && type === 'groups') {
-    if (p.length === 5) return { kind: 'allGroups' };
-    if (p.length === 6 && a) return { kind: 'group', id: a };
-    if (p.length === 7 && a && b === 'contained_resources') return { kind: 'groupMembers', id: a };
-  }
-  if (service === 'idp' && type === 'apps') {
-    if (p.length === 5) return { kind: 'allApps' };
-    if (p.length === 6 && a) return { kind: 'appType', name: a };
-    if (p.length === 7 && a && b) return { kind: 'app', name: a, id: b };
-  }
-  return null;
-}
-
 /**
  * Groups a group rule's expression names in Okta Expression Language group functions:
  * `isMemberOfGroup("id")`, `isMemberOfAnyGroup("id", …)` (ids) and `isMemberOfGroupName("name")`

@@ -11,17 +11,18 @@ import { buildPrivilegeGraph, privilegeEdges, roleHolders, shortestPaths, type P
 
 function inputOf(sim: OktaSim): PrivilegeInput {
   const org = sim.org;
-  const orn = (ref: OktaSim['org']['resourceSets'] extends Map<string, infer S> ? S extends { resources: (infer R)[] } ? R : never : never): string => {
-    const r = ref.ref;
+  type SetResource = OktaSim['org']['resourceSets'] extends Map<string, infer S> ? S extends { resources: (infer R)[] } ? R : never : never;
+  const target = (res: SetResource): { targetKind: string; targetId: string | null } => {
+    const r = res.ref;
     switch (r.kind) {
-      case 'allUsers': return 'orn:okta:directory:00o1:users';
-      case 'allGroups': return 'orn:okta:directory:00o1:groups';
-      case 'allApps': return 'orn:okta:idp:00o1:apps';
-      case 'user': return `orn:okta:directory:00o1:users:${r.userId}`;
-      case 'group': return `orn:okta:directory:00o1:groups:${r.groupId}`;
-      case 'groupMembers': return `orn:okta:directory:00o1:groups:${r.groupId}:contained_resources`;
-      case 'appType': return `orn:okta:idp:00o1:apps:${r.appName}`;
-      case 'app': return `orn:okta:idp:00o1:apps:${r.appName}:${r.appId}`;
+      case 'allUsers': return { targetKind: 'all_users', targetId: null };
+      case 'allGroups': return { targetKind: 'all_groups', targetId: null };
+      case 'allApps': return { targetKind: 'all_apps', targetId: null };
+      case 'user': return { targetKind: 'user', targetId: r.userId };
+      case 'group': return { targetKind: 'group', targetId: r.groupId };
+      case 'groupMembers': return { targetKind: 'group_members', targetId: r.groupId };
+      case 'appType': return { targetKind: 'app_type', targetId: r.appName };
+      case 'app': return { targetKind: 'app', targetId: r.appId };
     }
   };
   const assignments = [...org.roleAssignments.values()];
@@ -39,7 +40,7 @@ function inputOf(sim: OktaSim): PrivilegeInput {
       ...a.appTargets.map((t) => ({ principalKind: a.principalKind, principalId: a.principalId, roleId: a.type, targetKind: t.appId ? 'app' as const : 'catalog_app' as const, targetId: t.appId ?? t.name })),
     ]),
     customRoles: [...org.customRoles.values()].map((r) => ({ id: r.id, label: r.label, permissions: r.permissions })),
-    resourceSets: [...org.resourceSets.values()].map((s) => ({ id: s.id, label: s.label, resources: s.resources.map(orn) })),
+    resourceSets: [...org.resourceSets.values()].map((s) => ({ id: s.id, label: s.label, resources: s.resources.map(target) })),
     apiTokens: [...org.apiTokens.values()].map((t) => ({ id: t.id, name: t.name, userId: t.userId })),
     groupRules: [...org.groupRules.values()].map((r) => ({ id: r.id, name: r.name, status: r.status, expression: r.expression, targetGroupIds: r.targetGroupIds })),
   };

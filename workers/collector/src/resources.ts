@@ -13,6 +13,9 @@ export const COLLECTOR_RESOURCES = [
   'roles',
   'factors',
   'system_log',
+  'api_tokens',
+  'group_rules',
+  'app_credentials',
 ] as const;
 export type CollectorResource = (typeof COLLECTOR_RESOURCES)[number];
 
@@ -25,6 +28,10 @@ export const RESOURCE_DEPENDENCIES: Readonly<Record<CollectorResource, readonly 
   roles: ['groups', 'apps'],
   factors: [],
   system_log: [],
+  api_tokens: [],
+  group_rules: [],
+  // Client credentials are read per OAuth client app.
+  app_credentials: ['apps'],
 };
 
 export function isCollectorResource(name: string): name is CollectorResource {
