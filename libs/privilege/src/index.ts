@@ -7,3 +7,4 @@
 export * from './model.js';
 export * from './graph.js';
 export * from './compute.js';
+export * from './load.js';

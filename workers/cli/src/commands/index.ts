@@ -18,6 +18,7 @@ export const COMMAND_MODULES: readonly { names: readonly string[]; load: () => P
   { names: ['runs', 'status', 'collect-now'], load: async () => (await import('./runs.js')).registerRuns },
   { names: ['action', 'audit'], load: async () => (await import('./action.js')).registerAction },
   { names: ['privacy'], load: async () => (await import('./action.js')).registerPrivacy },
+  { names: ['access', 'paths'], load: async () => (await import('./privilege.js')).registerPrivilege },
 ];
 
 /** Commands program.ts always registers (their modules are light). */
