@@ -88,7 +88,7 @@ describe('posture checks against a collected simulator org', () => {
       mode: 'full',
       trigger: 'scan',
       // Posture reads the graph only; the System Log is not needed (and is collected elsewhere).
-      resources: ['users', 'groups', 'group_members', 'apps', 'app_assignments', 'roles', 'factors'],
+      resources: ['users', 'groups', 'group_members', 'apps', 'app_assignments', 'roles', 'factors', 'api_tokens', 'group_rules', 'app_credentials'],
       logger,
     });
     expect(summary.status, summary.error).toBe('succeeded');
@@ -199,7 +199,7 @@ describe('posture checks against a collected simulator org', () => {
     for (const c of checks) {
       expect(Object.keys(c)).toEqual(['id', 'severity', 'title', 'count', 'subjects']);
       expect(c.subjects).toHaveLength(c.count);
-      for (const s of c.subjects) expect(s).toMatch(/^(user|group|app|org):\S+$/);
+      for (const s of c.subjects) expect(s).toMatch(/^(user|group|app|org|role|api_token|group_rule):\S+$/);
     }
   });
 });

@@ -167,10 +167,19 @@ export function shortestPaths(g: PrivilegeGraph, roles: readonly string[] = TIER
   return new ShortestPaths(g, targets, dist, next, edge, ref);
 }
 
-type Visit = (from: number, edgeCode: number, ref: number) => void;
+export type Visit = (from: number, edgeCode: number, ref: number) => void;
 
-/** Calls `visit` for every edge into `v` (structural and control), with Okta's barrier applied. */
-function forEachPredecessor(g: PrivilegeGraph, v: number, visit: Visit): void {
+/** Edge kind of an edge code handed to a Visit. */
+export function edgeKindOf(code: number): EdgeKind {
+  return CODE_EDGE[code] as EdgeKind;
+}
+
+/**
+ * Calls `visit` for every edge into `v` (structural and control), with Okta's barrier applied.
+ * `orgWide: false` leaves out grants that cover every user, group or app (the OpenGraph export
+ * routes those through one scope node each instead of an edge per target).
+ */
+export function forEachPredecessor(g: PrivilegeGraph, v: number, visit: Visit, orgWide = true): void {
   const kind = g.kindOf(v);
   if (kind === 'role') {
     for (const ai of g.holdersOfRole.get(v) ?? []) visit(g.assignments[ai]!.principal, HAS_ROLE, ai);
@@ -183,7 +192,7 @@ function forEachPredecessor(g: PrivilegeGraph, v: number, visit: Visit): void {
       const cap = g.caps[c]!;
       visit(g.assignments[cap.assignment]!.principal, EDGE_CODE.get(cap.kind)!, cap.assignment);
     };
-    g.capsAllUsers.forEach(capVisit);
+    if (orgWide) g.capsAllUsers.forEach(capVisit);
     g.capsByUser.get(v)?.forEach(capVisit);
     if (g.capsByGroupMembers.size > 0) {
       for (let k = g.userGroupOff[v]!; k < g.userGroupOff[v + 1]!; k++) g.capsByGroupMembers.get(g.userGroupIdx[k]!)?.forEach(capVisit);
@@ -200,7 +209,7 @@ function forEachPredecessor(g: PrivilegeGraph, v: number, visit: Visit): void {
       const cap = g.caps[c]!;
       visit(g.assignments[cap.assignment]!.principal, EDGE_CODE.get(cap.kind)!, cap.assignment);
     };
-    g.capsAllGroups.forEach(capVisit);
+    if (orgWide) g.capsAllGroups.forEach(capVisit);
     g.capsByGroup.get(local)?.forEach(capVisit);
     return;
   }
@@ -216,7 +225,7 @@ function forEachPredecessor(g: PrivilegeGraph, v: number, visit: Visit): void {
       if (cap.kind === 'ReadClientSecret' && !app.hasClientSecret) return;
       visit(g.assignments[cap.assignment]!.principal, EDGE_CODE.get(cap.kind)!, cap.assignment);
     };
-    g.capsAllApps.forEach(capVisit);
+    if (orgWide) g.capsAllApps.forEach(capVisit);
     g.capsByApp.get(local)?.forEach(capVisit);
     g.capsByAppName.get(app.name)?.forEach(capVisit);
   }

@@ -8,3 +8,4 @@ export * from './model.js';
 export * from './graph.js';
 export * from './compute.js';
 export * from './load.js';
+export * from './opengraph.js';
