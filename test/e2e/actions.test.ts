@@ -12,7 +12,7 @@ import { createLogger } from '@idgraph/core';
 import { createSecretBox, GraphStore, migrateDatabase, openDatabase, type GraphDb, type Integration } from '@idgraph/graph';
 import { createOktaClient, type OktaClient } from '@idgraph/okta';
 import { startOktaSim, type OktaSim, type PlantedPosture } from '@idgraph/okta-sim';
-import { refreshObjects, runCollection, type GraphReader } from '@idgraph/collector';
+import { refreshObjects, runCollection, type GraphReader, LISTING_RESOURCES } from '@idgraph/collector';
 import { runPostureChecks, type PostureRunResult } from '@idgraph/posture';
 import { listAudit, planFixes, runAction, type ActionContext, type ActionRequest, type ActionResponse } from '@idgraph/actions';
 import { createTestDatabase, type TestDatabase } from '@idgraph/test-support';
@@ -99,7 +99,7 @@ describe('remediation actions against the simulator', () => {
       integration: { id: integration.id },
       mode: 'full',
       trigger: 'scan',
-      resources: ['users', 'groups', 'group_members', 'apps', 'app_assignments', 'roles', 'factors'],
+      resources: [...LISTING_RESOURCES],
       logger,
     });
     expect(summary.status, summary.error).toBe('succeeded');

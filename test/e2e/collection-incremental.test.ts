@@ -15,7 +15,7 @@
  * The second test proves that split: the listings alone leave exactly the event-only changes
  * missing, and the System Log poll then completes the graph.
  */
-import { collectNow, redisConnection, startCollectorWorkers, type CollectorWorkers, type RunSummary } from '@idgraph/collector';
+import { collectNow, redisConnection, startCollectorWorkers, type CollectorWorkers, type RunSummary, LISTING_RESOURCES } from '@idgraph/collector';
 import type { ExportLine, Integration } from '@idgraph/graph';
 import type { OktaSim, SimChange, SimChangeType } from '@idgraph/okta-sim';
 import { TEST_REDIS_URL } from '@idgraph/test-support';
@@ -34,7 +34,6 @@ import { startCollectionE2e, type CollectionE2e } from './fixtures/collection-e2
 
 const logger = e2eLogger('collection-incremental-e2e');
 
-const LISTING_RESOURCES = ['users', 'groups', 'group_members', 'apps', 'app_assignments', 'roles', 'factors'];
 
 /**
  * One change of every kind, on distinct subjects picked from the org as it is now (so that no
@@ -109,7 +108,8 @@ const ALL_KINDS: SimChangeType[] = [
 /** Export lines only an event can change: assignments, role grants, factors. */
 function eventOnly(line: ExportLine, deletedUsers: ReadonlySet<string>): boolean {
   if (line.type === 'node') return line.kind === 'factor' || (line.kind === 'user' && deletedUsers.has(line.id));
-  if (line.kind === 'assigned_to' || line.kind === 'has_role' || line.kind === 'has_factor') return true;
+  // Role targets are read with role assignments: both come from privilege events between full runs.
+  if (line.kind === 'assigned_to' || line.kind === 'has_role' || line.kind === 'has_factor' || line.kind === 'scoped_to') return true;
   return line.kind === 'member_of' && deletedUsers.has(line.from.replace(/^user:/, ''));
 }
 
@@ -174,7 +174,7 @@ describe('collection end to end: changes between a full and an incremental run',
     const deleted = new Set(changes.flatMap((c) => (c.type === 'user.delete' ? [c.userId] : [])));
     for (const change of changes) sim.mutate(change);
 
-    await runJob('incremental', LISTING_RESOURCES);
+    await runJob('incremental', [...LISTING_RESOURCES]);
     const afterListings = await exportLines(db.graph, integration.id);
     const truth = sim.truth();
     const a = new Set(afterListings.map((l) => JSON.stringify(l)));

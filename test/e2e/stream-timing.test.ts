@@ -9,7 +9,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '@idgraph/core';
-import { runCollection } from '@idgraph/collector';
+import { runCollection, LISTING_RESOURCES } from '@idgraph/collector';
 import { REJECT_REASON_ATTRIBUTE, runStreamWorker, type StreamWorker } from '@idgraph/stream-consumer';
 import type { OktaLogEvent, OktaSim, SimMutation } from '@idgraph/okta-sim';
 import { envelopeBody } from './fixtures/stream-changes.js';
@@ -17,7 +17,7 @@ import { waitFor } from '@idgraph/test-support';
 import { STREAM_TENANT, drainQueue, graphDiff, queueDepth, startStreamHarness, type StreamHarness } from './fixtures/stream-harness.js';
 
 const LAG_SECONDS = 30;
-const RESOURCES = ['users', 'groups', 'group_members', 'apps', 'app_assignments', 'roles', 'factors'];
+const RESOURCES = LISTING_RESOURCES;
 
 /** A group (not Everyone) with at least `n` members none of which is in `skip`, and n of them. */
 function groupWithMembers(sim: OktaSim, n: number, skip: ReadonlySet<string>): { groupId: string; userIds: string[] } {

@@ -8,7 +8,7 @@
  */
 import type { PgTable } from 'drizzle-orm/pg-core';
 import { exportLine } from './export-format.js';
-import { readContainsEdges, readRoleNodes } from './export-roles.js';
+import { readContainsEdges, readRoleNodes, readScopedToEdges } from './export-roles.js';
 import { graphResource, type GraphResourceSpec } from './resource-spec.js';
 import * as schema from './schema.js';
 
@@ -228,26 +228,17 @@ export const resourceSetResources = graphResource(schema.resourceSetResources, {
   export: () => [{ order: ['edge', 'contains'], read: readContainsEdges }],
 });
 
-/** Targets of scoped standard role assignments: `scoped_to` edges principal → group / app / app_type. */
+/**
+ * Targets of scoped standard role assignments: `scoped_to` edges principal → group / app / app_type
+ * (read whole: a line also counts as deleted when its role assignment is gone).
+ */
 export const roleTargets = graphResource(schema.roleTargets, {
   name: 'role_targets',
   rows: 'roleTargets',
   raw: false,
   objectTime: false,
   tombstoneScopes: ['principalKind', 'principalId', 'roleId'],
-  export: (segment) => [
-    segment({
-      order: ['edge', 'scoped_to'],
-      sortBy: ['principalKind', 'principalId', 'targetKind', 'targetId', 'roleId'],
-      endpoints: [
-        { field: 'principalId', table: schema.users, when: { field: 'principalKind', is: 'user' } },
-        { field: 'principalId', table: schema.groups, when: { field: 'principalKind', is: 'group' } },
-        { field: 'targetId', table: schema.groups, when: { field: 'targetKind', is: 'group' } },
-        { field: 'targetId', table: schema.apps, when: { field: 'targetKind', is: 'app' } },
-      ],
-      line: (r) => exportLine.scopedTo({ principalKind: r.principalKind, principalId: r.principalId, roleId: r.roleId, targetKind: r.targetKind, targetId: r.targetId }),
-    }),
-  ],
+  export: () => [{ order: ['edge', 'scoped_to'], read: readScopedToEdges }],
 });
 
 /** API tokens (metadata): `api_token` nodes and `acts_as` edges to their owners. */

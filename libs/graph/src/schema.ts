@@ -324,7 +324,7 @@ export const roleTargets = pgTable(
     targetId: idText('target_id').notNull(),
   },
   (t) => [
-    // Key order = the export's order of scoped_to lines (from, to, role).
+    // Principal first: a targeted re-read of one principal's roles tombstones its targets together.
     primaryKey({ columns: [t.tenantId, t.integrationId, t.principalKind, t.principalId, t.targetKind, t.targetId, t.roleId] }),
     check('role_targets_target_kind_check', sql`${t.targetKind} in ('group', 'app', 'catalog_app')`),
   ],

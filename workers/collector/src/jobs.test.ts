@@ -6,10 +6,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { collectNow, redisConnection, startCollectorWorkers, syncSchedules, type CollectorWorkers } from './jobs.js';
 import { startHarness, type Harness } from './testdata/harness.js';
 
-import { COLLECTOR_RESOURCES } from './resources.js';
+import { LISTING_RESOURCES } from './resources.js';
 
-/** Every resource of the graph (all but the System Log). */
-const GRAPH_RESOURCES = COLLECTOR_RESOURCES.filter((r) => r !== 'system_log');
+const GRAPH_RESOURCES = [...LISTING_RESOURCES];
 
 describe('BullMQ collect and refresh jobs', () => {
   let h: Harness;

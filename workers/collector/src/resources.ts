@@ -19,6 +19,9 @@ export const COLLECTOR_RESOURCES = [
 ] as const;
 export type CollectorResource = (typeof COLLECTOR_RESOURCES)[number];
 
+/** Every resource but the System Log: what a collection reads by listing objects (the graph's state). */
+export const LISTING_RESOURCES: readonly CollectorResource[] = COLLECTOR_RESOURCES.filter((r) => r !== 'system_log');
+
 export const RESOURCE_DEPENDENCIES: Readonly<Record<CollectorResource, readonly CollectorResource[]>> = {
   users: [],
   groups: [],

@@ -2,10 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMemoryRateGovernor, createOktaClient } from '@idgraph/okta';
 import { runCollection } from './run.js';
 
-import { COLLECTOR_RESOURCES } from './resources.js';
+import { LISTING_RESOURCES } from './resources.js';
 
-/** Every resource of the graph (all but the System Log). */
-const GRAPH_RESOURCES = COLLECTOR_RESOURCES.filter((r) => r !== 'system_log');
+const GRAPH_RESOURCES = [...LISTING_RESOURCES];
 import { startHarness, type Harness } from './testdata/harness.js';
 
 describe('runCollection against the simulator', () => {

@@ -13,10 +13,9 @@ import { refreshObjects } from '../refresh.js';
 import { runCollection } from '../run.js';
 import { startHarness, type Harness } from '../testdata/harness.js';
 
-import { COLLECTOR_RESOURCES } from '../resources.js';
+import { LISTING_RESOURCES } from '../resources.js';
 
-/** Every resource of the graph (all but the System Log). */
-const GRAPH_RESOURCES = COLLECTOR_RESOURCES.filter((r) => r !== 'system_log');
+const GRAPH_RESOURCES = [...LISTING_RESOURCES];
 
 const roleEdges = (lines: ExportLine[]): string[] =>
   lines.filter((l) => l.type === 'edge' && l.kind === 'has_role').map((l) => JSON.stringify(l));
