@@ -138,11 +138,25 @@ export async function benchPrivilege(opts: BenchPrivilegeOptions = {}): Promise<
     const sp = shortestPaths(graph);
     const searchSeconds = (performance.now() - t) / 1000;
     t = performance.now();
-    const pathCount = [...sp.paths()].length;
+    const allPaths = [...sp.paths()];
+    const pathCount = allPaths.length;
     const pathsSeconds = (performance.now() - t) / 1000;
     t = performance.now();
-    const holders = roleHolders(graph).length;
+    const allHolders = roleHolders(graph);
+    const holders = allHolders.length;
     const holdersSeconds = (performance.now() - t) / 1000;
+    // What storing them would cost each time: one row per holder and per path (JSON steps) written
+    // into a table, 10k rows a statement. (Control edges are only counted: see wouldStore.)
+    await gdb.execute(sql`CREATE TABLE bench_privilege_rows (kind text, principal text, body jsonb)`);
+    t = performance.now();
+    const rows = [
+      ...allHolders.map((h) => ({ kind: 'holder', principal: h.principal, body: h })),
+      ...allPaths.map((q) => ({ kind: 'path', principal: q.from, body: q })),
+    ];
+    for (let i = 0; i < rows.length; i += 10_000) {
+      await gdb.execute(sql`INSERT INTO bench_privilege_rows (kind, principal, body) SELECT x.kind, x.principal, x.body FROM jsonb_to_recordset(${JSON.stringify(rows.slice(i, i + 10_000))}::text::jsonb) AS x(kind text, principal text, body jsonb)`);
+    }
+    const storeSeconds = (performance.now() - t) / 1000;
     t = performance.now();
     let controlEdges = 0;
     for (const _ of privilegeEdges(graph, { structural: false })) controlEdges++;
@@ -158,6 +172,7 @@ export async function benchPrivilege(opts: BenchPrivilegeOptions = {}): Promise<
         listPathsSeconds: round(pathsSeconds),
         holdersSeconds: round(holdersSeconds),
         enumerateControlEdgesSeconds: round(edgesSeconds),
+        writeHoldersAndPathsSeconds: round(storeSeconds),
       },
       wouldStore: { holders, paths: pathCount, controlEdges },
       target: 'paths --json (every path) under 10 s and 1 GB peak RSS',
