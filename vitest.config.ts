@@ -15,6 +15,7 @@ export default defineConfig({
       '@idgraph/okta': src('./libs/okta/src/index.ts'),
       '@idgraph/posture': src('./libs/posture/src/index.ts'),
       '@idgraph/integrations': src('./libs/integrations/src/index.ts'),
+      '@idgraph/privilege': src('./libs/privilege/src/index.ts'),
       '@idgraph/actions': src('./libs/actions/src/index.ts'),
       // Subpath entries first: an alias also matches as a prefix.
       '@idgraph/collector/refresh': src('./workers/collector/src/refresh-entry.ts'),

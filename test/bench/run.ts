@@ -1,5 +1,5 @@
 /**
- * `pnpm bench [client|collection|stream|ingest|api …] [--quick]`: runs the benchmarks and rewrites their
+ * `pnpm bench [client|collection|stream|ingest|api|privilege …] [--quick]`: runs the benchmarks and rewrites their
  * sections of BENCHMARKS.md (figures as measured, with the command that produced them).
  */
 import { readFile, writeFile } from 'node:fs/promises';
@@ -10,6 +10,7 @@ import { benchApi } from './api.js';
 import { benchClient } from './client.js';
 import { benchCollection, BENCH_SIZES } from './collection.js';
 import { benchIngest } from './ingest.js';
+import { benchPrivilege } from './privilege.js';
 import { benchStream } from './stream.js';
 
 const log = createLogger({ name: 'bench' });
@@ -42,6 +43,10 @@ const BENCHES: Record<string, Bench> = {
   ingest: {
     title: '`idgraph ingest-events`: the built CLI replaying a JSONL archive into PostgreSQL',
     run: (quick) => benchIngest(quick ? { events: 50_000, repeats: 1 } : {}),
+  },
+  privilege: {
+    title: 'Effective privilege: every path to Tier Zero and every holder at 100k users / 5k groups / 1M memberships (the built CLI)',
+    run: (quick) => benchPrivilege(quick ? { users: 10_000, groups: 500 } : {}),
   },
 };
 

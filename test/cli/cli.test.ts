@@ -263,7 +263,7 @@ describe('scan → graph export → ingest-events → report', () => {
     for (const c of report.checks) {
       expect(Object.keys(c)).toEqual(['id', 'severity', 'title', 'count', 'subjects']);
       expect(c.subjects).toHaveLength(c.count);
-      for (const s of c.subjects) expect(s).toMatch(/^(user|group|app|org):/);
+      for (const s of c.subjects) expect(s).toMatch(/^(user|group|app|org|role|api_token|group_rule):/);
     }
     expect(report.checks.find((c: { id: string }) => c.id === 'app.assigned_to_everyone').count).toBeGreaterThan(0);
   });

@@ -55,8 +55,8 @@ describe('least-privilege credentials', () => {
     const add = await runCli(['integration', 'add', 'least', '--org-url', sim.url, ...least, '--allow-http', '--json'], { env });
     expect(add.code).toBe(0);
     const body = JSON.parse(add.stdout);
-    expect(body).toMatchObject({ added: true, willSkip: ['apps', 'app_assignments', 'roles'] });
-    expect(add.stderr).toMatch(/warning: scans of "least" will skip apps, app_assignments, roles until you grant okta\.apps\.read, okta\.roles\.read/);
+    expect(body).toMatchObject({ added: true, willSkip: ['apps', 'app_assignments', 'roles', 'api_tokens', 'app_credentials'] });
+    expect(add.stderr).toMatch(/warning: scans of "least" will skip apps, app_assignments, roles, api_tokens, app_credentials until you grant okta\.apps\.read, okta\.roles\.read, okta\.apiTokens\.read/);
     expect(add.stdout + add.stderr).not.toContain('PRIVATE KEY');
   });
 
@@ -73,8 +73,11 @@ describe('least-privilege credentials', () => {
       ['roles', 'missing_scope', 'okta.roles.read'],
       ['factors', 'ok', null],
       ['system_log', 'ok', null],
+      ['api_tokens', 'missing_scope', 'okta.apiTokens.read'],
+      ['group_rules', 'ok', null],
+      ['app_credentials', 'missing_scope', 'okta.apps.read'],
     ]);
-    expect(report.scopes).toMatchObject({ granted: LEAST, refused: ['okta.apps.read', 'okta.roles.read'] });
+    expect(report.scopes).toMatchObject({ granted: LEAST, refused: ['okta.apps.read', 'okta.roles.read', 'okta.apiTokens.read'] });
 
     const human = await runCli(['integration', 'test', 'least'], { env });
     expect(human.code).toBe(1);
@@ -82,7 +85,7 @@ describe('least-privilege credentials', () => {
     expect(human.stdout.split(apps).length - 1).toBe(1);
     expect(human.stderr.split(apps).length - 1).toBe(0);
     expect(human.stdout).toMatch(/app_assignments\s+missing_scope\s+grant okta\.apps\.read \[1\]/);
-    expect(human.stderr).toMatch(/scans will collect users, groups, group_members, factors, system_log and skip the rest: grant okta\.apps\.read, okta\.roles\.read/);
+    expect(human.stderr).toMatch(/scans will collect users, groups, group_members, factors, system_log, group_rules and skip the rest: grant okta\.apps\.read, okta\.roles\.read, okta\.apiTokens\.read/);
   });
 
   it('a read-only admin token: roles are forbidden by the admin role, everything else ok', async () => {
@@ -132,7 +135,7 @@ describe('least-privilege credentials', () => {
     const partial = await runCli(['scan', '--org-url', sim.url, '--name', 'mixed', ...least, '--allow-http', '--json', '--rate-share', '1'], { env });
     expect(partial.code).toBe(0);
     const summary = JSON.parse(partial.stdout);
-    expect(summary).toMatchObject({ integration: 'mixed', status: 'partial', skipped: ['apps', 'app_assignments', 'roles'] });
+    expect(summary).toMatchObject({ integration: 'mixed', status: 'partial', skipped: ['apps', 'app_assignments', 'roles', 'api_tokens', 'app_credentials'] });
     expect(Object.keys(summary)).toEqual(expect.arrayContaining(['runId', 'counts', 'requests', 'waited429', 'retries', 'durationMs', 'resources', 'findings']));
     expect(summary.resources.apps).toMatchObject({ state: 'skipped', reason: expect.stringMatching(/okta\.apps\.read/) });
     expect(summary.resources.users).toMatchObject({ state: 'done' });

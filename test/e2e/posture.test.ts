@@ -163,7 +163,7 @@ describe('posture checks against a collected simulator org', () => {
     for (const c of checks) {
       expect(Object.keys(c)).toEqual(['id', 'severity', 'title', 'count', 'subjects']);
       expect(c.subjects).toHaveLength(c.count);
-      for (const s of c.subjects) expect(s).toMatch(/^(user|group|app|org):\S+$/);
+      for (const s of c.subjects) expect(s).toMatch(/^(user|group|app|org|role|api_token|group_rule):\S+$/);
     }
   });
 });

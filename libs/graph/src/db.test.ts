@@ -27,7 +27,7 @@ describe('openDatabase + migrateDatabase on PostgreSQL', () => {
     const tables = await gdb.execute<{ n: number }>(
       sql`select count(*)::int as n from information_schema.tables where table_schema = 'public'`,
     );
-    expect(tables[0]?.n).toBe(23);
+    expect(tables[0]?.n).toBe(30);
   });
 
   it('names the server and hides the password when it cannot connect', async () => {

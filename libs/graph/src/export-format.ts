@@ -59,13 +59,60 @@ export const exportLine = {
   hasFactor: (e: { userId: string; factorId: string }): ExportEdge => ({
     type: 'edge', kind: 'has_factor', from: `user:${e.userId}`, to: `factor:${e.factorId}`,
   }),
+  apiToken: (t: { id: string; name: string; userId: string }): ExportNode => ({
+    type: 'node', kind: 'api_token', id: t.id, name: t.name, userId: t.userId,
+  }),
+  actsAs: (e: { tokenId: string; userId: string }): ExportEdge => ({
+    type: 'edge', kind: 'acts_as', from: `api_token:${e.tokenId}`, to: `user:${e.userId}`,
+  }),
+  credential: (c: { id: string; appId: string; credentialType: string; status: string }): ExportNode => ({
+    type: 'node', kind: 'credential', id: c.id, appId: c.appId, credentialType: c.credentialType, status: c.status,
+  }),
+  hasCredential: (e: { appId: string; credentialId: string }): ExportEdge => ({
+    type: 'edge', kind: 'has_credential', from: `app:${e.appId}`, to: `credential:${e.credentialId}`,
+  }),
+  groupRule: (r: { id: string; name: string; status: string; expression: string | null }): ExportNode => ({
+    type: 'node', kind: 'group_rule', id: r.id, name: r.name, status: r.status, expression: r.expression,
+  }),
+  addsTo: (e: { ruleId: string; groupId: string }): ExportEdge => ({
+    type: 'edge', kind: 'adds_to', from: `group_rule:${e.ruleId}`, to: `group:${e.groupId}`,
+  }),
+  /** A custom role's permission; `to` names the permission (Okta's fixed vocabulary has no node lines). */
+  hasPermission: (e: { roleId: string; permission: string }): ExportEdge => ({
+    type: 'edge', kind: 'has_permission', from: `role:${e.roleId}`, to: `permission:${e.permission}`,
+  }),
+  /** A resource of a resource set: `to` is the user, group or app it names, else the ORN itself. */
+  contains: (e: { resourceSetId: string; targetKind: string; targetId: string | null; orn: string }): ExportEdge => ({
+    type: 'edge', kind: 'contains', from: `resource_set:${e.resourceSetId}`, to: containedRef(e), targetKind: e.targetKind, orn: e.orn,
+  }),
+  /** A target of a scoped standard role assignment (`role`) held by `from`. */
+  scopedTo: (e: { principalKind: string; principalId: string; roleId: string; targetKind: string; targetId: string }): ExportEdge => ({
+    type: 'edge', kind: 'scoped_to', from: `${e.principalKind}:${e.principalId}`,
+    to: e.targetKind === 'catalog_app' ? `app_type:${e.targetId}` : `${e.targetKind}:${e.targetId}`, role: e.roleId,
+  }),
 };
 
-function sortKey(line: ExportLine): string {
+function containedRef(e: { targetKind: string; targetId: string | null; orn: string }): string {
+  if (e.targetId === null) return e.orn;
+  switch (e.targetKind) {
+    case 'user': return `user:${e.targetId}`;
+    case 'group':
+    case 'group_members': return `group:${e.targetId}`;
+    case 'app': return `app:${e.targetId}`;
+    default: return e.orn;
+  }
+}
+
+/** Nodes by kind and id; edges by kind, from, to, then what tells parallel edges apart (resource set, role, target kind). */
+export function exportSortKey(line: ExportLine): string {
   if (line.type === 'node') return `0\u0000${line.kind}\u0000${line.id}`;
   const rs = typeof line.resourceSet === 'string' ? line.resourceSet : '';
-  return `1\u0000${line.kind}\u0000${line.from}\u0000${line.to}\u0000${rs}`;
+  const role = typeof line.role === 'string' ? line.role : '';
+  const targetKind = typeof line.targetKind === 'string' ? line.targetKind : '';
+  return `1\u0000${line.kind}\u0000${line.from}\u0000${line.to}\u0000${rs}\u0000${role}\u0000${targetKind}`;
 }
+
+const sortKey = exportSortKey;
 
 export function compareExportLines(a: ExportLine, b: ExportLine): number {
   const ka = sortKey(a);

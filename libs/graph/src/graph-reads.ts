@@ -58,6 +58,34 @@ export class GraphReads {
     for await (const row of rows) yield { id: row.id, clientId: row.clientId, isServiceApp: row.isServiceApp === true || row.isServiceApp === 't' };
   }
 
+  /** Ids of live rows of a small node table (custom roles, resource sets), in id order, after `afterId`. */
+  async *liveIdsOf(table: 'roles' | 'resource_sets', integrationId: string, afterId?: string): AsyncIterable<string> {
+    for await (const row of this.keyset<{ id: string }>(table, sql.raw('"okta_id" AS "id"'), integrationId, afterId)) yield row.id;
+  }
+
+  /**
+   * Live role assignments of the given standard roles with their Okta assignment id, in key order
+   * (`key` = JSON [principalKind, principalId, roleId]), strictly after `afterKey` when given.
+   */
+  async *liveRoleAssignmentsOf(integrationId: string, roleIds: readonly string[], afterKey?: string): AsyncIterable<{
+    key: string; principalKind: 'user' | 'group' | 'app'; principalId: string; roleId: string; assignmentId: string;
+  }> {
+    let after = afterKey === undefined ? undefined : (JSON.parse(afterKey) as [string, string, string]);
+    for (;;) {
+      const rows = await this.exec.rows<{ principalKind: 'user' | 'group' | 'app'; principalId: string; roleId: string; assignmentId: string }>(sql`
+        SELECT "principal_kind" AS "principalKind", "principal_id" AS "principalId", "role_id" AS "roleId", "assignment_id" AS "assignmentId"
+        FROM "role_assignments"
+        WHERE ${this.live('role_assignments', integrationId)} AND "resource_set_id" = '' AND "assignment_id" IS NOT NULL
+          AND "role_id" = ANY(${textArray(roleIds)})
+          ${after === undefined ? sql.raw('') : sql`AND ("principal_kind", "principal_id", "role_id") > (${after[0]}, ${after[1]}, ${after[2]})`}
+        ORDER BY "principal_kind", "principal_id", "role_id" LIMIT ${this.batchSize}`);
+      for (const r of rows) yield { ...r, key: JSON.stringify([r.principalKind, r.principalId, r.roleId]) };
+      if (rows.length < this.batchSize) return;
+      const last = rows[rows.length - 1]!;
+      after = [last.principalKind, last.principalId, last.roleId];
+    }
+  }
+
   /** The integration's built-in Everyone group, or null while the graph has none. */
   async everyoneGroupId(integrationId: string): Promise<string | null> {
     const rows = await this.exec.rows<{ id: string }>(sql`

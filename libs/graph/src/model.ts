@@ -25,6 +25,13 @@ export type GroupMembershipRow = RowOf<typeof resources.groupMembers>;
 export type AppUserAssignmentRow = RowOf<typeof resources.appUserAssignments>;
 export type AppGroupAssignmentRow = RowOf<typeof resources.appGroupAssignments>;
 export type RoleAssignmentRow = RowOf<typeof resources.roleAssignments>;
+export type RolePermissionRow = RowOf<typeof resources.rolePermissions>;
+export type ResourceSetResourceRow = RowOf<typeof resources.resourceSetResources>;
+export type RoleTargetRow = RowOf<typeof resources.roleTargets>;
+export type ApiTokenRow = RowOf<typeof resources.apiTokens>;
+export type AppCredentialRow = RowOf<typeof resources.appCredentials>;
+export type GroupRuleRow = RowOf<typeof resources.groupRules>;
+export type GroupRuleTargetRow = RowOf<typeof resources.groupRuleTargets>;
 
 export interface LogEventRow {
   uuid: string;
@@ -93,8 +100,10 @@ export type ImpliedChange =
   | { kind: 'user.apps'; userId: string };
 
 /** One line of `idgraph graph export` (and of `sim.truth()`). */
-export type ExportNodeKind = 'user' | 'group' | 'app' | 'factor' | 'role' | 'resource_set';
-export type ExportEdgeKind = 'member_of' | 'assigned_to' | 'has_role' | 'has_factor';
+export type ExportNodeKind = 'user' | 'group' | 'app' | 'factor' | 'role' | 'resource_set' | 'api_token' | 'credential' | 'group_rule';
+export type ExportEdgeKind =
+  | 'member_of' | 'assigned_to' | 'has_role' | 'has_factor'
+  | 'acts_as' | 'has_credential' | 'adds_to' | 'has_permission' | 'contains' | 'scoped_to';
 export interface ExportNode {
   type: 'node';
   kind: ExportNodeKind;

@@ -253,6 +253,23 @@ async function applyNodeDeletes(exec: Executor, tenantId: string, items: Mutatio
 }
 
 /**
+ * "If a user account is deactivated in Okta, any API token created by that user account is
+ * deprovisioned at the same time" (Okta's API token guide): a deactivation or deletion tombstones
+ * the user's tokens. Not deferred like the status itself: however the events are ordered, the
+ * tokens the user had before it are gone (a reactivated user's older tokens stay revoked).
+ */
+async function retireApiTokensOf(exec: Executor, tenantId: string, items: { integrationId: string; id: string; at: Date; seq: number }[]): Promise<void> {
+  const latest = latestPerKey(items, (x) => `${x.integrationId}\u0000${x.id}`);
+  if (!latest.length) return;
+  const payload = latest.map((m) => ({ integration_id: m.integrationId, id: m.id, at: m.at }));
+  await exec.rows(sql`
+    UPDATE "api_tokens" AS t SET "deleted_at" = x."at"::timestamptz, "source_updated_at" = x."at"::timestamptz
+    FROM ${bulkRows(PATCH_COLUMNS.filter((c) => c.name !== 'status'), payload)}
+    WHERE t."tenant_id" = ${tenantId} AND t."integration_id" = x."integration_id"::uuid AND t."user_id" = x."id"
+      AND t."deleted_at" IS NULL AND x."at"::timestamptz >= t."source_updated_at"`);
+}
+
+/**
  * Adds revive or create an edge, removes tombstone it. A remove of an edge we never saw still
  * writes a tombstoned row: it records that the edge was gone at `at`, so an older page cannot
  * bring it back.
@@ -399,6 +416,10 @@ export async function applyMutations(exec: Executor, tenantId: string, b: Mutati
   const appStatus = await defer('apps', [{ name: 'okta_id', get: (m) => m.appId }], b.appStatus, refreshForMutation);
   await applyStatus(exec, tenantId, 'apps', appStatus.map((m) => ({ ...m, id: m.appId })));
   await applyNodeDeletes(exec, tenantId, b.nodeDeletes);
+  await retireApiTokensOf(exec, tenantId, [
+    ...b.userStatus.filter((m) => m.status === 'DEPROVISIONED').map((m) => ({ ...m, id: m.userId })),
+    ...b.nodeDeletes.filter((m) => m.table === 'users'),
+  ]);
   // Edges, keyed as their resources declare (a mutation names the key fields as the rows do).
   const edge = async <M extends EdgeMutation>(spec: GraphResourceSpec, items: M[], refresh: (m: M) => RefreshRequest | null) => {
     const keys = edgeKeys<M>(spec);

@@ -8,7 +8,7 @@
  */
 import type { PgTable } from 'drizzle-orm/pg-core';
 import { exportLine } from './export-format.js';
-import { readRoleNodes } from './export-roles.js';
+import { readContainsEdges, readRoleNodes, readScopedToEdges } from './export-roles.js';
 import { graphResource, type GraphResourceSpec } from './resource-spec.js';
 import * as schema from './schema.js';
 
@@ -202,6 +202,132 @@ export const roleAssignments = graphResource(schema.roleAssignments, {
   ],
 });
 
+// ---------------------------------------------------------------- privilege
+
+/** Permissions of custom roles: `has_permission` edges role → permission. */
+export const rolePermissions = graphResource(schema.rolePermissions, {
+  name: 'role_permissions',
+  rows: 'rolePermissions',
+  raw: true,
+  objectTime: true,
+  tombstoneScopes: ['roleId'],
+  export: (segment) => [
+    segment({
+      order: ['edge', 'has_permission'],
+      sortBy: ['roleId', 'permission'],
+      endpoints: [{ field: 'roleId', table: schema.roles }],
+      line: (r) => exportLine.hasPermission({ roleId: r.roleId, permission: r.permission }),
+    }),
+  ],
+});
+
+/** Resources of resource sets: `contains` edges (read whole and sorted: `to` is derived from the ORN's target). */
+export const resourceSetResources = graphResource(schema.resourceSetResources, {
+  name: 'resource_set_resources',
+  rows: 'resourceSetResources',
+  raw: true,
+  objectTime: true,
+  tombstoneScopes: ['resourceSetId'],
+  export: () => [{ order: ['edge', 'contains'], read: readContainsEdges }],
+});
+
+/**
+ * Targets of scoped standard role assignments: `scoped_to` edges principal → group / app / app_type
+ * (read whole: a line also counts as deleted when its role assignment is gone).
+ */
+export const roleTargets = graphResource(schema.roleTargets, {
+  name: 'role_targets',
+  rows: 'roleTargets',
+  raw: false,
+  objectTime: false,
+  tombstoneScopes: ['principalKind', 'principalId', 'roleId'],
+  export: () => [{ order: ['edge', 'scoped_to'], read: readScopedToEdges }],
+});
+
+/** API tokens (metadata): `api_token` nodes and `acts_as` edges to their owners. */
+export const apiTokens = graphResource(schema.apiTokens, {
+  name: 'api_tokens',
+  rows: 'apiTokens',
+  raw: true,
+  objectTime: true,
+  tombstoneScopes: [],
+  export: (segment) => [
+    segment({
+      order: ['node', 'api_token'],
+      sortBy: ['oktaId'],
+      fields: ['name', 'userId'],
+      line: (r) => exportLine.apiToken({ id: r.oktaId, name: r.name, userId: r.userId }),
+    }),
+    segment({
+      order: ['edge', 'acts_as'],
+      sortBy: ['oktaId'],
+      fields: ['userId'],
+      endpoints: [{ field: 'userId', table: schema.users }],
+      line: (r) => exportLine.actsAs({ tokenId: r.oktaId, userId: r.userId }),
+    }),
+  ],
+});
+
+/** OAuth client credentials (metadata, never a secret): `credential` nodes and `has_credential` edges. */
+export const appCredentials = graphResource(schema.appCredentials, {
+  name: 'app_credentials',
+  rows: 'appCredentials',
+  raw: false,
+  objectTime: true,
+  tombstoneScopes: ['appId'],
+  export: (segment) => [
+    segment({
+      order: ['node', 'credential'],
+      sortBy: ['credentialId'],
+      fields: ['appId', 'credentialType', 'status'],
+      endpoints: [{ field: 'appId', table: schema.apps }],
+      line: (r) => exportLine.credential({ id: r.credentialId, appId: r.appId, credentialType: r.credentialType, status: r.status }),
+    }),
+    segment({
+      order: ['edge', 'has_credential'],
+      sortBy: ['appId', 'credentialId'],
+      endpoints: [{ field: 'appId', table: schema.apps }],
+      line: (r) => exportLine.hasCredential({ appId: r.appId, credentialId: r.credentialId }),
+    }),
+  ],
+});
+
+export const groupRules = graphResource(schema.groupRules, {
+  name: 'group_rules',
+  rows: 'groupRules',
+  raw: true,
+  objectTime: true,
+  tombstoneScopes: [],
+  export: (segment) => [
+    segment({
+      order: ['node', 'group_rule'],
+      sortBy: ['oktaId'],
+      fields: ['name', 'status', 'expression'],
+      line: (r) => exportLine.groupRule({ id: r.oktaId, name: r.name, status: r.status, expression: r.expression }),
+    }),
+  ],
+});
+
+/** The groups a rule adds people to: `adds_to` edges rule → group. */
+export const groupRuleTargets = graphResource(schema.groupRuleTargets, {
+  name: 'group_rule_targets',
+  rows: 'groupRuleTargets',
+  raw: false,
+  objectTime: false,
+  tombstoneScopes: ['ruleId'],
+  export: (segment) => [
+    segment({
+      order: ['edge', 'adds_to'],
+      sortBy: ['ruleId', 'groupId'],
+      endpoints: [
+        { field: 'ruleId', table: schema.groupRules },
+        { field: 'groupId', table: schema.groups },
+      ],
+      line: (r) => exportLine.addsTo({ ruleId: r.ruleId, groupId: r.groupId }),
+    }),
+  ],
+});
+
 /** Every graph resource, in the order a page's rows are written. */
 export const GRAPH_RESOURCE_SPECS = [
   users,
@@ -214,6 +340,13 @@ export const GRAPH_RESOURCE_SPECS = [
   appUserAssignments,
   appGroupAssignments,
   roleAssignments,
+  rolePermissions,
+  resourceSetResources,
+  roleTargets,
+  apiTokens,
+  appCredentials,
+  groupRules,
+  groupRuleTargets,
 ] as const;
 
 export type GraphResourceSpecs = (typeof GRAPH_RESOURCE_SPECS)[number];

@@ -291,6 +291,124 @@ export const roleAssignments = pgTable(
   ],
 );
 
+// ---------------------------------------------------------------- privilege: what decides effective privilege
+
+/** Permissions of a custom role (`/api/v1/iam/roles/{id}/permissions`): `okta.users.manage`, … */
+export const rolePermissions = pgTable(
+  'role_permissions',
+  {
+    ...graphColumns(),
+    roleId: idText('role_id').notNull(),
+    permission: idText('permission').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.tenantId, t.integrationId, t.roleId, t.permission] })],
+);
+
+/**
+ * Resources of a resource set (`/api/v1/iam/resource-sets/{id}/resources`), by ORN. `targetKind`
+ * and `targetId` say what the ORN names (normalize's parseOrn): all_users, user, all_groups, group,
+ * group_members (the users of a group), all_apps, app_type (every app of a catalog name), app, or
+ * other (a resource that decides no privilege edge: devices, authorization servers, …).
+ */
+export const resourceSetResources = pgTable(
+  'resource_set_resources',
+  {
+    ...graphColumns(),
+    resourceSetId: idText('resource_set_id').notNull(),
+    resourceId: idText('resource_id').notNull(),
+    orn: text('orn').notNull(),
+    targetKind: text('target_kind').notNull(),
+    /** The user, group or app id, or the catalog app name; null for all_* and other. */
+    targetId: idText('target_id'),
+  },
+  (t) => [primaryKey({ columns: [t.tenantId, t.integrationId, t.resourceSetId, t.resourceId] })],
+);
+
+/**
+ * Targets of a scopable standard role assignment (`…/roles/{id}/targets/groups` and
+ * `…/targets/catalog/apps`): a group, an app instance (`app`) or every app of a catalog name
+ * (`catalog_app`, targetId = the name). No rows: the assignment is not scoped.
+ */
+export const roleTargets = pgTable(
+  'role_targets',
+  {
+    ...graphColumns(),
+    principalKind: idText('principal_kind').$type<'user' | 'group' | 'app'>().notNull(),
+    principalId: idText('principal_id').notNull(),
+    roleId: idText('role_id').notNull(),
+    targetKind: idText('target_kind').$type<'group' | 'app' | 'catalog_app'>().notNull(),
+    targetId: idText('target_id').notNull(),
+  },
+  (t) => [
+    // Principal first: a targeted re-read of one principal's roles tombstones its targets together.
+    primaryKey({ columns: [t.tenantId, t.integrationId, t.principalKind, t.principalId, t.targetKind, t.targetId, t.roleId] }),
+    check('role_targets_target_kind_check', sql`${t.targetKind} in ('group', 'app', 'catalog_app')`),
+  ],
+);
+
+/** API token metadata (`/api/v1/api-tokens`; never a token value): a token acts as its owner. */
+export const apiTokens = pgTable(
+  'api_tokens',
+  {
+    ...graphColumns(),
+    oktaId: idText('okta_id').notNull(),
+    name: text('name').notNull(),
+    userId: idText('user_id').notNull(),
+    clientName: text('client_name'),
+    created: tstz('created'),
+    expiresAt: tstz('expires_at'),
+    tokenWindow: text('token_window'),
+  },
+  (t) => [primaryKey({ columns: [t.tenantId, t.integrationId, t.oktaId] })],
+);
+
+/**
+ * OAuth client credentials of an app (`/api/v1/apps/{id}/credentials/secrets` and `/jwks`):
+ * metadata only. A secret's value (and its hash) is never stored.
+ */
+export const appCredentials = pgTable(
+  'app_credentials',
+  {
+    ...graphColumns(),
+    appId: idText('app_id').notNull(),
+    credentialId: idText('credential_id').notNull(),
+    /** client_secret | jwk */
+    credentialType: text('credential_type').notNull(),
+    status: text('status').notNull(),
+    created: tstz('created'),
+  },
+  (t) => [
+    primaryKey({ columns: [t.tenantId, t.integrationId, t.appId, t.credentialId] }),
+    // The export's credential nodes come out by id.
+    index('app_credentials_id_idx').on(t.tenantId, t.integrationId, t.credentialId),
+  ],
+);
+
+/** Group rules (`/api/v1/groups/rules`); their target groups are `group_rule_targets`. */
+export const groupRules = pgTable(
+  'group_rules',
+  {
+    ...graphColumns(),
+    oktaId: idText('okta_id').notNull(),
+    name: text('name').notNull(),
+    /** ACTIVE | INACTIVE | INVALID */
+    status: text('status').notNull(),
+    /** Okta Expression Language, e.g. isMemberOfAnyGroup("00g…") or user.department=="IT". */
+    expression: text('expression'),
+  },
+  (t) => [primaryKey({ columns: [t.tenantId, t.integrationId, t.oktaId] })],
+);
+
+export const groupRuleTargets = pgTable(
+  'group_rule_targets',
+  {
+    ...graphColumns(),
+    ruleId: idText('rule_id').notNull(),
+    groupId: idText('group_id').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.tenantId, t.integrationId, t.ruleId, t.groupId] })],
+);
+
 // ---------------------------------------------------------------- events
 
 /**

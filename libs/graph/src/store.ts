@@ -456,6 +456,16 @@ export class GraphStore {
     return this.reads.liveApps(integrationId, afterId);
   }
 
+  /** Live custom role or resource set ids in id order (collectors reading each one's permissions or resources). */
+  liveIdsOf(table: 'roles' | 'resource_sets', integrationId: string, afterId?: string): AsyncIterable<string> {
+    return this.reads.liveIdsOf(table, integrationId, afterId);
+  }
+
+  /** Live standard-role assignments of `roleIds` with their Okta ids (for reading their targets), resumable by `key`. */
+  liveRoleAssignmentsOf(integrationId: string, roleIds: readonly string[], afterKey?: string) {
+    return this.reads.liveRoleAssignmentsOf(integrationId, roleIds, afterKey);
+  }
+
   /** The integration's built-in Everyone group, or null while the graph has none. */
   everyoneGroupId(integrationId: string): Promise<string | null> {
     return this.reads.everyoneGroupId(integrationId);

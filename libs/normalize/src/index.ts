@@ -4,6 +4,12 @@
  */
 export { NormalizeError } from './read.js';
 export type {
+  OktaApiTokenInput,
+  OktaCatalogAppTargetInput,
+  OktaClientCredentialInput,
+  OktaGroupRuleInput,
+  OktaPermissionInput,
+  OktaResourceSetResourceInput,
   OktaAppGroupInput,
   OktaAppInput,
   OktaAppUserInput,
@@ -29,6 +35,17 @@ export {
   normalizeRoleAssignment,
   normalizeRoleAssignments,
 } from './edges.js';
+export {
+  normalizeApiToken,
+  normalizeAppCredential,
+  normalizeGroupRule,
+  normalizeResourceSetResource,
+  normalizeRolePermission,
+  normalizeRoleTargets,
+  ornTarget,
+  SCOPABLE_ROLES,
+  type ResourceTargetKind,
+} from './privilege.js';
 export type { LogEventValidation, OktaLogActor, OktaLogEvent, OktaLogEventInput, OktaLogTarget } from './log-event.js';
 export { normalizeLogEventRow, validateLogEvent } from './log-event.js';
 export type { EventLimits, OktaEventSource, ParseEventOptions, ParsedEventMessage } from './event-message.js';

@@ -88,3 +88,48 @@ export interface OktaRoleAssignmentInput {
   assignmentType?: string | null;
   [key: string]: unknown;
 }
+
+/** An entry of GET /api/v1/iam/roles/{roleId}/permissions. */
+export interface OktaPermissionInput {
+  label: string;
+  lastUpdated?: string | null;
+  [key: string]: unknown;
+}
+
+/** An entry of GET /api/v1/iam/resource-sets/{id}/resources. */
+export interface OktaResourceSetResourceInput {
+  id: string;
+  orn: string;
+  lastUpdated?: string | null;
+  [key: string]: unknown;
+}
+
+/** An APP_ADMIN role target (CatalogApplication): `id` for an app instance, `name` always. */
+export interface OktaCatalogAppTargetInput {
+  id?: string | null;
+  name: string;
+  [key: string]: unknown;
+}
+
+/** API token metadata from GET /api/v1/api-tokens. */
+export interface OktaApiTokenInput {
+  id: string;
+  name: string;
+  userId: string;
+  [key: string]: unknown;
+}
+
+/** An OAuth client secret or JSON Web Key of an app (its secret value and key material are not read). */
+export interface OktaClientCredentialInput {
+  id: string;
+  status?: string | null;
+  [key: string]: unknown;
+}
+
+/** A group rule from GET /api/v1/groups/rules. */
+export interface OktaGroupRuleInput {
+  id: string;
+  name: string;
+  status: string;
+  [key: string]: unknown;
+}

@@ -85,13 +85,15 @@ export class AuthService {
     this.accessTokenTtlSeconds = ttlSeconds;
   }
 
-  addApiToken(token: string, scopes: string[] | undefined, opts: { roles?: string[]; ownerId?: string | null } = {}): void {
-    this.apiTokens.set(token, {
+  addApiToken(token: string, scopes: string[] | undefined, opts: { roles?: string[]; ownerId?: string | null } = {}): ApiTokenGrant {
+    const grant: ApiTokenGrant = {
       scopes: scopes ? new Set(scopes) : undefined,
       roles: new Set(opts.roles ?? ['SUPER_ADMIN']),
       tokenId: `00T${createHash('sha256').update(token).digest('hex').slice(0, 17)}`,
       ownerId: opts.ownerId ?? null,
-    });
+    };
+    this.apiTokens.set(token, grant);
+    return grant;
   }
 
   async registerServiceApp(clientId: string, opts: { scopes: string[]; alg: KeyAlg; dpop: boolean }): Promise<{ keyId: string; privateKeyPem: string }> {

@@ -8,7 +8,7 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { roleHolderUserIds, startOktaSim } from './index.js';
+import { APP_TARGET_ROLES, GROUP_TARGET_ROLES, roleHolderUserIds, startOktaSim } from './index.js';
 import type { OktaSim } from './index.js';
 import { httpGet } from './testdata/http.js';
 import { SpecValidator } from './testdata/spec-validator.js';
@@ -109,6 +109,35 @@ describe.skipIf(!specDir)(`okta-sim responses validate against the Okta manageme
     for (const a of sim.org.apps.values()) {
       if (a.isServiceApp && a.clientId) await expectValid('/oauth2/v1/clients/{clientId}/roles', `/oauth2/v1/clients/${a.clientId}/roles`);
     }
+  });
+
+  it('privilege: custom role permissions, resource set resources, role targets, API tokens, client credentials, group rules', async () => {
+    for (const r of sim.org.customRoles.values()) await expectValid('/api/v1/iam/roles/{roleIdOrLabel}/permissions', `/api/v1/iam/roles/${r.id}/permissions`);
+    for (const s of sim.org.resourceSets.values()) await expectValid('/api/v1/iam/resource-sets/{resourceSetIdOrLabel}/resources', `/api/v1/iam/resource-sets/${s.id}/resources`);
+    const base = { user: '/api/v1/users/{userId}', group: '/api/v1/groups/{groupId}', app: '/oauth2/v1/clients/{clientId}' } as const;
+    const path = { user: 'users', group: 'groups', app: 'clients' } as const;
+    let targets = 0;
+    for (const a of sim.org.roleAssignments.values()) {
+      const prefix = a.principalKind === 'app' ? `/oauth2/v1/clients/${a.principalId}` : `/api/v1/${path[a.principalKind]}/${a.principalId}`;
+      if (GROUP_TARGET_ROLES.includes(a.type as never)) {
+        await expectValid(`${base[a.principalKind]}/roles/{roleAssignmentId}/targets/groups`, `${prefix}/roles/${a.id}/targets/groups`);
+        targets += a.groupTargets.length;
+      }
+      if (APP_TARGET_ROLES.includes(a.type as never)) {
+        await expectValid(`${base[a.principalKind]}/roles/{roleAssignmentId}/targets/catalog/apps`, `${prefix}/roles/${a.id}/targets/catalog/apps`);
+        targets += a.appTargets.length;
+      }
+    }
+    expect(targets).toBeGreaterThan(0);
+    const tokens = (await expectValid('/api/v1/api-tokens', '/api/v1/api-tokens')) as unknown[];
+    expect(tokens.length).toBeGreaterThan(0);
+    for (const a of sim.org.apps.values()) {
+      if (!a.clientId) continue;
+      await expectValid('/api/v1/apps/{appId}/credentials/secrets', `/api/v1/apps/${a.id}/credentials/secrets`);
+      await expectValid('/api/v1/apps/{appId}/credentials/jwks', `/api/v1/apps/${a.id}/credentials/jwks`);
+    }
+    const rules = (await expectValid('/api/v1/groups/rules', '/api/v1/groups/rules')) as unknown[];
+    expect(rules.length).toBe(sim.org.groupRules.size);
   });
 
   it('System Log events, generated and from mutations', async () => {

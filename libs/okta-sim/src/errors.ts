@@ -28,5 +28,7 @@ export const OKTA_ERRORS = {
   validation: (why: string) => oktaError('E0000001', `Api validation failed: ${why}`, [why]),
   rateLimited: () => oktaError('E0000047', 'API call exceeded rate limit due to too many requests.'),
   internal: () => oktaError('E0000009', 'Internal Server Error'),
+  /** Role targets asked of a role that takes none of that kind (seen in the field for a wrong role type). */
+  roleTypeMismatch: () => oktaError('E0000091', 'The provided role type was not the same as required role type.'),
   methodNotAllowed: () => oktaError('E0000022', 'The endpoint does not support the provided HTTP method'),
 };

@@ -15,7 +15,7 @@ class OrgBuilder {
   readonly org: SimOrgState = {
     orgUrl: 'http://127.0.0.1:4010', subdomain: 'sim1', now: NOW, users: new Map(), groups: new Map(), everyoneGroupId: 'g_every',
     apps: new Map(), groupMembers: new Map(), userGroups: new Map(), factors: new Map(), appUserAssignments: new Map(),
-    appGroupAssignments: new Map(), roleAssignments: new Map(), customRoles: new Map(), resourceSets: new Map(), events: [], version: 0,
+    appGroupAssignments: new Map(), roleAssignments: new Map(), customRoles: new Map(), resourceSets: new Map(), apiTokens: new Map(), groupRules: new Map(), events: [], version: 0,
   };
   private seq = 0;
   constructor() {
@@ -53,7 +53,7 @@ class OrgBuilder {
   app(id: string, o: Partial<{ status: 'ACTIVE' | 'INACTIVE'; service: boolean; clientId: string }> = {}): string {
     this.org.apps.set(id, {
       id, name: 'x', label: id, status: o.status ?? 'ACTIVE', signOnMode: 'OPENID_CONNECT', created: ago(100), lastUpdated: ago(100),
-      isServiceApp: o.service ?? false, clientId: o.clientId ?? null,
+      isServiceApp: o.service ?? false, clientId: o.clientId ?? null, clientSecrets: [], jwks: [],
     });
     this.org.appUserAssignments.set(id, new Map());
     this.org.appGroupAssignments.set(id, new Map());
@@ -69,7 +69,7 @@ class OrgBuilder {
     const id = `ra${++this.seq}`;
     this.org.roleAssignments.set(id, {
       id, principalKind: kind, principalId, type, customRoleId: type === 'CUSTOM' ? 'cr0x' : null, resourceSetId: type === 'CUSTOM' ? 'iamx' : null,
-      label: type, status: 'ACTIVE', created: ago(5), lastUpdated: ago(5),
+      label: type, status: 'ACTIVE', created: ago(5), lastUpdated: ago(5), groupTargets: [], appTargets: [],
     });
   }
 }
@@ -110,6 +110,12 @@ describe('expectedFindings (the posture oracle)', () => {
     b.role('app', 'cli1', 'ORG_ADMIN');
     b.app('svc_reader', { service: true, clientId: 'cli2' });
     b.role('app', 'cli2', 'READ_ONLY_ADMIN');
+    // Privilege: svc's client secret is readable by read-only admins; super1 owns an API token; a rule
+    // feeds the admin group; REPORT_ADMIN is held only through the admin group (3 > 2 members).
+    b.org.apps.get('svc')?.clientSecrets.push({ id: 'ocs1', status: 'ACTIVE', created: ago(5), lastUpdated: ago(5) });
+    b.org.apiTokens.set('00T1', { id: '00T1', name: 'Terraform', userId: 'super1', clientName: 'Okta API', created: ago(5), lastUpdated: ago(5), expiresAt: ago(-25), tokenWindow: 'P30D' });
+    b.org.groupRules.set('0pr1', { id: '0pr1', name: 'IT admins', status: 'ACTIVE', created: ago(5), lastUpdated: ago(5), expression: 'user.department=="IT"', excludedUserIds: [], targetGroupIds: [admins] });
+    b.role('group', admins, 'REPORT_ADMIN');
 
     expect(expectedFindings(b.org, T, NOW)).toEqual({
       'mfa.none': ['user:nomfa'], // locked/prov/deprov/susp have no factors either, but are not ACTIVE
@@ -131,6 +137,10 @@ describe('expectedFindings (the posture oracle)', () => {
       'admin.role_via_app_group': ['group:g_ad'],
       'user.provisioned_not_activated': ['user:prov'],
       'app.inactive_with_assignments': ['app:app_off'],
+      'privilege.path_to_tier_zero': ['app:svc_reader'],
+      'privilege.credential_super_admin': ['api_token:00T1'],
+      'privilege.role_only_via_large_group': ['role:REPORT_ADMIN'],
+      'privilege.admin_via_group_rule': ['group_rule:0pr1'],
     });
   });
 

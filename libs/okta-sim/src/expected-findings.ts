@@ -11,6 +11,7 @@
  * - "Okta-managed password" = credential provider OKTA;
  * - the org-level finding's subject is `org:<host of the org URL>`.
  */
+import { expectedPrivilege, TIER_ZERO_ROLES } from './expected-privilege.js';
 import type { SimOrgState, SimUser } from './model.js';
 
 /** Posture thresholds (structurally the same as @idgraph/posture's PostureThresholds). */
@@ -152,7 +153,53 @@ export function expectedFindings(org: SimOrgState, t: ExpectedFindingsThresholds
         return direct || viaGroup;
       })
       .map((a) => `app:${a.id}`),
+    ...expectedPrivilegeFindings(org, t),
   };
   for (const key of Object.keys(out)) out[key] = [...new Set(out[key])].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   return out;
+}
+
+/**
+ * The privilege checks, from the privilege oracle (expected-privilege.ts): principals (users that
+ * can sign in, apps) outside Tier Zero with a path to it; roles held only through groups of more
+ * than `adminGroupMaxMembers` members; service apps and API tokens carrying SUPER_ADMIN; ACTIVE
+ * group rules whose target groups hold a role.
+ */
+function expectedPrivilegeFindings(org: SimOrgState, t: ExpectedFindingsThresholds): ExpectedFindings {
+  const x = expectedPrivilege(org);
+  const tierZero = new Set(x.holders.filter((h) => (TIER_ZERO_ROLES as readonly string[]).includes(h.role)).map((h) => h.principal));
+  const pathTo = [...x.distances(TIER_ZERO_ROLES).keys()].filter((ref) => {
+    if (tierZero.has(ref)) return false;
+    if (ref.startsWith('app:')) return true;
+    if (!ref.startsWith('user:')) return false;
+    const status = org.users.get(ref.slice(5))?.status;
+    return status !== 'DEPROVISIONED' && status !== 'SUSPENDED';
+  });
+  const groupRoles = new Map<string, Set<string>>();
+  const direct = new Set<string>();
+  for (const a of org.roleAssignments.values()) {
+    const role = a.type === 'CUSTOM' ? (a.customRoleId as string) : a.type;
+    if (a.principalKind === 'group') {
+      if (!org.groups.has(a.principalId)) continue;
+      const set = groupRoles.get(role) ?? new Set<string>();
+      groupRoles.set(role, set.add(a.principalId));
+    } else if (a.principalKind === 'app' || org.users.has(a.principalId)) {
+      direct.add(role);
+    }
+  }
+  const onlyLarge = [...groupRoles].filter(([role, groups]) =>
+    !direct.has(role) && [...groups].every((g) => (org.groupMembers.get(g)?.size ?? 0) > t.adminGroupMaxMembers));
+  const superHolders = new Set(x.holders.filter((h) => h.role === 'SUPER_ADMIN').map((h) => h.principal));
+  const adminGroups = new Set([...groupRoles.values()].flatMap((g) => [...g]));
+  return {
+    'privilege.path_to_tier_zero': pathTo,
+    'privilege.credential_super_admin': [
+      ...[...superHolders].filter((p) => p.startsWith('app:')),
+      ...[...org.apiTokens.values()].filter((tok) => superHolders.has(`user:${tok.userId}`)).map((tok) => `api_token:${tok.id}`),
+    ],
+    'privilege.role_only_via_large_group': onlyLarge.map(([role]) => `role:${role}`),
+    'privilege.admin_via_group_rule': [...org.groupRules.values()]
+      .filter((r) => r.status === 'ACTIVE' && r.targetGroupIds.some((g) => adminGroups.has(g)))
+      .map((r) => `group_rule:${r.id}`),
+  };
 }

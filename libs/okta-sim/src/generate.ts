@@ -9,8 +9,9 @@ import { IdFactory, Rng } from './rng.js';
 import { LogEventFactory, SYSTEM_ACTOR, target, userActor } from './events.js';
 import type {
   FactorStatus, FactorType, OktaLogEvent, SignOnMode, SimApp, SimAppGroupAssignment, SimAppUserAssignment, SimFactor, SimGroup,
-  SimOrgState, SimRoleAssignment, SimUser, StandardRoleType, UserStatus,
+  SimOrgState, SimResourceSetResource, SimRoleAssignment, SimUser, StandardRoleType, UserStatus,
 } from './model.js';
+import { generatePrivilege, type PlantedPrivilege } from './generate-privilege.js';
 import { STANDARD_ROLE_LABELS } from './model.js';
 import { sortedIds } from './queries.js';
 
@@ -46,6 +47,8 @@ export interface PlantedPosture {
   everyoneApp: string;
   /** ACTIVE users whose password was last changed more than 365 days ago (at least 3). */
   stalePasswordUsers: string[];
+  /** One of each kind of path to Tier Zero, and the barrier cases (set by generatePrivilege). */
+  privilege?: PlantedPrivilege;
 }
 
 export interface GeneratedOrg {
@@ -87,7 +90,7 @@ export function generateOrg(o: GenerateOptions): GeneratedOrg {
     users: new Map(), groups: new Map(), everyoneGroupId: '', apps: new Map(),
     groupMembers: new Map(), userGroups: new Map(), factors: new Map(),
     appUserAssignments: new Map(), appGroupAssignments: new Map(), roleAssignments: new Map(),
-    customRoles: new Map(), resourceSets: new Map(), events: [], version: 0,
+    customRoles: new Map(), resourceSets: new Map(), apiTokens: new Map(), groupRules: new Map(), events: [], version: 0,
   };
   const typeId = ids.next('oty');
 
@@ -144,7 +147,7 @@ export function generateOrg(o: GenerateOptions): GeneratedOrg {
       // The legacy SWA app is always INACTIVE, so every org has an inactive app; others sometimes.
       status: i === 3 || (i > 4 && rng.chance(0.12)) ? 'INACTIVE' : 'ACTIVE', signOnMode: tpl.mode,
       created: iso(created), lastUpdated: iso(created + rng.int(nowMs - created)),
-      isServiceApp: false, clientId: tpl.mode === 'OPENID_CONNECT' ? id : null,
+      isServiceApp: false, clientId: tpl.mode === 'OPENID_CONNECT' ? id : null, clientSecrets: [], jwks: [],
     };
     appList.push(app);
   }
@@ -155,6 +158,7 @@ export function generateOrg(o: GenerateOptions): GeneratedOrg {
     appList.push({
       id, name: 'oidc_client', label: i === 0 ? 'SIEM Collector' : 'Provisioning Bot', status: 'ACTIVE',
       signOnMode: 'OPENID_CONNECT', created: iso(created), lastUpdated: iso(created), isServiceApp: true, clientId: id,
+      clientSecrets: [], jwks: [],
     });
   }
   for (const a of appList) {
@@ -275,7 +279,7 @@ export function generateOrg(o: GenerateOptions): GeneratedOrg {
     const prefix = kind === 'group' ? 'gra' : kind === 'app' ? 'rac' : 'ra1';
     const a: SimRoleAssignment = {
       id: ids.next(prefix), principalKind: kind, principalId, type, customRoleId: null, resourceSetId: null,
-      label: STANDARD_ROLE_LABELS[type], status: 'ACTIVE', created: iso(atMs), lastUpdated: iso(atMs),
+      label: STANDARD_ROLE_LABELS[type], status: 'ACTIVE', created: iso(atMs), lastUpdated: iso(atMs), groupTargets: [], appTargets: [],
     };
     org.roleAssignments.set(a.id, a);
     return a;
@@ -317,12 +321,12 @@ export function generateOrg(o: GenerateOptions): GeneratedOrg {
     const at = iso(nowMs - 200 * DAY);
     org.customRoles.set(r.id, { ...r, created: at, lastUpdated: at });
   }
-  const supportSet = { id: ids.next('iam'), label: 'Support scope', description: 'Non-admin user groups', resources: groupList.slice(0, 3).map((g) => `/api/v1/groups/${g.id}`) };
-  const appsSet = { id: ids.next('iam'), label: 'Business apps', description: 'Apps owned by business units', resources: appList.slice(0, 3).map((a) => `/api/v1/apps/${a.id}`) };
-  for (const s of [supportSet, appsSet]) {
-    const at = iso(nowMs - 200 * DAY);
-    org.resourceSets.set(s.id, { ...s, created: at, lastUpdated: at });
-  }
+  const setAt = iso(nowMs - 200 * DAY);
+  const resource = (ref: SimResourceSetResource['ref']): SimResourceSetResource => ({ id: ids.next('ire'), ref, created: setAt, lastUpdated: setAt });
+  // The support role resets factors: its set names the users of three groups (`…:contained_resources`).
+  const supportSet = { id: ids.next('iam'), label: 'Support scope', description: 'Non-admin user groups', resources: groupList.slice(0, 3).map((g) => resource({ kind: 'groupMembers', groupId: g.id })) };
+  const appsSet = { id: ids.next('iam'), label: 'Business apps', description: 'Apps owned by business units', resources: appList.slice(0, 3).map((a) => resource({ kind: 'app', appName: a.name, appId: a.id })) };
+  for (const s of [supportSet, appsSet]) org.resourceSets.set(s.id, { ...s, created: setAt, lastUpdated: setAt });
   const customAssignee = activeOnly[1];
   if (customAssignee) grantCustom(org, ids, 'user', customAssignee.id, supportRole.id, supportRole.label, supportSet.id, iso(nowMs - 100 * DAY));
   const customGroup = teamGroups.find((g) => !mediumGroups.includes(g)) ?? groupList.find((g) => g.type === 'OKTA_GROUP' && !mediumGroups.includes(g));
@@ -330,6 +334,11 @@ export function generateOrg(o: GenerateOptions): GeneratedOrg {
 
   // Posture plants -----------------------------------------------------------------------------
   const planted = o.plantPosture ? plant(org, rng, nowMs, userList, groupList, appList, grant, addFactor, addMember) : null;
+
+  // Privilege: credentials, role targets, API tokens, group rules (and, with the posture cases, one
+  // of each path to Tier Zero and each barrier case). Its own random stream, so the org above stays
+  // what it was for a seed.
+  generatePrivilege(org, ids, new Rng(o.seed * 65_537 + 5), nowMs, grant, addMember, planted);
 
   // System Log ---------------------------------------------------------------------------------
   org.events = generateHistory(org, events, rng, o, nowMs, userList, appList);
@@ -342,7 +351,7 @@ export function grantCustom(
 ): SimRoleAssignment {
   const a: SimRoleAssignment = {
     id: ids.next('irb'), principalKind: kind, principalId, type: 'CUSTOM', customRoleId: roleId, resourceSetId,
-    label, status: 'ACTIVE', created: at, lastUpdated: at,
+    label, status: 'ACTIVE', created: at, lastUpdated: at, groupTargets: [], appTargets: [],
   };
   org.roleAssignments.set(a.id, a);
   return a;
@@ -375,7 +384,7 @@ export function makeFactor(ids: IdFactory, u: SimUser, type: FactorType, status:
   };
 }
 
-type Grant = (kind: SimRoleAssignment['principalKind'], principalId: string, type: StandardRoleType, atMs: number) => SimRoleAssignment;
+export type Grant = (kind: SimRoleAssignment['principalKind'], principalId: string, type: StandardRoleType, atMs: number) => SimRoleAssignment;
 type AddFactor = (u: SimUser, type: FactorType, status: FactorStatus, createdMs: number) => SimFactor;
 
 function plant(

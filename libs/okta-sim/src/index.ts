@@ -25,13 +25,15 @@ import { orgTruth } from './truth.js';
 export type { SimChange, SimChangeType } from './mutate.js';
 export { SimChangeError } from './mutate.js';
 export type * from './model.js';
-export { STANDARD_ROLE_LABELS, STANDARD_ROLE_TYPES, USER_STATUSES } from './model.js';
+export { APP_TARGET_ROLES, GROUP_TARGET_ROLES, STANDARD_ROLE_LABELS, STANDARD_ROLE_TYPES, USER_STATUSES } from './model.js';
 export type { PlantedPosture } from './generate.js';
 export type { FaultOptions, SimStats } from './server.js';
 export { appUsersOf, roleAssignmentsOf, roleHolderUserIds, userRoleListOf } from './queries.js';
 export { DEFAULT_BUCKETS, findBucket } from './rate-limit.js';
 export type { BucketDef } from './rate-limit.js';
 export { expectedFindings, type ExpectedFindings, type ExpectedFindingsThresholds } from './expected-findings.js';
+export { expectedPrivilege, TIER_ZERO_ROLES, type ExpectedEdge, type ExpectedHolder, type ExpectedPrivilege } from './expected-privilege.js';
+export type { PlantedPrivilege } from './generate-privilege.js';
 
 export interface OktaSimOptions {
   /** Default 1; the org is a pure function of (seed, sizes, now). */
@@ -110,6 +112,13 @@ export interface OktaSim {
   close(): Promise<void>;
 }
 
+/** API token metadata as /api/v1/api-tokens lists it (the token value is never part of it). */
+function listToken(org: SimOrgState, tokenId: string, userId: string, name: string, atMs: number): void {
+  const at = new Date(Math.floor(atMs / 1000) * 1000).toISOString();
+  const expires = new Date(Math.floor(atMs / 1000) * 1000 + 30 * 86_400_000).toISOString();
+  org.apiTokens.set(tokenId, { id: tokenId, name, userId, clientName: 'Okta API', created: at, lastUpdated: at, expiresAt: expires, tokenWindow: 'P30D' });
+}
+
 function positiveInt(name: string, value: number | undefined, fallback: number, min = 0): number {
   const v = value ?? fallback;
   if (!Number.isInteger(v) || v < min) throw new Error(`okta-sim option ${name} must be an integer ≥ ${min}, got ${String(value)}`);
@@ -144,7 +153,9 @@ export async function startOktaSim(opts: OktaSimOptions = {}): Promise<OktaSim> 
     .filter((r) => r.principalKind === 'user' && r.type === 'SUPER_ADMIN' && org.users.get(r.principalId)?.status === 'ACTIVE')
     .map((r) => r.principalId)
     .sort()[0];
-  auth.addApiToken(apiToken, undefined, { ownerId: owner ?? null });
+  const defaultToken = auth.addApiToken(apiToken, undefined, { ownerId: owner ?? null });
+  // Okta lists every active token with its owner: the default token is one of them.
+  if (owner) listToken(org, defaultToken.tokenId, owner, 'idgraph (simulator default token)', now.getTime());
   const clock = new SimClock(now, skewMs, Math.round(lagSeconds * 1000));
   const limiter = new RateLimiter(opts.rateLimits ?? {}, opts.rateLimitFactor ?? 1, opts.tokenShare ?? 0.5, () => clock.wall());
   const mutator = new Mutator(org, gen.ids, new Rng(seed * 31 + 17), gen.events, clock);
@@ -184,14 +195,18 @@ export async function startOktaSim(opts: OktaSimOptions = {}): Promise<OktaSim> 
       }
       const id = gen.ids.next('0oa');
       const at = new Date().toISOString();
-      const app: SimApp = { id, name: 'oidc_client', label: `Test service app ${id.slice(-6)}`, status: 'ACTIVE', signOnMode: 'OPENID_CONNECT', created: at, lastUpdated: at, isServiceApp: true, clientId: id };
       const { keyId, privateKeyPem } = await auth.registerServiceApp(id, { scopes: o.scopes, alg: o.alg ?? 'RS256', dpop: o.dpop ?? false });
+      // private_key_jwt: the app's credentials are its registered public key (no client secret).
+      const app: SimApp = {
+        id, name: 'oidc_client', label: `Test service app ${id.slice(-6)}`, status: 'ACTIVE', signOnMode: 'OPENID_CONNECT', created: at, lastUpdated: at, isServiceApp: true, clientId: id,
+        clientSecrets: [], jwks: [{ id: gen.ids.next('pks'), kid: keyId, status: 'ACTIVE', created: at, lastUpdated: at }],
+      };
       org.apps.set(id, app);
       org.appUserAssignments.set(id, new Map());
       org.appGroupAssignments.set(id, new Map());
       for (const r of roles as StandardRoleType[]) {
         const assignmentId = gen.ids.next('rac');
-        org.roleAssignments.set(assignmentId, { id: assignmentId, principalKind: 'app', principalId: id, type: r, customRoleId: null, resourceSetId: null, label: STANDARD_ROLE_LABELS[r], status: 'ACTIVE', created: at, lastUpdated: at });
+        org.roleAssignments.set(assignmentId, { id: assignmentId, principalKind: 'app', principalId: id, type: r, customRoleId: null, resourceSetId: null, label: STANDARD_ROLE_LABELS[r], status: 'ACTIVE', created: at, lastUpdated: at, groupTargets: [], appTargets: [] });
       }
       org.version++;
       return { clientId: id, keyId, privateKeyPem };
@@ -204,7 +219,13 @@ export async function startOktaSim(opts: OktaSimOptions = {}): Promise<OktaSim> 
       for (const r of roles) {
         if (!STANDARD_ROLE_TYPES.includes(r as StandardRoleType)) throw new Error(`unknown role "${r}" for createApiToken; use one of ${STANDARD_ROLE_TYPES.join(', ')}`);
       }
-      auth.addApiToken(token, o.scopes, { roles, ownerId: o.ownerId ?? null });
+      const grant = auth.addApiToken(token, o.scopes, { roles, ownerId: o.ownerId ?? null });
+      // Tokens with an owner are listed by /api/v1/api-tokens; an owner-less token is a test knob
+      // standing for "some admin's token" and is not listed.
+      if (o.ownerId !== undefined) {
+        listToken(org, grant.tokenId, o.ownerId, `token ${extraTokens}`, clock.now());
+        org.version++;
+      }
       return token;
     },
     mutate(change) {

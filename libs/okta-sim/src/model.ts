@@ -66,6 +66,30 @@ export interface SimApp {
   isServiceApp: boolean;
   /** OAuth client id (= app id in Okta) for OPENID_CONNECT apps, null otherwise. */
   clientId: string | null;
+  /**
+   * OAuth client credentials (OPENID_CONNECT apps): client secrets and JSON Web Keys, as
+   * `/api/v1/apps/{id}/credentials/secrets` and `/credentials/jwks` list them. The secret value
+   * itself is never modelled: the API answers with a value derived from the secret's id.
+   */
+  clientSecrets: SimClientSecret[];
+  jwks: SimJwk[];
+}
+
+export interface SimClientSecret {
+  /** `ocs…` */
+  id: string;
+  status: 'ACTIVE' | 'INACTIVE';
+  created: string;
+  lastUpdated: string;
+}
+
+export interface SimJwk {
+  /** `pks…` */
+  id: string;
+  kid: string;
+  status: 'ACTIVE' | 'INACTIVE';
+  created: string;
+  lastUpdated: string;
 }
 
 export type FactorType =
@@ -119,7 +143,26 @@ export interface SimRoleAssignment {
   status: 'ACTIVE';
   created: string;
   lastUpdated: string;
+  /**
+   * Group targets of a USER_ADMIN, HELP_DESK_ADMIN or GROUP_MEMBERSHIP_ADMIN assignment
+   * (`…/roles/{id}/targets/groups`); empty = every group (the role is not scoped).
+   */
+  groupTargets: string[];
+  /** App targets of an APP_ADMIN assignment (`…/roles/{id}/targets/catalog/apps`); empty = every app. */
+  appTargets: SimAppTarget[];
 }
+
+/** An APP_ADMIN target: one app instance (`appId`), or every instance of a catalog app (`appId` null). */
+export interface SimAppTarget {
+  /** The app's catalog name (`salesforce`, `oidc_client`, …). */
+  name: string;
+  appId: string | null;
+}
+
+/** Standard roles whose assignments may be scoped to groups (Okta: role targets). */
+export const GROUP_TARGET_ROLES: readonly StandardRoleType[] = ['USER_ADMIN', 'HELP_DESK_ADMIN', 'GROUP_MEMBERSHIP_ADMIN'];
+/** Standard roles whose assignments may be scoped to apps. */
+export const APP_TARGET_ROLES: readonly StandardRoleType[] = ['APP_ADMIN'];
 
 export interface SimCustomRole {
   id: string;
@@ -134,10 +177,61 @@ export interface SimResourceSet {
   id: string;
   label: string;
   description: string;
-  /** ORN-less resource hrefs (groups, apps) the set covers. */
-  resources: string[];
+  /** The resources the set covers, as `/api/v1/iam/resource-sets/{id}/resources` lists them. */
+  resources: SimResourceSetResource[];
   created: string;
   lastUpdated: string;
+}
+
+/**
+ * One resource of a resource set. Okta names it by ORN
+ * (`orn:okta:directory:{orgId}:groups:{groupId}`, `…:groups:{groupId}:contained_resources` = the
+ * group's users, `…:users`, `…:groups`, `orn:okta:idp:{orgId}:apps[:{appName}[:{appId}]]`); the
+ * simulator keeps what the ORN means and renders the ORN.
+ */
+export interface SimResourceSetResource {
+  /** `ire…` */
+  id: string;
+  ref:
+    | { kind: 'allUsers' }
+    | { kind: 'allGroups' }
+    | { kind: 'allApps' }
+    | { kind: 'user'; userId: string }
+    | { kind: 'group'; groupId: string }
+    | { kind: 'groupMembers'; groupId: string }
+    | { kind: 'appType'; appName: string }
+    | { kind: 'app'; appName: string; appId: string };
+  created: string;
+  lastUpdated: string;
+}
+
+/** API token metadata (`/api/v1/api-tokens`): a token acts as the admin who created it. */
+export interface SimApiToken {
+  /** `00T…` */
+  id: string;
+  name: string;
+  /** The user who created it. */
+  userId: string;
+  clientName: string;
+  created: string;
+  lastUpdated: string;
+  expiresAt: string;
+  /** ISO 8601 duration of inactivity after which the token expires, e.g. `P30D`. */
+  tokenWindow: string;
+}
+
+/** A group rule (`/api/v1/groups/rules`): adds users matching `expression` to `targetGroupIds`. */
+export interface SimGroupRule {
+  /** `0pr…` */
+  id: string;
+  name: string;
+  status: 'ACTIVE' | 'INACTIVE' | 'INVALID';
+  created: string;
+  lastUpdated: string;
+  /** Okta Expression Language, e.g. `isMemberOfAnyGroup("00g…")` or `user.department=="IT"`. */
+  expression: string;
+  excludedUserIds: string[];
+  targetGroupIds: string[];
 }
 
 /** A direct (scope USER) app assignment. Group-derived ones are computed, see `appUsersOf`. */
@@ -244,6 +338,10 @@ export interface SimOrgState {
   roleAssignments: Map<string, SimRoleAssignment>;
   customRoles: Map<string, SimCustomRole>;
   resourceSets: Map<string, SimResourceSet>;
+  /** API token metadata by token id (`00T…`). */
+  apiTokens: Map<string, SimApiToken>;
+  /** Group rules by id (`0pr…`). */
+  groupRules: Map<string, SimGroupRule>;
   /** System Log in persistence order. */
   events: OktaLogEvent[];
   /** Bumped on every change; caches key on it. */

@@ -137,6 +137,10 @@ export class Mutator {
     u.lastUpdated = at;
   }
 
+  private dropApiTokensOf(userId: string): void {
+    for (const [id, t] of this.org.apiTokens) if (t.userId === userId) this.org.apiTokens.delete(id);
+  }
+
   private touchMembership(g: SimGroup, at: string): void {
     g.lastMembershipUpdated = at;
   }
@@ -178,6 +182,8 @@ export class Mutator {
         if (u.status === 'DEPROVISIONED') throw new SimChangeError(`user ${u.id} is already DEPROVISIONED`);
         this.setStatus(u, 'DEPROVISIONED', at);
         for (const assignments of this.org.appUserAssignments.values()) assignments.delete(u.id);
+        // "If a user account is deactivated in Okta, any API token created by that user account is deprovisioned at the same time."
+        this.dropApiTokensOf(u.id);
         return ev('user.lifecycle.deactivate', 'core.user.config.user_deactivated', 'Deactivate Okta user', [target.user(u)], `/api/v1/users/${u.id}/lifecycle/deactivate`);
       }
       case 'user.suspend': {
@@ -209,6 +215,8 @@ export class Mutator {
         this.org.userGroups.delete(u.id);
         for (const assignments of this.org.appUserAssignments.values()) assignments.delete(u.id);
         for (const [id, r] of this.org.roleAssignments) if (r.principalKind === 'user' && r.principalId === u.id) this.org.roleAssignments.delete(id);
+        this.dropApiTokensOf(u.id);
+        for (const rule of this.org.groupRules.values()) rule.excludedUserIds = rule.excludedUserIds.filter((id) => id !== u.id);
         this.org.factors.delete(u.id);
         this.org.users.delete(u.id);
         return ev('user.lifecycle.delete.initiated', 'core.user.config.user_deleted', 'Delete Okta user', [target.user(u)], `/api/v1/users/${u.id}`);
@@ -273,7 +281,7 @@ export class Mutator {
         }
         const a: SimRoleAssignment = {
           id: this.ids.next(isUser ? 'ra1' : 'gra'), principalKind: kind, principalId, type: c.role, customRoleId: null, resourceSetId: null,
-          label: STANDARD_ROLE_LABELS[c.role], status: 'ACTIVE', created: at, lastUpdated: at,
+          label: STANDARD_ROLE_LABELS[c.role], status: 'ACTIVE', created: at, lastUpdated: at, groupTargets: [], appTargets: [],
         };
         this.org.roleAssignments.set(a.id, a);
         return this.privilegeEvent(kind, principalId, true, now, actor);

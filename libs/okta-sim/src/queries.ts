@@ -1,5 +1,5 @@
 /** Derived views of the org that several places need (API listing, truth, posture expectations). */
-import type { SimAppUser, SimOrgState, SimRoleAssignment } from './model.js';
+import type { SimAppUser, SimOrgState, SimResourceSetResource, SimRoleAssignment } from './model.js';
 
 const byId = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
@@ -71,4 +71,22 @@ export function roleHolderUserIds(org: SimOrgState): string[] {
 
 export function sortedIds(ids: Iterable<string>): string[] {
   return [...ids].sort(byId);
+}
+
+/**
+ * A resource set resource's ORN and REST URL (path), as Okta names them: partition `okta`, org id
+ * `00o` + the subdomain (the spec's ORN formats, ResourceSetResourcesResponse).
+ */
+export function resourceOrn(org: SimOrgState, ref: SimResourceSetResource['ref']): { orn: string; path: string } {
+  const id = `00o${org.subdomain}`;
+  switch (ref.kind) {
+    case 'allUsers': return { orn: `orn:okta:directory:${id}:users`, path: '/api/v1/users' };
+    case 'allGroups': return { orn: `orn:okta:directory:${id}:groups`, path: '/api/v1/groups' };
+    case 'allApps': return { orn: `orn:okta:idp:${id}:apps`, path: '/api/v1/apps' };
+    case 'user': return { orn: `orn:okta:directory:${id}:users:${ref.userId}`, path: `/api/v1/users/${ref.userId}` };
+    case 'group': return { orn: `orn:okta:directory:${id}:groups:${ref.groupId}`, path: `/api/v1/groups/${ref.groupId}` };
+    case 'groupMembers': return { orn: `orn:okta:directory:${id}:groups:${ref.groupId}:contained_resources`, path: `/api/v1/groups/${ref.groupId}/users` };
+    case 'appType': return { orn: `orn:okta:idp:${id}:apps:${ref.appName}`, path: `/api/v1/apps?filter=name+eq+"${ref.appName}"` };
+    case 'app': return { orn: `orn:okta:idp:${id}:apps:${ref.appName}:${ref.appId}`, path: `/api/v1/apps/${ref.appId}` };
+  }
 }

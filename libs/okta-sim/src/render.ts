@@ -1,6 +1,9 @@
 /** Okta JSON payloads for the in-memory objects, shaped like libs/normalize/src/testdata/okta-samples/ (with `_links`). */
+import { createHash } from 'node:crypto';
+import { resourceOrn } from './queries.js';
 import type {
-  SimApp, SimAppGroupAssignment, SimAppUser, SimCustomRole, SimFactor, SimGroup, SimOrgState, SimResourceSet, SimRoleAssignment, SimUser,
+  SimApiToken, SimApp, SimAppGroupAssignment, SimAppTarget, SimAppUser, SimClientSecret, SimCustomRole, SimFactor, SimGroup, SimGroupRule, SimJwk,
+  SimOrgState, SimResourceSet, SimResourceSetResource, SimRoleAssignment, SimUser,
 } from './model.js';
 
 type Json = Record<string, unknown>;
@@ -15,6 +18,14 @@ function userProfile(u: SimUser): Json {
 }
 
 const LOGO_BASE = 'https://op3static.oktacdn.com/assets/img/logos/groups/odyssey';
+
+/** An OAuth client authenticates with a key (private_key_jwt) unless it has an ACTIVE client secret and no ACTIVE key. */
+function tokenEndpointAuthMethod(a: SimApp): string {
+  const secret = a.clientSecrets.some((c) => c.status === 'ACTIVE');
+  const key = a.jwks.some((k) => k.status === 'ACTIVE');
+  if (a.isServiceApp) return secret && !key ? 'client_secret_basic' : 'private_key_jwt';
+  return key && !secret ? 'private_key_jwt' : 'client_secret_basic';
+}
 
 export class Renderer {
   constructor(private readonly org: SimOrgState) {}
@@ -100,7 +111,7 @@ export class Renderer {
       features: [],
       signOnMode: a.signOnMode,
       credentials: a.clientId
-        ? { userNameTemplate: { template: '${source.login}', type: 'BUILT_IN' }, signing: { kid: `kid-${a.id}` }, oauthClient: { autoKeyRotation: true, client_id: a.clientId, token_endpoint_auth_method: a.isServiceApp ? 'private_key_jwt' : 'client_secret_basic' } }
+        ? { userNameTemplate: { template: '${source.login}', type: 'BUILT_IN' }, signing: { kid: `kid-${a.id}` }, oauthClient: { autoKeyRotation: true, client_id: a.clientId, token_endpoint_auth_method: tokenEndpointAuthMethod(a) } }
         : { scheme: 'EDIT_USERNAME_AND_PASSWORD', userNameTemplate: { template: '${source.login}', type: 'BUILT_IN' }, signing: { kid: `kid-${a.id}` } },
       settings: this.appSettings(a),
       _links: {
@@ -216,6 +227,81 @@ export class Renderer {
     return {
       id: s.id, label: s.label, description: s.description, created: s.created, lastUpdated: s.lastUpdated,
       _links: { self: { href: self }, resources: { href: `${self}/resources` }, bindings: { href: `${self}/bindings` } },
+    };
+  }
+
+  /** `/api/v1/iam/roles/{id}/permissions` entry. */
+  permission(r: SimCustomRole, label: string): Json {
+    const role = `${this.base}/api/v1/iam/roles/${r.id}`;
+    return { label, created: r.created, lastUpdated: r.lastUpdated, _links: { role: { href: role }, self: { href: `${role}/permissions/${label}` } } };
+  }
+
+  /** `/api/v1/iam/resource-sets/{id}/resources` entry: the resource's ORN and its REST URL. */
+  resourceSetResource(s: SimResourceSet, r: SimResourceSetResource): Json {
+    const { orn, path } = resourceOrn(this.org, r.ref);
+    return {
+      id: r.id, orn, created: r.created, lastUpdated: r.lastUpdated,
+      _links: { self: { href: `${this.base}${path}` }, resource: { href: `${this.base}/api/v1/iam/resource-sets/${s.id}/resources/${r.id}` } },
+    };
+  }
+
+  /** A role's app target (CatalogApplication): an app instance carries its `id`, a whole catalog app does not. */
+  appTarget(t: SimAppTarget): Json {
+    const instance = t.appId ? this.org.apps.get(t.appId) : undefined;
+    const body: Json = {
+      name: t.name, displayName: instance?.label ?? t.name, description: `${t.name} (OIN)`, status: 'ACTIVE',
+      lastUpdated: instance?.lastUpdated ?? this.org.now.toISOString(), category: 'PRODUCTIVITY', verificationStatus: 'OKTA_VERIFIED',
+      website: `https://${t.name}.example.com`, signOnModes: [instance?.signOnMode ?? 'SAML_2_0'], features: [],
+      _links: { logo: [{ name: 'medium', href: `${LOGO_BASE}/okta-medium.png`, type: 'image/png' }] },
+    };
+    if (t.appId) body.id = t.appId;
+    return body;
+  }
+
+  /** An OAuth client secret. The value is derived from its id: the simulator holds no real secrets. */
+  clientSecret(a: SimApp, c: SimClientSecret): Json {
+    const self = `${this.base}/api/v1/apps/${a.id}/credentials/secrets/${c.id}`;
+    const value = createHash('sha256').update(`sim-client-secret:${c.id}`).digest('base64url');
+    return {
+      id: c.id, status: c.status, client_secret: value, secret_hash: createHash('sha256').update(value).digest('base64url').slice(0, 22),
+      created: c.created, lastUpdated: c.lastUpdated,
+      _links: c.status === 'ACTIVE'
+        ? { deactivate: { href: `${self}/lifecycle/deactivate`, hints: { allow: ['POST'] } } }
+        : { activate: { href: `${self}/lifecycle/activate`, hints: { allow: ['POST'] } }, delete: { href: self, hints: { allow: ['DELETE'] } } },
+    };
+  }
+
+  jwk(a: SimApp, k: SimJwk): Json {
+    const self = `${this.base}/api/v1/apps/${a.id}/credentials/jwks/${k.id}`;
+    return {
+      id: k.id, kid: k.kid, kty: 'RSA', alg: 'RS256', use: 'sig', e: 'AQAB', n: createHash('sha256').update(k.id).digest('base64url'),
+      status: k.status, created: k.created, lastUpdated: k.lastUpdated,
+      _links: k.status === 'ACTIVE'
+        ? { deactivate: { href: `${self}/lifecycle/deactivate`, hints: { allow: ['POST'] } } }
+        : { activate: { href: `${self}/lifecycle/activate`, hints: { allow: ['POST'] } }, delete: { href: self, hints: { allow: ['DELETE'] } } },
+    };
+  }
+
+  /** API token metadata (never the token). */
+  apiToken(t: SimApiToken): Json {
+    return {
+      name: t.name, userId: t.userId, tokenWindow: t.tokenWindow, network: { connection: 'ANYWHERE' }, id: t.id, clientName: t.clientName,
+      expiresAt: t.expiresAt, created: t.created, lastUpdated: t.lastUpdated,
+      _links: {
+        self: { href: `${this.base}/api/v1/api-tokens/${t.id}`, hints: { allow: ['GET', 'DELETE'] } },
+        user: { href: `${this.base}/api/v1/users/${t.userId}`, hints: { allow: ['GET'] } },
+      },
+    };
+  }
+
+  groupRule(r: SimGroupRule): Json {
+    return {
+      type: 'group_rule', id: r.id, status: r.status, name: r.name, created: r.created, lastUpdated: r.lastUpdated,
+      conditions: {
+        people: { users: { exclude: [...r.excludedUserIds] }, groups: { exclude: [] } },
+        expression: { value: r.expression, type: 'urn:okta:expression:1.0' },
+      },
+      actions: { assignUserToGroups: { groupIds: [...r.targetGroupIds] } },
     };
   }
 

@@ -11,7 +11,11 @@ import { TokenError, hasScope } from './auth.js';
 import { OKTA_ERRORS } from './errors.js';
 import type { FilterAst, FilterPolicy } from './filter.js';
 import { FilterSyntaxError, evaluateFilter, parseFilter, pathGetter, validateFilter } from './filter.js';
-import type { OktaLogEvent, SimApp, SimAppUser, SimCustomRole, SimGroup, SimOrgState, SimResourceSet, SimUser } from './model.js';
+import type {
+  OktaLogEvent, SimApiToken, SimApp, SimAppTarget, SimAppUser, SimCustomRole, SimGroup, SimGroupRule, SimOrgState, SimResourceSet, SimResourceSetResource, SimUser,
+  StandardRoleType,
+} from './model.js';
+import { APP_TARGET_ROLES, GROUP_TARGET_ROLES } from './model.js';
 import { appUsersOf, roleAssignmentsOf, roleHolderUserIds, sortedIds, userRoleListOf } from './queries.js';
 import type { RateLimiter } from './rate-limit.js';
 import { findBucket } from './rate-limit.js';
@@ -281,10 +285,12 @@ export class SimHttpHandler {
     const q = url.searchParams;
     const need = (scope: string): void => this.requireScope(caller, scope, url.pathname);
     const [a0, a1, a2, a3, a4] = parts;
-    if (a0 === 'oauth2' && a1 === 'v1' && a2 === 'clients' && a3 && a4 === 'roles' && parts.length === 5) {
+    if (a0 === 'oauth2' && a1 === 'v1' && a2 === 'clients' && a3 && a4 === 'roles') {
       need('okta.roles.read');
       if (![...this.org.apps.values()].some((app) => app.clientId === a3)) throw this.notFound(`${a3} (OAuth2Client)`);
-      return { status: 200, body: roleAssignmentsOf(this.org, 'app', a3).map((r) => this.render.roleAssignment(r)) };
+      if (parts.length === 5) return { status: 200, body: roleAssignmentsOf(this.org, 'app', a3).map((r) => this.render.roleAssignment(r)) };
+      const targets = this.roleTargets(url, 'app', a3, parts.slice(5));
+      if (targets) return targets;
     }
     if (a0 !== 'api' || a1 !== 'v1') throw this.notFound(url.pathname);
     switch (a2) {
@@ -296,6 +302,10 @@ export class SimHttpHandler {
         if (parts.length === 4) return { status: 200, body: this.render.user(user) };
         if (parts.length === 5 && a4 === 'factors') return { status: 200, body: (this.org.factors.get(user.id) ?? []).map((f) => this.render.factor(f)) };
         if (parts.length === 5 && a4 === 'roles') return { status: 200, body: userRoleListOf(this.org, user.id).map((r) => this.render.roleAssignment(r)) };
+        if (a4 === 'roles' && parts.length > 5) {
+          const targets = this.roleTargets(url, 'user', user.id, parts.slice(5));
+          if (targets) return targets;
+        }
         if (parts.length === 5 && a4 === 'groups') {
           const ids = this.cached(`ug:${user.id}`, () => sortedIds(this.org.userGroups.get(user.id) ?? []));
           return this.pageSorted(url, ids, 200, 200, (id) => this.render.group(this.org.groups.get(id) as SimGroup));
@@ -305,6 +315,10 @@ export class SimHttpHandler {
       case 'groups': {
         need(a4 === 'roles' ? 'okta.roles.read' : 'okta.groups.read');
         if (!a3) return this.listGroups(url);
+        if (a3 === 'rules' && parts.length === 4) {
+          const ids = this.cached('groupRuleIds', () => sortedIds(this.org.groupRules.keys()));
+          return this.pageSorted(url, ids, 50, 200, (id) => this.render.groupRule(this.org.groupRules.get(id) as SimGroupRule));
+        }
         const group = this.org.groups.get(a3);
         if (!group) throw this.notFound(`${a3} (UserGroup)`);
         if (parts.length === 4) return { status: 200, body: this.render.group(group) };
@@ -313,6 +327,10 @@ export class SimHttpHandler {
           return this.pageSorted(url, ids, 1000, 1000, (id) => this.render.user(this.org.users.get(id) as SimUser));
         }
         if (parts.length === 5 && a4 === 'roles') return { status: 200, body: roleAssignmentsOf(this.org, 'group', group.id).map((r) => this.render.roleAssignment(r)) };
+        if (a4 === 'roles' && parts.length > 5) {
+          const targets = this.roleTargets(url, 'group', group.id, parts.slice(5));
+          if (targets) return targets;
+        }
         break;
       }
       case 'apps': {
@@ -327,6 +345,13 @@ export class SimHttpHandler {
             return { keys: users.map((u) => u.userId), byId: new Map(users.map((u) => [u.userId, u] as const)) };
           });
           return this.pageSorted(url, view.keys, 50, 500, (id) => this.render.appUser(view.byId.get(id) as SimAppUser), 1);
+        }
+        if (parts.length === 6 && a4 === 'credentials' && (parts[5] === 'secrets' || parts[5] === 'jwks')) {
+          // OAuth client credentials exist for OAuth clients (OIDC apps) only.
+          if (!app.clientId) throw this.notFound(`${app.id} (OAuth2Client)`);
+          return parts[5] === 'secrets'
+            ? { status: 200, body: app.clientSecrets.map((c) => this.render.clientSecret(app, c)) }
+            : { status: 200, body: app.jwks.map((k) => this.render.jwk(app, k)) };
         }
         if (parts.length === 5 && a4 === 'groups') {
           const assignments = this.org.appGroupAssignments.get(app.id) ?? new Map();
@@ -345,6 +370,20 @@ export class SimHttpHandler {
           const ids = sortedIds(this.org.customRoles.keys());
           return this.bodyPaged(url, ids, 20, 'roles', (id) => this.render.customRole(this.org.customRoles.get(id) as SimCustomRole));
         }
+        if (a3 === 'roles' && a4 && parts.length === 6 && parts[5] === 'permissions') {
+          const role = this.org.customRoles.get(a4) ?? [...this.org.customRoles.values()].find((r) => r.label === decodeURIComponent(a4));
+          if (!role) throw this.notFound(`${a4} (IamRole)`);
+          return { status: 200, body: { permissions: role.permissions.map((p) => this.render.permission(role, p)) } };
+        }
+        if (a3 === 'resource-sets' && a4 && parts.length === 6 && parts[5] === 'resources') {
+          const set = this.org.resourceSets.get(a4) ?? [...this.org.resourceSets.values()].find((r) => r.label === decodeURIComponent(a4));
+          if (!set) throw this.notFound(`${a4} (ResourceSet)`);
+          const byId = new Map(set.resources.map((r) => [r.id, r] as const));
+          const limit = this.limitParam(q, 100, 100, 1);
+          return this.bodyPaged(url, sortedIds(byId.keys()), limit, 'resources', (id) => this.render.resourceSetResource(set, byId.get(id) as SimResourceSetResource), {
+            'resource-set': { href: `${this.org.orgUrl}/api/v1/iam/resource-sets/${set.id}` },
+          });
+        }
         if (a3 === 'resource-sets' && parts.length === 4) {
           const ids = sortedIds(this.org.resourceSets.keys());
           return this.bodyPaged(url, ids, 20, 'resource-sets', (id) => this.render.resourceSet(this.org.resourceSets.get(id) as SimResourceSet));
@@ -356,10 +395,50 @@ export class SimHttpHandler {
         }
         break;
       }
+      case 'api-tokens': {
+        need('okta.apiTokens.read');
+        if (parts.length === 3) return { status: 200, body: this.visibleApiTokens(caller).map((t) => this.render.apiToken(t)) };
+        break;
+      }
       default:
         break;
     }
     throw this.notFound(url.pathname);
+  }
+
+  /**
+   * `GET /api/v1/api-tokens`: super and org admins see every token; other admins their own
+   * ("view user tokens: self only" in Okta's permission table); a service app without either role none.
+   */
+  private visibleApiTokens(caller: Caller): SimApiToken[] {
+    const roles = caller.kind === 'oauth'
+      ? roleAssignmentsOf(this.org, 'app', caller.clientId ?? '').map((r) => r.type as string)
+      : caller.ownerId ? userRoleListOf(this.org, caller.ownerId).map((r) => r.type as string) : [...(caller.roles ?? [])];
+    const all = sortedIds(this.org.apiTokens.keys()).map((id) => this.org.apiTokens.get(id) as SimApiToken);
+    if (roles.includes('SUPER_ADMIN') || roles.includes('ORG_ADMIN')) return all;
+    return caller.ownerId ? all.filter((t) => t.userId === caller.ownerId) : [];
+  }
+
+  /**
+   * `…/roles/{roleAssignmentId}/targets/groups` and `…/targets/catalog/apps` of a user's, group's or
+   * service app's own assignment; null when `rest` is not one of those paths. An empty array when
+   * the role is not scoped; 400 E0000091 for a role that takes no targets of that kind.
+   */
+  private roleTargets(url: URL, kind: 'user' | 'group' | 'app', principalId: string, rest: string[]): Reply | null {
+    const [assignmentId, t0, t1, t2] = rest;
+    const groups = rest.length === 3 && t0 === 'targets' && t1 === 'groups';
+    const apps = rest.length === 4 && t0 === 'targets' && t1 === 'catalog' && t2 === 'apps';
+    if (!assignmentId || (!groups && !apps)) return null;
+    const a = this.org.roleAssignments.get(assignmentId);
+    if (!a || a.principalKind !== kind || a.principalId !== principalId) throw this.notFound(`${assignmentId} (RoleAssignment)`);
+    if (groups) {
+      if (!GROUP_TARGET_ROLES.includes(a.type as StandardRoleType)) throw new HttpError({ status: 400, body: OKTA_ERRORS.roleTypeMismatch() });
+      const ids = sortedIds(a.groupTargets.filter((id) => this.org.groups.has(id)));
+      return this.pageSorted(url, ids, 20, 200, (id) => this.render.group(this.org.groups.get(id) as SimGroup));
+    }
+    if (!APP_TARGET_ROLES.includes(a.type as StandardRoleType)) throw new HttpError({ status: 400, body: OKTA_ERRORS.roleTypeMismatch() });
+    const byKey = new Map<string, SimAppTarget>(a.appTargets.map((t) => [`${t.name}\u0000${t.appId ?? ''}`, t]));
+    return this.pageSorted(url, sortedIds(byKey.keys()), 20, 200, (key) => this.render.appTarget(byKey.get(key) as SimAppTarget));
   }
 
   private requireScope(caller: Caller, scope: string, resource: string): void {
@@ -474,12 +553,12 @@ export class SimHttpHandler {
   }
 
   /** IAM endpoints page in the body (`_links.next`), without a Link header. */
-  private bodyPaged(url: URL, keys: readonly string[], pageSize: number, field: string, renderOne: (key: string) => unknown): Reply {
+  private bodyPaged(url: URL, keys: readonly string[], pageSize: number, field: string, renderOne: (key: string) => unknown, extraLinks: Record<string, unknown> = {}): Reply {
     const afterParam = url.searchParams.get('after');
     const start = afterParam ? lowerBound(keys, decodeCursor(afterParam)) : 0;
     const slice = keys.slice(start, start + pageSize);
     const body: Record<string, unknown> = { [field]: slice.map(renderOne) };
-    const links: Record<string, unknown> = {};
+    const links: Record<string, unknown> = { ...extraLinks };
     if (start + pageSize < keys.length) {
       const q = new URLSearchParams(url.searchParams);
       q.set('after', encodeCursor(slice[slice.length - 1] as string));

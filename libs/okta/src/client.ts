@@ -7,8 +7,14 @@ import { bodyNextLink, pageItems, parseLinkHeader } from './links.js';
 import { SecretsInHand } from './secrets-in-hand.js';
 import { Transport, type RequestEvent, type TransportStats } from './transport.js';
 import type {
+  OktaApiToken,
   OktaApp,
   OktaAppGroup,
+  OktaCatalogAppTarget,
+  OktaClientCredential,
+  OktaGroupRule,
+  OktaPermission,
+  OktaResourceSetResource,
   OktaAppUser,
   OktaCustomRole,
   OktaFactor,
@@ -38,6 +44,12 @@ export interface OktaClientOptions {
   signal?: AbortSignal;
   logger?: Logger;
   onRequest?: (e: RequestEvent) => void;
+}
+
+/** The holder of a role assignment: a user, a group, or a service app by its OAuth client id. */
+export interface RolePrincipal {
+  kind: 'user' | 'group' | 'app';
+  id: string;
 }
 
 export interface OktaPage<T> {
@@ -93,6 +105,21 @@ export interface OktaClient {
   listRoleAssigneeUsers(opts?: { startUrl?: string | null }): AsyncIterable<OktaPage<OktaRoleAssignee>>;
   listCustomRoles(opts?: { startUrl?: string | null }): AsyncIterable<OktaPage<OktaCustomRole>>;
   listResourceSets(opts?: { startUrl?: string | null }): AsyncIterable<OktaPage<OktaResourceSet>>;
+  /** Permissions of a custom role (one list, no paging). */
+  listCustomRolePermissions(roleId: string): Promise<ListResult<OktaPermission>>;
+  /** Resources of a resource set, by ORN (paged in the body). */
+  listResourceSetResources(resourceSetId: string, opts?: { startUrl?: string | null }): AsyncIterable<OktaPage<OktaResourceSetResource>>;
+  /** Group targets of a USER_ADMIN, HELP_DESK_ADMIN or GROUP_MEMBERSHIP_ADMIN assignment of a user, group or service app (its client id). */
+  listRoleTargetGroups(principal: RolePrincipal, assignmentId: string, opts?: { startUrl?: string | null }): AsyncIterable<OktaPage<OktaGroup>>;
+  /** App targets of an APP_ADMIN assignment. */
+  listRoleTargetApps(principal: RolePrincipal, assignmentId: string, opts?: { startUrl?: string | null }): AsyncIterable<OktaPage<OktaCatalogAppTarget>>;
+  /** API token metadata (okta.apiTokens.read). */
+  listApiTokens(): Promise<ListResult<OktaApiToken>>;
+  /** OAuth client secrets of an app: the client strips every secret value before returning. */
+  listAppClientSecrets(appId: string): Promise<ListResult<OktaClientCredential>>;
+  /** JSON Web Keys of an OAuth client app (public keys; only their metadata matters). */
+  listAppJwks(appId: string): Promise<ListResult<OktaClientCredential>>;
+  listGroupRules(opts?: { startUrl?: string | null }): AsyncIterable<OktaPage<OktaGroupRule>>;
   getUser(id: string): Promise<Fetched<OktaUser> | null>;
   getGroup(id: string): Promise<Fetched<OktaGroup> | null>;
   getApp(id: string): Promise<Fetched<OktaApp> | null>;
@@ -109,6 +136,9 @@ export const PAGE_LIMITS = {
   appUsers: 500,
   appGroups: 200,
   roleAssignees: 100,
+  resourceSetResources: 100,
+  roleTargets: 200,
+  groupRules: 200,
   logs: 1000,
 } as const;
 
@@ -290,6 +320,16 @@ class HttpOktaClient implements OktaClient {
     return { items, fetchedAt: fetchedAt ?? new Date() };
   }
 
+  private async listAllOf<T>(path: string, itemsKey: string): Promise<ListResult<T>> {
+    const items: T[] = [];
+    let fetchedAt: Date | null = null;
+    for await (const page of this.pages<T>(path, { itemsKey })) {
+      items.push(...page.items);
+      fetchedAt ??= page.fetchedAt;
+    }
+    return { items, fetchedAt: fetchedAt ?? new Date() };
+  }
+
   listUserFactors(userId: string) {
     return this.listAll<OktaFactor>(`/api/v1/users/${segment(userId, 'userId')}/factors`);
   }
@@ -320,6 +360,64 @@ class HttpOktaClient implements OktaClient {
 
   listResourceSets(opts: { startUrl?: string | null } = {}) {
     return this.pages<OktaResourceSet>('/api/v1/iam/resource-sets', { startUrl: opts.startUrl ?? null, itemsKey: 'resource-sets' });
+  }
+
+  listCustomRolePermissions(roleId: string) {
+    return this.listAllOf<OktaPermission>(`/api/v1/iam/roles/${segment(roleId, 'roleId')}/permissions`, 'permissions');
+  }
+
+  listResourceSetResources(resourceSetId: string, opts: { startUrl?: string | null } = {}) {
+    return this.pages<OktaResourceSetResource>(`/api/v1/iam/resource-sets/${segment(resourceSetId, 'resourceSetId')}/resources`, {
+      query: { limit: PAGE_LIMITS.resourceSetResources },
+      startUrl: opts.startUrl ?? null,
+      itemsKey: 'resources',
+    });
+  }
+
+  private roleAssignmentPath(principal: RolePrincipal, assignmentId: string): string {
+    const base = principal.kind === 'user' ? `/api/v1/users/${segment(principal.id, 'userId')}`
+      : principal.kind === 'group' ? `/api/v1/groups/${segment(principal.id, 'groupId')}`
+        : `/oauth2/v1/clients/${segment(principal.id, 'clientId')}`;
+    return `${base}/roles/${segment(assignmentId, 'roleAssignmentId')}`;
+  }
+
+  listRoleTargetGroups(principal: RolePrincipal, assignmentId: string, opts: { startUrl?: string | null } = {}) {
+    return this.pages<OktaGroup>(`${this.roleAssignmentPath(principal, assignmentId)}/targets/groups`, {
+      query: { limit: PAGE_LIMITS.roleTargets },
+      startUrl: opts.startUrl ?? null,
+    });
+  }
+
+  listRoleTargetApps(principal: RolePrincipal, assignmentId: string, opts: { startUrl?: string | null } = {}) {
+    return this.pages<OktaCatalogAppTarget>(`${this.roleAssignmentPath(principal, assignmentId)}/targets/catalog/apps`, {
+      query: { limit: PAGE_LIMITS.roleTargets },
+      startUrl: opts.startUrl ?? null,
+    });
+  }
+
+  listApiTokens() {
+    return this.listAll<OktaApiToken>('/api/v1/api-tokens');
+  }
+
+  async listAppClientSecrets(appId: string): Promise<ListResult<OktaClientCredential>> {
+    const { items, fetchedAt } = await this.listAll<OktaClientCredential>(`/api/v1/apps/${segment(appId, 'appId')}/credentials/secrets`);
+    // The listing carries each secret's value and hash: they never leave the client.
+    return { items: items.map(({ client_secret: _value, secret_hash: _hash, ...metadata }) => metadata as OktaClientCredential), fetchedAt };
+  }
+
+  async listAppJwks(appId: string): Promise<ListResult<OktaClientCredential>> {
+    const { body, fetchedAt } = await this.getJson<unknown>(`/api/v1/apps/${segment(appId, 'appId')}/credentials/jwks`);
+    // The spec's schema is an array of keys; its example wraps them as {jwks: {keys: […]}}.
+    const keys = Array.isArray(body) ? body : ((body as { jwks?: { keys?: unknown } } | null)?.jwks?.keys ?? []);
+    if (!Array.isArray(keys)) throw new TypeError(`Okta GET /api/v1/apps/${appId}/credentials/jwks: the body is neither a list of keys nor {jwks: {keys}}`);
+    return { items: keys as OktaClientCredential[], fetchedAt };
+  }
+
+  listGroupRules(opts: { startUrl?: string | null } = {}) {
+    return this.pages<OktaGroupRule>('/api/v1/groups/rules', {
+      query: { limit: PAGE_LIMITS.groupRules },
+      startUrl: opts.startUrl ?? null,
+    });
   }
 
   private async getOrNull<T>(path: string): Promise<Fetched<T> | null> {

@@ -29,7 +29,9 @@ describe('testConnectivity', () => {
     const report = await testConnectivity(client);
     const by = Object.fromEntries(report.resources.map((r) => [r.resource, r]));
     expect(report.ok).toBe(false);
-    expect(report.resources.map((r) => r.resource)).toEqual(['users', 'groups', 'group_members', 'apps', 'app_assignments', 'roles', 'factors', 'system_log']);
+    expect(report.resources.map((r) => r.resource)).toEqual([
+      'users', 'groups', 'group_members', 'apps', 'app_assignments', 'roles', 'factors', 'system_log', 'api_tokens', 'group_rules', 'app_credentials',
+    ]);
     expect(by.users!.status).toBe('ok');
     expect(by.group_members!.status).toBe('ok');
     expect(by.apps).toMatchObject({ status: 'missing_scope', scope: 'okta.apps.read' });
@@ -39,6 +41,8 @@ describe('testConnectivity', () => {
     expect(by.roles!.message).toMatch(/E0000006/);
     expect(by.factors!.status).toBe('ok');
     expect(by.system_log!.status).toBe('ok');
+    // Client credentials are read under okta.apps.read too: the apps listing's cause, not a new request.
+    expect(by.app_credentials).toMatchObject({ status: 'missing_scope', scope: 'okta.apps.read', message: by.apps!.message });
   });
 
   it('reports "not tested" as an error when a listing it needs found nothing to read under', async () => {

@@ -12,7 +12,10 @@ export type ConnectivityResource =
   | 'app_assignments'
   | 'roles'
   | 'factors'
-  | 'system_log';
+  | 'system_log'
+  | 'api_tokens'
+  | 'group_rules'
+  | 'app_credentials';
 
 export interface ConnectivityResult {
   resource: ConnectivityResource;
@@ -40,6 +43,9 @@ export const RESOURCE_SCOPES: Readonly<Record<ConnectivityResource, string>> = {
   roles: 'okta.roles.read',
   factors: 'okta.users.read',
   system_log: 'okta.logs.read',
+  api_tokens: 'okta.apiTokens.read',
+  group_rules: 'okta.groups.read',
+  app_credentials: 'okta.apps.read',
 };
 
 interface Probe {
@@ -84,6 +90,10 @@ export async function testConnectivity(client: OktaClient): Promise<Connectivity
       path: () => (found.userId ? `/api/v1/users/${encodeURIComponent(found.userId)}/factors` : { skip: 'no user could be listed to read factors of' }),
     },
     { resource: 'system_log', path: () => `/api/v1/logs?limit=1&since=${encodeURIComponent(since)}&sortOrder=ASCENDING` },
+    { resource: 'api_tokens', path: () => '/api/v1/api-tokens' },
+    { resource: 'group_rules', path: () => '/api/v1/groups/rules?limit=1' },
+    // Client credentials are read per OAuth client app under okta.apps.read: listing those apps stands for it.
+    { resource: 'app_credentials', after: 'apps', path: () => `/api/v1/apps?limit=1&filter=${encodeURIComponent('name eq "oidc_client"')}` },
   ];
 
   const resources: ConnectivityResult[] = [];

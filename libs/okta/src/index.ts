@@ -11,6 +11,7 @@ export {
   type OktaPage,
   type PagesOptions,
   type Query,
+  type RolePrincipal,
 } from './client.js';
 export { bucketFor } from './buckets.js';
 export { accessDenial, collectableResources, RESOURCE_SCOPES, testConnectivity, type ConnectivityReport, type ConnectivityResource, type ConnectivityResult, type ConnectivityStatus } from './connectivity.js';

@@ -186,7 +186,7 @@ describe('OAuth private_key_jwt', () => {
     const { body } = await client.getJson<unknown[]>('/api/v1/users');
     expect(body).toHaveLength(1);
     expect(server.state.scopeRequests).toEqual([OKTA_READ_SCOPES, granted]);
-    expect(client.scopeState()).toEqual({ requested: OKTA_READ_SCOPES, granted, refused: ['okta.apps.read', 'okta.roles.read'] });
+    expect(client.scopeState()).toEqual({ requested: OKTA_READ_SCOPES, granted, refused: ['okta.apps.read', 'okta.roles.read', 'okta.apiTokens.read'] });
     // Learnt once: later token requests (after a 401) ask only for what can be granted.
     server.state.failNextResourceWith401 = true;
     await client.getJson('/api/v1/users');
@@ -198,7 +198,7 @@ describe('OAuth private_key_jwt', () => {
     fake = await startFakeOkta(server.handler);
     const client = oauthClient();
     await client.getJson('/api/v1/users');
-    expect(client.scopeState()).toMatchObject({ granted: ['okta.users.read', 'okta.logs.read'], refused: ['okta.groups.read', 'okta.apps.read', 'okta.roles.read'] });
+    expect(client.scopeState()).toMatchObject({ granted: ['okta.users.read', 'okta.logs.read'], refused: ['okta.groups.read', 'okta.apps.read', 'okta.roles.read', 'okta.apiTokens.read'] });
     // one full request, one per scope, one for the grantable rest
     expect(server.state.scopeRequests).toHaveLength(1 + OKTA_READ_SCOPES.length + 1);
   });

@@ -91,6 +91,35 @@ describe('against the simulator (default limits)', () => {
     expect(await client.getUser('00u_does_not_exist_00')).toBeNull();
   });
 
+  it('reads what decides effective privilege: permissions, resource set resources, role targets, tokens, credentials (never a secret value), rules', async () => {
+    const client = ssws(sim);
+    const role = [...sim.org.customRoles.values()][0]!;
+    expect((await client.listCustomRolePermissions(role.id)).items.map((p) => p.label)).toEqual(role.permissions);
+    const set = [...sim.org.resourceSets.values()].find((x) => x.resources.length > 0)!;
+    const resources: string[] = [];
+    for await (const page of client.listResourceSetResources(set.id)) resources.push(...page.items.map((r) => r.id));
+    expect(resources.sort()).toEqual(set.resources.map((r) => r.id).sort());
+    const scoped = [...sim.org.roleAssignments.values()].find((a) => a.groupTargets.length > 0)!;
+    const targets: string[] = [];
+    for await (const page of client.listRoleTargetGroups({ kind: scoped.principalKind, id: scoped.principalId }, scoped.id)) targets.push(...page.items.map((g) => g.id));
+    expect(targets.sort()).toEqual([...scoped.groupTargets].sort());
+    const appScoped = [...sim.org.roleAssignments.values()].find((a) => a.appTargets.length > 0)!;
+    const appTargets: unknown[] = [];
+    for await (const page of client.listRoleTargetApps({ kind: appScoped.principalKind, id: appScoped.principalId }, appScoped.id)) appTargets.push(...page.items);
+    expect(appTargets).toHaveLength(appScoped.appTargets.length);
+    expect((await client.listApiTokens()).items.map((t) => t.id).sort()).toEqual([...sim.org.apiTokens.keys()].sort());
+    const withSecret = [...sim.org.apps.values()].find((a) => a.clientSecrets.length > 0)!;
+    const secrets = await client.listAppClientSecrets(withSecret.id);
+    expect(secrets.items.map((c) => c.id)).toEqual(withSecret.clientSecrets.map((c) => c.id));
+    for (const c of secrets.items) {
+      expect(c).not.toHaveProperty('client_secret');
+      expect(c).not.toHaveProperty('secret_hash');
+    }
+    const withKey = [...sim.org.apps.values()].find((a) => a.jwks.length > 0)!;
+    expect((await client.listAppJwks(withKey.id)).items.map((k) => k.id)).toEqual(withKey.jwks.map((k) => k.id));
+    expect(await collectIds(client.listGroupRules())).toEqual([...sim.org.groupRules.keys()].sort());
+  });
+
   it('reports a missing scope and a forbidden role; refuses an ungranted scope at the token endpoint', async () => {
     const app = await sim.createServiceApp({ scopes: ['okta.users.read', 'okta.groups.read'], roles: ['READ_ONLY_ADMIN'] });
     const oauth = createOktaClient({
@@ -109,7 +138,7 @@ describe('against the simulator (default limits)', () => {
     // Asking for every read scope: Okta refuses the whole request; the client asks again for what was granted.
     const greedy = createOktaClient({ orgUrl: sim.url, allowInsecureHttp: true, auth: { kind: 'oauth', ...app } });
     expect((await greedy.getJson<unknown[]>('/api/v1/users?limit=1')).body).toHaveLength(1);
-    expect(greedy.scopeState()).toEqual({ requested: OKTA_READ_SCOPES, granted: ['okta.users.read', 'okta.groups.read'], refused: ['okta.apps.read', 'okta.roles.read', 'okta.logs.read'] });
+    expect(greedy.scopeState()).toEqual({ requested: OKTA_READ_SCOPES, granted: ['okta.users.read', 'okta.groups.read'], refused: ['okta.apps.read', 'okta.roles.read', 'okta.logs.read', 'okta.apiTokens.read'] });
 
     const nothing = createOktaClient({ orgUrl: sim.url, allowInsecureHttp: true, auth: { kind: 'oauth', ...app, scopes: ['okta.apps.read', 'okta.logs.read'] } });
     const err = await nothing.getJson('/api/v1/users').catch((e: unknown) => e);
@@ -139,9 +168,12 @@ describe('against the simulator (default limits)', () => {
       roles: 'missing_scope okta.roles.read',
       factors: 'ok',
       system_log: 'ok',
+      api_tokens: 'missing_scope okta.apiTokens.read',
+      group_rules: 'ok',
+      app_credentials: 'missing_scope okta.apps.read',
     });
-    expect(report.scopes).toEqual({ requested: OKTA_READ_SCOPES, granted: ['okta.users.read', 'okta.groups.read', 'okta.logs.read'], refused: ['okta.apps.read', 'okta.roles.read'] });
-    expect(collectableResources(report)).toEqual(['users', 'groups', 'group_members', 'factors', 'system_log']);
+    expect(report.scopes).toEqual({ requested: OKTA_READ_SCOPES, granted: ['okta.users.read', 'okta.groups.read', 'okta.logs.read'], refused: ['okta.apps.read', 'okta.roles.read', 'okta.apiTokens.read'] });
+    expect(collectableResources(report)).toEqual(['users', 'groups', 'group_members', 'factors', 'system_log', 'group_rules']);
     // The two apps resources share one cause and one message.
     const apps = report.resources.filter((r) => r.scope === 'okta.apps.read').map((r) => r.message);
     expect(new Set(apps).size).toBe(1);

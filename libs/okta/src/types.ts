@@ -190,3 +190,63 @@ export interface OktaLogEvent {
   request?: Record<string, unknown> | null;
   [k: string]: unknown;
 }
+
+/** An entry of GET /api/v1/iam/roles/{roleIdOrLabel}/permissions. */
+export interface OktaPermission {
+  label: string;
+  created?: string;
+  lastUpdated?: string;
+  conditions?: unknown;
+  _links?: OktaLinks;
+  [k: string]: unknown;
+}
+
+/** An entry of GET /api/v1/iam/resource-sets/{id}/resources. */
+export interface OktaResourceSetResource {
+  id: string;
+  orn: string;
+  created?: string;
+  lastUpdated?: string;
+  _links?: OktaLinks;
+  [k: string]: unknown;
+}
+
+/** An APP_ADMIN role target (CatalogApplication): `id` only for an app instance. */
+export interface OktaCatalogAppTarget {
+  id?: string;
+  name: string;
+  displayName?: string;
+  [k: string]: unknown;
+}
+
+/** API token metadata (never the token). */
+export interface OktaApiToken {
+  id: string;
+  name: string;
+  userId: string;
+  clientName?: string;
+  created?: string;
+  lastUpdated?: string;
+  expiresAt?: string;
+  tokenWindow?: string;
+  [k: string]: unknown;
+}
+
+/** An OAuth client secret or JSON Web Key of an app, as listed (a secret's value is in `client_secret`). */
+export interface OktaClientCredential {
+  id: string;
+  status?: string;
+  created?: string;
+  lastUpdated?: string;
+  [k: string]: unknown;
+}
+
+export interface OktaGroupRule {
+  id: string;
+  name: string;
+  status: string;
+  type?: string;
+  conditions?: { expression?: { value?: string; type?: string }; people?: unknown };
+  actions?: { assignUserToGroups?: { groupIds?: string[] } };
+  [k: string]: unknown;
+}

@@ -1,5 +1,9 @@
-/** What a posture check is. Each check is data plus one SQL query over the graph. */
+/**
+ * What a posture check is. Each check is data plus one SQL query over the graph, or (checks on
+ * effective privilege) a function of the integration's privilege graph (@idgraph/privilege).
+ */
 import type { SQL } from 'drizzle-orm';
+import type { PrivilegeGraph, ShortestPaths } from '@idgraph/privilege';
 import type { QueryScope } from './sql-parts.js';
 import type { PostureThresholds } from './thresholds.js';
 
@@ -7,7 +11,7 @@ export const SEVERITIES = ['critical', 'high', 'medium', 'low', 'info'] as const
 export type Severity = (typeof SEVERITIES)[number];
 
 /** The kind part of a subject `KIND:ID`. `org` subjects are `org:<org host>` (one finding per org). */
-export type SubjectKind = 'user' | 'group' | 'app' | 'org';
+export type SubjectKind = 'user' | 'group' | 'app' | 'org' | 'role' | 'api_token' | 'group_rule' | 'principal';
 
 export interface CheckQueryParams extends QueryScope {
   /** The clock "N days ago" is measured against. */
@@ -21,6 +25,14 @@ export interface CheckSubjectRow {
   subject: string;
   /** What people recognise: a login, a group or app name. */
   label: string;
+  /** More for the finding (kept in its details), e.g. the path of a path finding. */
+  details?: Record<string, unknown>;
+}
+
+/** The privilege graph of the integration and its shortest paths to Tier Zero, computed once per run. */
+export interface PrivilegeView {
+  graph: PrivilegeGraph;
+  tierZero: ShortestPaths;
 }
 
 export interface PostureCheck {
@@ -32,6 +44,8 @@ export interface PostureCheck {
   rationale: string;
   remediation: string;
   subjectKind: SubjectKind;
-  /** SQL over live rows of one integration returning `subject` and `label` columns. */
-  query(params: CheckQueryParams): SQL;
+  /** SQL over live rows of one integration returning `subject` and `label` columns (or `privilege`). */
+  query?(params: CheckQueryParams): SQL;
+  /** The subjects, from the integration's effective privilege (instead of `query`). */
+  privilege?(view: PrivilegeView, params: CheckQueryParams): CheckSubjectRow[];
 }

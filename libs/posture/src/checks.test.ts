@@ -119,6 +119,20 @@ function buildOrg(f: GraphFixture): void {
   f.member('u_gone', g25); // member whose user row is tombstoned: not counted
   f.member('u_ok', g25, true); // tombstoned membership: not counted
 
+  // Effective privilege: the SUPER_ADMIN service app has a client secret (APP_ADMIN and read-only
+  // admins may read it), a super admin and a help desk admin own API tokens, REPORT_ADMIN is held
+  // only through the 26-member group, a rule on a profile attribute feeds the super admin group.
+  f.credential('svc_super', 'client_secret');
+  f.credential('svc_org', 'jwk');
+  f.credential('svc_org', 'client_secret', { status: 'INACTIVE' });
+  f.token('tok_super', 'a_super_ok', 'Terraform');
+  f.token('tok_helpdesk', 'a_never', 'Helper');
+  f.token('tok_gone', 'a_super_ok2', 'Old', true);
+  f.role('group', g26, 'REPORT_ADMIN');
+  f.rule('rule_admins', { expression: 'user.department=="IT"', targets: [superGroup] });
+  f.rule('rule_off', { status: 'INACTIVE', expression: 'user.department=="IT"', targets: [superGroup] });
+  f.rule('rule_plain', { expression: 'user.department=="Sales"', targets: ['grp_ad_plain'] });
+
   const appGroup = f.group('grp_ad_admins', 'AD admins', 'APP_GROUP');
   f.role('group', appGroup, 'HELP_DESK_ADMIN');
   f.member('u_ok', appGroup);
@@ -145,6 +159,11 @@ const EXPECTED: Record<string, string[]> = {
   'admin.role_via_app_group': ['group:grp_ad_admins'],
   'user.provisioned_not_activated': ['user:u_prov_old'],
   'app.inactive_with_assignments': ['app:app_every_inactive'],
+  // Read-only admins (grp_25, grp_26, svc_reader) and the app admin may read svc_super's client secret.
+  'privilege.path_to_tier_zero': ['app:svc_reader', 'user:a_pw', ...Array.from({ length: 26 }, (_, i) => `user:m_${String(i).padStart(2, '0')}`)],
+  'privilege.credential_super_admin': ['api_token:tok_super', 'app:svc_super'],
+  'privilege.role_only_via_large_group': ['role:REPORT_ADMIN'],
+  'privilege.admin_via_group_rule': ['group_rule:rule_admins'],
 };
 
 const subjectsById = (run: PostureRunResult) => Object.fromEntries(run.checks.map((c) => [c.id, c.subjects.map((s) => s.subject)]));
@@ -193,6 +212,14 @@ describe('posture checks over a hand-built graph (PostgreSQL)', () => {
     expect(locked?.subjects).toEqual([{ subject: 'user:u_locked', label: 'u_locked@example.com' }]);
     const svc = run.checks.find((c) => c.id === 'admin.service_app_privileged');
     expect(svc?.subjects.map((s) => s.label)).toEqual(['App svc_org', 'Deploy Bot']);
+    const path = run.checks.find((c) => c.id === 'privilege.path_to_tier_zero')?.subjects.find((s) => s.subject === 'user:a_pw');
+    expect(path?.details).toEqual({
+      to: 'role:SUPER_ADMIN', length: 2,
+      path: [
+        { from: 'user:a_pw', edge: 'ReadClientSecret', to: 'app:svc_super', grant: { principal: 'user:a_pw', role: 'APP_ADMIN', resourceSet: null, assignmentId: null } },
+        { from: 'app:svc_super', edge: 'HasRole', to: 'role:SUPER_ADMIN', grant: { principal: 'app:svc_super', role: 'SUPER_ADMIN', resourceSet: null, assignmentId: null } },
+      ],
+    });
     const org = run.checks.find((c) => c.id === 'admin.super_admin_count');
     expect(org?.subjects[0]?.label).toBe('5 effective super admins (max 4)');
 

@@ -13,6 +13,7 @@ import {
 } from './checks-admin.js';
 import { appAssignedToEveryone, appInactiveWithAssignments } from './checks-app.js';
 import { mfaNone, mfaWeakOnly } from './checks-mfa.js';
+import { privilegeAdminViaGroupRule, privilegeCredentialCarriesSuperAdmin, privilegePathToTierZero, privilegeRoleOnlyViaLargeGroup } from './checks-privilege.js';
 import {
   userDeprovisionedWithAccess,
   userInactive,
@@ -43,6 +44,11 @@ export const POSTURE_CHECKS: readonly PostureCheck[] = Object.freeze([
   adminRoleViaAppGroup,
   userProvisionedNotActivated,
   appInactiveWithAssignments,
+  // Effective privilege (@idgraph/privilege):
+  privilegePathToTierZero,
+  privilegeCredentialCarriesSuperAdmin,
+  privilegeRoleOnlyViaLargeGroup,
+  privilegeAdminViaGroupRule,
 ]);
 
 export function findCheck(id: string): PostureCheck | undefined {

@@ -5,7 +5,8 @@
 import { sql } from 'drizzle-orm';
 import type { Logger } from '@idgraph/core';
 import type { GraphDb } from '@idgraph/graph';
-import type { CheckSubjectRow, PostureCheck, Severity } from './check.js';
+import { loadPrivilegeGraph, shortestPaths } from '@idgraph/privilege';
+import type { CheckSubjectRow, PostureCheck, PrivilegeView, Severity } from './check.js';
 import { POSTURE_CHECKS } from './checks.js';
 import { resolvePostureThresholds, type PostureThresholds } from './thresholds.js';
 
@@ -13,7 +14,7 @@ import { resolvePostureThresholds, type PostureThresholds } from './thresholds.j
 export interface FindingInput {
   subject: string;
   severity: Severity;
-  details: { label: string; title: string };
+  details: { label: string; title: string; [more: string]: unknown };
 }
 
 /** What runPostureChecks needs of GraphStore (structural, so the real store and test doubles fit). */
@@ -92,16 +93,29 @@ export async function evaluatePostureChecks(opts: EvaluatePostureOptions & { sto
   const integration = await loadIntegration(db, opts.integrationId);
   const params = { tenantId: integration.tenant_id, integrationId: integration.id, now, thresholds };
   const checks: CheckResult[] = [];
+  // Effective privilege is computed once per run, for the checks that use it (recomputed after
+  // every collection and stream batch: the runs that call this).
+  let privilege: PrivilegeView | undefined;
+  const privilegeView = async (): Promise<PrivilegeView> => {
+    if (!privilege) {
+      const graph = await loadPrivilegeGraph(db, { tenantId: integration.tenant_id, integrationId: integration.id }, (s) =>
+        opts.logger?.debug({ integration: integration.id, ...s }, 'privilege graph loaded'));
+      privilege = { graph, tierZero: shortestPaths(graph) };
+    }
+    return privilege;
+  };
   for (const check of opts.checks ?? POSTURE_CHECKS) {
     const started = Date.now();
     let rows: CheckSubjectRow[];
     try {
-      rows = await db.execute<CheckSubjectRow>(check.query(params));
+      if (check.privilege) rows = check.privilege(await privilegeView(), params);
+      else if (check.query) rows = await db.execute<CheckSubjectRow>(check.query(params));
+      else throw new Error('the check has neither a query nor a privilege evaluation');
     } catch (err) {
       throw new Error(`posture check ${check.id} failed: ${(err as Error).message}`, { cause: err });
     }
     const subjects = rows
-      .map((r) => ({ subject: String(r.subject), label: String(r.label ?? r.subject) }))
+      .map((r) => ({ subject: String(r.subject), label: String(r.label ?? r.subject), ...(r.details ? { details: r.details } : {}) }))
       .sort((a, b) => byString(a.subject, b.subject));
     checks.push({ id: check.id, severity: check.severity, title: check.title, count: subjects.length, subjects });
     opts.logger?.debug({ integration: integration.id, check: check.id, count: subjects.length, ms: Date.now() - started }, 'posture check evaluated');
@@ -125,7 +139,7 @@ export async function runPostureChecks(opts: RunPostureOptions): Promise<Posture
       const current: FindingInput[] = check.subjects.map((s) => ({
         subject: s.subject,
         severity: check.severity,
-        details: { label: s.label, title: check.title },
+        details: { ...s.details, label: s.label, title: check.title },
       }));
       await opts.store.syncFindings(result.integration.id, check.id, current, result.evaluatedAt);
     }

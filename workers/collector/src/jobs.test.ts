@@ -84,15 +84,17 @@ describe('BullMQ collect and refresh jobs', () => {
       const { jobId } = await collectNow(queue, lp.id, undefined, { tenant: 't1' });
       const job = await queue.getJob(jobId);
       const result = (await job!.waitUntilFinished(events, 60_000)) as { status: string; runId: string; skipped: string[] };
-      expect(result).toMatchObject({ status: 'partial', skipped: ['apps', 'app_assignments', 'roles'] });
+      expect(result).toMatchObject({ status: 'partial', skipped: ['apps', 'app_assignments', 'roles', 'api_tokens', 'app_credentials'] });
       const [run] = await h.store.latestRuns(lp.id, 1);
       expect(run).toMatchObject({ id: result.runId, status: 'partial', trigger: 'collect-now' });
       expect(run!.resources.filter((r) => r.state === 'skipped').map((r) => [r.resource, r.error])).toEqual([
+        ['api_tokens', expect.stringMatching(/okta\.apiTokens\.read/)],
         ['app_assignments', expect.stringMatching(/needs apps/)],
+        ['app_credentials', expect.stringMatching(/needs apps/)],
         ['apps', expect.stringMatching(/okta\.apps\.read/)],
         ['roles', expect.stringMatching(/needs apps.*okta\.roles\.read/)],
       ]);
-      expect(run!.resources.filter((r) => r.state === 'done').map((r) => r.resource)).toEqual(['factors', 'group_members', 'groups', 'system_log', 'users']);
+      expect(run!.resources.filter((r) => r.state === 'done').map((r) => r.resource)).toEqual(['factors', 'group_members', 'group_rules', 'groups', 'system_log', 'users']);
     } finally {
       await h.store.removeIntegration('least-privilege');
     }

@@ -7,6 +7,12 @@
 import type { Checkpoint as StoredCheckpoint, GraphStore, PageRows, Run, RunMode, RunStatus, RunTrigger } from '@idgraph/graph';
 import type { ScopeState } from '@idgraph/okta';
 import type {
+  OktaApiTokenInput,
+  OktaCatalogAppTargetInput,
+  OktaClientCredentialInput,
+  OktaGroupRuleInput,
+  OktaPermissionInput,
+  OktaResourceSetResourceInput,
   OktaAppGroupInput,
   OktaAppInput,
   OktaAppUserInput,
@@ -53,6 +59,14 @@ export interface CollectorClient {
   listRoleAssigneeUsers(opts?: { startUrl?: string | null }): Listing<{ id: string }>;
   listCustomRoles(opts?: { startUrl?: string | null }): Listing<OktaCustomRoleLike>;
   listResourceSets(opts?: { startUrl?: string | null }): Listing<OktaResourceSetLike>;
+  listCustomRolePermissions(roleId: string): Single<OktaPermissionInput>;
+  listResourceSetResources(resourceSetId: string, opts?: { startUrl?: string | null }): Listing<OktaResourceSetResourceInput>;
+  listRoleTargetGroups(principal: { kind: 'user' | 'group' | 'app'; id: string }, assignmentId: string, opts?: { startUrl?: string | null }): Listing<{ id: string }>;
+  listRoleTargetApps(principal: { kind: 'user' | 'group' | 'app'; id: string }, assignmentId: string, opts?: { startUrl?: string | null }): Listing<OktaCatalogAppTargetInput>;
+  listApiTokens(): Single<OktaApiTokenInput>;
+  listAppClientSecrets(appId: string): Single<OktaClientCredentialInput>;
+  listAppJwks(appId: string): Single<OktaClientCredentialInput>;
+  listGroupRules(opts?: { startUrl?: string | null }): Listing<OktaGroupRuleInput>;
   getUser(id: string): Promise<{ body: OktaUserLike; fetchedAt: Date } | null>;
   getGroup(id: string): Promise<{ body: OktaGroupLike; fetchedAt: Date } | null>;
   getApp(id: string): Promise<{ body: OktaAppLike; fetchedAt: Date } | null>;
@@ -91,7 +105,10 @@ export type CollectorStore = Pick<GraphStore, 'getCheckpoint' | 'commitPage' | '
  * stream yields live rows in id order, after `afterId` when given, so a resumed run can continue
  * from its cursor.
  */
-export type GraphReader = Pick<GraphStore, 'liveUsers' | 'liveGroupIds' | 'liveApps' | 'everyoneGroupId' | 'appsAssignedToGroups' | 'appsReachableByUsers'>;
+export type GraphReader = Pick<
+  GraphStore,
+  'liveUsers' | 'liveGroupIds' | 'liveApps' | 'liveIdsOf' | 'liveRoleAssignmentsOf' | 'everyoneGroupId' | 'appsAssignedToGroups' | 'appsReachableByUsers'
+>;
 
 /** Run bookkeeping (collection_runs / run_resources). */
 export type RunStore = Pick<GraphStore, 'startRun' | 'getRun' | 'updateRunResource' | 'finishRun'>;

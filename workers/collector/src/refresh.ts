@@ -13,7 +13,8 @@ import { forEachConcurrent } from './concurrency.js';
 import type { CollectorContext, IntegrationRef } from './context.js';
 import { collectAssignmentsOf } from './collectors/apps.js';
 import { collectPaged } from './collectors/paged.js';
-import { rolesOf } from './collectors/roles.js';
+import { isNotFound } from './collectors/not-found.js';
+import { rolesOf, targetsOf } from './collectors/roles.js';
 import type { CollectorClient, CollectorStore, GraphReader, PageRows, RunInfo, RunStore, RunTrigger } from './ports.js';
 import { ResourceProgress } from './progress.js';
 
@@ -157,10 +158,20 @@ async function refreshOne(ctx: CollectorContext, progress: ResourceProgress, r: 
     case 'principalRoles': {
       const got = await rolesOf(ctx, r.principalKind, r.principalId);
       if (got === null) return false;
-      await commit('role_assignments', {
-        roleAssignments: normalizeRoleAssignments(r.principalKind, r.principalId, got.items, got.fetchedAt),
-      });
+      const assignments = normalizeRoleAssignments(r.principalKind, r.principalId, got.items, got.fetchedAt);
+      await commit('role_assignments', { roleAssignments: assignments });
       await ctx.store.finishFullSync(ctx.run.id, 'role_assignments', { principalKind: r.principalKind, principalId: r.principalId }, REREAD);
+      // And what each scopable assignment is limited to (a grant may come with targets).
+      const targets = [];
+      for (const a of assignments) {
+        try {
+          targets.push(...(await targetsOf(ctx, a)));
+        } catch (err) {
+          if (!isNotFound(err)) throw err;
+        }
+      }
+      await commit('role_targets', { roleTargets: targets });
+      await ctx.store.finishFullSync(ctx.run.id, 'role_targets', { principalKind: r.principalKind, principalId: r.principalId }, REREAD);
       return true;
     }
     case 'appAssignments': {

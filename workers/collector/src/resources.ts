@@ -13,10 +13,13 @@ export const COLLECTOR_RESOURCES = [
   'roles',
   'factors',
   'system_log',
+  'api_tokens',
+  'group_rules',
+  'app_credentials',
 ] as const;
 export type CollectorResource = (typeof COLLECTOR_RESOURCES)[number];
 
-/** Every resource but the System Log: the graph as Okta's listings give it. */
+/** Every resource but the System Log: what a collection reads by listing objects (the graph's state). */
 export const LISTING_RESOURCES: readonly CollectorResource[] = COLLECTOR_RESOURCES.filter((r) => r !== 'system_log');
 
 export const RESOURCE_DEPENDENCIES: Readonly<Record<CollectorResource, readonly CollectorResource[]>> = {
@@ -28,6 +31,10 @@ export const RESOURCE_DEPENDENCIES: Readonly<Record<CollectorResource, readonly 
   roles: ['groups', 'apps'],
   factors: [],
   system_log: [],
+  api_tokens: [],
+  group_rules: [],
+  // Client credentials are read per OAuth client app.
+  app_credentials: ['apps'],
 };
 
 export function isCollectorResource(name: string): name is CollectorResource {

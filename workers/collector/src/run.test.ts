@@ -94,9 +94,13 @@ describe('runCollection against the simulator', () => {
       const summary = await runCollection({ client, store: lp.store, integration: lp.integration, mode: 'full', trigger: 'scan', logger: lp.logger });
       expect(summary.status).toBe('partial');
       expect(summary.error).toBeUndefined();
-      expect(summary.skipped).toEqual(['apps', 'app_assignments', 'roles']);
+      expect(summary.skipped).toEqual(['apps', 'app_assignments', 'roles', 'api_tokens', 'app_credentials']);
       const state = Object.fromEntries(Object.values(summary.perResource).map((r) => [r.resource, r.state]));
-      expect(state).toEqual({ users: 'done', groups: 'done', group_members: 'done', apps: 'skipped', app_assignments: 'skipped', roles: 'skipped', factors: 'done', system_log: 'done' });
+      expect(state).toEqual({
+        users: 'done', groups: 'done', group_members: 'done', apps: 'skipped', app_assignments: 'skipped', roles: 'skipped', factors: 'done', system_log: 'done',
+        api_tokens: 'skipped', group_rules: 'done', app_credentials: 'skipped',
+      });
+      expect(summary.perResource.api_tokens!.reason).toMatch(/okta\.apiTokens\.read/);
       expect(summary.perResource.apps!.reason).toMatch(/okta\.apps\.read/);
       expect(summary.perResource.app_assignments!.reason).toMatch(/needs apps, which was skipped/);
       expect(summary.perResource.roles!.reason).toMatch(/needs apps, which was skipped; it also needs okta\.roles\.read/);

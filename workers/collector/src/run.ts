@@ -15,6 +15,7 @@ import type { EventLimits } from '@idgraph/normalize';
 import { collectAppAssignments, collectApps } from './collectors/apps.js';
 import { collectFactors } from './collectors/factors.js';
 import { collectGroupMembers, collectGroups } from './collectors/groups.js';
+import { collectApiTokens, collectAppCredentials, collectGroupRules } from './collectors/privilege.js';
 import { collectRoles } from './collectors/roles.js';
 import { collectSystemLog } from './collectors/system-log.js';
 import { collectUsers } from './collectors/users.js';
@@ -215,6 +216,9 @@ function collectorTable(opts: RunCollectionOptions, run: RunInfo & { mode: strin
     app_assignments: collectAppAssignments,
     roles: collectRoles,
     factors: collectFactors,
+    api_tokens: collectApiTokens,
+    group_rules: collectGroupRules,
+    app_credentials: collectAppCredentials,
     system_log: (ctx) =>
       collectSystemLog(ctx, {
         // A full run re-reads every object, so only events newer than the run need targeted re-reads.

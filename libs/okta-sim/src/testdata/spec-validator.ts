@@ -39,8 +39,28 @@ const WIRE_NULLS: { schema: string; property: string; evidence: string }[] = [
   { schema: 'LogTarget', property: 'detailEntry', evidence: "samples/eventbridge-envelope.json; the spec's own ListLogs example" },
 ];
 
+/**
+ * Patterns in the spec that reject the spec's own examples, with the fix: only these are replaced.
+ * TimeDuration (`ApiToken.tokenWindow`) writes the lookaheads of the usual ISO 8601 duration
+ * pattern as non-capturing groups (`P(?:$)`), so it matches nothing but "P"; its examples
+ * (`ApiTokenListMetadataResponse`: "P30D", "PT5M") need `P(?!$)` and `T(?=\d)`.
+ */
+const SPEC_PATTERN_FIXES: { schema: string; broken: string; fixed: string; evidence: string }[] = [
+  {
+    schema: 'TimeDuration',
+    broken: '^P(?:$)(\\d+Y)?(\\d+M)?(\\d+W)?(\\d+D)?(T(?:\\d)(\\d+H)?(\\d+M)?(\\d+S)?)?$',
+    fixed: '^P(?!$)(\\d+Y)?(\\d+M)?(\\d+W)?(\\d+D)?(T(?=\\d)(\\d+H)?(\\d+M)?(\\d+S)?)?$',
+    evidence: "the spec's ApiTokenListMetadataResponse example (tokenWindow P30D, PT5M)",
+  },
+];
+
 function relaxWireNulls(schemas: Record<string, Schema>): Record<string, Schema> {
   const copy = { ...schemas };
+  for (const { schema, broken, fixed } of SPEC_PATTERN_FIXES) {
+    const s = copy[schema];
+    if (!s || s.pattern !== broken) throw new Error(`SPEC_PATTERN_FIXES entry ${schema} no longer matches the spec; remove it`);
+    copy[schema] = { ...s, pattern: fixed };
+  }
   for (const { schema, property } of WIRE_NULLS) {
     const s = copy[schema];
     const props = s?.properties as Record<string, Schema> | undefined;
@@ -70,6 +90,13 @@ function convert(node: unknown): unknown {
   }
   if (o.nullable === true) return { anyOf: [out, { type: 'null' }] };
   return out;
+}
+
+/** An inline schema (not a component) compiles on its own: its `$ref`s must name the spec document. */
+function anchorRefs(node: unknown): unknown {
+  if (Array.isArray(node)) return node.map(anchorRefs);
+  if (!node || typeof node !== 'object') return node;
+  return Object.fromEntries(Object.entries(node as Schema).map(([k, v]) => [k, k === '$ref' && typeof v === 'string' && v.startsWith('#/') ? `${DOC_ID}${v}` : anchorRefs(v)]));
 }
 
 export class SpecValidator {
@@ -132,7 +159,7 @@ export class SpecValidator {
       }
     }
     if (typeof schema.$ref === 'string') this.run({ $ref: `${DOC_ID}${schema.$ref}` }, schema.$ref, data, at, errors);
-    else this.run(convert(schema) as Schema, JSON.stringify(schema), data, at, errors);
+    else this.run(anchorRefs(convert(schema)) as Schema, JSON.stringify(schema), data, at, errors);
   }
 
   private run(schema: Schema, key: string, data: unknown, at: string, errors: string[]): void {

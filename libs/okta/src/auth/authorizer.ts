@@ -13,6 +13,7 @@ export const OKTA_READ_SCOPES: string[] = [
   'okta.apps.read',
   'okta.roles.read',
   'okta.logs.read',
+  'okta.apiTokens.read',
 ];
 
 export type OktaAuth =

@@ -22,6 +22,10 @@ export class GraphFixture {
   readonly appUsers: (typeof schema.appUserAssignments.$inferInsert)[] = [];
   readonly appGroups: (typeof schema.appGroupAssignments.$inferInsert)[] = [];
   readonly roles: (typeof schema.roleAssignments.$inferInsert)[] = [];
+  readonly credentials: (typeof schema.appCredentials.$inferInsert)[] = [];
+  readonly tokens: (typeof schema.apiTokens.$inferInsert)[] = [];
+  readonly rules: (typeof schema.groupRules.$inferInsert)[] = [];
+  readonly ruleTargets: (typeof schema.groupRuleTargets.$inferInsert)[] = [];
   private factorSeq = 0;
 
   constructor(
@@ -105,6 +109,20 @@ export class GraphFixture {
     this.roles.push({ ...this.base(o.deleted), principalKind, principalId, roleId, resourceSetId: o.resourceSetId ?? '', status: 'ACTIVE' });
   }
 
+  /** An OAuth client credential of an app (metadata: whether a client secret exists). */
+  credential(appId: string, credentialType: 'client_secret' | 'jwk', o: { status?: string; deleted?: boolean } = {}): void {
+    this.credentials.push({ ...this.base(o.deleted), appId, credentialId: `ocs${appId}${this.credentials.length}`, credentialType, status: o.status ?? 'ACTIVE' });
+  }
+
+  token(id: string, userId: string, name: string, deleted = false): void {
+    this.tokens.push({ ...this.base(deleted), oktaId: id, userId, name });
+  }
+
+  rule(id: string, o: { status?: string; expression: string; targets: string[]; deleted?: boolean }): void {
+    this.rules.push({ ...this.base(o.deleted), oktaId: id, name: `Rule ${id}`, status: o.status ?? 'ACTIVE', expression: o.expression });
+    for (const groupId of o.targets) this.ruleTargets.push({ ...this.base(o.deleted), ruleId: id, groupId });
+  }
+
   async write(gdb: GraphDb): Promise<void> {
     const db = gdb.db;
     const chunks: [Parameters<typeof db.insert>[0], unknown[]][] = [
@@ -116,6 +134,10 @@ export class GraphFixture {
       [schema.appUserAssignments, this.appUsers],
       [schema.appGroupAssignments, this.appGroups],
       [schema.roleAssignments, this.roles],
+      [schema.appCredentials, this.credentials],
+      [schema.apiTokens, this.tokens],
+      [schema.groupRules, this.rules],
+      [schema.groupRuleTargets, this.ruleTargets],
     ];
     for (const [table, rows] of chunks) {
       // eslint-disable-next-line @typescript-eslint/no-explicit-any

@@ -20,6 +20,7 @@ export const COMMAND_MODULES: readonly { names: readonly string[]; load: () => P
   { names: ['api-key'], load: async () => (await import('./api-key.js')).registerApiKey },
   { names: ['action', 'audit'], load: async () => (await import('./action.js')).registerAction },
   { names: ['privacy'], load: async () => (await import('./action.js')).registerPrivacy },
+  { names: ['access', 'paths'], load: async () => (await import('./privilege.js')).registerPrivilege },
 ];
 
 /** Commands program.ts always registers (their modules are light). */
