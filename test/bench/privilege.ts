@@ -57,7 +57,7 @@ export async function benchPrivilege(opts: BenchPrivilegeOptions = {}): Promise<
   const users = opts.users ?? 100_000;
   const groups = opts.groups ?? 5_000;
   let t = performance.now();
-  const sim = await startOktaSim({ seed: 5, users, groups, apps: 200, membershipsPerUser: opts.membershipsPerUser ?? 9, logDays: 1 });
+  const sim = await startOktaSim({ seed: 5, users, groups, apps: 200, membershipsPerUser: opts.membershipsPerUser ?? 10, logDays: 1 });
   await sim.close();
   const org = sim.org;
   const generateSeconds = (performance.now() - t) / 1000;
