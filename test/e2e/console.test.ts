@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { RESOURCE_SCOPES } from '@idgraph/okta';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startOktaSim, type OktaSim } from '@idgraph/okta-sim';
 import { createTestDatabase, type TestDatabase } from '@idgraph/test-support';
@@ -146,7 +147,8 @@ describe.skipIf(!existsSync(CHROMIUM))('web console in chromium', () => {
     await tile.getByRole('button', { name: 'Test Connectivity' }).focus();
     await page.keyboard.press('Enter');
     const rows = tile.locator('.results tbody tr');
-    await waitFor('8 connectivity rows', async () => ((await rows.count()) === 8 ? true : undefined), 30_000);
+    const resourceCount = Object.keys(RESOURCE_SCOPES).length;
+    await waitFor(`${resourceCount} connectivity rows`, async () => ((await rows.count()) === resourceCount ? true : undefined), 30_000);
     expect(await tile.locator('.results').textContent()).not.toContain('missing scope');
     await shot('02-integrations-tested');
 
@@ -197,6 +199,8 @@ describe.skipIf(!existsSync(CHROMIUM))('web console in chromium', () => {
     expect(text).toContain('SUPER_ADMIN');
     expect(text).toContain('sms');
     expect(text).toContain('Admins without an ACTIVE phishing-resistant factor');
+    expect(text).toContain('Effective privilege');
+    expect(text).toContain('Path to Tier Zero');
     await shot('06-person');
 
     // Search people from the People page.

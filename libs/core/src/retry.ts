@@ -1,4 +1,16 @@
+import { setMaxListeners } from 'node:events';
 import { setTimeout as delay } from 'node:timers/promises';
+
+/**
+ * An AbortController for one signal shared by everything a run or a process does at once: every
+ * concurrent request and wait adds an abort listener while it is pending (removed when it settles),
+ * so the default limit of 10 would warn of a leak under ordinary concurrency.
+ */
+export function sharedAbortController(maxListeners = 1000): AbortController {
+  const controller = new AbortController();
+  setMaxListeners(maxListeners, controller.signal);
+  return controller;
+}
 
 /** The reason an aborted signal carries (AbortController.abort() without an argument sets a DOMException). */
 export function abortReason(signal: AbortSignal): unknown {

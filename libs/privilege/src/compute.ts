@@ -136,6 +136,11 @@ export function roleNodes(g: PrivilegeGraph, roles: readonly string[]): number[]
  * backwards from the role nodes. Okta's barrier is applied while enumerating predecessors.
  */
 export function shortestPaths(g: PrivilegeGraph, roles: readonly string[] = TIER_ZERO_ROLES): ShortestPaths {
+  return shortestPathsTo(g, roleNodes(g, roles));
+}
+
+/** Shortest paths from every node to any of the `targets` nodes (a role's node, or a principal: who can reach it). */
+export function shortestPathsTo(g: PrivilegeGraph, targets: readonly number[]): ShortestPaths {
   const n = g.nodeCount;
   const dist = new Int32Array(n).fill(-1);
   const next = new Int32Array(n).fill(-1);
@@ -144,7 +149,6 @@ export function shortestPaths(g: PrivilegeGraph, roles: readonly string[] = TIER
   const queue = new Int32Array(n);
   let head = 0;
   let tail = 0;
-  const targets = roleNodes(g, roles);
   for (const t of targets) {
     dist[t] = 0;
     queue[tail++] = t;
@@ -164,7 +168,7 @@ export function shortestPaths(g: PrivilegeGraph, roles: readonly string[] = TIER
     d = dist[current]! + 1;
     forEachPredecessor(g, current, visit);
   }
-  return new ShortestPaths(g, targets, dist, next, edge, ref);
+  return new ShortestPaths(g, [...targets], dist, next, edge, ref);
 }
 
 export type Visit = (from: number, edgeCode: number, ref: number) => void;

@@ -3,7 +3,7 @@
  * ids only — the worker reads the integration (and its sealed secrets) from the store and builds
  * the Okta client itself through `makeClient`.
  */
-import { describeError, QUEUES, scrubSecrets, type CollectJobData, type Logger, type RefreshJobData } from '@idgraph/core';
+import { describeError, QUEUES, scrubSecrets, sharedAbortController, type CollectJobData, type Logger, type RefreshJobData } from '@idgraph/core';
 import type { RefreshRequest } from '@idgraph/graph';
 import type { EventLimits } from '@idgraph/normalize';
 import { DelayedError, Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
@@ -255,7 +255,7 @@ export function startCollectorWorkers(opts: CollectorWorkersOptions): CollectorW
   const connection = redisConnection(opts.redisUrl);
   const lockRedis = redisConnection(opts.redisUrl);
   const locks = new IntegrationLocks(lockRedis, `${opts.prefix ?? 'idgraph'}:collect-lock:`, opts.lockDurationMs ?? 30_000);
-  const stop = new AbortController();
+  const stop = sharedAbortController();
   const log = opts.logger.child({ component: 'collector-worker' });
   const lockDuration = opts.lockDurationMs ?? 30_000;
   const common = {

@@ -4,7 +4,7 @@
  * one principal's roles, one app's assignments, one group's members) end with a scoped
  * finishFullSync, so what the object no longer has is tombstoned — and only within that scope.
  */
-import { describeError } from '@idgraph/core';
+import { describeError, sharedAbortController } from '@idgraph/core';
 import { OktaApiError, OktaAuthError, OktaRequestError } from '@idgraph/okta';
 import type { Logger } from '@idgraph/core';
 import type { RefreshRequest } from '@idgraph/graph';
@@ -72,7 +72,7 @@ export async function refreshObjects(opts: RefreshOptions): Promise<RefreshSumma
     integration: opts.integration,
     run,
     logger: opts.logger,
-    signal: opts.signal ?? new AbortController().signal,
+    signal: opts.signal ?? sharedAbortController().signal,
     progress,
     reread: true,
   };

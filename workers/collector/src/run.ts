@@ -8,7 +8,7 @@
  * that does not allow it) is `skipped` with the reason, and what depends on it with it; the others
  * are collected and the run ends `partial`. A skipped resource never reaches its tombstone pass.
  */
-import { describeError } from '@idgraph/core';
+import { describeError, sharedAbortController } from '@idgraph/core';
 import { accessDenial, RESOURCE_SCOPES } from '@idgraph/okta';
 import type { Logger } from '@idgraph/core';
 import type { EventLimits } from '@idgraph/normalize';
@@ -83,7 +83,7 @@ type Collector = (ctx: CollectorContext) => Promise<CollectorResult>;
 export async function runCollection(opts: RunCollectionOptions): Promise<RunSummary> {
   const started = Date.now();
   const resources = parseResources(opts.resources);
-  const signal = opts.signal ?? new AbortController().signal;
+  const signal = opts.signal ?? sharedAbortController().signal;
   const run = await openRun(opts, resources);
   await opts.onRun?.(run);
   const log = opts.logger.child({ runId: run.id, integrationId: opts.integration.id });

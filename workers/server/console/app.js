@@ -578,6 +578,7 @@ async function renderPerson(integration, userId) {
         ? h('ul', { class: 'plain' }, p.apps.map((a) => h('li', {}, a.label ?? a.name, a.status !== 'ACTIVE' ? [' ', pill(a.status, 'bad')] : '', h('span', { class: 'muted' }, ` — ${via(a)}`))))
         : empty('No app.')),
     ),
+    privilegeSection(p, section, empty),
     section('System Log events of the last day', p.events.length, p.events.length
       ? h('table', {},
           h('thead', {}, h('tr', {}, ['When', 'Event', 'As', 'Outcome', 'Message'].map((t) => h('th', { scope: 'col' }, t)))),
@@ -586,6 +587,24 @@ async function renderPerson(integration, userId) {
       h('p', { class: 'hint' }, `Events by or about this person since ${when(p.eventsSince)}.`)),
   );
   focusMain(name);
+}
+
+/** Effective privilege: roles held (direct or through which group), the path to Tier Zero, who can reach the person. */
+function privilegeSection(p, section, empty) {
+  const pv = p.privilege;
+  const step = (st) => h('li', {}, h('code', {}, st.edge), ' → ', st.to,
+    st.grant ? h('span', { class: 'muted' }, ` (${st.grant.role}${st.grant.resourceSet ? ` on ${st.grant.resourceSet}` : ''} held by ${st.grant.principal})`) : '',
+    st.rule ? h('span', { class: 'muted' }, ` (group rule "${st.rule.name}")`) : '');
+  const path = (x) => h('li', {}, h('strong', {}, x.from), ` — ${x.length} step${x.length === 1 ? '' : 's'}`, h('ol', { class: 'steps' }, x.steps.map(step)));
+  return section('Effective privilege', pv.effectiveRoles.length,
+    pv.effectiveRoles.length
+      ? h('ul', { class: 'plain' }, pv.effectiveRoles.map((r) => h('li', {}, h('strong', {}, r.role), r.resourceSet ? ` on ${r.resourceSet}` : '', h('span', { class: 'muted' }, r.via.length ? ` — through ${r.via.join(', ')}` : ' — direct'))))
+      : empty('Holds no admin role, directly or through a group.'),
+    h('h3', {}, 'Path to Tier Zero (SUPER_ADMIN, ORG_ADMIN)'),
+    pv.pathToTierZero ? h('ol', { class: 'steps' }, pv.pathToTierZero.steps.map(step)) : empty('None.'),
+    h('h3', {}, `Who can reach this person (${pv.reachedBy.length}${pv.reachedBy.length === 50 ? '+' : ''})`),
+    pv.reachedBy.length ? h('ul', { class: 'plain' }, pv.reachedBy.slice(0, 10).map(path)) : empty('Nobody has a path to this person.'),
+    h('p', { class: 'hint' }, `Computed from the graph at ${when(pv.computedAt)}; see also \`idgraph paths\`.`));
 }
 
 // ------------------------------------------------------------------ start

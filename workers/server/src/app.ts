@@ -35,6 +35,8 @@ export interface ServerDeps {
   secretKey: string;
   /** How often run event streams look for progress (default 1000 ms). */
   sseIntervalMs?: number;
+  /** How long the person route reuses an integration's effective-privilege graph (default 60 s). */
+  privilegeTtlMs?: number;
   /** The SCIM endpoint's body limit and per-token rate limit (defaults in routes/scim.ts). */
   scim?: ScimOptions;
 }

@@ -253,6 +253,24 @@ export const PeopleList = Type.Object({
 });
 export const PersonParams = Type.Object({ integration: IntegrationName, userId: Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$' }) });
 const GroupRef = Type.Object({ id: Type.String(), name: Nullable(Type.String()) });
+const PrivilegePathView = Type.Object(
+  {
+    from: Type.String(),
+    to: Type.String(),
+    length: Type.Integer(),
+    steps: Type.Array(Type.Object({ from: Type.String(), edge: Type.String(), to: Type.String() }, { additionalProperties: true, description: 'grant (the role assignment behind a control edge) or rule (a group rule)' })),
+  },
+  { description: 'a path as `idgraph paths --json` prints one' },
+);
+const PersonPrivilege = Type.Object({
+  effectiveRoles: Type.Array(
+    Type.Object({ principal: Type.String(), role: Type.String(), resourceSet: Nullable(Type.String()), via: Type.Array(Type.String()) }),
+    { description: 'as `idgraph access --json` lists holders: via [] direct, ["group:…"] through a group' },
+  ),
+  pathToTierZero: Nullable(PrivilegePathView),
+  reachedBy: Type.Array(PrivilegePathView, { description: 'principals with a path to this person (shortest first, at most 50)' }),
+  computedAt: Type.String({ format: 'date-time', description: 'when the effective-privilege graph was loaded (reused up to a minute)' }),
+});
 export const PersonView = Type.Object({
   integration: Type.String(),
   integrationId: Type.String(),
@@ -291,6 +309,7 @@ export const PersonView = Type.Object({
   ),
   openFindings: Type.Array(Type.Object({ checkId: Type.String(), severity: Type.String(), title: Nullable(Type.String()), firstSeenAt: DateTime, lastSeenAt: DateTime })),
   eventsSince: Type.String({ format: 'date-time', description: 'events are searched from here on (the newest day: log_events is indexed by time only)' }),
+  privilege: PersonPrivilege,
 });
 
 export const ExportQuery = Type.Object(

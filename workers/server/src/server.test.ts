@@ -13,8 +13,8 @@ import { createLogger, QUEUES } from '@idgraph/core';
 import { createSecretBox, GraphStore, migrateDatabase, openDatabase, sortExportLines, toJsonl, type GraphDb } from '@idgraph/graph';
 import { redisConnection, startCollectorWorkers, type CollectorWorkers } from '@idgraph/collector';
 import { clientForIntegration } from '@idgraph/integrations';
-import { createMemoryRateGovernor } from '@idgraph/okta';
-import { expectedFindings, startOktaSim, type OktaSim } from '@idgraph/okta-sim';
+import { createMemoryRateGovernor, OKTA_READ_SCOPES, RESOURCE_SCOPES } from '@idgraph/okta';
+import { expectedFindings, expectedPrivilege, startOktaSim, type OktaSim } from '@idgraph/okta-sim';
 import { DEFAULT_POSTURE_THRESHOLDS, runPostureChecks } from '@idgraph/posture';
 import { createTestDatabase, TEST_REDIS_URL, testRedisPrefix, type TestDatabase } from '@idgraph/test-support';
 import { buildServer } from './app.js';
@@ -86,7 +86,7 @@ beforeAll(async () => {
   limitedToken = sim.createApiToken({ scopes: ['okta.users.read', 'okta.apps.read'] });
   uselessToken = sim.createApiToken({ scopes: ['okta.logStreams.read'] });
   // Only a super admin may view admin role assignments (Okta's rule, which the simulator follows).
-  serviceApp = await sim.createServiceApp({ scopes: ['okta.users.read', 'okta.groups.read', 'okta.apps.read', 'okta.roles.read', 'okta.logs.read'], roles: ['SUPER_ADMIN'] });
+  serviceApp = await sim.createServiceApp({ scopes: [...OKTA_READ_SCOPES], roles: ['SUPER_ADMIN'] });
   db = await createTestDatabase('server_api');
   gdb = await openDatabase({ databaseUrl: db.url });
   await migrateDatabase(gdb);
@@ -336,7 +336,7 @@ describe('integrations, runs, findings, people and export against the simulator'
     expect(test.status).toBe(200);
     expect(test.json().resources.filter((r: { status: string }) => r.status !== 'ok')).toEqual([]);
     expect(test.json()).toMatchObject({ ok: true });
-    expect(test.json().resources).toHaveLength(8);
+    expect(test.json().resources).toHaveLength(Object.keys(RESOURCE_SCOPES).length);
     const del = await call({ method: 'DELETE', url: '/api/v1/integrations/svc', key: adminKey });
     expect(del.status).toBe(204);
     expect((await call({ method: 'POST', url: '/api/v1/integrations/svc/test', key: adminKey })).status).toBe(404);
@@ -495,6 +495,32 @@ describe('integrations, runs, findings, people and export against the simulator'
     ]);
     expect(new Date(withEvents.eventsSince).getTime()).toBeGreaterThan(now - 30 * 86_400_000);
 
+  });
+});
+
+describe('effective privilege on the person route', () => {
+  it('shows the roles a person holds (direct or through which group), their path to Tier Zero and who can reach them, as the simulator knows them', async () => {
+    const oracle = expectedPrivilege(sim.org);
+    const distances = oracle.distances(['SUPER_ADMIN', 'ORG_ADMIN']);
+    const users = [...distances].filter(([ref, d]) => ref.startsWith('user:') && d >= 1).sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
+    expect(users.length).toBeGreaterThan(0);
+    // The user farthest from Tier Zero (a path through control edges when the org plants one), and a Tier Zero holder.
+    for (const [ref, distance] of [users[0]!, users[users.length - 1]!]) {
+      const person = (await call({ method: 'GET', url: `/api/v1/people/acme/${ref.slice(5)}`, key: readKey })).json();
+      const mine = oracle.holders.filter((h) => h.principal === ref).map((h) => ({ ...h, resourceSet: h.resourceSet ?? null }));
+      expect(person.privilege.effectiveRoles, ref).toEqual(expect.arrayContaining(mine));
+      expect(person.privilege.effectiveRoles).toHaveLength(mine.length);
+      expect(person.privilege.pathToTierZero, ref).toMatchObject({ from: ref, length: distance });
+      expect(person.privilege.pathToTierZero.steps[0].from).toBe(ref);
+      for (const p of person.privilege.reachedBy as { from: string; to: string; steps: { from: string; to: string }[] }[]) {
+        expect(p.to).toBe(ref);
+        expect(p.steps[0]!.from).toBe(p.from);
+        expect(p.steps.at(-1)!.to).toBe(ref);
+      }
+    }
+    const groupAdmin = [...sim.org.groupMembers.get(sim.planted!.largeAdminGroup.groupId)!][0]!;
+    const p = (await call({ method: 'GET', url: `/api/v1/people/acme/${groupAdmin}`, key: readKey })).json();
+    expect(p.privilege.effectiveRoles).toEqual(expect.arrayContaining([expect.objectContaining({ role: sim.planted!.largeAdminGroup.role, via: [`group:${sim.planted!.largeAdminGroup.groupId}`] })]));
   });
 });
 

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { scanIntegration, type RunProgress, type RunSummary } from '@idgraph/collector';
 import { createMemoryRateGovernor } from '@idgraph/okta';
 import type { GraphStore, Integration, Run } from '@idgraph/graph';
-import type { Logger } from '@idgraph/core';
+import { sharedAbortController, type Logger } from '@idgraph/core';
 import type { EventLimits } from '@idgraph/normalize';
 import { runPostureChecks, postureThresholdsFromEnv } from '@idgraph/posture';
 import { action } from '../action.js';
@@ -193,7 +193,7 @@ export function registerScan(program: Command): void {
             );
           }
           if (resume) out.note(`resuming the interrupted scan of ${integration.name} (run ${resume.id}, started ${resume.startedAt.toISOString()}) from its checkpoints; --restart starts afresh`);
-          const abort = new AbortController();
+          const abort = sharedAbortController();
           const onSignal = () => abort.abort();
           process.once('SIGINT', onSignal);
           process.once('SIGTERM', onSignal);
