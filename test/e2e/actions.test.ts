@@ -160,8 +160,6 @@ describe('remediation actions against the simulator', () => {
     const [live] = await pg<{ n: number }[]>`SELECT count(*)::int AS n FROM factors WHERE integration_id = ${integration.id} AND user_id = ${id} AND deleted_at IS NULL`;
     expect(live!.n).toBe(0);
     expect((await report())['admin.sms_voice_factor']).not.toContain(`user:${id}`);
-    // Seen once past 60 s on Node 24 and once on Node 20 (not reproduced since): room for one wait
-    // on the simulator's per-minute rate window while the cause is looked into.
   });
 
   it('report --fix commands resolve user.deprovisioned_with_access, app.assigned_to_everyone, admin.service_app_privileged and admin.inactive', async () => {
