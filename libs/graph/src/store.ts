@@ -322,6 +322,11 @@ export class GraphStore {
     return this.runRepo.running(integrationId);
   }
 
+  /** The run's admin posture checks are final now (see Run.adminPostureFinalAt). */
+  markAdminPostureFinal(runId: string): Promise<Run> {
+    return this.runRepo.markAdminPostureFinal(runId);
+  }
+
   /** Deletes a run that never started; true when it did (see RunRepo.discard). */
   discardRun(runId: string): Promise<boolean> {
     return this.runRepo.discard(runId);

@@ -15,7 +15,7 @@ import type { CollectorClient, CollectorStore, GraphReader, RunInfo, RunStore } 
 import { RequestMeter } from './progress.js';
 import { refreshObjects } from './refresh.js';
 import { parseResources } from './resources.js';
-import { runCollection, type CountsReader, type RunSummary } from './run.js';
+import { runCollection, type CountsReader, type RunCollectionOptions, type RunSummary } from './run.js';
 
 /** Collect job data as it travels: the run id is added once the run exists, so a retried job resumes it. */
 export type CollectJob = CollectJobData & { runId?: string };
@@ -242,6 +242,8 @@ export interface CollectorWorkersOptions {
   prefix?: string;
   /** Size and depth limits of one System Log event (IdgraphConfig.eventLimits). */
   eventLimits?: Partial<EventLimits>;
+  /** Runs the admin posture checks once a run has collected their inputs (see admin-first.ts). */
+  onAdminPostureFinal?: RunCollectionOptions['onAdminPostureFinal'];
 }
 
 export interface CollectorWorkers {
@@ -347,6 +349,7 @@ async function processCollect(
       meter,
       concurrency: deps.requestConcurrency ?? 8,
       ...(deps.eventLimits ? { eventLimits: deps.eventLimits } : {}),
+      ...(deps.onAdminPostureFinal ? { onAdminPostureFinal: deps.onAdminPostureFinal } : {}),
       onRun: async (run) => {
         if (job.data.runId !== run.id) await job.updateData({ ...job.data, runId: run.id });
       },

@@ -139,6 +139,15 @@ export interface GraphReader {
    * deactivation event cannot re-read the assignments Okta removed with the user's accounts.
    */
   appsAssignedToUser?(integrationId: string, userId: string): Promise<string[]>;
+  /**
+   * Admin posture first (admin-first.ts); optional: without them a full run has no admin step.
+   * Live groups holding a live ACTIVE role assignment, in id order.
+   */
+  adminGroupIds?(integrationId: string): Promise<string[]>;
+  /** Live users holding a live ACTIVE role directly or through a live membership of such a group, in id order. */
+  adminUsers?(integrationId: string): Promise<{ id: string; status: string }[]>;
+  /** Scope keys (starting with `prefix`) of this run's `done` checkpoints of a resource. */
+  doneScopes?(integrationId: string, resource: string, runId: string, prefix: string): Promise<Set<string>>;
 }
 
 export type RunMode = 'full' | 'incremental' | 'refresh';
@@ -151,4 +160,6 @@ export interface RunStore {
   getRun(runId: string): Promise<(RunInfo & { integrationId: string; mode: string }) | null | undefined>;
   updateRunResource(runId: string, resource: string, patch: RunResourcePatch): Promise<unknown>;
   finishRun(runId: string, status: RunStatus, error?: string): Promise<unknown>;
+  /** Records that the run's admin posture checks are final (optional: without it nothing is recorded). */
+  markAdminPostureFinal?(runId: string): Promise<unknown>;
 }

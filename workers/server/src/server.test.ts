@@ -384,12 +384,16 @@ describe('integrations, runs, findings, people and export against the simulator'
     const progress = events.filter((e) => e.event === 'progress');
     expect(progress.some((e) => e.data.resources.some((r: { state: string; objects: number }) => r.state === 'running' || r.objects > 0) || e.data.status === 'running')).toBe(true);
     const run = await call({ method: 'GET', url: `/api/v1/runs/${runId}`, key: readKey });
-    expect(run.json()).toMatchObject({ id: runId, integration: 'acme', status: 'succeeded', trigger: 'collect-now', eta: null });
+    expect(run.json()).toMatchObject({ id: runId, integration: 'acme', status: 'succeeded', trigger: 'collect-now', eta: null, adminPostureFinal: true });
+    // Admin posture was final before the run ended (admin roles, holders and their factors came first).
+    const { startedAt, endedAt, adminPostureFinalAt } = run.json() as { startedAt: string; endedAt: string; adminPostureFinalAt: string };
+    expect(Date.parse(adminPostureFinalAt)).toBeGreaterThanOrEqual(Date.parse(startedAt));
+    expect(Date.parse(adminPostureFinalAt)).toBeLessThanOrEqual(Date.parse(endedAt));
     const users = run.json().resources.find((r: { resource: string }) => r.resource === 'users');
     expect(users).toMatchObject({ state: 'done', objects: sim.org.users.size });
     for (const key of ['pages', 'requests', 'waited429', 'retries', 'etaSeconds']) expect(users).toHaveProperty(key);
     const tile = (await call({ method: 'GET', url: '/api/v1/integrations', key: readKey })).json().items[0];
-    expect(tile.lastRun).toMatchObject({ id: runId, status: 'succeeded' });
+    expect(tile.lastRun).toMatchObject({ id: runId, status: 'succeeded', adminPostureFinalAt });
   });
 
   it('exports the graph as streamed JSONL, byte for byte the simulator truth', async () => {

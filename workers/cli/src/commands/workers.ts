@@ -6,7 +6,7 @@ import { describeError, env, QUEUES, rateGovernorKeyPrefix } from '@idgraph/core
 import { startCollectorWorkers, syncSchedules, withGraphReader, redisConnection } from '@idgraph/collector';
 import { createRedisRateGovernor } from '@idgraph/okta';
 import { migrationsCurrent, type GraphStore } from '@idgraph/graph';
-import { createPostureDebouncer, runPostureChecks, postureThresholdsFromEnv } from '@idgraph/posture';
+import { ADMIN_POSTURE_CHECKS, createPostureDebouncer, runPostureChecks, postureThresholdsFromEnv } from '@idgraph/posture';
 import { graphSideEffectLookups, runStreamWorker, type StreamWorker, type EventStreamStore } from '@idgraph/stream-consumer';
 import { action } from '../action.js';
 import { requirePostgres, requireRedis } from '../context.js';
@@ -149,6 +149,10 @@ export function registerWorkers(program: Command): void {
             redisUrl: ctx.config.redisUrl,
             prefix: ctx.config.queuePrefix,
             eventLimits: ctx.config.eventLimits,
+            // Admin findings as soon as a run has admin roles, holders and their factors (every check runs after the run).
+            onAdminPostureFinal: async ({ integrationId }) => {
+              await runPostureChecks({ store, db: gdb, integrationId, thresholds: postureThresholdsFromEnv(), logger: log, checks: ADMIN_POSTURE_CHECKS });
+            },
             store: withGraphReader(store),
             concurrency: opts.concurrency,
             logger: log,
