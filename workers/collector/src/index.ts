@@ -27,6 +27,7 @@ export {
   displayRedisUrl,
   RedisUnreachableError,
   DEFAULT_SCHEDULE,
+  DEFAULT_COLLECT_CONCURRENCY,
   type CollectJob,
   type CollectorWorkers,
   type CollectorWorkersOptions,

@@ -227,10 +227,20 @@ export async function nextScheduledCollections(
   return { full, incremental, factors };
 }
 
+/**
+ * Collect jobs one process runs at once. A run spends most of its time waiting on its org's rate
+ * limits (the governor sleeps until the bucket's window resets); waiting, it holds its job slot
+ * and some memory, but no PostgreSQL or Redis connection: the process shares one database pool and
+ * a fixed handful of Redis connections among all its runs, whatever their number. So slots are
+ * cheap, and a process carries this many orgs at their own floors at once (with 2 slots, a third
+ * rate-bound org waited for a slot while the other two slept; BENCHMARKS.md, fleet).
+ */
+export const DEFAULT_COLLECT_CONCURRENCY = 16;
+
 export interface CollectorWorkersOptions {
   redisUrl: string;
   store: WorkerStore;
-  /** Collect jobs processed at once by this process (default 2); refresh jobs use the same. */
+  /** Collect jobs processed at once by this process (default DEFAULT_COLLECT_CONCURRENCY); refresh jobs use the same. */
   concurrency?: number;
   logger: Logger;
   makeClient: ClientFactory;
@@ -262,7 +272,7 @@ export function startCollectorWorkers(opts: CollectorWorkersOptions): CollectorW
   const lockDuration = opts.lockDurationMs ?? 30_000;
   const common = {
     connection,
-    concurrency: opts.concurrency ?? 2,
+    concurrency: opts.concurrency ?? DEFAULT_COLLECT_CONCURRENCY,
     lockDuration,
     stalledInterval: Math.max(1000, Math.floor(lockDuration / 2)),
     maxStalledCount: 10,
@@ -328,9 +338,20 @@ async function processCollect(
   const integration = await loadIntegration(deps.store, job.data);
   const lock = await deps.locks.tryAcquire(integration.id);
   if (lock === null) {
-    if (job.data.trigger === 'schedule') return { skipped: 'another collection of this integration is under way' };
+    // A scheduled job that has not started its run yields to the collection under way; one that
+    // carries its run id is resuming it (taken over from a process that died) and waits its turn,
+    // as Collect Now does: the lock of a dead holder expires within its TTL.
+    if (job.data.trigger === 'schedule' && !job.data.runId) return { skipped: 'another collection of this integration is under way' };
     await job.moveToDelayed(Date.now() + 15_000, token);
     throw new DelayedError();
+  }
+  if (job.data.runId) {
+    // Delivered again after its run ended (its process died between the two): nothing to redo.
+    const run = await deps.store.getRun(job.data.runId);
+    if (run && (run as { status?: string }).status !== 'running') {
+      await lock.release();
+      return { skipped: `run ${job.data.runId} already ended ${(run as { status?: string }).status}` };
+    }
   }
   try {
     const meter = new RequestMeter();

@@ -3,7 +3,7 @@ import { Queue, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import { sql } from 'drizzle-orm';
 import { describeError, env, QUEUES, rateGovernorKeyPrefix } from '@idgraph/core';
-import { startCollectorWorkers, syncSchedules, withGraphReader, redisConnection } from '@idgraph/collector';
+import { DEFAULT_COLLECT_CONCURRENCY, startCollectorWorkers, syncSchedules, withGraphReader, redisConnection } from '@idgraph/collector';
 import { createRedisRateGovernor } from '@idgraph/okta';
 import { migrationsCurrent, type GraphStore } from '@idgraph/graph';
 import { ADMIN_POSTURE_CHECKS, createPostureDebouncer, runPostureChecks, postureThresholdsFromEnv } from '@idgraph/posture';
@@ -116,7 +116,12 @@ export function registerWorkers(program: Command): void {
   program
     .command('workers')
     .description('Run collector workers (scheduled collections, Collect Now, targeted refreshes) on Redis; --stream adds the Log Streaming consumer (SQS_QUEUE_URL, SQS_DLQ_URL).')
-    .option('--concurrency <n>', 'collection jobs at once in this process', intOption('--concurrency', 1, 64), 2)
+    .option(
+      '--concurrency <n>',
+      "collection jobs at once in this process: a run waiting on an org's rate limits holds a slot but no connection, so one slot per org this process should carry",
+      intOption('--concurrency', 1, 256),
+      DEFAULT_COLLECT_CONCURRENCY,
+    )
     .option('--stream', 'also consume Okta Log Streaming events from SQS', false)
     .option('--port <port>', 'port for /healthz, /readyz and /metrics (0 = any; default IDGRAPH_OPS_PORT or 9464)', intOption('--port', 0, 65535))
     .option('--host <address>', 'address to serve them on (default IDGRAPH_OPS_HOST or 127.0.0.1; 0.0.0.0 for every interface)')

@@ -16,7 +16,7 @@
  */
 import { normalizeFactor } from '@idgraph/normalize';
 import type { FactorRow } from '@idgraph/graph';
-import { mapOrdered } from '../concurrency.js';
+import { forEachConcurrent, mapOrdered } from '../concurrency.js';
 import type { CollectorContext, CollectorResult } from '../context.js';
 import { progressOf } from '../context.js';
 import type { OktaFactorLike, OktaUserLike, Page } from '../ports.js';
@@ -87,29 +87,33 @@ async function adminFactorsFirst(ctx: CollectorContext, progress: ResourceProgre
       if (!canHaveFactors(a.status)) await ctx.store.finishFullSync(runId, 'factors', { userId: a.id });
     }
     const todo = admins.filter((a) => canHaveFactors(a.status) && !ADMIN_CHECKS_SKIP.has(a.status) && !already.has(a.id));
-    const fetch = async (a: { id: string }) => {
-      try {
-        return await ctx.client.listUserFactors(a.id);
-      } catch (err) {
-        if (isNotFound(err)) return null;
-        throw err;
-      }
-    };
-    for await (const { item, result } of mapOrdered(todo, ctx.concurrency ?? 8, fetch, ctx.signal)) {
-      const rows = result ? result.items.map((f) => normalizeFactor(item.id, f, result.fetchedAt)) : [];
-      await ctx.store.commitPage({
-        integrationId,
-        runId,
-        resource: 'factors',
-        scopeKey: `${ADMIN_FACTORS_SCOPE_PREFIX}${item.id}`,
-        nextUrl: null,
-        done: true,
-        rows: { factors: rows },
-      });
-      await ctx.store.finishFullSync(runId, 'factors', { userId: item.id });
-      progress.calls(1, rows.length);
-    }
-    ctx.signal.throwIfAborted();
+    // Each admin on its own (request, commit with its checkpoint, tombstone), several at a time.
+    await forEachConcurrent(
+      todo,
+      ctx.concurrency ?? 8,
+      async (admin) => {
+        let result: { items: OktaFactorLike[]; fetchedAt: Date } | null;
+        try {
+          result = await ctx.client.listUserFactors(admin.id);
+        } catch (err) {
+          if (!isNotFound(err)) throw err;
+          result = null; // deleted since it was listed: nothing to keep
+        }
+        const rows = result ? result.items.map((f) => normalizeFactor(admin.id, f, result.fetchedAt)) : [];
+        await ctx.store.commitPage({
+          integrationId,
+          runId,
+          resource: 'factors',
+          scopeKey: `${ADMIN_FACTORS_SCOPE_PREFIX}${admin.id}`,
+          nextUrl: null,
+          done: true,
+          rows: { factors: rows },
+        });
+        await ctx.store.finishFullSync(runId, 'factors', { userId: admin.id });
+        progress.calls(1, rows.length);
+      },
+      ctx.signal,
+    );
     ctx.logger.info({ admins: admins.length, read: todo.length }, 'factors of admins collected');
     gate.settle('adminFactors', true);
     return await readThisRun();
