@@ -21,6 +21,7 @@ export {
   type CollectNowRuns,
   collectNowDedupId,
   syncSchedules,
+  scheduleOffsetMs,
   startCollectorWorkers,
   redisConnection,
   assertRedisReachable,

@@ -7,7 +7,7 @@ import { describeError, QUEUES, scrubSecrets, type CollectJobData, type Logger, 
 import type { RefreshRequest } from '@idgraph/graph';
 import type { EventLimits } from '@idgraph/normalize';
 import { DelayedError, Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import type { IntegrationRef } from './context.js';
 import { IntegrationLocks } from './integration-lock.js';
@@ -175,37 +175,60 @@ export async function collectNow(
   return { jobId, joined, ...(runId ? { runId } : {}) };
 }
 
-const schedulerId = (integrationId: string, kind: 'full' | 'incremental' | 'factors'): string => `collect:${integrationId}:${kind}`;
+type ScheduleKind = 'full' | 'incremental' | 'factors';
+const schedulerId = (integrationId: string, kind: ScheduleKind): string => `collect:${integrationId}:${kind}`;
+
+/**
+ * Where in its interval a scheduled collection of an integration runs: a deterministic offset from
+ * the integration id (and the kind), in [1, everyMs). BullMQ runs an `every` scheduler with an
+ * offset at `k × every + offset`, so the collections of many orgs spread evenly over the interval
+ * instead of all starting when the workers start (or at the top of the hour), and each keeps its
+ * own slot across restarts and re-syncs.
+ */
+export function scheduleOffsetMs(integrationId: string, kind: ScheduleKind, everyMs: number): number {
+  if (!Number.isInteger(everyMs) || everyMs < 2) throw new Error(`scheduleOffsetMs: the interval must be an integer ≥ 2 ms, got ${everyMs}`);
+  const h = createHash('sha256').update(`${integrationId}:${kind}`).digest();
+  return 1 + (h.readUIntBE(0, 6) % (everyMs - 1));
+}
 
 /**
  * Keeps job schedulers in step with the integrations table: per integration a full, an
- * incremental and a factors-sweep scheduler at the integration's intervals; schedulers of
- * integrations that no longer exist are removed. Returns what it did.
+ * incremental and a factors-sweep scheduler at the integration's intervals, each at its own offset
+ * in the interval (scheduleOffsetMs); schedulers of integrations that no longer exist are removed.
+ * Returns what it did.
  */
 export async function syncSchedules(
   queue: Queue,
   store: Pick<WorkerStore, 'listIntegrations' | 'tenant'>,
 ): Promise<{ upserted: string[]; removed: string[] }> {
   const integrations = await store.listIntegrations();
+  const existing = new Map((await queue.getJobSchedulers(0, -1)).map((s) => [s.key, s]));
   const wanted = new Set<string>();
   const upserted: string[] = [];
   for (const integration of integrations) {
     const s = { ...DEFAULT_SCHEDULE, ...(integration.schedule ?? {}) };
     const base = { tenant: store.tenant, integrationId: integration.id, trigger: 'schedule' as const };
-    const entries: [ReturnType<typeof schedulerId>, number, CollectJob][] = [
-      [schedulerId(integration.id, 'full'), s.fullIntervalMinutes, { ...base, mode: 'full', resources: ['users', 'groups', 'group_members', 'apps', 'app_assignments', 'roles', 'system_log'] }],
-      [schedulerId(integration.id, 'incremental'), s.incrementalIntervalMinutes, { ...base, mode: 'incremental' }],
-      [schedulerId(integration.id, 'factors'), s.factorsIntervalMinutes, { ...base, mode: 'full', resources: ['factors'] }],
+    const entries: [ScheduleKind, number, CollectJob][] = [
+      ['full', s.fullIntervalMinutes, { ...base, mode: 'full', resources: ['users', 'groups', 'group_members', 'apps', 'app_assignments', 'roles', 'system_log'] }],
+      ['incremental', s.incrementalIntervalMinutes, { ...base, mode: 'incremental' }],
+      ['factors', s.factorsIntervalMinutes, { ...base, mode: 'full', resources: ['factors'] }],
     ];
-    for (const [id, minutes, data] of entries) {
+    for (const [kind, minutes, data] of entries) {
       if (!Number.isFinite(minutes) || minutes <= 0) continue;
+      const id = schedulerId(integration.id, kind);
+      const every = Math.round(minutes * 60_000);
+      const offset = scheduleOffsetMs(integration.id, kind, every);
       wanted.add(id);
-      await queue.upsertJobScheduler(id, { every: minutes * 60_000 }, { name: 'collect', data, opts: { removeOnComplete: 100, removeOnFail: 100 } });
+      // A scheduler made with another interval or slot (e.g. before offsets) is made afresh:
+      // BullMQ keeps an existing scheduler's slot on upsert.
+      const before = existing.get(id);
+      if (before && (before.every !== every || before.offset !== offset)) await queue.removeJobScheduler(id);
+      await queue.upsertJobScheduler(id, { every, offset }, { name: 'collect', data, opts: { removeOnComplete: 100, removeOnFail: 100 } });
       upserted.push(id);
     }
   }
   const removed: string[] = [];
-  for (const scheduler of await queue.getJobSchedulers(0, -1)) {
+  for (const scheduler of existing.values()) {
     if (scheduler.key.startsWith('collect:') && !wanted.has(scheduler.key)) {
       await queue.removeJobScheduler(scheduler.key);
       removed.push(scheduler.key);
