@@ -3,7 +3,7 @@
  * for one tenant. The SQL lives in small helper modules; this class wires them together and
  * owns transaction boundaries.
  */
-import { and, eq, sql } from 'drizzle-orm';
+import { and, asc, eq, sql } from 'drizzle-orm';
 import { eventTimingFromEnv, loadConfig, type Logger } from '@idgraph/core';
 import type { GraphDb } from './db.js';
 import { applyConfirmedMutations, ingestEncodedEventBatch, ingestEventBatch, type EncodedEventBatch, type EncodedIngestResult, type IngestItem, type IngestOptions, type IngestResult } from './event-ingest.js';
@@ -195,6 +195,22 @@ export class GraphStore {
       throw err;
     });
     return this.secretBoxReady;
+  }
+
+  /**
+   * The same database as another tenant: everything it reads and writes is that tenant's (the
+   * secret box is shared; sealed secrets are bound to their tenant). Not for a transaction's store.
+   */
+  forTenant(tenant: string): GraphStore {
+    if (this.boundToTransaction) throw new Error('forTenant: call it on the store, not on the one a transaction hands out');
+    if (tenant === this.tenant) return this;
+    return new GraphStore(this.gdb, { ...this.opts, tenant, ambiguityMs: this.ambiguityMs, ...(this.secretBoxInstance ? { secretBox: this.secretBoxInstance } : {}) });
+  }
+
+  /** Every tenant of the database (for processes that serve them all, such as `idgraph workers`). */
+  async listTenants(): Promise<string[]> {
+    const rows = await this.exec.db.select({ id: schema.tenants.id }).from(schema.tenants).orderBy(asc(schema.tenants.id));
+    return rows.map((r) => r.id);
   }
 
   /** Runs fn in one transaction with a store bound to it (nested calls become savepoints). */

@@ -15,7 +15,7 @@ import type { CollectorClient, CollectorStore, GraphReader, RunInfo, RunStore } 
 import { RequestMeter } from './progress.js';
 import { refreshObjects } from './refresh.js';
 import { parseResources } from './resources.js';
-import { runCollection, type CountsReader, type RunCollectionOptions, type RunSummary } from './run.js';
+import { runCollection, type CountsReader, type RunSummary } from './run.js';
 
 /** Collect job data as it travels: the run id is added once the run exists, so a retried job resumes it. */
 export type CollectJob = CollectJobData & { runId?: string };
@@ -199,15 +199,19 @@ export function scheduleOffsetMs(integrationId: string, kind: ScheduleKind, ever
  */
 export async function syncSchedules(
   queue: Queue,
-  store: Pick<WorkerStore, 'listIntegrations' | 'tenant'>,
+  /** The tenant's store, or one store per tenant when the workers serve every tenant. */
+  stores: Pick<WorkerStore, 'listIntegrations' | 'tenant'> | readonly Pick<WorkerStore, 'listIntegrations' | 'tenant'>[],
 ): Promise<{ upserted: string[]; removed: string[] }> {
-  const integrations = await store.listIntegrations();
+  const integrations: { tenant: string; integration: IntegrationRecord }[] = [];
+  for (const store of Array.isArray(stores) ? stores : [stores]) {
+    for (const integration of await store.listIntegrations()) integrations.push({ tenant: store.tenant, integration });
+  }
   const existing = new Map((await queue.getJobSchedulers(0, -1)).map((s) => [s.key, s]));
   const wanted = new Set<string>();
   const upserted: string[] = [];
-  for (const integration of integrations) {
+  for (const { tenant, integration } of integrations) {
     const s = { ...DEFAULT_SCHEDULE, ...(integration.schedule ?? {}) };
-    const base = { tenant: store.tenant, integrationId: integration.id, trigger: 'schedule' as const };
+    const base = { tenant, integrationId: integration.id, trigger: 'schedule' as const };
     const entries: [ScheduleKind, number, CollectJob][] = [
       ['full', s.fullIntervalMinutes, { ...base, mode: 'full', resources: ['users', 'groups', 'group_members', 'apps', 'app_assignments', 'roles', 'system_log'] }],
       ['incremental', s.incrementalIntervalMinutes, { ...base, mode: 'incremental' }],
@@ -262,7 +266,13 @@ export const DEFAULT_COLLECT_CONCURRENCY = 16;
 
 export interface CollectorWorkersOptions {
   redisUrl: string;
+  /** The store of the process's own tenant. */
   store: WorkerStore;
+  /**
+   * Serve every tenant: the store of a job's tenant (jobs carry their tenant; the integration is
+   * looked up in that tenant only). Without it, jobs of other tenants fail for good.
+   */
+  storeFor?: (tenant: string) => WorkerStore | Promise<WorkerStore>;
   /** Collect jobs processed at once by this process (default DEFAULT_COLLECT_CONCURRENCY); refresh jobs use the same. */
   concurrency?: number;
   logger: Logger;
@@ -276,7 +286,7 @@ export interface CollectorWorkersOptions {
   /** Size and depth limits of one System Log event (IdgraphConfig.eventLimits). */
   eventLimits?: Partial<EventLimits>;
   /** Runs the admin posture checks once a run has collected their inputs (see admin-first.ts). */
-  onAdminPostureFinal?: RunCollectionOptions['onAdminPostureFinal'];
+  onAdminPostureFinal?: (run: { runId: string; integrationId: string; tenant: string }) => Promise<void>;
 }
 
 export interface CollectorWorkers {
@@ -319,8 +329,10 @@ export function startCollectorWorkers(opts: CollectorWorkersOptions): CollectorW
     const final = err instanceof UnrecoverableError || (job !== undefined && job.attemptsMade >= (job.opts.attempts ?? 1));
     if (!runId || !final) return;
     void (async () => {
-      const run = await opts.store.getRun(runId);
-      if (run && (run as { status?: string }).status === 'running') await opts.store.finishRun(runId, 'failed', describeError(err));
+      // The run was opened in the job's tenant; a job of a tenant this process does not serve failed before reaching it.
+      const store = await storeOf(opts, job!.data.tenant).catch(() => opts.store);
+      const run = await store.getRun(runId);
+      if (run && (run as { status?: string }).status === 'running') await store.finishRun(runId, 'failed', describeError(err));
     })().catch((e: unknown) => log.warn({ runId, err: describeError(e) }, 'could not mark the failed job\'s run failed'));
   });
   for (const w of [collectWorker, refreshWorker]) {
@@ -344,10 +356,14 @@ interface ProcessDeps extends CollectorWorkersOptions {
   log: Logger;
 }
 
+/** The store of a job's tenant: the process's own, or (serving every tenant) that tenant's. */
+async function storeOf(opts: Pick<CollectorWorkersOptions, 'store' | 'storeFor'>, tenant: string): Promise<WorkerStore> {
+  if (tenant === opts.store.tenant) return opts.store;
+  if (opts.storeFor) return opts.storeFor(tenant);
+  throw new UnrecoverableError(`job is for tenant ${JSON.stringify(tenant)} but this worker serves ${JSON.stringify(opts.store.tenant)}`);
+}
+
 async function loadIntegration(store: WorkerStore, data: { tenant: string; integrationId: string }): Promise<IntegrationRecord> {
-  if (data.tenant !== store.tenant) {
-    throw new UnrecoverableError(`job is for tenant ${JSON.stringify(data.tenant)} but this worker serves ${JSON.stringify(store.tenant)}`);
-  }
   const integration = await store.getIntegration(data.integrationId);
   if (!integration) throw new UnrecoverableError(`integration ${data.integrationId} does not exist (removed?)`);
   return integration;
@@ -358,7 +374,8 @@ async function processCollect(
   token: string | undefined,
   deps: ProcessDeps & { locks: IntegrationLocks },
 ): Promise<RunSummary | { skipped: string }> {
-  const integration = await loadIntegration(deps.store, job.data);
+  const store = await storeOf(deps, job.data.tenant);
+  const integration = await loadIntegration(store, job.data);
   const lock = await deps.locks.tryAcquire(integration.id);
   if (lock === null) {
     // A scheduled job that has not started its run yields to the collection under way; one that
@@ -370,7 +387,7 @@ async function processCollect(
   }
   if (job.data.runId) {
     // Delivered again after its run ended (its process died between the two): nothing to redo.
-    const run = await deps.store.getRun(job.data.runId);
+    const run = await store.getRun(job.data.runId);
     if (run && (run as { status?: string }).status !== 'running') {
       await lock.release();
       return { skipped: `run ${job.data.runId} already ended ${(run as { status?: string }).status}` };
@@ -382,7 +399,7 @@ async function processCollect(
     let lastProgress = 0;
     const summary = await runCollection({
       client,
-      store: deps.store,
+      store,
       integration,
       mode: job.data.mode,
       ...(job.data.resources ? { resources: job.data.resources } : {}),
@@ -393,7 +410,7 @@ async function processCollect(
       meter,
       concurrency: deps.requestConcurrency ?? 8,
       ...(deps.eventLimits ? { eventLimits: deps.eventLimits } : {}),
-      ...(deps.onAdminPostureFinal ? { onAdminPostureFinal: deps.onAdminPostureFinal } : {}),
+      ...(deps.onAdminPostureFinal ? { onAdminPostureFinal: (run) => deps.onAdminPostureFinal!({ ...run, tenant: store.tenant }) } : {}),
       onRun: async (run) => {
         if (job.data.runId !== run.id) await job.updateData({ ...job.data, runId: run.id });
       },
@@ -415,14 +432,15 @@ async function processCollect(
 }
 
 async function processRefresh(job: Job<RefreshJobData>, deps: ProcessDeps): Promise<{ refreshed: number; vanished: number; failures: number }> {
-  const integration = await loadIntegration(deps.store, job.data);
+  const store = await storeOf(deps, job.data.tenant);
+  const integration = await loadIntegration(store, job.data);
   const client = await deps.makeClient(integration, { onRequest: () => undefined });
   // While a collection of this integration runs, refresh inside it: rows re-read now count as seen
   // by that run, so its tombstoning cannot remove them.
-  const running = await deps.store.runningRun(integration.id);
+  const running = await store.runningRun(integration.id);
   const result = await refreshObjects({
     client,
-    store: deps.store,
+    store,
     integration,
     requests: job.data.requests as RefreshRequest[],
     logger: deps.log.child({ jobId: job.id }),

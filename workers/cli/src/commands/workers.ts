@@ -24,6 +24,7 @@ interface WorkersOptions {
   host?: string;
   rateShare: number;
   scheduleSyncSeconds: number;
+  lockSeconds: number;
 }
 
 /** Request counters per integration and Okta bucket, fed by every client this process makes. */
@@ -127,6 +128,12 @@ export function registerWorkers(program: Command): void {
     .option('--host <address>', 'address to serve them on (default IDGRAPH_OPS_HOST or 127.0.0.1; 0.0.0.0 for every interface)')
     .option('--rate-share <share>', "share of each Okta rate-limit bucket all workers together may spend (0-1]", numberOption('--rate-share', { above: 0, max: 1, example: '0.5' }), 0.5)
     .option('--schedule-sync-seconds <s>', 'how often schedules are re-synced with the integrations table', intOption('--schedule-sync-seconds', 1), 30)
+    .option(
+      '--lock-seconds <s>',
+      "how long a run outlives a process that died (killed, crashed): its job lock and the integration's lock expire after this without renewal, and another worker resumes the run from its checkpoints",
+      intOption('--lock-seconds', 2, 600),
+      30,
+    )
     .action(
       action(
         async (ctx, opts: WorkersOptions) => {
@@ -143,11 +150,21 @@ export function registerWorkers(program: Command): void {
           // Keyed under the queue prefix: two deployments sharing one Redis keep separate budgets.
           const governor = createRedisRateGovernor(redis, { share: opts.rateShare, keyPrefix: rateGovernorKeyPrefix(ctx.config.queuePrefix) });
           const counters = new RequestCounters();
+          // The workers serve every tenant of the database: a job carries its tenant, and everything
+          // it reads and writes goes through that tenant's store (one per tenant, on one pool).
+          const tenantStores = new Map<string, GraphStore>([[store.tenant, store]]);
+          const storeFor = (tenant: string): GraphStore => {
+            let s = tenantStores.get(tenant);
+            if (!s) tenantStores.set(tenant, (s = store.forTenant(tenant)));
+            return s;
+          };
+          const tenantOf = new Map<string, string>();
           const postureDebouncer = createPostureDebouncer({
             delayMs: 5000,
             logger: log,
             run: async (integrationId: string) => {
-              await runPostureChecks({ store, db: gdb, integrationId, thresholds: postureThresholdsFromEnv(), logger: log });
+              const s = storeFor(tenantOf.get(integrationId) ?? store.tenant);
+              await runPostureChecks({ store: s, db: gdb, integrationId, thresholds: postureThresholdsFromEnv(), logger: log });
             },
           });
           const collectors = startCollectorWorkers({
@@ -155,14 +172,16 @@ export function registerWorkers(program: Command): void {
             prefix: ctx.config.queuePrefix,
             eventLimits: ctx.config.eventLimits,
             // Admin findings as soon as a run has admin roles, holders and their factors (every check runs after the run).
-            onAdminPostureFinal: async ({ integrationId }) => {
-              await runPostureChecks({ store, db: gdb, integrationId, thresholds: postureThresholdsFromEnv(), logger: log, checks: ADMIN_POSTURE_CHECKS });
+            onAdminPostureFinal: async ({ integrationId, tenant }) => {
+              await runPostureChecks({ store: storeFor(tenant), db: gdb, integrationId, thresholds: postureThresholdsFromEnv(), logger: log, checks: ADMIN_POSTURE_CHECKS });
             },
             store: withGraphReader(store),
+            storeFor: (tenant) => withGraphReader(storeFor(tenant)),
             concurrency: opts.concurrency,
+            lockDurationMs: opts.lockSeconds * 1000,
             logger: log,
             makeClient: (integration, hooks) =>
-              clientForIntegration(store, integration as Parameters<typeof clientForIntegration>[1], {
+              clientForIntegration(storeFor((integration as { tenantId?: string }).tenantId ?? store.tenant), integration as Parameters<typeof clientForIntegration>[1], {
                 logger: log,
                 governor,
                 onRequest: (e) => {
@@ -173,15 +192,18 @@ export function registerWorkers(program: Command): void {
               }),
           });
           collectors.collectWorker.on('completed', (job: Job) => {
-            const id = (job.data as { integrationId?: string }).integrationId;
-            if (id) postureDebouncer.trigger(id);
+            const { integrationId: id, tenant } = job.data as { integrationId?: string; tenant?: string };
+            if (!id) return;
+            if (tenant) tenantOf.set(id, tenant);
+            postureDebouncer.trigger(id);
           });
           const queueConnection = redisConnection(ctx.config.redisUrl);
           const collectQueue = new Queue(QUEUES.collect, { connection: queueConnection, prefix: ctx.config.queuePrefix });
           const refreshQueue = new Queue(QUEUES.refresh, { connection: queueConnection, prefix: ctx.config.queuePrefix });
           const sync = async () => {
             try {
-              const r = await syncSchedules(collectQueue, withGraphReader(store));
+              const tenants = await store.listTenants();
+              const r = await syncSchedules(collectQueue, tenants.map(storeFor));
               log.debug({ upserted: r.upserted.length, removed: r.removed.length }, 'schedules synced');
             } catch (err) {
               log.warn({ err: (err as Error).message }, 'schedule sync failed; retrying at the next interval');
