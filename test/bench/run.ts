@@ -1,5 +1,5 @@
 /**
- * `pnpm bench [client|collection|stream|ingest|api|fleet …] [--quick]`: runs the benchmarks and rewrites their
+ * `pnpm bench [client|collection|stream|ingest|api|fleet|admin-posture …] [--quick]`: runs the benchmarks and rewrites their
  * sections of BENCHMARKS.md (figures as measured, with the command that produced them).
  */
 import { readFile, writeFile } from 'node:fs/promises';
@@ -10,6 +10,7 @@ import { benchApi } from './api.js';
 import { benchClient } from './client.js';
 import { benchCollection, BENCH_SIZES } from './collection.js';
 import { benchFleet, FLEET_SIZES } from './fleet.js';
+import { ADMIN_POSTURE_SIZES, benchAdminPosture } from './admin-posture.js';
 import { benchIngest } from './ingest.js';
 import { benchStream } from './stream.js';
 
@@ -43,6 +44,10 @@ const BENCHES: Record<string, Bench> = {
   fleet: {
     title: 'Fleet: 20 simulated orgs × 5,000 users at Okta default limits, 4 `idgraph workers` processes, each org against its own floor',
     run: (quick) => benchFleet(quick ? FLEET_SIZES.quick : FLEET_SIZES.full),
+  },
+  'admin-posture': {
+    title: 'Admin posture on the reference org: a first full collection, 100,000 users at Okta default limits, half of each bucket, until the admin checks are final',
+    run: (quick) => benchAdminPosture(quick ? ADMIN_POSTURE_SIZES.quick : ADMIN_POSTURE_SIZES.reference),
   },
   ingest: {
     title: '`idgraph ingest-events`: the built CLI replaying a JSONL archive into PostgreSQL',
