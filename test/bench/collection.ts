@@ -165,6 +165,9 @@ export async function benchCollection(opts: CollectionBenchOptions): Promise<Rec
     // one burst: nothing can end before the last full window has passed. A lower bound beside the
     // continuous `floorMs` (requests ÷ limit) that the targets are stated against.
     const windowFloorMs = Math.max(0, ...Object.values(byBucket).map((b) => Math.floor((b.requests - 1) / b.limitPerMinute) * 60_000));
+    const run = await db.graph.getRun(summary.runId);
+    // Admin roles, their holders and their factors come first; the admin checks are final then.
+    const adminPostureFinalMs = run?.adminPostureFinalAt ? run.adminPostureFinalAt.getTime() - run.startedAt.getTime() : null;
     const counts = (await db.graph.counts(integration.id)) as unknown as Record<string, number>;
     const rowsWritten = Object.values(counts).reduce((n, c) => n + c, 0);
     const truthLines = sim.truth().length;
@@ -175,6 +178,8 @@ export async function benchCollection(opts: CollectionBenchOptions): Promise<Rec
       requestConcurrency: opts.requestConcurrency ?? DEFAULT_REQUEST_CONCURRENCY,
       simGenerateMs: generateMs,
       wallMs,
+      adminPostureFinalMs,
+      adminPostureFinalShareOfRun: adminPostureFinalMs === null ? null : Math.round((adminPostureFinalMs / (summary.durationMs || wallMs)) * 1000) / 1000,
       floorMs: floor,
       floorBucket,
       speedVsFloor: Math.round((floor / wallMs) * 1000) / 1000,

@@ -1,5 +1,5 @@
 /**
- * `pnpm bench [client|collection|stream|ingest|api|privilege …] [--quick]`: runs the benchmarks and rewrites their
+ * `pnpm bench [client|collection|stream|ingest|api|privilege|fleet|admin-posture …] [--quick]`: runs the benchmarks and rewrites their
  * sections of BENCHMARKS.md (figures as measured, with the command that produced them).
  */
 import { readFile, writeFile } from 'node:fs/promises';
@@ -9,6 +9,8 @@ import { createLogger } from '@idgraph/core';
 import { benchApi } from './api.js';
 import { benchClient } from './client.js';
 import { benchCollection, BENCH_SIZES } from './collection.js';
+import { benchFleet, FLEET_SIZES } from './fleet.js';
+import { ADMIN_POSTURE_SIZES, benchAdminPosture } from './admin-posture.js';
 import { benchIngest } from './ingest.js';
 import { benchPrivilege } from './privilege.js';
 import { benchStream } from './stream.js';
@@ -39,6 +41,14 @@ const BENCHES: Record<string, Bench> = {
   api: {
     title: 'Operator API: p99 of the findings list and the person route, 100,000 users / 1,000,000 memberships, 20 concurrent clients',
     run: (quick) => benchApi(quick ? { users: 20_000, events: 50_000, seconds: 5 } : {}),
+  },
+  fleet: {
+    title: 'Fleet: 20 simulated orgs × 5,000 users at Okta default limits, 4 `idgraph workers` processes, each org against its own floor',
+    run: (quick) => benchFleet(quick ? FLEET_SIZES.quick : FLEET_SIZES.full),
+  },
+  'admin-posture': {
+    title: 'Admin posture on the reference org: a first full collection, 100,000 users at Okta default limits, half of each bucket, until the admin checks are final',
+    run: (quick) => benchAdminPosture(quick ? ADMIN_POSTURE_SIZES.quick : ADMIN_POSTURE_SIZES.reference),
   },
   ingest: {
     title: '`idgraph ingest-events`: the built CLI replaying a JSONL archive into PostgreSQL',

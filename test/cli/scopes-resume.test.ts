@@ -145,9 +145,15 @@ describe('least-privilege credentials', () => {
 
     const runs = JSON.parse((await runCli(['runs', 'mixed', '--json'], { env })).stdout);
     expect(runs[0]).toMatchObject({ id: summary.runId, status: 'partial' });
+    // The full scan made admin posture final; the one that could not read roles did not.
+    expect(runs[0]).toMatchObject({ adminPostureFinal: false, adminPostureFinalAt: null });
+    expect(runs[1]).toMatchObject({ id: JSON.parse(full.stdout).runId, adminPostureFinal: true, adminPostureFinalAt: expect.stringMatching(/^\d{4}-/) });
+    const status = JSON.parse((await runCli(['status', '--json'], { env })).stdout);
+    expect(status.find((s: { integration: string }) => s.integration === 'mixed').run).toMatchObject({ id: summary.runId, adminPostureFinal: false });
     expect(runs[0].resources.find((r: { resource: string }) => r.resource === 'roles')).toMatchObject({ state: 'skipped', error: null, reason: expect.stringMatching(/okta\.roles\.read/) });
     const table = await runCli(['runs', 'mixed'], { env });
     expect(table.stdout).toMatch(/apps\s+skipped/);
+    expect(table.stdout).toMatch(/admin posture: not final in this run/);
 
     const human = await runCli(['scan', 'mixed', '--rate-share', '1'], { env });
     expect(human.code).toBe(0);

@@ -95,6 +95,31 @@ export class ApiKeyRepo {
     return { name: row.name, keyId: row.keyId, role: row.role, createdAt: row.createdAt };
   }
 
+  /**
+   * The live key, whatever its tenant, with that tenant: `idgraph serve` acts in the tenant of
+   * the key it is called with (key ids are unique across tenants).
+   */
+  async verifyInAnyTenant(key: string): Promise<(ApiKeyInfo & { tenantId: string }) | undefined> {
+    const keyId = apiKeyId(key);
+    if (!keyId) return undefined;
+    const row = await this.byKeyIdInAnyTenant(keyId);
+    if (!row) return undefined;
+    const presented = Buffer.from(hashApiKey(key), 'hex');
+    const stored = Buffer.from(row.keyHash, 'hex');
+    if (presented.length !== stored.length || !timingSafeEqual(presented, stored)) return undefined;
+    return { name: row.name, keyId: row.keyId, role: row.role, createdAt: row.createdAt, tenantId: row.tenantId };
+  }
+
+  /** A live key of any tenant by its public id, with its tenant (a console session holds the id). */
+  async byKeyIdInAnyTenant(keyId: string): Promise<(ApiKeyInfo & { keyHash: string; tenantId: string }) | undefined> {
+    const t = schema.apiKeys;
+    const [row] = await this.exec.db
+      .select({ name: t.name, keyId: t.keyId, role: t.role, createdAt: t.createdAt, keyHash: t.keyHash, tenantId: t.tenantId })
+      .from(t)
+      .where(eq(t.keyId, keyId));
+    return row;
+  }
+
   /** A live key by its public id (sessions hold the id, never the key). */
   async byKeyId(keyId: string): Promise<(ApiKeyInfo & { keyHash: string }) | undefined> {
     const t = schema.apiKeys;

@@ -123,4 +123,51 @@ export class GraphReads {
       ORDER BY 1`);
     return rows.map((r) => r.id);
   }
+
+  /**
+   * Live ACTIVE role assignments of live principals of one kind: what posture's effective roles call
+   * live roles, so "admin" means the same to the collector's admin-first step as to the admin checks.
+   */
+  private liveRolePrincipals(integrationId: string, kind: 'user' | 'group'): SQL {
+    return sql`
+      SELECT ra.principal_id FROM role_assignments ra
+      WHERE ra.tenant_id = ${this.tenant} AND ra.integration_id = ${integrationId}::uuid AND ra.deleted_at IS NULL
+        AND ra.principal_kind = ${kind} AND coalesce(ra.status, 'ACTIVE') = 'ACTIVE'`;
+  }
+
+  private adminGroupsSql(integrationId: string): SQL {
+    return sql`
+      SELECT g.okta_id FROM groups g
+      WHERE g.tenant_id = ${this.tenant} AND g.integration_id = ${integrationId}::uuid AND g.deleted_at IS NULL
+        AND g.okta_id IN (${this.liveRolePrincipals(integrationId, 'group')})`;
+  }
+
+  /** Live groups holding a live ACTIVE role assignment, in id order. */
+  async adminGroupIds(integrationId: string): Promise<string[]> {
+    const rows = await this.exec.rows<{ okta_id: string }>(sql`${this.adminGroupsSql(integrationId)} ORDER BY g.okta_id`);
+    return rows.map((r) => r.okta_id);
+  }
+
+  /** Live users holding a live ACTIVE role directly or through a live membership of such a group, in id order. */
+  adminUsers(integrationId: string): Promise<{ id: string; status: string }[]> {
+    return this.exec.rows<{ id: string; status: string }>(sql`
+      SELECT u.okta_id AS id, u.status FROM users u
+      WHERE u.tenant_id = ${this.tenant} AND u.integration_id = ${integrationId}::uuid AND u.deleted_at IS NULL
+        AND (u.okta_id IN (${this.liveRolePrincipals(integrationId, 'user')})
+          OR u.okta_id IN (
+            SELECT m.user_id FROM group_memberships m
+            WHERE m.tenant_id = ${this.tenant} AND m.integration_id = ${integrationId}::uuid AND m.deleted_at IS NULL
+              AND m.group_id IN (${this.adminGroupsSql(integrationId)})))
+      ORDER BY u.okta_id`);
+  }
+
+  /** Scope keys (starting with `prefix`) of a run's `done` checkpoints of one resource. */
+  async doneScopes(integrationId: string, resource: string, runId: string, prefix: string): Promise<Set<string>> {
+    const pattern = `${prefix.replace(/[\\%_]/g, (ch) => `\\${ch}`)}%`;
+    const rows = await this.exec.rows<{ scope_key: string }>(sql`
+      SELECT scope_key FROM checkpoints
+      WHERE tenant_id = ${this.tenant} AND integration_id = ${integrationId}::uuid AND resource = ${resource}
+        AND run_id = ${runId}::uuid AND done AND scope_key LIKE ${pattern}`);
+    return new Set(rows.map((r) => r.scope_key));
+  }
 }

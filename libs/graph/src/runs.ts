@@ -31,6 +31,13 @@ export interface Run {
   startedAt: Date;
   endedAt: Date | null;
   error: string | null;
+  /**
+   * When the admin posture checks became final in this run (admin roles, their holders and those
+   * holders' factors collected, the admin checks run); null while pending or not covered.
+   */
+  adminPostureFinalAt: Date | null;
+  /** The run's admin posture checks are final (adminPostureFinalAt is set). */
+  adminPostureFinal: boolean;
   resources: RunResource[];
 }
 
@@ -165,6 +172,18 @@ export class RunRepo {
     return (await this.get(runId))!;
   }
 
+  /** Records that the run's admin posture checks are final now (the first call wins: a resumed run keeps the time). */
+  async markAdminPostureFinal(runId: string): Promise<Run> {
+    const t = schema.collectionRuns;
+    const [row] = await this.exec.db
+      .update(t)
+      .set({ adminPostureFinalAt: sql`coalesce(${t.adminPostureFinalAt}, now())` })
+      .where(and(eq(t.tenantId, this.tenantId), eq(t.id, runId)))
+      .returning({ id: t.id });
+    if (!row) throw new Error(`no run ${runId} in this tenant`);
+    return (await this.get(runId))!;
+  }
+
   /**
    * Deletes a run that never started (no resource left pending): Collect Now opens a run before
    * enqueueing, and drops it again when the request joined a run already under way.
@@ -195,6 +214,8 @@ export class RunRepo {
       startedAt: run.startedAt,
       endedAt: run.endedAt,
       error: run.error,
+      adminPostureFinalAt: run.adminPostureFinalAt,
+      adminPostureFinal: run.adminPostureFinalAt !== null,
       resources: resources.filter((x) => x.runId === run.id).map(toResource),
     }));
   }

@@ -471,6 +471,12 @@ export const collectionRuns = pgTable(
     startedAt: tstz('started_at').notNull().defaultNow(),
     endedAt: tstz('ended_at'),
     error: text('error'),
+    /**
+     * When the admin posture checks became final in this run: admin roles, their holders (direct
+     * and through groups) and those holders' factors were collected and the admin checks run.
+     * Null while pending, and for runs that do not cover admin posture.
+     */
+    adminPostureFinalAt: tstz('admin_posture_final_at'),
   },
   (t) => [
     index('collection_runs_integration_idx').on(t.tenantId, t.integrationId, t.startedAt),

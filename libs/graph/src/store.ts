@@ -3,7 +3,7 @@
  * for one tenant. The SQL lives in small helper modules; this class wires them together and
  * owns transaction boundaries.
  */
-import { and, eq, sql } from 'drizzle-orm';
+import { and, asc, eq, sql } from 'drizzle-orm';
 import { eventTimingFromEnv, loadConfig, type Logger } from '@idgraph/core';
 import type { GraphDb } from './db.js';
 import { ingestEncodedEventBatch, ingestEventBatch, type EncodedEventBatch, type EncodedIngestResult, type IngestItem, type IngestOptions, type IngestResult } from './event-ingest.js';
@@ -157,6 +157,22 @@ export class GraphStore {
     return this.secretBoxReady;
   }
 
+  /**
+   * The same database as another tenant: everything it reads and writes is that tenant's (the
+   * secret box is shared; sealed secrets are bound to their tenant). Not for a transaction's store.
+   */
+  forTenant(tenant: string): GraphStore {
+    if (this.boundToTransaction) throw new Error('forTenant: call it on the store, not on the one a transaction hands out');
+    if (tenant === this.tenant) return this;
+    return new GraphStore(this.gdb, { ...this.opts, tenant, ambiguityMs: this.ambiguityMs, ...(this.secretBoxInstance ? { secretBox: this.secretBoxInstance } : {}) });
+  }
+
+  /** Every tenant of the database (for processes that serve them all, such as `idgraph workers`). */
+  async listTenants(): Promise<string[]> {
+    const rows = await this.exec.db.select({ id: schema.tenants.id }).from(schema.tenants).orderBy(asc(schema.tenants.id));
+    return rows.map((r) => r.id);
+  }
+
   /** Runs fn in one transaction with a store bound to it (nested calls become savepoints). */
   transaction<T>(fn: (store: GraphStore) => Promise<T>): Promise<T> {
     // The bound store shares this one's secret box (possibly resolved lazily by now).
@@ -280,6 +296,11 @@ export class GraphStore {
 
   runningRun(integrationId: string): Promise<Run | undefined> {
     return this.runRepo.running(integrationId);
+  }
+
+  /** The run's admin posture checks are final now (see Run.adminPostureFinalAt). */
+  markAdminPostureFinal(runId: string): Promise<Run> {
+    return this.runRepo.markAdminPostureFinal(runId);
   }
 
   /** Deletes a run that never started; true when it did (see RunRepo.discard). */
@@ -469,6 +490,18 @@ export class GraphStore {
   /** The integration's built-in Everyone group, or null while the graph has none. */
   everyoneGroupId(integrationId: string): Promise<string | null> {
     return this.reads.everyoneGroupId(integrationId);
+  }
+
+  adminGroupIds(integrationId: string): Promise<string[]> {
+    return this.reads.adminGroupIds(integrationId);
+  }
+
+  adminUsers(integrationId: string): Promise<{ id: string; status: string }[]> {
+    return this.reads.adminUsers(integrationId);
+  }
+
+  doneScopes(integrationId: string, resource: string, runId: string, prefix: string): Promise<Set<string>> {
+    return this.reads.doneScopes(integrationId, resource, runId, prefix);
   }
 
   /** Apps assigned to any of the groups (their members are those apps' GROUP-scope users). */

@@ -51,6 +51,12 @@ export const POSTURE_CHECKS: readonly PostureCheck[] = Object.freeze([
   privilegeAdminViaGroupRule,
 ]);
 
+/**
+ * The checks about administrators: what a full collection makes final early (the collector's
+ * admin step reads admin roles, their holders and their factors before everyone else's factors).
+ */
+export const ADMIN_POSTURE_CHECKS: readonly PostureCheck[] = Object.freeze(POSTURE_CHECKS.filter((c) => c.id.startsWith('admin.')));
+
 export function findCheck(id: string): PostureCheck | undefined {
   return POSTURE_CHECKS.find((c) => c.id === id);
 }

@@ -4,6 +4,7 @@
  */
 import type { Logger } from '@idgraph/core';
 import type { EventLimits } from '@idgraph/normalize';
+import type { AdminFirst } from './admin-first.js';
 import type { CollectorClient, CollectorStore, GraphReader, RunInfo } from './ports.js';
 import { ResourceProgress } from './progress.js';
 
@@ -31,6 +32,8 @@ export interface CollectorContext {
   eventLimits?: Partial<EventLimits>;
   /** Targeted re-reads (refresh.ts): their reads decide what event times could not. */
   reread?: boolean;
+  /** A full run's admin posture step (admin-first.ts): group members and factors of admins first. */
+  adminFirst?: AdminFirst;
 }
 
 /**

@@ -11,6 +11,7 @@ export { collectFactors, canHaveFactors, STATUSES_WITHOUT_FACTORS } from './coll
 export { collectSystemLog, DEFAULT_LOG_BACKFILL_DAYS, MAX_LOG_BACKFILL_DAYS, type SystemLogOptions } from './collectors/system-log.js';
 export { INCREMENTAL_SAFETY_MARGIN_MS } from './collectors/watermark.js';
 export { refreshObjects, type RefreshOptions, type RefreshSummary } from './refresh.js';
+export { AdminFirst, ADMIN_FACTORS_SCOPE_PREFIX, type AdminMilestone } from './admin-first.js';
 export { runCollection, type RunCollectionOptions, type RunProgress, type RunSummary } from './run.js';
 export { IntegrationLocks } from './integration-lock.js';
 export {
@@ -19,12 +20,14 @@ export {
   type CollectNowRuns,
   collectNowDedupId,
   syncSchedules,
+  scheduleOffsetMs,
   startCollectorWorkers,
   redisConnection,
   assertRedisReachable,
   displayRedisUrl,
   RedisUnreachableError,
   DEFAULT_SCHEDULE,
+  DEFAULT_COLLECT_CONCURRENCY,
   type CollectJob,
   type CollectorWorkers,
   type CollectorWorkersOptions,

@@ -7,7 +7,7 @@ import { describeError, QUEUES, scrubSecrets, sharedAbortController, type Collec
 import type { RefreshRequest } from '@idgraph/graph';
 import type { EventLimits } from '@idgraph/normalize';
 import { DelayedError, Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import type { IntegrationRef } from './context.js';
 import { IntegrationLocks } from './integration-lock.js';
@@ -175,37 +175,64 @@ export async function collectNow(
   return { jobId, joined, ...(runId ? { runId } : {}) };
 }
 
-const schedulerId = (integrationId: string, kind: 'full' | 'incremental' | 'factors'): string => `collect:${integrationId}:${kind}`;
+type ScheduleKind = 'full' | 'incremental' | 'factors';
+const schedulerId = (integrationId: string, kind: ScheduleKind): string => `collect:${integrationId}:${kind}`;
+
+/**
+ * Where in its interval a scheduled collection of an integration runs: a deterministic offset from
+ * the integration id (and the kind), in [1, everyMs). BullMQ runs an `every` scheduler with an
+ * offset at `k × every + offset`, so the collections of many orgs spread evenly over the interval
+ * instead of all starting when the workers start (or at the top of the hour), and each keeps its
+ * own slot across restarts and re-syncs.
+ */
+export function scheduleOffsetMs(integrationId: string, kind: ScheduleKind, everyMs: number): number {
+  if (!Number.isInteger(everyMs) || everyMs < 2) throw new Error(`scheduleOffsetMs: the interval must be an integer ≥ 2 ms, got ${everyMs}`);
+  const h = createHash('sha256').update(`${integrationId}:${kind}`).digest();
+  return 1 + (h.readUIntBE(0, 6) % (everyMs - 1));
+}
 
 /**
  * Keeps job schedulers in step with the integrations table: per integration a full, an
- * incremental and a factors-sweep scheduler at the integration's intervals; schedulers of
- * integrations that no longer exist are removed. Returns what it did.
+ * incremental and a factors-sweep scheduler at the integration's intervals, each at its own offset
+ * in the interval (scheduleOffsetMs); schedulers of integrations that no longer exist are removed.
+ * Returns what it did.
  */
 export async function syncSchedules(
   queue: Queue,
-  store: Pick<WorkerStore, 'listIntegrations' | 'tenant'>,
+  /** The tenant's store, or one store per tenant when the workers serve every tenant. */
+  stores: Pick<WorkerStore, 'listIntegrations' | 'tenant'> | readonly Pick<WorkerStore, 'listIntegrations' | 'tenant'>[],
 ): Promise<{ upserted: string[]; removed: string[] }> {
-  const integrations = await store.listIntegrations();
+  const integrations: { tenant: string; integration: IntegrationRecord }[] = [];
+  for (const store of Array.isArray(stores) ? stores : [stores]) {
+    for (const integration of await store.listIntegrations()) integrations.push({ tenant: store.tenant, integration });
+  }
+  const existing = new Map((await queue.getJobSchedulers(0, -1)).map((s) => [s.key, s]));
   const wanted = new Set<string>();
   const upserted: string[] = [];
-  for (const integration of integrations) {
+  for (const { tenant, integration } of integrations) {
     const s = { ...DEFAULT_SCHEDULE, ...(integration.schedule ?? {}) };
-    const base = { tenant: store.tenant, integrationId: integration.id, trigger: 'schedule' as const };
-    const entries: [ReturnType<typeof schedulerId>, number, CollectJob][] = [
-      [schedulerId(integration.id, 'full'), s.fullIntervalMinutes, { ...base, mode: 'full', resources: ['users', 'groups', 'group_members', 'apps', 'app_assignments', 'roles', 'system_log'] }],
-      [schedulerId(integration.id, 'incremental'), s.incrementalIntervalMinutes, { ...base, mode: 'incremental' }],
-      [schedulerId(integration.id, 'factors'), s.factorsIntervalMinutes, { ...base, mode: 'full', resources: ['factors'] }],
+    const base = { tenant, integrationId: integration.id, trigger: 'schedule' as const };
+    const entries: [ScheduleKind, number, CollectJob][] = [
+      ['full', s.fullIntervalMinutes, { ...base, mode: 'full', resources: ['users', 'groups', 'group_members', 'apps', 'app_assignments', 'roles', 'system_log'] }],
+      ['incremental', s.incrementalIntervalMinutes, { ...base, mode: 'incremental' }],
+      ['factors', s.factorsIntervalMinutes, { ...base, mode: 'full', resources: ['factors'] }],
     ];
-    for (const [id, minutes, data] of entries) {
+    for (const [kind, minutes, data] of entries) {
       if (!Number.isFinite(minutes) || minutes <= 0) continue;
+      const id = schedulerId(integration.id, kind);
+      const every = Math.round(minutes * 60_000);
+      const offset = scheduleOffsetMs(integration.id, kind, every);
       wanted.add(id);
-      await queue.upsertJobScheduler(id, { every: minutes * 60_000 }, { name: 'collect', data, opts: { removeOnComplete: 100, removeOnFail: 100 } });
+      // A scheduler made with another interval or slot (e.g. before offsets) is made afresh:
+      // BullMQ keeps an existing scheduler's slot on upsert.
+      const before = existing.get(id);
+      if (before && (before.every !== every || before.offset !== offset)) await queue.removeJobScheduler(id);
+      await queue.upsertJobScheduler(id, { every, offset }, { name: 'collect', data, opts: { removeOnComplete: 100, removeOnFail: 100 } });
       upserted.push(id);
     }
   }
   const removed: string[] = [];
-  for (const scheduler of await queue.getJobSchedulers(0, -1)) {
+  for (const scheduler of existing.values()) {
     if (scheduler.key.startsWith('collect:') && !wanted.has(scheduler.key)) {
       await queue.removeJobScheduler(scheduler.key);
       removed.push(scheduler.key);
@@ -227,10 +254,26 @@ export async function nextScheduledCollections(
   return { full, incremental, factors };
 }
 
+/**
+ * Collect jobs one process runs at once. A run spends most of its time waiting on its org's rate
+ * limits (the governor sleeps until the bucket's window resets); waiting, it holds its job slot
+ * and some memory, but no PostgreSQL or Redis connection: the process shares one database pool and
+ * a fixed handful of Redis connections among all its runs, whatever their number. So slots are
+ * cheap, and a process carries this many orgs at their own floors at once (with 2 slots, a third
+ * rate-bound org waited for a slot while the other two slept; BENCHMARKS.md, fleet).
+ */
+export const DEFAULT_COLLECT_CONCURRENCY = 16;
+
 export interface CollectorWorkersOptions {
   redisUrl: string;
+  /** The store of the process's own tenant. */
   store: WorkerStore;
-  /** Collect jobs processed at once by this process (default 2); refresh jobs use the same. */
+  /**
+   * Serve every tenant: the store of a job's tenant (jobs carry their tenant; the integration is
+   * looked up in that tenant only). Without it, jobs of other tenants fail for good.
+   */
+  storeFor?: (tenant: string) => WorkerStore | Promise<WorkerStore>;
+  /** Collect jobs processed at once by this process (default DEFAULT_COLLECT_CONCURRENCY); refresh jobs use the same. */
   concurrency?: number;
   logger: Logger;
   makeClient: ClientFactory;
@@ -242,6 +285,8 @@ export interface CollectorWorkersOptions {
   prefix?: string;
   /** Size and depth limits of one System Log event (IdgraphConfig.eventLimits). */
   eventLimits?: Partial<EventLimits>;
+  /** Runs the admin posture checks once a run has collected their inputs (see admin-first.ts). */
+  onAdminPostureFinal?: (run: { runId: string; integrationId: string; tenant: string }) => Promise<void>;
 }
 
 export interface CollectorWorkers {
@@ -260,7 +305,7 @@ export function startCollectorWorkers(opts: CollectorWorkersOptions): CollectorW
   const lockDuration = opts.lockDurationMs ?? 30_000;
   const common = {
     connection,
-    concurrency: opts.concurrency ?? 2,
+    concurrency: opts.concurrency ?? DEFAULT_COLLECT_CONCURRENCY,
     lockDuration,
     stalledInterval: Math.max(1000, Math.floor(lockDuration / 2)),
     maxStalledCount: 10,
@@ -284,8 +329,10 @@ export function startCollectorWorkers(opts: CollectorWorkersOptions): CollectorW
     const final = err instanceof UnrecoverableError || (job !== undefined && job.attemptsMade >= (job.opts.attempts ?? 1));
     if (!runId || !final) return;
     void (async () => {
-      const run = await opts.store.getRun(runId);
-      if (run && (run as { status?: string }).status === 'running') await opts.store.finishRun(runId, 'failed', describeError(err));
+      // The run was opened in the job's tenant; a job of a tenant this process does not serve failed before reaching it.
+      const store = await storeOf(opts, job!.data.tenant).catch(() => opts.store);
+      const run = await store.getRun(runId);
+      if (run && (run as { status?: string }).status === 'running') await store.finishRun(runId, 'failed', describeError(err));
     })().catch((e: unknown) => log.warn({ runId, err: describeError(e) }, 'could not mark the failed job\'s run failed'));
   });
   for (const w of [collectWorker, refreshWorker]) {
@@ -309,10 +356,14 @@ interface ProcessDeps extends CollectorWorkersOptions {
   log: Logger;
 }
 
+/** The store of a job's tenant: the process's own, or (serving every tenant) that tenant's. */
+async function storeOf(opts: Pick<CollectorWorkersOptions, 'store' | 'storeFor'>, tenant: string): Promise<WorkerStore> {
+  if (tenant === opts.store.tenant) return opts.store;
+  if (opts.storeFor) return opts.storeFor(tenant);
+  throw new UnrecoverableError(`job is for tenant ${JSON.stringify(tenant)} but this worker serves ${JSON.stringify(opts.store.tenant)}`);
+}
+
 async function loadIntegration(store: WorkerStore, data: { tenant: string; integrationId: string }): Promise<IntegrationRecord> {
-  if (data.tenant !== store.tenant) {
-    throw new UnrecoverableError(`job is for tenant ${JSON.stringify(data.tenant)} but this worker serves ${JSON.stringify(store.tenant)}`);
-  }
   const integration = await store.getIntegration(data.integrationId);
   if (!integration) throw new UnrecoverableError(`integration ${data.integrationId} does not exist (removed?)`);
   return integration;
@@ -323,12 +374,24 @@ async function processCollect(
   token: string | undefined,
   deps: ProcessDeps & { locks: IntegrationLocks },
 ): Promise<RunSummary | { skipped: string }> {
-  const integration = await loadIntegration(deps.store, job.data);
+  const store = await storeOf(deps, job.data.tenant);
+  const integration = await loadIntegration(store, job.data);
   const lock = await deps.locks.tryAcquire(integration.id);
   if (lock === null) {
-    if (job.data.trigger === 'schedule') return { skipped: 'another collection of this integration is under way' };
+    // A scheduled job that has not started its run yields to the collection under way; one that
+    // carries its run id is resuming it (taken over from a process that died) and waits its turn,
+    // as Collect Now does: the lock of a dead holder expires within its TTL.
+    if (job.data.trigger === 'schedule' && !job.data.runId) return { skipped: 'another collection of this integration is under way' };
     await job.moveToDelayed(Date.now() + 15_000, token);
     throw new DelayedError();
+  }
+  if (job.data.runId) {
+    // Delivered again after its run ended (its process died between the two): nothing to redo.
+    const run = await store.getRun(job.data.runId);
+    if (run && (run as { status?: string }).status !== 'running') {
+      await lock.release();
+      return { skipped: `run ${job.data.runId} already ended ${(run as { status?: string }).status}` };
+    }
   }
   try {
     const meter = new RequestMeter();
@@ -336,7 +399,7 @@ async function processCollect(
     let lastProgress = 0;
     const summary = await runCollection({
       client,
-      store: deps.store,
+      store,
       integration,
       mode: job.data.mode,
       ...(job.data.resources ? { resources: job.data.resources } : {}),
@@ -347,6 +410,7 @@ async function processCollect(
       meter,
       concurrency: deps.requestConcurrency ?? 8,
       ...(deps.eventLimits ? { eventLimits: deps.eventLimits } : {}),
+      ...(deps.onAdminPostureFinal ? { onAdminPostureFinal: (run) => deps.onAdminPostureFinal!({ ...run, tenant: store.tenant }) } : {}),
       onRun: async (run) => {
         if (job.data.runId !== run.id) await job.updateData({ ...job.data, runId: run.id });
       },
@@ -368,14 +432,15 @@ async function processCollect(
 }
 
 async function processRefresh(job: Job<RefreshJobData>, deps: ProcessDeps): Promise<{ refreshed: number; vanished: number; failures: number }> {
-  const integration = await loadIntegration(deps.store, job.data);
+  const store = await storeOf(deps, job.data.tenant);
+  const integration = await loadIntegration(store, job.data);
   const client = await deps.makeClient(integration, { onRequest: () => undefined });
   // While a collection of this integration runs, refresh inside it: rows re-read now count as seen
   // by that run, so its tombstoning cannot remove them.
-  const running = await deps.store.runningRun(integration.id);
+  const running = await store.runningRun(integration.id);
   const result = await refreshObjects({
     client,
-    store: deps.store,
+    store,
     integration,
     requests: job.data.requests as RefreshRequest[],
     logger: deps.log.child({ jobId: job.id }),

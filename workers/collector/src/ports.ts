@@ -107,8 +107,19 @@ export type CollectorStore = Pick<GraphStore, 'getCheckpoint' | 'commitPage' | '
  */
 export type GraphReader = Pick<
   GraphStore,
-  'liveUsers' | 'liveGroupIds' | 'liveApps' | 'liveIdsOf' | 'liveRoleAssignmentsOf' | 'everyoneGroupId' | 'appsAssignedToGroups' | 'appsReachableByUsers'
+  | 'liveUsers'
+  | 'liveGroupIds'
+  | 'liveApps'
+  | 'liveIdsOf'
+  | 'liveRoleAssignmentsOf'
+  | 'everyoneGroupId'
+  | 'appsAssignedToGroups'
+  | 'appsReachableByUsers'
+  // Admin posture first (admin-first.ts).
+  | 'adminGroupIds'
+  | 'adminUsers'
+  | 'doneScopes'
 >;
 
 /** Run bookkeeping (collection_runs / run_resources). */
-export type RunStore = Pick<GraphStore, 'startRun' | 'getRun' | 'updateRunResource' | 'finishRun'>;
+export type RunStore = Pick<GraphStore, 'startRun' | 'getRun' | 'updateRunResource' | 'finishRun'> & Partial<Pick<GraphStore, 'markAdminPostureFinal'>>;

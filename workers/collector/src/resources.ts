@@ -2,7 +2,9 @@
  * The resources a collection run collects, and the only orderings the data imposes: members need
  * the groups, assignments the apps, group/app role assignments the groups and apps. Everything
  * else runs at the same time, so every Okta rate-limit bucket stays busy — the factor sweep lists
- * users itself rather than waiting for the users collector (see collectors/factors.ts).
+ * users itself rather than waiting for the users collector (see collectors/factors.ts). In a full
+ * run, group members and factors start with the admins' (admin-first.ts): an ordering inside
+ * those collectors, not a dependency (a run whose roles are skipped still collects them).
  */
 export const COLLECTOR_RESOURCES = [
   'users',

@@ -12,6 +12,7 @@ import { describeError, sharedAbortController } from '@idgraph/core';
 import { accessDenial, RESOURCE_SCOPES } from '@idgraph/okta';
 import type { Logger } from '@idgraph/core';
 import type { EventLimits } from '@idgraph/normalize';
+import { planAdminFirst, type AdminFirst } from './admin-first.js';
 import { collectAppAssignments, collectApps } from './collectors/apps.js';
 import { collectFactors } from './collectors/factors.js';
 import { collectGroupMembers, collectGroups } from './collectors/groups.js';
@@ -50,6 +51,11 @@ export interface RunCollectionOptions {
   eventLimits?: Partial<EventLimits>;
   /** Called with the run as soon as it exists (e.g. to tell a waiting CLI its id). */
   onRun?: (run: RunInfo) => void | Promise<void>;
+  /**
+   * Called once the admin posture inputs are collected (admin-first.ts), to run the admin checks;
+   * the run is marked `adminPostureFinalAt` after it returns. Not called when a milestone failed.
+   */
+  onAdminPostureFinal?: (run: { runId: string; integrationId: string }) => Promise<void>;
 }
 
 export interface RunProgress {
@@ -99,6 +105,7 @@ export async function runCollection(opts: RunCollectionOptions): Promise<RunSumm
   }
 
   const collectors = collectorTable(opts, run);
+  const adminFirst = planAdminFirst(resources, run.mode === 'incremental' ? 'incremental' : 'full', opts.store);
   const finished = new Map<CollectorResource, Promise<ResourceOutcome>>();
   const runOne = async (resource: CollectorResource): Promise<ResourceOutcome> => {
     const deps = RESOURCE_DEPENDENCIES[resource].filter((d) => finished.has(d));
@@ -128,6 +135,7 @@ export async function runCollection(opts: RunCollectionOptions): Promise<RunSumm
       mode: run.mode === 'incremental' ? 'incremental' : 'full',
       concurrency: opts.concurrency ?? 8,
       ...(opts.eventLimits ? { eventLimits: opts.eventLimits } : {}),
+      ...(adminFirst ? { adminFirst } : {}),
     };
     try {
       await p.start(ctx.mode === 'full');
@@ -155,9 +163,15 @@ export async function runCollection(opts: RunCollectionOptions): Promise<RunSumm
       return 'failed';
     }
   };
-  for (const resource of resources) finished.set(resource, runOne(resource));
+  for (const resource of resources) {
+    const outcome = runOne(resource);
+    finished.set(resource, outcome);
+    if (adminFirst) void outcome.then((o) => adminFirst.settleResource(resource, o), () => adminFirst.settleResource(resource, 'failed'));
+  }
+  const adminPosture = adminFirst ? finalizeAdminPosture(opts, adminFirst, run.id, signal, log) : Promise.resolve();
 
   const settled = await Promise.allSettled(finished.values());
+  await adminPosture;
   const interrupted = signal.aborted && settled.some((s) => s.status === 'rejected');
   const outcomes = settled.map((s) => (s.status === 'fulfilled' ? s.value : 'failed'));
   const doneCount = outcomes.filter((o) => o === 'done').length;
@@ -193,6 +207,24 @@ export async function runCollection(opts: RunCollectionOptions): Promise<RunSumm
   log.info({ status, requests: summary.requests, durationMs: summary.durationMs }, 'collection run ended');
   emit();
   return summary;
+}
+
+/**
+ * Waits until every admin milestone is settled; when all succeeded, runs the admin checks and
+ * marks the run. Never throws: the admin step only ever makes findings earlier.
+ */
+async function finalizeAdminPosture(opts: RunCollectionOptions, gate: AdminFirst, runId: string, signal: AbortSignal, log: Logger): Promise<void> {
+  try {
+    if (!(await gate.final(signal))) {
+      log.info('admin posture not final in this run: a resource it needs failed or was skipped');
+      return;
+    }
+    await opts.onAdminPostureFinal?.({ runId, integrationId: opts.integration.id });
+    await opts.store.markAdminPostureFinal?.(runId);
+    log.info('admin posture final');
+  } catch (err) {
+    if (!signal.aborted) log.warn({ err: describeError(err) }, 'admin posture checks failed; they run again at the end of the run');
+  }
 }
 
 async function openRun(opts: RunCollectionOptions, resources: CollectorResource[]): Promise<RunInfo & { mode: string }> {

@@ -7,7 +7,7 @@ import type { EventLimits } from '@idgraph/normalize';
 import type { IntegrationRef } from './context.js';
 import type { CollectorClient } from './ports.js';
 import { RequestMeter } from './progress.js';
-import { runCollection, type RunProgress, type RunSummary } from './run.js';
+import { runCollection, type RunCollectionOptions, type RunProgress, type RunSummary } from './run.js';
 import type { WorkerStore } from './jobs.js';
 
 export interface ScanOptions {
@@ -24,6 +24,8 @@ export interface ScanOptions {
   concurrency?: number;
   /** Size and depth limits of one System Log event (IdgraphConfig.eventLimits). */
   eventLimits?: Partial<EventLimits>;
+  /** Runs the admin posture checks once their inputs are collected (see admin-first.ts). */
+  onAdminPostureFinal?: RunCollectionOptions['onAdminPostureFinal'];
 }
 
 export async function scanIntegration(opts: ScanOptions): Promise<RunSummary> {
@@ -43,5 +45,6 @@ export async function scanIntegration(opts: ScanOptions): Promise<RunSummary> {
     ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
     ...(opts.concurrency ? { concurrency: opts.concurrency } : {}),
     ...(opts.eventLimits ? { eventLimits: opts.eventLimits } : {}),
+    ...(opts.onAdminPostureFinal ? { onAdminPostureFinal: opts.onAdminPostureFinal } : {}),
   });
 }

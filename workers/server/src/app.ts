@@ -12,7 +12,7 @@ import type { Queue } from 'bullmq';
 import { describeError, type Logger } from '@idgraph/core';
 import { CursorError, type GraphStore } from '@idgraph/graph';
 import { IntegrationError } from '@idgraph/integrations';
-import { authHook, Sessions } from './auth.js';
+import { authHook, Sessions, TenantStores } from './auth.js';
 import { HttpError } from './errors.js';
 import { Health } from './schemas.js';
 import { integrationRoutes } from './routes/integrations.js';
@@ -26,7 +26,10 @@ import { actionRoutes } from './routes/actions.js';
 import { scimRoutes, type ScimOptions } from './routes/scim.js';
 
 export interface ServerDeps {
-  /** The tenant's store (its database pool is the server's). */
+  /**
+   * The store of the server's tenant (IDGRAPH_TENANT; its database pool is the server's). Routes
+   * see, through `deps.store`, the store of the tenant of the key each request is made with.
+   */
   store: GraphStore;
   /** The collect queue `idgraph workers` consume (the one `collect-now` uses). */
   collectQueue: Queue;
@@ -78,6 +81,10 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   const sessions = new Sessions(deps.secretKey);
+  // Every request acts in the tenant of its key: routes get a store that resolves per request.
+  const tenants = new TenantStores(deps.store);
+  const base = deps.store;
+  deps = { ...deps, store: tenants.view };
   app.decorateRequest('caller', null);
   await app.register(cookie);
   await app.register(swagger, {
@@ -88,7 +95,8 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
       security: [{ apiKey: [] }],
     },
   });
-  app.addHook('onRequest', authHook(deps.store, sessions));
+  app.addHook('onRequest', tenants.enter);
+  app.addHook('onRequest', authHook(base, sessions, tenants));
 
   app.setErrorHandler((err: FastifyError, request, reply) => {
     const { status, body } = errorReply(err);

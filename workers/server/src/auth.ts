@@ -9,6 +9,7 @@
  * made with the cookie must repeat the CSRF token in `X-CSRF-Token` (a signed double submit:
  * another site can make the browser send the cookie, but cannot read the token).
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ApiKeyRole, GraphStore } from '@idgraph/graph';
@@ -18,6 +19,8 @@ export type AuthLevel = 'none' | 'read' | 'admin';
 export interface Caller {
   name: string;
   role: ApiKeyRole;
+  /** The key's tenant: the request reads and writes only this tenant's integrations, runs, graph and findings. */
+  tenant: string;
   via: 'key' | 'session';
   csrfToken: string | null;
 }
@@ -89,25 +92,73 @@ function deny(reply: FastifyReply, status: 401 | 403, error: string, message: st
   return reply.code(status).send({ error, message });
 }
 
-/** Resolves the caller from the request (key first, then session cookie); null when neither is valid. */
+/** Resolves the caller from the request (key first, then session cookie); null when neither is valid. Keys of every tenant count. */
 export async function identify(request: FastifyRequest, store: GraphStore, sessions: Sessions): Promise<Caller | null | 'bad_key'> {
   const header = request.headers.authorization;
   if (header !== undefined) {
     const m = /^Bearer\s+(\S+)\s*$/i.exec(header);
     if (!m) return 'bad_key';
-    const info = await store.apiKeys.verify(m[1]!);
-    return info ? { name: info.name, role: info.role, via: 'key', csrfToken: null } : 'bad_key';
+    const info = await store.apiKeys.verifyInAnyTenant(m[1]!);
+    return info ? { name: info.name, role: info.role, tenant: info.tenantId, via: 'key', csrfToken: null } : 'bad_key';
   }
   const cookie = request.cookies?.[SESSION_COOKIE];
   if (!cookie) return null;
   const session = sessions.read(cookie);
   if (!session) return null;
-  const info = await store.apiKeys.byKeyId(session.k);
-  return info ? { name: info.name, role: info.role, via: 'session', csrfToken: session.c } : null;
+  const info = await store.apiKeys.byKeyIdInAnyTenant(session.k);
+  return info ? { name: info.name, role: info.role, tenant: info.tenantId, via: 'session', csrfToken: session.c } : null;
 }
 
-/** The onRequest hook enforcing each route's `config.auth`. */
-export function authHook(store: GraphStore, sessions: Sessions) {
+/**
+ * Each request acts in its caller's tenant. `ServerDeps.store` is a view that resolves, on every
+ * use, to the store of the tenant of the request being handled (one store per tenant, made on
+ * first use, all on the server's database pool); so every route, present or added later, reads
+ * and writes only the calling key's tenant. Outside an authenticated request it is the server's
+ * own tenant (IDGRAPH_TENANT), which only routes without auth touch (health, OpenAPI, sign-in).
+ */
+export class TenantStores {
+  private readonly current = new AsyncLocalStorage<{ store: GraphStore | null }>();
+  private readonly stores = new Map<string, GraphStore>();
+  /** The view to hand to routes as `deps.store`. */
+  readonly view: GraphStore;
+
+  constructor(private readonly base: GraphStore) {
+    this.stores.set(base.tenant, base);
+    const current = this.current;
+    this.view = new Proxy(base, {
+      get(target, prop) {
+        const store = current.getStore()?.store ?? target;
+        const value: unknown = Reflect.get(store, prop, store);
+        return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(store) : value;
+      },
+    });
+  }
+
+  /** The store of a tenant (made on first use). */
+  of(tenant: string): GraphStore {
+    let store = this.stores.get(tenant);
+    if (!store) {
+      store = this.base.forTenant(tenant);
+      this.stores.set(tenant, store);
+    }
+    return store;
+  }
+
+  /** onRequest hook, registered first: the rest of the request runs in its own context. */
+  readonly enter = (_request: FastifyRequest, _reply: FastifyReply, done: () => void): void => {
+    this.current.run({ store: null }, done);
+  };
+
+  /** Makes the rest of the current request act in the tenant. */
+  actIn(tenant: string): void {
+    const ctx = this.current.getStore();
+    if (!ctx) throw new Error('TenantStores.actIn outside a request: register `enter` as the first onRequest hook');
+    ctx.store = this.of(tenant);
+  }
+}
+
+/** The onRequest hook enforcing each route's `config.auth`, and putting the request in its caller's tenant. */
+export function authHook(store: GraphStore, sessions: Sessions, tenants?: TenantStores) {
   return async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
     request.caller = null;
     // Unknown routes have no config: they answer 404 whoever asks.
@@ -134,6 +185,7 @@ export function authHook(store: GraphStore, sessions: Sessions) {
       await deny(reply, 403, 'forbidden', `the key "${caller.name}" has the read role; this route changes something and needs an admin key`);
       return;
     }
+    tenants?.actIn(caller.tenant);
     request.caller = caller;
   };
 }

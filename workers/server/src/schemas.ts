@@ -100,6 +100,7 @@ const RunBrief = Type.Object({
   endedAt: Nullable(DateTime),
   durationMs: Type.Integer(),
   error: Nullable(Type.String()),
+  adminPostureFinalAt: Nullable(DateTime),
 });
 
 export const IntegrationView = Type.Object({
@@ -166,6 +167,11 @@ export const RunView = Type.Object(
     startedAt: DateTime,
     endedAt: Nullable(DateTime),
     error: Nullable(Type.String()),
+    adminPostureFinalAt: Type.Union([DateTime, Type.Null()], {
+      description:
+        "when the admin posture checks became final in this run: admin roles, their holders (direct and through groups) and those holders' factors are collected before everyone else's factors, then the admin checks run; null while pending or when the run does not cover them",
+    }),
+    adminPostureFinal: Type.Boolean({ description: 'adminPostureFinalAt is set' }),
     resources: Type.Array(RunResourceView),
     eta: Nullable(
       Type.Object({

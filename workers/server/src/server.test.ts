@@ -384,12 +384,16 @@ describe('integrations, runs, findings, people and export against the simulator'
     const progress = events.filter((e) => e.event === 'progress');
     expect(progress.some((e) => e.data.resources.some((r: { state: string; objects: number }) => r.state === 'running' || r.objects > 0) || e.data.status === 'running')).toBe(true);
     const run = await call({ method: 'GET', url: `/api/v1/runs/${runId}`, key: readKey });
-    expect(run.json()).toMatchObject({ id: runId, integration: 'acme', status: 'succeeded', trigger: 'collect-now', eta: null });
+    expect(run.json()).toMatchObject({ id: runId, integration: 'acme', status: 'succeeded', trigger: 'collect-now', eta: null, adminPostureFinal: true });
+    // Admin posture was final before the run ended (admin roles, holders and their factors came first).
+    const { startedAt, endedAt, adminPostureFinalAt } = run.json() as { startedAt: string; endedAt: string; adminPostureFinalAt: string };
+    expect(Date.parse(adminPostureFinalAt)).toBeGreaterThanOrEqual(Date.parse(startedAt));
+    expect(Date.parse(adminPostureFinalAt)).toBeLessThanOrEqual(Date.parse(endedAt));
     const users = run.json().resources.find((r: { resource: string }) => r.resource === 'users');
     expect(users).toMatchObject({ state: 'done', objects: sim.org.users.size });
     for (const key of ['pages', 'requests', 'waited429', 'retries', 'etaSeconds']) expect(users).toHaveProperty(key);
     const tile = (await call({ method: 'GET', url: '/api/v1/integrations', key: readKey })).json().items[0];
-    expect(tile.lastRun).toMatchObject({ id: runId, status: 'succeeded' });
+    expect(tile.lastRun).toMatchObject({ id: runId, status: 'succeeded', adminPostureFinalAt });
   });
 
   it('exports the graph as streamed JSONL, byte for byte the simulator truth', async () => {
@@ -600,6 +604,72 @@ describe('actions, audit and privacy (the @idgraph/actions calls behind `idgraph
     expect((await call({ method: 'GET', url: `/api/v1/people/acme/${user.id}`, key: readKey })).status).toBe(404);
     const records = (await call({ method: 'GET', url: '/api/v1/privacy/erasures', key: adminKey })).json().items as { id?: string; erasureId?: string }[];
     expect(records.map((r) => r.id ?? r.erasureId)).toContain(erase.json().erasureId);
+  });
+});
+
+describe('tenants', () => {
+  it("a key of another tenant sees nothing of this tenant's integrations, runs, findings, people, events or graph, and changes nothing", async () => {
+    const other = store.forTenant('tenant-b');
+    await other.ensureTenant();
+    const bKey = (await other.apiKeys.create('b-ops', 'admin')).key;
+    secretsExtra.push(bKey);
+    const acme = (await store.getIntegration('acme'))!;
+    const aRun = (await store.latestRuns(acme.id, 1))[0]!;
+    const aUser = [...sim.org.users.values()].find((u) => u.status === 'ACTIVE' && u.profile.email)!;
+    const before = await storedState();
+
+    const empty = async (url: string) => {
+      const r = await call({ method: 'GET', url, key: bKey });
+      expect(r.status, `${url}: ${r.body}`).toBe(200);
+      return r.json();
+    };
+    expect((await empty('/api/v1/integrations')).items).toEqual([]);
+    expect((await empty('/api/v1/runs')).items).toEqual([]);
+    expect((await empty('/api/v1/findings?limit=1000')).items).toEqual([]);
+    expect(Object.values((await empty('/api/v1/findings/summary')).bySeverity as Record<string, number>).every((n) => n === 0)).toBe(true);
+    expect((await empty(`/api/v1/people?q=${encodeURIComponent(aUser.profile.login)}`)).items).toEqual([]);
+    expect((await empty('/api/v1/audit?limit=1000')).items).toEqual([]);
+    expect((await empty('/api/v1/privacy/erasures')).items).toEqual([]);
+    const exported = await call({ method: 'GET', url: '/api/v1/graph/export', key: bKey });
+    expect(exported.status).toBe(200);
+    expect(exported.body).toBe('');
+    for (const [method, url] of [
+      ['GET', `/api/v1/runs/${aRun.id}`],
+      ['GET', `/api/v1/runs/${aRun.id}/events`],
+      ['GET', `/api/v1/runs?integration=acme`],
+      ['GET', `/api/v1/people/acme/${aUser.id}`],
+      ['GET', '/api/v1/graph/export?integration=acme'],
+      ['GET', '/api/v1/findings?integration=acme'],
+      ['POST', '/api/v1/integrations/acme/test'],
+      ['POST', '/api/v1/integrations/acme/collect'],
+      ['PATCH', '/api/v1/integrations/acme'],
+      ['DELETE', '/api/v1/integrations/acme'],
+    ] as const) {
+      const r = await call({ method, url, key: bKey, ...(method === 'PATCH' ? { body: { allowActions: true } } : {}) });
+      expect(r.status, `${method} ${url}: ${r.body}`).toBe(404);
+    }
+    const action = await call({ method: 'POST', url: '/api/v1/actions', key: bKey, body: { action: 'suspend', integration: 'acme', subject: `user:${aUser.id}` } });
+    // Refused (and audited in B) as for any unknown integration: nothing of A is acted on or named.
+    expect(action.status, action.body).toBe(403);
+    expect(action.json().result.message).toMatch(/no integration named "acme"/);
+    const access = await call({ method: 'POST', url: '/api/v1/privacy/access', key: bKey, body: { email: aUser.profile.email } });
+    expect(access.json().matched).toEqual([]);
+    expect(await storedState()).toEqual(before);
+
+    // The same name in tenant B is B's own; each key sees its own tenant's.
+    const created = await call({ method: 'POST', url: '/api/v1/integrations', key: bKey, body: tokenIntegration('acme') });
+    expect(created.status, created.body).toBe(201);
+    expect(created.json().id).not.toBe(acme.id);
+    expect((await call({ method: 'GET', url: '/api/v1/integrations', key: bKey })).json().items.map((i: { id: string }) => i.id)).toEqual([created.json().id]);
+    expect((await call({ method: 'GET', url: '/api/v1/integrations', key: readKey })).json().items.map((i: { id: string }) => i.id)).toEqual([acme.id]);
+    expect((await other.listIntegrations()).map((i) => i.id)).toEqual([created.json().id]);
+
+    // A console session opened with B's key acts in B.
+    const session = await call({ method: 'POST', url: '/api/v1/session', body: { apiKey: bKey } });
+    const cookie = `${SESSION_COOKIE}=${session.cookies.find((c) => c.name === SESSION_COOKIE)!.value}`;
+    expect((await call({ method: 'GET', url: '/api/v1/integrations', headers: { cookie } })).json().items.map((i: { id: string }) => i.id)).toEqual([created.json().id]);
+    expect((await call({ method: 'DELETE', url: '/api/v1/integrations/acme', key: bKey })).status).toBe(204);
+    expect(await store.getIntegration('acme')).toBeDefined();
   });
 });
 

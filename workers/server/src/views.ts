@@ -20,6 +20,7 @@ export function runBrief(r: Run) {
     endedAt: isoOrNull(r.endedAt),
     durationMs: Math.max(0, ended - new Date(r.startedAt).getTime()),
     error: r.error,
+    adminPostureFinalAt: isoOrNull(r.adminPostureFinalAt),
   };
 }
 
@@ -58,6 +59,7 @@ export async function runView(deps: ServerDeps, r: Run, names: Map<string, strin
     integration: names.get(r.integrationId) ?? null,
     startedAt: new Date(r.startedAt).toISOString(),
     endedAt: isoOrNull(r.endedAt),
+    adminPostureFinalAt: isoOrNull(r.adminPostureFinalAt),
     resources: r.resources.map((x) => ({
       ...x,
       startedAt: isoOrNull(x.startedAt),

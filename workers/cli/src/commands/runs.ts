@@ -44,6 +44,16 @@ function runSucceeded(summary: { status?: string; perResource?: Record<string, {
   return summary.status === 'partial' && !Object.values(summary.perResource ?? {}).some((x) => x.state === 'failed');
 }
 
+/** When the run's admin checks became final (admin roles, their holders and their factors collected first). */
+function adminPostureLine(r: RunWithResources): string | null {
+  if (r.adminPostureFinalAt) {
+    const at = new Date(r.adminPostureFinalAt);
+    return `admin posture final at ${at.toISOString()} (${formatDuration(at.getTime() - new Date(r.startedAt).getTime())} into the run)`;
+  }
+  if (r.mode !== 'full') return null;
+  return r.status === 'running' ? 'admin posture: not final yet (admin roles, their holders and their factors come first)' : 'admin posture: not final in this run (a resource it needs failed or was skipped)';
+}
+
 function etaLine(r: RunWithResources, expectedObjects: Map<string, number>): string | null {
   const eta = estimateRunEta(r, expectedObjects);
   return eta ? `ETA ~${formatDuration(eta.seconds * 1000)} at ${eta.requestsPerMinute} requests/min (the spendable rate budget)` : null;
@@ -69,6 +79,8 @@ export function registerRuns(program: Command): void {
         const latest = runs[0]!;
         out.line(`\nlatest run ${latest.id}:`);
         out.line(resourceTable(latest));
+        const admin = adminPostureLine(latest);
+        if (admin) out.line(admin);
       }),
     );
 
@@ -97,6 +109,8 @@ export function registerRuns(program: Command): void {
           else {
             out.line(`  ${r.run.status === 'running' ? 'collecting now' : 'last run'}: ${r.run.mode} ${r.run.trigger}, ${r.run.status}, started ${new Date(r.run.startedAt).toISOString()}`);
             out.line(resourceTable(r.run).replace(/^/gm, '  '));
+            const admin = adminPostureLine(r.run);
+            if (admin) out.line(`  ${admin}`);
             if (r.eta) out.line(`  ${r.eta}`);
           }
           out.line('');

@@ -4,7 +4,7 @@ import { createMemoryRateGovernor } from '@idgraph/okta';
 import type { GraphStore, Integration, Run } from '@idgraph/graph';
 import { sharedAbortController, type Logger } from '@idgraph/core';
 import type { EventLimits } from '@idgraph/normalize';
-import { runPostureChecks, postureThresholdsFromEnv } from '@idgraph/posture';
+import { ADMIN_POSTURE_CHECKS, runPostureChecks, postureThresholdsFromEnv } from '@idgraph/posture';
 import { action } from '../action.js';
 import { UsageError, UserError } from '../errors.js';
 import { formatDuration, out, table } from '../output.js';
@@ -138,6 +138,10 @@ export async function runScan(
     ...(opts.runId ? { runId: opts.runId } : {}),
     ...(opts.signal ? { signal: opts.signal } : {}),
     ...(opts.eventLimits ? { eventLimits: opts.eventLimits } : {}),
+    // Admin findings as soon as admin roles, holders and their factors are in (all checks run at the end).
+    onAdminPostureFinal: async ({ integrationId }) => {
+      await runPostureChecks({ store, db: store.gdb, integrationId, thresholds: postureThresholdsFromEnv(), logger: opts.logger, checks: ADMIN_POSTURE_CHECKS });
+    },
   });
   if (opts.progress && process.stderr.isTTY) process.stderr.write('\r\x1b[K');
   return summary;

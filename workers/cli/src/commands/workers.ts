@@ -3,10 +3,10 @@ import { Queue, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import { sql } from 'drizzle-orm';
 import { describeError, env, QUEUES, rateGovernorKeyPrefix } from '@idgraph/core';
-import { startCollectorWorkers, syncSchedules, redisConnection } from '@idgraph/collector';
+import { DEFAULT_COLLECT_CONCURRENCY, startCollectorWorkers, syncSchedules, redisConnection } from '@idgraph/collector';
 import { createRedisRateGovernor } from '@idgraph/okta';
 import { migrationsCurrent, type GraphStore } from '@idgraph/graph';
-import { createPostureDebouncer, runPostureChecks, postureThresholdsFromEnv } from '@idgraph/posture';
+import { ADMIN_POSTURE_CHECKS, createPostureDebouncer, runPostureChecks, postureThresholdsFromEnv } from '@idgraph/posture';
 import { runStreamWorker, type StreamWorker, type EventStreamStore } from '@idgraph/stream-consumer';
 import { action } from '../action.js';
 import { requirePostgres, requireRedis } from '../context.js';
@@ -24,6 +24,7 @@ interface WorkersOptions {
   host?: string;
   rateShare: number;
   scheduleSyncSeconds: number;
+  lockSeconds: number;
 }
 
 /** Wraps the store given to the stream worker so committed batches trigger (debounced) posture checks. */
@@ -75,12 +76,23 @@ export function registerWorkers(program: Command): void {
   program
     .command('workers')
     .description('Run collector workers (scheduled collections, Collect Now, targeted refreshes) on Redis; --stream adds the Log Streaming consumer (SQS_QUEUE_URL, SQS_DLQ_URL).')
-    .option('--concurrency <n>', 'collection jobs at once in this process', intOption('--concurrency', 1, 64), 2)
+    .option(
+      '--concurrency <n>',
+      "collection jobs at once in this process: a run waiting on an org's rate limits holds a slot but no connection, so one slot per org this process should carry",
+      intOption('--concurrency', 1, 256),
+      DEFAULT_COLLECT_CONCURRENCY,
+    )
     .option('--stream', 'also consume Okta Log Streaming events from SQS', false)
     .option('--port <port>', 'port for /healthz, /readyz and /metrics (0 = any; default IDGRAPH_OPS_PORT or 9464)', intOption('--port', 0, 65535))
     .option('--host <address>', 'address to serve them on (default IDGRAPH_OPS_HOST or 127.0.0.1; 0.0.0.0 for every interface)')
     .option('--rate-share <share>', "share of each Okta rate-limit bucket all workers together may spend (0-1]", numberOption('--rate-share', { above: 0, max: 1, example: '0.5' }), 0.5)
     .option('--schedule-sync-seconds <s>', 'how often schedules are re-synced with the integrations table', intOption('--schedule-sync-seconds', 1), 30)
+    .option(
+      '--lock-seconds <s>',
+      "how long a run outlives a process that died (killed, crashed): its job lock and the integration's lock expire after this without renewal, and another worker resumes the run from its checkpoints",
+      intOption('--lock-seconds', 2, 600),
+      30,
+    )
     .action(
       action(
         async (ctx, opts: WorkersOptions) => {
@@ -97,11 +109,21 @@ export function registerWorkers(program: Command): void {
           // Keyed under the queue prefix: two deployments sharing one Redis keep separate budgets.
           const governor = createRedisRateGovernor(redis, { share: opts.rateShare, keyPrefix: rateGovernorKeyPrefix(ctx.config.queuePrefix) });
           let stream: StreamWorker | null = null;
+          // The workers serve every tenant of the database: a job carries its tenant, and everything
+          // it reads and writes goes through that tenant's store (one per tenant, on one pool).
+          const tenantStores = new Map<string, GraphStore>([[store.tenant, store]]);
+          const storeFor = (tenant: string): GraphStore => {
+            let s = tenantStores.get(tenant);
+            if (!s) tenantStores.set(tenant, (s = store.forTenant(tenant)));
+            return s;
+          };
+          const tenantOf = new Map<string, string>();
           const postureDebouncer = createPostureDebouncer({
             delayMs: 5000,
             logger: log,
             run: async (integrationId: string) => {
-              await runPostureChecks({ store, db: gdb, integrationId, thresholds: postureThresholdsFromEnv(), logger: log });
+              const s = storeFor(tenantOf.get(integrationId) ?? store.tenant);
+              await runPostureChecks({ store: s, db: gdb, integrationId, thresholds: postureThresholdsFromEnv(), logger: log });
             },
           });
           const queueConnection = redisConnection(ctx.config.redisUrl);
@@ -112,11 +134,17 @@ export function registerWorkers(program: Command): void {
             redisUrl: ctx.config.redisUrl,
             prefix: ctx.config.queuePrefix,
             eventLimits: ctx.config.eventLimits,
+            // Admin findings as soon as a run has admin roles, holders and their factors (every check runs after the run).
+            onAdminPostureFinal: async ({ integrationId, tenant }) => {
+              await runPostureChecks({ store: storeFor(tenant), db: gdb, integrationId, thresholds: postureThresholdsFromEnv(), logger: log, checks: ADMIN_POSTURE_CHECKS });
+            },
             store,
+            storeFor,
             concurrency: opts.concurrency,
+            lockDurationMs: opts.lockSeconds * 1000,
             logger: log,
             makeClient: (integration, hooks) =>
-              clientForIntegration(store, integration as Parameters<typeof clientForIntegration>[1], {
+              clientForIntegration(storeFor((integration as { tenantId?: string }).tenantId ?? store.tenant), integration as Parameters<typeof clientForIntegration>[1], {
                 logger: log,
                 governor,
                 onRequest: (e) => {
@@ -126,12 +154,15 @@ export function registerWorkers(program: Command): void {
               }),
           });
           collectors.collectWorker.on('completed', (job: Job) => {
-            const id = (job.data as { integrationId?: string }).integrationId;
-            if (id) postureDebouncer.trigger(id);
+            const { integrationId: id, tenant } = job.data as { integrationId?: string; tenant?: string };
+            if (!id) return;
+            if (tenant) tenantOf.set(id, tenant);
+            postureDebouncer.trigger(id);
           });
           const sync = async () => {
             try {
-              const r = await syncSchedules(collectQueue, store);
+              const tenants = await store.listTenants();
+              const r = await syncSchedules(collectQueue, tenants.map(storeFor));
               log.debug({ upserted: r.upserted.length, removed: r.removed.length }, 'schedules synced');
             } catch (err) {
               log.warn({ err: (err as Error).message }, 'schedule sync failed; retrying at the next interval');

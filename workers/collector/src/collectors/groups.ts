@@ -33,6 +33,9 @@ export async function collectGroupMembers(ctx: CollectorContext): Promise<Collec
   const progress = progressOf(ctx, 'group_members');
   const since = await incrementalSince(ctx, 'group_members');
   if (since === null) {
+    // Admin posture first: the groups holding a role, then every group (those already read this
+    // run are skipped through their checkpoints).
+    if (ctx.adminFirst) await adminGroupMembersFirst(ctx, (groupId) => collectMembersOf(ctx, progress, groupId));
     await forEachConcurrent(
       ctx.store.liveGroupIds(ctx.integration.id),
       largePageConcurrency(ctx),
@@ -63,6 +66,31 @@ export async function collectGroupMembers(ctx: CollectorContext): Promise<Collec
   }
   await writeWatermark(ctx, 'group_members');
   return { resource: 'group_members', complete: since === null, objects: progress.snapshot().objects };
+}
+
+/**
+ * Step 2 of admin-first.ts: once roles (and so groups) are collected, the members of every group
+ * holding a role, each group tombstoned on its own at once. Settles `adminMembers`.
+ */
+async function adminGroupMembersFirst(ctx: CollectorContext, collectOne: (groupId: string) => Promise<void>): Promise<void> {
+  const gate = ctx.adminFirst!;
+  try {
+    if (!(await gate.ready(['groups', 'roles'], ctx.signal))) return;
+    const groupIds = await ctx.store.adminGroupIds!(ctx.integration.id);
+    await forEachConcurrent(
+      groupIds,
+      largePageConcurrency(ctx),
+      async (groupId) => {
+        await collectOne(groupId);
+        await ctx.store.finishFullSync(ctx.run.id, 'group_members', { groupId });
+      },
+      ctx.signal,
+    );
+    ctx.logger.info({ groups: groupIds.length }, 'members of the groups holding admin roles collected');
+    gate.settle('adminMembers', true);
+  } finally {
+    gate.settle('adminMembers', false);
+  }
 }
 
 async function collectMembersOf(ctx: CollectorContext, progress: ResourceProgress, groupId: string): Promise<void> {

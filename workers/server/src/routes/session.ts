@@ -14,7 +14,8 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<{ deps: ServerDeps; sessio
       schema: { tags, summary: 'Sign in with an API key: sets an HttpOnly, SameSite=Strict session cookie', security: [], body: SessionBody, response: { 200: SessionView, 400: ErrorBody, 401: ErrorBody } },
     },
     async (request, reply) => {
-      const info = await deps.store.apiKeys.verify(request.body.apiKey.trim());
+      // A key of any tenant: the session acts in the key's tenant (see TenantStores).
+      const info = await deps.store.apiKeys.verifyInAnyTenant(request.body.apiKey.trim());
       if (!info) return reply.code(401).send({ error: 'unauthorized', message: 'that is not a valid API key of this server (create one with `idgraph api-key create NAME --role read|admin`)' });
       const s = sessions.issue(info.keyId);
       reply.setCookie(SESSION_COOKIE, s.cookie, {

@@ -1,0 +1,1 @@
+ALTER TABLE "collection_runs" ADD COLUMN "admin_posture_final_at" timestamp with time zone;
