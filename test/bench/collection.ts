@@ -19,13 +19,14 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { readFile } from 'node:fs/promises';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { QUEUES } from '@idgraph/core';
 import { collectNow, redisConnection, type RunSummary } from '@idgraph/collector';
 import { DEFAULT_BUCKETS, startOktaSim } from '@idgraph/okta-sim';
 import { createTestDatabase, TEST_REDIS_URL, testRedisPrefix } from '@idgraph/test-support';
 import { Queue, QueueEvents } from 'bullmq';
 import { addSimIntegration, E2E_TENANT, e2eLogger, openCollectorDb } from '../e2e/fixtures/collect-env.js';
+import { parseBenchFlags, runBenchScript } from './script.js';
 
 export interface CollectionBenchOptions {
   users: number;
@@ -226,25 +227,10 @@ export async function benchCollection(opts: CollectionBenchOptions): Promise<Rec
 }
 
 function parseArgs(argv: readonly string[]): CollectionBenchOptions {
-  const flags = new Map<string, string>();
-  for (let i = 0; i < argv.length; i += 2) {
-    const key = argv[i]!;
-    const value = argv[i + 1];
-    if (!key.startsWith('--') || value === undefined) {
-      throw new Error(`bad arguments near ${JSON.stringify(key)}: use --size small|full, or --users N --groups N --apps N --memberships-per-user N --factor N`);
-    }
-    flags.set(key.slice(2), value);
-  }
+  const { flags, num } = parseBenchFlags(argv, '--size small|full, or --users N --groups N --apps N --memberships-per-user N --factor N');
   const sizeName = flags.get('size') ?? 'small';
   if (!(sizeName in BENCH_SIZES)) throw new Error(`--size must be one of ${Object.keys(BENCH_SIZES).join(', ')}, got ${JSON.stringify(sizeName)}`);
   const base: CollectionBenchOptions = { ...BENCH_SIZES[sizeName as keyof typeof BENCH_SIZES] };
-  const num = (name: string, fallback: number | undefined): number | undefined => {
-    const raw = flags.get(name);
-    if (raw === undefined) return fallback;
-    const n = Number(raw);
-    if (!Number.isFinite(n) || n <= 0) throw new Error(`--${name} must be a positive number, got ${JSON.stringify(raw)}`);
-    return n;
-  };
   const requestConcurrency = num('request-concurrency', undefined);
   return {
     users: num('users', base.users)!,
@@ -256,15 +242,4 @@ function parseArgs(argv: readonly string[]): CollectionBenchOptions {
   };
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  benchCollection(parseArgs(process.argv.slice(2))).then(
-    (result) => {
-      process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
-      process.exit(0);
-    },
-    (err: unknown) => {
-      process.stderr.write(`collection bench failed: ${err instanceof Error ? err.message : String(err)}\n`);
-      process.exit(1);
-    },
-  );
-}
+runBenchScript(import.meta.url, 'collection', async (argv) => benchCollection(parseArgs(argv)));

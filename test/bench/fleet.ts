@@ -14,11 +14,11 @@
  * resident memory and its open connections to PostgreSQL and Redis (sockets by remote port).
  */
 import { cpus } from 'node:os';
-import { pathToFileURL } from 'node:url';
 import { DEFAULT_BUCKETS, type SimStats } from '@idgraph/okta-sim';
 import { collectEveryOrg, connectionCounts, rssMb, startFleet, startWorkersProcess, type Fleet, type WorkersProcess } from '../e2e/fixtures/fleet.js';
 import { e2eLogger } from '../e2e/fixtures/collect-env.js';
 import { waitFor } from '@idgraph/test-support';
+import { parseBenchFlags, runBenchScript } from './script.js';
 
 export interface FleetBenchOptions {
   orgs: number;
@@ -181,22 +181,7 @@ export async function benchFleet(opts: FleetBenchOptions): Promise<Record<string
 }
 
 function parseArgs(argv: readonly string[]): FleetBenchOptions {
-  const flags = new Map<string, string>();
-  for (let i = 0; i < argv.length; i += 2) {
-    const key = argv[i]!;
-    const value = argv[i + 1];
-    if (!key.startsWith('--') || value === undefined) {
-      throw new Error(`bad arguments near ${JSON.stringify(key)}: use --orgs N --users N --processes N [--concurrency N] [--factor X] [--rate-share X]`);
-    }
-    flags.set(key.slice(2), value);
-  }
-  const num = (name: string, fallback: number | undefined): number | undefined => {
-    const raw = flags.get(name);
-    if (raw === undefined) return fallback;
-    const n = Number(raw);
-    if (!Number.isFinite(n) || n <= 0) throw new Error(`--${name} must be a positive number, got ${JSON.stringify(raw)}`);
-    return n;
-  };
+  const { num } = parseBenchFlags(argv, '--orgs N --users N --processes N [--concurrency N] [--factor X] [--rate-share X]');
   const base = FLEET_SIZES.full;
   const concurrency = num('concurrency', undefined);
   const rateShare = num('rate-share', undefined);
@@ -210,15 +195,4 @@ function parseArgs(argv: readonly string[]): FleetBenchOptions {
   };
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  benchFleet(parseArgs(process.argv.slice(2))).then(
-    (result) => {
-      process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
-      process.exit(0);
-    },
-    (err: unknown) => {
-      process.stderr.write(`fleet bench failed: ${err instanceof Error ? err.message : String(err)}\n`);
-      process.exit(1);
-    },
-  );
-}
+runBenchScript(import.meta.url, 'fleet', async (argv) => benchFleet(parseArgs(argv)));
