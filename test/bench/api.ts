@@ -83,8 +83,9 @@ export async function seedApiBenchGraph(gdb: GraphDb, integrationId: string, use
     UNION ALL SELECT ${scope}, 'group', ${gid('5')}, 'ORG_ADMIN', '', 'ACTIVE', now()`);
   // System Log: 90% sign-ins by a user (actor), 10% an admin acting on a user (target).
   await gdb.execute(sql`
-    INSERT INTO log_events (tenant_id, integration_id, uuid, published, event_type, severity, actor_id, outcome, received_via, raw)
+    INSERT INTO log_events (tenant_id, integration_id, uuid, published, event_type, severity, actor_id, outcome, received_via, subject_ids, raw)
     SELECT ${scope}, e.uuid, e.published, e.type, 'INFO', e.actor, 'SUCCESS', 'poll',
+      CASE WHEN e.target IS NULL THEN ARRAY[e.actor] ELSE ARRAY[e.actor, e.target] END,
       json_build_object('uuid', e.uuid, 'published', e.published, 'eventType', e.type, 'displayMessage', e.message,
         'actor', json_build_object('id', e.actor, 'type', 'User'),
         'target', CASE WHEN e.target IS NULL THEN '[]'::json ELSE json_build_array(json_build_object('id', e.target, 'type', 'User')) END)::text

@@ -170,6 +170,8 @@ describe('privacy access and erasure', () => {
     const untouched = (await pg.unsafe<{ uuid: string }[]>(`SELECT uuid FROM log_events WHERE NOT (raw ~* $1)`, [pattern])).map((r) => r.uuid);
     expect(untouched.length).toBeGreaterThan(0);
     const before = await others(ids, untouched);
+    const subjectRows = async () => (await pg<{ n: number }[]>`SELECT count(*)::int AS n FROM log_events WHERE subject_ids && ${ids}::text[]`)[0]!.n;
+    expect(await subjectRows()).toBeGreaterThan(0);
 
     const result = await privacyErase(ctx, { email: person.profile.email.toUpperCase() });
     expect(result.erased).toBe(true);
@@ -186,6 +188,8 @@ describe('privacy access and erasure', () => {
     }
     const [actorLeft] = await pg<{ n: number }[]>`SELECT count(*)::int AS n FROM log_events WHERE actor_id = ANY(${ids})`;
     expect(actorLeft!.n).toBe(0);
+    // Nor does the index of each event's users still lead to them.
+    expect(await subjectRows()).toBe(0);
 
     const [record] = await pg<{ id: string; requested_by: string; address_hash: string; salt: string; counts: Record<string, number> }[]>`SELECT * FROM privacy_erasures`;
     expect(record!.requested_by).toBe('test:privacy');

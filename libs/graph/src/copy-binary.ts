@@ -18,6 +18,8 @@ const TWO_32 = 2 ** 32;
 const MAX_SPARES = 4;
 /** Strings up to this length are tried as ASCII first. */
 const SHORT_TEXT = 64;
+/** pg_type oid of text, the element type of a text[] field. */
+const TEXT_OID = 25;
 const CANONICAL_UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
@@ -85,6 +87,25 @@ export class CopyTupleWriter {
     const size = this.buf.write(value, this.at + 4, 'latin1');
     this.buf.writeInt32BE(size, this.at);
     this.at += 4 + size;
+    return this;
+  }
+
+  /**
+   * A text[] field (one dimension, no NULL elements): the array header (dimensions, null flag,
+   * element type text = OID 25, length, lower bound 1), then each element as a text field.
+   */
+  textArray(values: readonly string[] | null | undefined): this {
+    if (values === null || values === undefined) return this.null();
+    this.reserve(24);
+    const sizeAt = this.at;
+    this.buf.writeInt32BE(1, sizeAt + 4);
+    this.buf.writeInt32BE(0, sizeAt + 8);
+    this.buf.writeInt32BE(TEXT_OID, sizeAt + 12);
+    this.buf.writeInt32BE(values.length, sizeAt + 16);
+    this.buf.writeInt32BE(1, sizeAt + 20);
+    this.at += 24;
+    for (const v of values) this.text(v);
+    this.buf.writeInt32BE(this.at - sizeAt - 4, sizeAt);
     return this;
   }
 

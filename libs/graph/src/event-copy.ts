@@ -11,7 +11,7 @@ export { CopyTupleWriter, copyTupleEnd } from './copy-binary.js';
 export type EventVia = 'poll' | 'stream' | 'file';
 
 /** log_events columns in tuple order. */
-export const COPY_EVENT_COLUMNS = ['tenant_id', 'integration_id', 'uuid', 'published', 'event_type', 'severity', 'actor_id', 'outcome', 'received_via', 'raw'] as const;
+export const COPY_EVENT_COLUMNS = ['tenant_id', 'integration_id', 'uuid', 'published', 'event_type', 'severity', 'actor_id', 'outcome', 'received_via', 'raw', 'subject_ids'] as const;
 
 /** Fields of a log_events COPY tuple. */
 export const EVENT_TUPLE_FIELDS = COPY_EVENT_COLUMNS.length;
@@ -43,6 +43,7 @@ export function writeEventCopyTuple(
   const raw = rawText(row);
   if (rawIsAscii && raw !== null) writer.asciiText(raw);
   else writer.text(raw);
+  writer.textArray(row.subjectIds);
 }
 
 /** The event's JSON text for log_events.raw: as received when known, else serialised. */

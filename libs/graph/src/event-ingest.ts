@@ -89,6 +89,7 @@ async function insertEventsReturning(exec: Executor, tenantId: string, items: re
     outcome: i.row.outcome,
     received_via: i.via,
     raw: rawText(i.row),
+    subject_ids: i.row.subjectIds,
   }));
   const rows = await exec.rows<{ integration_id: string; uuid: string }>(sql`
     INSERT INTO "log_events" ("tenant_id", ${columnList(EVENT_COLUMNS)})
@@ -183,7 +184,7 @@ async function copyNewEvents(
   return { storedIndexes, conflictUuids: await conflictingDuplicates(exec, tenantId, integrationId, duplicates, stored) };
 }
 
-/** `raw`, the last field of an event's tuple. */
+/** `raw`, the event's text in its tuple. */
 const RAW_FIELD = COPY_EVENT_COLUMNS.indexOf('raw');
 
 /**
@@ -292,7 +293,7 @@ export async function ingestEncodedEventBatch(exec: Executor, tenantId: string, 
 }
 
 /** log_events columns (after tenant_id) with their types, for the INSERT of the embedded database. */
-const EVENT_COLUMN_TYPES: Record<string, BulkType> = { integration_id: 'uuid', published: 'timestamptz' };
+const EVENT_COLUMN_TYPES: Record<string, BulkType> = { integration_id: 'uuid', published: 'timestamptz', subject_ids: 'text[]' };
 const EVENT_COLUMNS: BulkColumn[] = COPY_EVENT_COLUMNS.slice(1).map((name) => ({ name, type: EVENT_COLUMN_TYPES[name] ?? 'text' }));
 
 function columnList(columns: readonly BulkColumn[]): SQL {

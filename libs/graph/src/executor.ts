@@ -119,8 +119,13 @@ export function jsonParam(value: unknown): string {
   return JSON.stringify(value);
 }
 
+/** A text[] as PostgreSQL's array input: every element quoted, `"` and `\\` escaped. */
+function textArrayLiteral(values: readonly string[]): string {
+  return `{${values.map((v) => `"${v.replace(/["\\]/g, (c) => `\\${c}`)}"`).join(',')}}`;
+}
+
 /** Column types bulkRows carries; `jsonb` values are serialised with JSON.stringify. */
-export type BulkType = 'text' | 'uuid' | 'timestamptz' | 'boolean' | 'integer' | 'jsonb';
+export type BulkType = 'text' | 'uuid' | 'timestamptz' | 'boolean' | 'integer' | 'jsonb' | 'text[]';
 
 export interface BulkColumn {
   name: string;
@@ -130,6 +135,7 @@ export interface BulkColumn {
 function toText(type: BulkType, value: unknown): string | null {
   if (value === null || value === undefined) return null;
   if (type === 'jsonb') return JSON.stringify(value);
+  if (type === 'text[]') return textArrayLiteral(value as readonly string[]);
   if (value instanceof Date) return value.toISOString();
   return String(value);
 }

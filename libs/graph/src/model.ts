@@ -40,6 +40,8 @@ export interface LogEventRow {
   severity: string | null;
   actorId: string | null;
   outcome: string | null;
+  /** The users the event is about (its actor and User targets), indexed for the person view; null when none. */
+  subjectIds: string[] | null;
   /** The event as Okta sent it; null when `rawJson` carries it. */
   raw: unknown;
   /** The event's JSON text as received: stored as is, instead of serialising `raw`. */

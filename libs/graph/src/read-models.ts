@@ -196,11 +196,14 @@ export interface PersonView {
   /** Each role once: direct and/or through the listed groups. */
   adminRoles: { roleId: string; label: string | null; resourceSetId: string | null; direct: boolean; viaGroups: GroupRef[] }[];
   factors: { id: string; factorType: string; provider: string | null; status: string; created: string | null }[];
-  /** The newest System Log events (at most 50) since eventsSince with the person as actor or as a target. */
+  /** The newest System Log events (at most 50) with the person as actor or as a User target. */
   events: { uuid: string; published: string; eventType: string; severity: string | null; outcome: string | null; displayMessage: string | null; role: 'actor' | 'target' }[];
   openFindings: { checkId: string; severity: string; title: string | null; firstSeenAt: string; lastSeenAt: string }[];
-  /** Events are searched from this time on (see PERSON_EVENT_DAYS). */
-  eventsSince: string;
+  /**
+   * The start of the window the events were found in (see PERSON_EVENT_WINDOWS_DAYS): every event
+   * of the person since then is newer than those left out; null when all stored events were searched.
+   */
+  eventsSince: string | null;
 }
 
 /** One person of an integration with everything around them; undefined when no such user was ever seen. */
@@ -211,7 +214,6 @@ export async function personView(exec: Executor, tenantId: string, integrationId
       password_changed, credential_provider, deleted_at, via_scim, ${sql.raw(apiReadSql(''))} AS api_read
     FROM users WHERE ${scope} AND okta_id = ${userId}`);
   if (!user) return undefined;
-  const eventsSince = new Date(Date.now() - PERSON_EVENT_DAYS * 86_400_000);
   const [groups, apps, roles, factors, events, findings] = await Promise.all([
     exec.rows<Record<string, unknown>>(sql`
       SELECT g.okta_id, g.name, g.group_type
@@ -259,7 +261,7 @@ export async function personView(exec: Executor, tenantId: string, integrationId
     exec.rows<Record<string, unknown>>(sql`
       SELECT okta_id, factor_type, provider, status, created FROM factors
       WHERE ${scope} AND user_id = ${userId} AND deleted_at IS NULL ORDER BY factor_type, okta_id`),
-    personEvents(exec, tenantId, integrationId, userId, eventsSince),
+    personEvents(exec, tenantId, integrationId, userId),
     exec.rows<Record<string, unknown>>(sql`
       SELECT check_id, severity, details->>'title' AS title, first_seen_at, last_seen_at FROM findings
       WHERE ${scope} AND subject = ${`user:${userId}`} AND resolved_at IS NULL ORDER BY check_id`),
@@ -310,42 +312,45 @@ export async function personView(exec: Executor, tenantId: string, integrationId
     apps: [...appsById.values()],
     adminRoles: [...rolesByKey.values()],
     factors: factors.map((f) => ({ id: f.okta_id as string, factorType: f.factor_type as string, provider: s(f.provider), status: f.status as string, created: isoOrNull(f.created) })),
-    events,
-    eventsSince: eventsSince.toISOString(),
+    events: events.events,
+    eventsSince: events.since ? events.since.toISOString() : null,
     openFindings: findings.map((f) => ({ checkId: f.check_id as string, severity: f.severity as string, title: s(f.title), firstSeenAt: iso(f.first_seen_at), lastSeenAt: iso(f.last_seen_at) })),
   };
 }
 
 /**
- * How far back the person view looks for events. log_events has no index by person (a btree on
- * actor_id made each stored event markedly dearer, and targets sit inside each event's JSON), so
- * the person's events are searched among the newest days only, through the BRIN index on
- * published: the cost of a person view grows with the org's event rate, not its history.
+ * The windows the person view searches for events, newest first (days; null = all stored events).
+ * Each is a superset of the one before, so the first that holds PERSON_EVENTS events holds the
+ * newest ones. The index on subject_ids finds a person's events in any window; the windows bound
+ * the rows read for someone with a long history (a service account's thousands of events a day).
  */
-export const PERSON_EVENT_DAYS = 1;
+export const PERSON_EVENT_WINDOWS_DAYS: readonly (number | null)[] = [1, 30, null];
+const PERSON_EVENTS = 50;
 
-/**
- * The newest 50 events of the last PERSON_EVENT_DAYS days with the user as actor or as a target.
- * The text match on the stored JSON only pre-filters targets; the jsonb test decides.
- */
-async function personEvents(exec: Executor, tenantId: string, integrationId: string, userId: string, since: Date): Promise<PersonView['events']> {
-  const quoted = `%"${userId.replace(/[\\%_"]/g, (c) => `\\${c}`)}"%`;
-  const rows = await exec.rows<Record<string, unknown>>(sql`
-    SELECT uuid, published, event_type, severity, outcome, raw, actor_id
-    FROM log_events
-    WHERE tenant_id = ${tenantId} AND integration_id = ${integrationId}::uuid AND published > ${since.toISOString()}::timestamptz
-      AND (actor_id = ${userId} OR (raw LIKE ${quoted} AND raw::jsonb->'target' @> ${JSON.stringify([{ id: userId }])}::jsonb))
-    ORDER BY published DESC, uuid
-    LIMIT 50`);
-  return rows.map((r) => ({
-    uuid: r.uuid as string,
-    published: iso(r.published),
-    eventType: r.event_type as string,
-    severity: (r.severity as string | null) ?? null,
-    outcome: (r.outcome as string | null) ?? null,
-    displayMessage: displayMessage(r.raw),
-    role: r.actor_id === userId ? ('actor' as const) : ('target' as const),
-  }));
+/** The newest 50 events with the user as actor or as a User target, with the start of the window they were found in. */
+async function personEvents(exec: Executor, tenantId: string, integrationId: string, userId: string): Promise<{ events: PersonView['events']; since: Date | null }> {
+  for (const days of PERSON_EVENT_WINDOWS_DAYS) {
+    const since = days === null ? null : new Date(Date.now() - days * 86_400_000);
+    const rows = await exec.rows<Record<string, unknown>>(sql`
+      SELECT uuid, published, event_type, severity, outcome, raw, actor_id
+      FROM log_events
+      WHERE tenant_id = ${tenantId} AND integration_id = ${integrationId}::uuid AND subject_ids @> ARRAY[${userId}::text]
+        ${since ? sql`AND published > ${since.toISOString()}::timestamptz` : sql``}
+      ORDER BY published DESC, uuid
+      LIMIT ${PERSON_EVENTS}`);
+    if (rows.length < PERSON_EVENTS && since !== null) continue;
+    const events = rows.map((r) => ({
+      uuid: r.uuid as string,
+      published: iso(r.published),
+      eventType: r.event_type as string,
+      severity: (r.severity as string | null) ?? null,
+      outcome: (r.outcome as string | null) ?? null,
+      displayMessage: displayMessage(r.raw),
+      role: r.actor_id === userId ? ('actor' as const) : ('target' as const),
+    }));
+    return { events, since };
+  }
+  throw new Error('PERSON_EVENT_WINDOWS_DAYS must end with null (all events)');
 }
 
 /** The event's displayMessage, read from its stored JSON text (50 rows at most: parsed here, not by the server). */

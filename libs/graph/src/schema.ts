@@ -435,14 +435,22 @@ export const logEvents = pgTable(
     // json cost a quarter of its time per event. Read it as raw::jsonb. Never queried by key.
     // Compressed with lz4 where the server has it (migrations 0003, 0004).
     raw: text('raw'),
+    // The users the event is about: its actor and its User targets (normalize's eventSubjectIds).
+    // Targets sit inside the event's JSON, so without this column a person's events could only be
+    // found by reading every event of a time window.
+    subjectIds: text('subject_ids').array(),
   },
   (t) => [
     primaryKey({ columns: [t.tenantId, t.integrationId, t.uuid] }),
-    // One secondary index only, and a BRIN one: events arrive nearly in time order, so block
-    // ranges serve retention and time-window reads at a fraction of a btree's cost per insert.
+    // A BRIN index for time: events arrive nearly in time order, so block ranges serve retention
+    // and time-window reads at a fraction of a btree's cost per insert.
     // A btree on (tenant, integration, published) also lured the planner, on a table without
     // statistics yet, into reading every event of an integration to find a batch's stored uuids.
     index('log_events_published_brin').using('brin', t.published),
+    // The person view's "last 50 events by or about them" (read-models.ts). A GIN index rather than
+    // a btree on actor_id: it covers targets too, and its pending list makes an insert cheaper
+    // (bulk INSERT of 300k events: +40% with this index, +58% with a btree on actor_id).
+    index('log_events_subject_ids_gin').using('gin', t.subjectIds),
     check('log_events_received_via_check', sql`${t.receivedVia} in ('poll', 'stream', 'file')`),
   ],
 );

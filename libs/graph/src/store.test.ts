@@ -16,6 +16,7 @@ import { CompactEncrypt } from 'jose';
 import { createSecretBox } from './secrets.js';
 import { GraphStore } from './store.js';
 import { writeEventCopyTuple } from './event-ingest.js';
+import { COPY_EVENT_COLUMNS } from './event-copy.js';
 import { CopyTupleWriter, copyTupleEnd } from './copy-binary.js';
 import * as f from './testdata/fixtures.js';
 
@@ -387,18 +388,20 @@ describe.each(backends)('GraphStore on %s', (_name, open) => {
   it('stores a batch whose events are partly stored already, once each, with raw kept exactly', async () => {
     const integ = await newIntegration();
     const item = (uuid: string, raw: unknown = { uuid }) =>
-      ({ integrationId: integ.id, via: 'file' as const, row: f.logEvent(uuid, f.at(1), { raw, actorId: 'a\tb\\c\nd' }), mutations: [] });
+      ({ integrationId: integ.id, via: 'file' as const, row: f.logEvent(uuid, f.at(1), { raw, actorId: 'a\tb\\c\nd', subjectIds: ['a\tb\\c\nd', '00u"q",{x}'] }), mutations: [] });
     expect(await store.ingestEvents([item('p1'), item('p2')])).toMatchObject({ stored: 2 });
     // COPY text escapes: backslashes, tabs, line breaks and unicode in raw and in plain columns.
     const tricky = { uuid: 'p4', message: 'C:\\path\ttab\nline \u0001 \u2028 "quoted" ünïcødé' };
     const result = await store.ingestEvents([item('p2'), item('p3'), item('p3'), item('p1'), item('p4', tricky)]);
     expect(result).toMatchObject({ stored: 2, duplicates: 3 });
     expect(result.storedUuids.sort()).toEqual(['p3', 'p4']);
-    const rows = await backend.gdb.execute<{ uuid: string; raw: string; actor_id: string }>(sql`
-      SELECT uuid, raw::text AS raw, actor_id FROM log_events WHERE integration_id = ${integ.id}::uuid ORDER BY uuid`);
+    const rows = await backend.gdb.execute<{ uuid: string; raw: string; actor_id: string; subject_ids: string[] }>(sql`
+      SELECT uuid, raw::text AS raw, actor_id, subject_ids FROM log_events WHERE integration_id = ${integ.id}::uuid ORDER BY uuid`);
     expect(rows.map((r) => r.uuid)).toEqual(['p1', 'p2', 'p3', 'p4']);
     expect(JSON.parse(rows[3]!.raw)).toEqual(tricky);
     expect(rows.every((r) => r.actor_id === 'a\tb\\c\nd')).toBe(true);
+    // The users of each event, as a text[], escapes and array syntax included.
+    expect(rows.map((r) => r.subject_ids)).toEqual(Array(4).fill(['a\tb\\c\nd', '00u"q",{x}']));
     // Text as received (rawJson) is stored as is, whitespace and all, instead of serialising raw.
     const text = '{ "uuid": "p5",\n  "path": "C:\\\\x\\ty" }';
     await store.ingestEvents([{ ...item('p5'), row: { ...f.logEvent('p5', f.at(1)), raw: null, rawJson: text } }]);
@@ -467,20 +470,20 @@ describe.each(backends)('GraphStore on %s', (_name, open) => {
     // caller knows to be ASCII is encoded to the same bytes by the faster path.
     const text = '{"uuid":"u1","note":"tab\\there ünïcødé"}';
     const w = new CopyTupleWriter(16);
-    writeEventCopyTuple(w, 'acme', integ.id, { ...f.logEvent('u1', f.at(3)), raw: null, rawJson: text }, 'file');
+    writeEventCopyTuple(w, 'acme', integ.id, { ...f.logEvent('u1', f.at(3)), raw: null, rawJson: text, subjectIds: ['00uadmin', '00u"quoted\\ünï'] }, 'file');
     const asciiRow = { ...f.logEvent('u2', f.at(3)), raw: null, rawJson: '{"uuid":"u2"}' };
     writeEventCopyTuple(w, 'acme', integ.id, asciiRow, 'file');
     const plainEnd = w.length;
     writeEventCopyTuple(w, 'acme', integ.id, asciiRow, 'file', true);
     const tuples = w.take();
-    const firstEnd = copyTupleEnd(tuples, 0, 10);
+    const firstEnd = copyTupleEnd(tuples, 0, COPY_EVENT_COLUMNS.length);
     expect(Buffer.from(tuples.subarray(firstEnd, plainEnd)).equals(Buffer.from(tuples.subarray(plainEnd)))).toBe(true);
     expect(await store.ingestEncodedEvents({ integrationId: integ.id, uuids: ['u1', 'u2'], tuples: tuples.subarray(0, plainEnd), tupleEnds: [firstEnd, plainEnd], mutations: new Map() }))
       .toMatchObject({ stored: 2 });
     const [kept] = await backend.gdb.execute<{ raw: string; published: string }>(sql`
-      SELECT raw, to_char(published AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS published
+      SELECT raw, to_char(published AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS published, subject_ids
       FROM log_events WHERE integration_id = ${integ.id}::uuid AND uuid = 'u1'`);
-    expect(kept).toEqual({ raw: text, published: f.at(3).toISOString() });
+    expect(kept).toEqual({ raw: text, published: f.at(3).toISOString(), subject_ids: ['00uadmin', '00u"quoted\\ünï'] });
 
     await expect(store.ingestEncodedEvents(batch(['f1'], [], false, 'other-tenant'))).rejects.toThrow(/event f1: its tuple is not this event's encoded row for tenant acme/);
     await expect(store.ingestEncodedEvents({ ...batch(['f2', 'f3']), uuids: ['f3', 'f2'] })).rejects.toThrow(/event f3: its tuple is not this event's encoded row/);

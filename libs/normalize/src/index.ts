@@ -47,7 +47,7 @@ export {
   type ResourceTargetKind,
 } from './privilege.js';
 export type { LogEventValidation, OktaLogActor, OktaLogEvent, OktaLogEventInput, OktaLogTarget } from './log-event.js';
-export { normalizeLogEventRow, validateLogEvent } from './log-event.js';
+export { eventSubjectIds, normalizeLogEventRow, validateLogEvent } from './log-event.js';
 export type { EventLimits, OktaEventSource, ParseEventOptions, ParsedEventMessage } from './event-message.js';
 export { DEFAULT_EVENT_LIMITS, eventSizeProblem, isOktaEventSource, parseEventMessage, parseOktaEventSource } from './event-message.js';
 export type { GraphChanges } from './event-changes.js';

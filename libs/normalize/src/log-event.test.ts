@@ -1,6 +1,19 @@
 import { describe, expect, it } from 'vitest';
-import { normalizeLogEventRow, validateLogEvent, type OktaLogEvent } from './index.js';
+import { eventSubjectIds, normalizeLogEventRow, validateLogEvent, type OktaLogEvent } from './index.js';
 import { readSample } from './testdata/samples.js';
+
+describe('eventSubjectIds', () => {
+  it('lists the actor and every User target once, actor first; other targets and id-less entities are not users of the index', () => {
+    expect(
+      eventSubjectIds({
+        actor: { id: '00uA', type: 'User' },
+        target: [{ id: '0oa1', type: 'AppInstance' }, { id: '00uB', type: 'User' }, { id: '00uA', type: 'User' }, { type: 'ROLE_ASSIGNED' }, { id: '00uC' }],
+      }),
+    ).toEqual(['00uA', '00uB', '00uC']);
+    expect(eventSubjectIds({ actor: { id: '0oaBot', type: 'PublicClientApp' }, target: null })).toBeNull();
+    expect(eventSubjectIds({ actor: { id: 'system', type: 'SystemPrincipal' }, target: [{ id: '00uX', type: 'User' }] })).toEqual(['00uX']);
+  });
+});
 
 describe('normalizeLogEventRow', () => {
   it('maps logevents/03 (user.lifecycle.deactivate)', () => {
@@ -12,6 +25,8 @@ describe('normalizeLogEventRow', () => {
       severity: 'INFO',
       actorId: '00u2di94bAMSEPvAY1d6',
       outcome: 'SUCCESS',
+      // The admin who acted, then the deactivated user (the event's User target).
+      subjectIds: ['00u2di94bAMSEPvAY1d6', '00u3m90rxKjGQ0G6L1d6'],
       raw: event,
     });
   });
@@ -29,7 +44,7 @@ describe('normalizeLogEventRow', () => {
 
   it('nulls for an event without severity, actor or outcome', () => {
     const row = normalizeLogEventRow({ uuid: 'u1', published: '2026-01-01T00:00:00.000Z', eventType: 'x.y' });
-    expect(row).toMatchObject({ severity: null, actorId: null, outcome: null });
+    expect(row).toMatchObject({ severity: null, actorId: null, outcome: null, subjectIds: null });
   });
 
   it('rejects an event without uuid or with a bad published, naming the field', () => {

@@ -134,6 +134,24 @@ export function outcomeResult(event: OktaLogEventInput): string | null {
   return typeof result === 'string' ? result : null;
 }
 
+/**
+ * The users an event is about, for the person view's index (log_events.subject_ids): the actor and
+ * every target of type User, each id once, actor first; null when there is none. An entity whose
+ * type is missing counts as a user (the spec does not require `type`): a wrong guess costs one
+ * unused index entry, a missed user would hide the event from their page.
+ */
+export function eventSubjectIds(event: { actor?: unknown; target?: unknown }): string[] | null {
+  const ids: string[] = [];
+  const add = (e: unknown): void => {
+    if (!isRecord(e) || typeof e.id !== 'string' || e.id === '') return;
+    if (e.type !== undefined && e.type !== null && e.type !== 'User') return;
+    if (!ids.includes(e.id)) ids.push(e.id);
+  };
+  add(event.actor);
+  if (Array.isArray(event.target)) for (const t of event.target) add(t);
+  return ids.length > 0 ? ids : null;
+}
+
 /** `eventJson`: the event's text as received (parseEventMessage gives it); it becomes `rawJson`, stored as is. */
 export function normalizeLogEventRow(event: OktaLogEventInput, eventJson?: string | null): LogEventRow {
   if (!isRecord(event) || typeof event.uuid !== 'string' || event.uuid === '') {
@@ -151,6 +169,7 @@ export function normalizeLogEventRow(event: OktaLogEventInput, eventJson?: strin
     severity: typeof severity === 'string' ? severity : null,
     actorId: typeof actorId === 'string' ? actorId : null,
     outcome: outcomeResult(event),
+    subjectIds: eventSubjectIds(event),
     // With the text at hand the parsed tree is not kept: a batch of rows would hold it all alive.
     ...(eventJson ? { raw: null, rawJson: eventJson } : { raw: event }),
   };

@@ -579,12 +579,12 @@ async function renderPerson(integration, userId) {
         : empty('No app.')),
     ),
     privilegeSection(p, section, empty),
-    section('System Log events of the last day', p.events.length, p.events.length
+    section('System Log events', p.events.length, p.events.length
       ? h('table', {},
           h('thead', {}, h('tr', {}, ['When', 'Event', 'As', 'Outcome', 'Message'].map((t) => h('th', { scope: 'col' }, t)))),
           h('tbody', {}, p.events.map((e) => h('tr', {}, h('td', {}, when(e.published)), h('td', {}, h('code', {}, e.eventType)), h('td', {}, e.role), h('td', {}, e.outcome ?? ''), h('td', {}, e.displayMessage ?? '')))))
       : empty('No event with this person as actor or target.'),
-      h('p', { class: 'hint' }, `Events by or about this person since ${when(p.eventsSince)}.`)),
+      h('p', { class: 'hint' }, p.eventsSince ? `The newest events by or about this person, since ${when(p.eventsSince)}.` : 'The newest events by or about this person.')),
   );
   focusMain(name);
 }

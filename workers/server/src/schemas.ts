@@ -314,7 +314,9 @@ export const PersonView = Type.Object({
     }),
   ),
   openFindings: Type.Array(Type.Object({ checkId: Type.String(), severity: Type.String(), title: Nullable(Type.String()), firstSeenAt: DateTime, lastSeenAt: DateTime })),
-  eventsSince: Type.String({ format: 'date-time', description: 'events are searched from here on (the newest day: log_events is indexed by time only)' }),
+  eventsSince: Type.Union([Type.String({ format: 'date-time' }), Type.Null()], {
+    description: 'the start of the window the events were found in (the last day, the last 30 days, or null: all stored events); the person has no event since then beyond those listed',
+  }),
   privilege: PersonPrivilege,
 });
 

@@ -15,6 +15,7 @@ import { redisConnection, startCollectorWorkers, type CollectorWorkers } from '@
 import { clientForIntegration } from '@idgraph/integrations';
 import { createMemoryRateGovernor, OKTA_READ_SCOPES, RESOURCE_SCOPES } from '@idgraph/okta';
 import { expectedFindings, expectedPrivilege, startOktaSim, type OktaSim } from '@idgraph/okta-sim';
+import { eventSubjectIds } from '@idgraph/normalize';
 import { DEFAULT_POSTURE_THRESHOLDS, runPostureChecks } from '@idgraph/posture';
 import { createTestDatabase, TEST_REDIS_URL, testRedisPrefix, type TestDatabase } from '@idgraph/test-support';
 import { buildServer } from './app.js';
@@ -476,13 +477,13 @@ describe('integrations, runs, findings, people and export against the simulator'
       ]),
     );
     expect((await call({ method: 'GET', url: '/api/v1/people/acme/00unosuchuser', key: readKey })).status).toBe(404);
-    // Events of the last day, with the person as actor or as a target, newest first.
+    // The newest events with the person as actor or as a target, newest first.
     const integration = (await store.getIntegration('acme'))!;
     const other = [...sim.org.users.keys()].find((id) => id !== admin.id)!;
     const event = (uuid: string, published: Date, actor: string, target: string | null) => {
       const raw = { uuid, published: published.toISOString(), eventType: 'user.account.update_profile', displayMessage: `test ${uuid}`, severity: 'INFO',
         actor: { id: actor, type: 'User' }, target: target ? [{ id: target, type: 'User' }] : [], outcome: { result: 'SUCCESS' } };
-      return { integrationId: integration.id, via: 'poll' as const, mutations: [], row: { uuid, published, eventType: raw.eventType, severity: 'INFO', actorId: actor, outcome: 'SUCCESS', raw } };
+      return { integrationId: integration.id, via: 'poll' as const, mutations: [], row: { uuid, published, eventType: raw.eventType, severity: 'INFO', actorId: actor, outcome: 'SUCCESS', subjectIds: eventSubjectIds(raw), raw } };
     };
     const now = Date.now();
     await store.ingestEvents([
@@ -493,11 +494,20 @@ describe('integrations, runs, findings, people and export against the simulator'
     ]);
     const withEvents = (await call({ method: 'GET', url: `/api/v1/people/acme/${admin.id}`, key: readKey })).json();
     const mine = (withEvents.events as { uuid: string; role: string; displayMessage: string | null }[]).filter((e) => e.uuid.startsWith('evt-'));
+    // Fewer than 50 in the last day and in the last 30: all stored events were searched, the old one too.
     expect(mine).toEqual([
       expect.objectContaining({ uuid: 'evt-target-new', role: 'target', displayMessage: 'test evt-target-new' }),
       expect.objectContaining({ uuid: 'evt-actor-new', role: 'actor' }),
+      expect.objectContaining({ uuid: 'evt-target-old', role: 'target' }),
     ]);
-    expect(new Date(withEvents.eventsSince).getTime()).toBeGreaterThan(now - 30 * 86_400_000);
+    expect(withEvents.eventsSince).toBeNull();
+    // 50 within the last day: those are the newest, and the window says so.
+    await store.ingestEvents(Array.from({ length: 55 }, (_, i) => event(`evt-busy-${String(i).padStart(2, '0')}`, new Date(now - 3_600_000 + i * 1000), admin.id, null)));
+    const busy = (await call({ method: 'GET', url: `/api/v1/people/acme/${admin.id}`, key: readKey })).json();
+    expect(busy.events).toHaveLength(50);
+    expect(busy.events.map((e: { uuid: string }) => e.uuid).slice(0, 2)).toEqual(['evt-target-new', 'evt-actor-new']);
+    expect(busy.events.at(-1).uuid).toBe('evt-busy-07');
+    expect(new Date(busy.eventsSince).getTime()).toBeGreaterThan(now - 2 * 86_400_000);
 
   });
 });

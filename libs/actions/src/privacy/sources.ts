@@ -6,6 +6,7 @@
  */
 import { sql, type SQL } from 'drizzle-orm';
 import type { Executor } from '@idgraph/graph';
+import { eventSubjectIds } from '@idgraph/normalize';
 import { ERASED, needlePattern, scrubJson, type Person } from './person.js';
 
 export type Row = Record<string, unknown>;
@@ -92,9 +93,13 @@ const logEvents: PersonalDataSource = {
         if (event.request) event.request = { ...event.request, ipChain: [] };
       }
       for (const t of event.target ?? []) if (isPerson(t)) blank(t);
-      const scrubbed = JSON.stringify(scrubJson(event, pattern));
+      const scrubbedEvent = scrubJson(event, pattern) as typeof event;
+      const scrubbed = JSON.stringify(scrubbedEvent);
+      // The person's events are found through subject_ids: their ids leave it with them.
+      const subjects = eventSubjectIds(scrubbedEvent)?.filter((id) => id !== ERASED && !ids.has(id)) ?? [];
       await exec.rows(sql`
-        UPDATE log_events SET raw = ${scrubbed}, actor_id = ${actorWasPerson || (row.actor_id !== null && ids.has(row.actor_id)) ? null : row.actor_id}
+        UPDATE log_events SET raw = ${scrubbed}, actor_id = ${actorWasPerson || (row.actor_id !== null && ids.has(row.actor_id)) ? null : row.actor_id},
+          subject_ids = ${subjects.length > 0 ? sql`ARRAY[${sql.join(subjects.map((id) => sql`${id}::text`), sql`, `)}]` : sql`NULL`}
         WHERE tenant_id = ${tenant} AND integration_id = ${row.integration_id}::uuid AND uuid = ${row.uuid}`);
     }
     return rows.length;

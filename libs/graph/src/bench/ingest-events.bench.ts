@@ -91,7 +91,7 @@ export async function benchIngest(opts: { adminUrl: string; events: number; batc
         items.push({
           integrationId: integ.id,
           via: 'stream' as const,
-          row: { uuid, published: at, eventType: 'group.user_membership.add', severity: 'INFO', actorId: '00uadmin', outcome: 'SUCCESS',
+          row: { uuid, published: at, eventType: 'group.user_membership.add', severity: 'INFO', actorId: '00uadmin', outcome: 'SUCCESS', subjectIds: ['00uadmin', `00u${i % USERS}`],
             raw: rawEvent(uuid, at, `00u${i % USERS}`, `00g${i % GROUPS}`) },
           mutations: [mutationFor(i, at)],
         });

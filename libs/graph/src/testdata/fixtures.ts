@@ -78,6 +78,6 @@ export const roleAssignment = (
 });
 
 export const logEvent = (uuid: string, published: Date, o: Partial<LogEventRow> = {}): LogEventRow => ({
-  uuid, published, eventType: 'group.user_membership.add', severity: 'INFO', actorId: '00uadmin', outcome: 'SUCCESS',
+  uuid, published, eventType: 'group.user_membership.add', severity: 'INFO', actorId: '00uadmin', outcome: 'SUCCESS', subjectIds: ['00uadmin'],
   raw: { uuid, published: published.toISOString() }, ...o,
 });
