@@ -5,7 +5,7 @@
  * 256 bits of entropy, so there is nothing to brute-force, unlike a password.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { and, asc, eq } from 'drizzle-orm';
+import { and, asc, eq, sql } from 'drizzle-orm';
 import type { Executor } from './executor.js';
 import * as schema from './schema.js';
 import { API_KEY_ROLES, type ApiKeyRole } from './schema.js';
@@ -112,12 +112,20 @@ export class ApiKeyRepo {
 
   /** A live key of any tenant by its public id, with its tenant (a console session holds the id). */
   async byKeyIdInAnyTenant(keyId: string): Promise<(ApiKeyInfo & { keyHash: string; tenantId: string }) | undefined> {
+    const [row] = await (this.byKeyIdQuery ??= this.prepareByKeyId()).execute({ keyId });
+    return row;
+  }
+
+  private byKeyIdQuery: ReturnType<ApiKeyRepo['prepareByKeyId']> | undefined;
+
+  /** A prepared statement: every API request and console page looks its key up. */
+  private prepareByKeyId() {
     const t = schema.apiKeys;
-    const [row] = await this.exec.db
+    return this.exec.db
       .select({ name: t.name, keyId: t.keyId, role: t.role, createdAt: t.createdAt, keyHash: t.keyHash, tenantId: t.tenantId })
       .from(t)
-      .where(eq(t.keyId, keyId));
-    return row;
+      .where(eq(t.keyId, sql.placeholder('keyId')))
+      .prepare('api_key_by_key_id');
   }
 
   /** A live key by its public id (sessions hold the id, never the key). */

@@ -12,8 +12,15 @@ import { COPY_BINARY_HEADER, COPY_BINARY_TRAILER } from './copy-binary.js';
 export interface Executor {
   /** drizzle query builder over the database or the current transaction. */
   readonly db: GraphDrizzle;
-  /** Raw SQL, rows normalised across drivers (timestamps come back as strings: cast or map). */
-  rows<Row = Record<string, unknown>>(query: SQL): Promise<Row[]>;
+  /**
+   * Raw SQL, rows normalised across drivers (timestamps come back as strings: cast or map).
+   * `prepare`: run it as a named prepared statement (PostgreSQL; the connection keeps it), so the
+   * server parses it once per connection and can reuse its plan. For queries whose text is fixed
+   * and that run on every request (the API's read models): drizzle sends each raw query unnamed,
+   * parsed and planned anew, which was most of the server's time on the person route. Not for
+   * `SELECT *` or text that varies with its input (each text is kept until the connection closes).
+   */
+  rows<Row = Record<string, unknown>>(query: SQL, opts?: { prepare?: boolean }): Promise<Row[]>;
   tx<T>(fn: (exec: Executor) => Promise<T>): Promise<T>;
   /**
    * COPY … FROM STDIN in binary format of tuples already encoded (CopyTupleWriter), given in
@@ -31,7 +38,15 @@ function postgresJsClientOf(db: GraphDrizzle): PostgresJsClient | null {
   return client && typeof (client as { unsafe?: unknown }).unsafe === 'function' ? (client as PostgresJsClient) : null;
 }
 
-type PostgresJsClient = { unsafe(query: string): { writable(): Promise<Writable> } };
+type PostgresJsClient = {
+  unsafe(query: string): { writable(): Promise<Writable> };
+  unsafe(query: string, params: unknown[], opts: { prepare: boolean }): Promise<unknown>;
+};
+
+/** drizzle's SQL compiler for the database (the same one db.execute uses). */
+function dialectOf(db: GraphDrizzle): { sqlToQuery(query: SQL): { sql: string; params: unknown[] } } {
+  return (db as unknown as { dialect: { sqlToQuery(query: SQL): { sql: string; params: unknown[] } } }).dialect;
+}
 
 /** Bytes handed to the COPY stream per write: large enough to amortise, small enough to stream. */
 const COPY_CHUNK_BYTES = 1 << 20;
@@ -98,7 +113,13 @@ export function executorOf(db: GraphDrizzle, nested = false): Executor {
   return {
     db,
     copyIn: client ? (table, columns, rows) => copyInWith(client, table, columns, rows) : null,
-    rows: async <Row>(query: SQL) => rowsOf<Row>(await db.execute(query)),
+    rows: async <Row>(query: SQL, opts?: { prepare?: boolean }) => {
+      if (opts?.prepare && client) {
+        const q = dialectOf(db).sqlToQuery(query);
+        return rowsOf<Row>(await client.unsafe(q.sql, q.params, { prepare: true }));
+      }
+      return rowsOf<Row>(await db.execute(query));
+    },
     tx: (fn) =>
       retry(() => db.transaction((t) => fn(executorOf(t as unknown as GraphDrizzle, true))), {
         attempts: nested ? 1 : TX_ATTEMPTS,

@@ -245,10 +245,31 @@ export class IntegrationRepo {
 
   /** By name, or by id when given a uuid. */
   async find(nameOrId: string): Promise<Integration | undefined> {
+    if (!UUID_RE.test(nameOrId)) {
+      const [byName] = await this.byNameQuery().execute({ tenantId: this.tenantId, name: nameOrId });
+      return byName as Integration | undefined;
+    }
     const t = schema.integrations;
-    const match = UUID_RE.test(nameOrId) ? sql`(${t.id} = ${nameOrId}::uuid OR ${t.name} = ${nameOrId})` : eq(t.name, nameOrId);
+    const match = sql`(${t.id} = ${nameOrId}::uuid OR ${t.name} = ${nameOrId})`;
     const [row] = await this.exec.db.select(publicColumns).from(t).where(and(eq(t.tenantId, this.tenantId), match)).limit(1);
     return row as Integration | undefined;
+  }
+
+  private byName: ReturnType<IntegrationRepo['prepareByName']> | undefined;
+
+  /** By name, as a prepared statement: every API request names its integration. */
+  private byNameQuery() {
+    return (this.byName ??= this.prepareByName());
+  }
+
+  private prepareByName() {
+    const t = schema.integrations;
+    return this.exec.db
+      .select(publicColumns)
+      .from(t)
+      .where(and(eq(t.tenantId, sql.placeholder('tenantId')), eq(t.name, sql.placeholder('name'))))
+      .limit(1)
+      .prepare('integration_by_name');
   }
 
   async list(): Promise<Integration[]> {

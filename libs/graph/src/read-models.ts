@@ -89,7 +89,7 @@ export async function findingsPage(exec: Executor, tenantId: string, q: Findings
     FROM findings f JOIN integrations i ON i.tenant_id = f.tenant_id AND i.id = f.integration_id
     WHERE ${sql.join(where, sql` AND `)}
     ORDER BY f.tenant_id, f.integration_id, f.check_id, f.subject
-    LIMIT ${limit + 1}`);
+    LIMIT ${limit + 1}`, { prepare: true });
   const items = rows.slice(0, limit).map((r) => ({
     integrationId: r.integration_id as string,
     integration: r.integration as string,
@@ -121,7 +121,7 @@ export async function openFindingCounts(exec: Executor, tenantId: string, integr
     WHERE f.tenant_id = ${tenantId} AND f.resolved_at IS NULL
       ${integrationId ? sql`AND f.integration_id = ${integrationId}::uuid` : sql``}
     GROUP BY f.integration_id, f.check_id, f.severity
-    ORDER BY f.integration_id, f.check_id`);
+    ORDER BY f.integration_id, f.check_id`, { prepare: true });
   return rows.map((r) => ({ integrationId: r.integration_id as string, checkId: r.check_id as string, severity: r.severity as string, open: Number(r.open) }));
 }
 
@@ -152,7 +152,7 @@ export async function searchPeople(exec: Executor, tenantId: string, q: string, 
       AND (u.login ILIKE ${pattern} OR u.email ILIKE ${pattern}
         OR (coalesce(u.first_name, '') || ' ' || coalesce(u.last_name, '')) ILIKE ${pattern})
     ORDER BY u.login, u.okta_id
-    LIMIT ${Math.min(Math.max(opts.limit ?? 50, 1), 200)}`);
+    LIMIT ${Math.min(Math.max(opts.limit ?? 50, 1), 200)}`, { prepare: true });
   return rows.map((r) => ({
     integrationId: r.integration_id as string,
     integration: r.integration as string,
@@ -212,7 +212,7 @@ export async function personView(exec: Executor, tenantId: string, integrationId
   const [user] = await exec.rows<Record<string, unknown>>(sql`
     SELECT okta_id, login, email, first_name, last_name, status, created, activated, status_changed, last_login,
       password_changed, credential_provider, deleted_at, via_scim, ${sql.raw(apiReadSql(''))} AS api_read
-    FROM users WHERE ${scope} AND okta_id = ${userId}`);
+    FROM users WHERE ${scope} AND okta_id = ${userId}`, { prepare: true });
   if (!user) return undefined;
   const [groups, apps, roles, factors, events, findings] = await Promise.all([
     exec.rows<Record<string, unknown>>(sql`
@@ -220,7 +220,7 @@ export async function personView(exec: Executor, tenantId: string, integrationId
       FROM group_memberships m JOIN groups g ON g.tenant_id = m.tenant_id AND g.integration_id = m.integration_id AND g.okta_id = m.group_id
       WHERE m.tenant_id = ${tenantId} AND m.integration_id = ${integrationId}::uuid AND m.user_id = ${userId}
         AND m.deleted_at IS NULL AND g.deleted_at IS NULL
-      ORDER BY g.name, g.okta_id`),
+      ORDER BY g.name, g.okta_id`, { prepare: true }),
     exec.rows<Record<string, unknown>>(sql`
       WITH my_groups AS (
         SELECT m.group_id FROM group_memberships m
@@ -238,7 +238,7 @@ export async function personView(exec: Executor, tenantId: string, integrationId
       FROM grants gr
       JOIN apps ap ON ap.tenant_id = ${tenantId} AND ap.integration_id = ${integrationId}::uuid AND ap.okta_id = gr.app_id AND ap.deleted_at IS NULL
       LEFT JOIN groups g ON g.tenant_id = ${tenantId} AND g.integration_id = ${integrationId}::uuid AND g.okta_id = gr.group_id
-      ORDER BY coalesce(ap.label, ap.name), ap.okta_id, gr.group_id NULLS FIRST`),
+      ORDER BY coalesce(ap.label, ap.name), ap.okta_id, gr.group_id NULLS FIRST`, { prepare: true }),
     exec.rows<Record<string, unknown>>(sql`
       WITH my_groups AS (
         SELECT m.group_id FROM group_memberships m
@@ -257,14 +257,14 @@ export async function personView(exec: Executor, tenantId: string, integrationId
         AND r.principal_kind = 'group' AND r.principal_id = mg.group_id AND r.deleted_at IS NULL
       LEFT JOIN groups g ON g.tenant_id = r.tenant_id AND g.integration_id = r.integration_id AND g.okta_id = r.principal_id
       LEFT JOIN roles cr ON cr.tenant_id = r.tenant_id AND cr.integration_id = r.integration_id AND cr.okta_id = r.role_id
-      ORDER BY 1, 2, 3 NULLS FIRST`),
+      ORDER BY 1, 2, 3 NULLS FIRST`, { prepare: true }),
     exec.rows<Record<string, unknown>>(sql`
       SELECT okta_id, factor_type, provider, status, created FROM factors
-      WHERE ${scope} AND user_id = ${userId} AND deleted_at IS NULL ORDER BY factor_type, okta_id`),
+      WHERE ${scope} AND user_id = ${userId} AND deleted_at IS NULL ORDER BY factor_type, okta_id`, { prepare: true }),
     personEvents(exec, tenantId, integrationId, userId),
     exec.rows<Record<string, unknown>>(sql`
       SELECT check_id, severity, details->>'title' AS title, first_seen_at, last_seen_at FROM findings
-      WHERE ${scope} AND subject = ${`user:${userId}`} AND resolved_at IS NULL ORDER BY check_id`),
+      WHERE ${scope} AND subject = ${`user:${userId}`} AND resolved_at IS NULL ORDER BY check_id`, { prepare: true }),
   ]);
 
   const appsById = new Map<string, PersonView['apps'][number]>();
@@ -337,7 +337,7 @@ async function personEvents(exec: Executor, tenantId: string, integrationId: str
       WHERE tenant_id = ${tenantId} AND integration_id = ${integrationId}::uuid AND subject_ids @> ARRAY[${userId}::text]
         ${since ? sql`AND published > ${since.toISOString()}::timestamptz` : sql``}
       ORDER BY published DESC, uuid
-      LIMIT ${PERSON_EVENTS}`);
+      LIMIT ${PERSON_EVENTS}`, { prepare: true });
     if (rows.length < PERSON_EVENTS && since !== null) continue;
     const events = rows.map((r) => ({
       uuid: r.uuid as string,

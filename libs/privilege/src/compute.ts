@@ -91,6 +91,8 @@ export class ShortestPaths {
     readonly edge: Uint8Array,
     /** Assignment index (control edges, HasRole) or rule index (AddedByRule), else -1. */
     readonly ref: Int32Array,
+    /** Every node reached (targets included), in the order the search reached them. */
+    readonly reached: Int32Array,
   ) {}
 
   reaches(node: number): boolean {
@@ -119,7 +121,7 @@ export class ShortestPaths {
   *paths(): Generator<PrivilegePath> {
     const g = this.graph;
     const nodes: number[] = [];
-    for (let v = 0; v < g.ruleBase; v++) if (this.reaches(v)) nodes.push(v);
+    for (const v of this.reached) if (v < g.ruleBase && this.reaches(v)) nodes.push(v);
     const refs = new Map(nodes.map((v) => [v, g.ref(v)] as const));
     nodes.sort((a, b) => (this.dist[a] as number) - (this.dist[b] as number) || cmp(refs.get(a)!, refs.get(b)!));
     for (const v of nodes) yield this.path(v)!;
@@ -163,12 +165,17 @@ export function shortestPathsTo(g: PrivilegeGraph, targets: readonly number[]): 
     ref[p] = r;
     queue[tail++] = p;
   };
+  // Grants over every user (or every group) are the same predecessors for each of them: the first
+  // user dequeued visits them all, at the smallest distance any user has (breadth first), so for
+  // later users they can only find nodes visited already. Skipping them keeps a search that reaches
+  // many users linear: with 500 org admins, each user reached would otherwise walk all 500 grants.
+  const orgWide = { users: true, groups: true };
   while (head < tail) {
     current = queue[head++]!;
     d = dist[current]! + 1;
-    forEachPredecessor(g, current, visit);
+    forEachPredecessor(g, current, visit, orgWide);
   }
-  return new ShortestPaths(g, [...targets], dist, next, edge, ref);
+  return new ShortestPaths(g, [...targets], dist, next, edge, ref, queue.subarray(0, tail));
 }
 
 export type Visit = (from: number, edgeCode: number, ref: number) => void;
@@ -179,11 +186,15 @@ export function edgeKindOf(code: number): EdgeKind {
 }
 
 /**
- * Calls `visit` for every edge into `v` (structural and control), with Okta's barrier applied.
- * `orgWide: false` leaves out grants that cover every user, group or app (the OpenGraph export
- * routes those through one scope node each instead of an edge per target).
+ * Which grants over every user, group or app forEachPredecessor enumerates: all (true), none
+ * (false: the OpenGraph export routes those through one scope node each instead of an edge per
+ * target), or, given an object, those over every user and every group the first time only (it
+ * clears its flag), those over every app always (each app filters them on its own properties).
  */
-export function forEachPredecessor(g: PrivilegeGraph, v: number, visit: Visit, orgWide = true): void {
+export type OrgWideGrants = boolean | { users: boolean; groups: boolean };
+
+/** Calls `visit` for every edge into `v` (structural and control), with Okta's barrier applied. */
+export function forEachPredecessor(g: PrivilegeGraph, v: number, visit: Visit, orgWide: OrgWideGrants = true): void {
   const kind = g.kindOf(v);
   if (kind === 'role') {
     for (const ai of g.holdersOfRole.get(v) ?? []) visit(g.assignments[ai]!.principal, HAS_ROLE, ai);
@@ -196,7 +207,11 @@ export function forEachPredecessor(g: PrivilegeGraph, v: number, visit: Visit, o
       const cap = g.caps[c]!;
       visit(g.assignments[cap.assignment]!.principal, EDGE_CODE.get(cap.kind)!, cap.assignment);
     };
-    if (orgWide) g.capsAllUsers.forEach(capVisit);
+    if (orgWide === true) g.capsAllUsers.forEach(capVisit);
+    else if (orgWide && orgWide.users) {
+      orgWide.users = false;
+      g.capsAllUsers.forEach(capVisit);
+    }
     g.capsByUser.get(v)?.forEach(capVisit);
     if (g.capsByGroupMembers.size > 0) {
       for (let k = g.userGroupOff[v]!; k < g.userGroupOff[v + 1]!; k++) g.capsByGroupMembers.get(g.userGroupIdx[k]!)?.forEach(capVisit);
@@ -213,7 +228,11 @@ export function forEachPredecessor(g: PrivilegeGraph, v: number, visit: Visit, o
       const cap = g.caps[c]!;
       visit(g.assignments[cap.assignment]!.principal, EDGE_CODE.get(cap.kind)!, cap.assignment);
     };
-    if (orgWide) g.capsAllGroups.forEach(capVisit);
+    if (orgWide === true) g.capsAllGroups.forEach(capVisit);
+    else if (orgWide && orgWide.groups) {
+      orgWide.groups = false;
+      g.capsAllGroups.forEach(capVisit);
+    }
     g.capsByGroup.get(local)?.forEach(capVisit);
     return;
   }
@@ -229,7 +248,7 @@ export function forEachPredecessor(g: PrivilegeGraph, v: number, visit: Visit, o
       if (cap.kind === 'ReadClientSecret' && !app.hasClientSecret) return;
       visit(g.assignments[cap.assignment]!.principal, EDGE_CODE.get(cap.kind)!, cap.assignment);
     };
-    if (orgWide) g.capsAllApps.forEach(capVisit);
+    if (orgWide !== false) g.capsAllApps.forEach(capVisit);
     g.capsByApp.get(local)?.forEach(capVisit);
     g.capsByAppName.get(app.name)?.forEach(capVisit);
   }

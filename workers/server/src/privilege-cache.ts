@@ -5,11 +5,13 @@
  * that integration until it is `ttlMs` old; concurrent requests share one load.
  */
 import type { GraphStore } from '@idgraph/graph';
-import { loadPrivilegeGraph, shortestPaths, type PrivilegeGraph, type ShortestPaths } from '@idgraph/privilege';
+import { loadPrivilegeGraph, roleHolders, shortestPaths, type Holder, type PrivilegeGraph, type ShortestPaths } from '@idgraph/privilege';
 
 export interface LoadedPrivilege {
   graph: PrivilegeGraph;
   tierZero: ShortestPaths;
+  /** Every role holder by principal (`user:00u…`), in roleHolders' order: computed once per load, not per person. */
+  holdersOf: Map<string, Holder[]>;
   loadedAt: Date;
 }
 
@@ -25,7 +27,13 @@ export class PrivilegeCache {
     if (hit && now - hit.at < this.ttlMs) return hit.value;
     const value = (async () => {
       const graph = await loadPrivilegeGraph(store.gdb, { tenantId: store.tenant, integrationId });
-      return { graph, tierZero: shortestPaths(graph), loadedAt: new Date() };
+      const holdersOf = new Map<string, Holder[]>();
+      for (const h of roleHolders(graph)) {
+        const list = holdersOf.get(h.principal);
+        if (list) list.push(h);
+        else holdersOf.set(h.principal, [h]);
+      }
+      return { graph, tierZero: shortestPaths(graph), holdersOf, loadedAt: new Date() };
     })();
     this.entries.set(key, { at: now, value });
     // A failed load is not kept: the next request tries again.

@@ -1,7 +1,7 @@
 /** /api/v1/people: search people, and one person with their groups, apps, roles, factors, events and findings. */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { requireIntegration } from '@idgraph/integrations';
-import { roleHolders, shortestPathsTo } from '@idgraph/privilege';
+import { shortestPathsTo } from '@idgraph/privilege';
 import type { ServerDeps } from '../app.js';
 import { PrivilegeCache } from '../privilege-cache.js';
 import { notFound } from '../errors.js';
@@ -50,7 +50,7 @@ export const peopleRoutes: FastifyPluginAsyncTypebox<{ deps: ServerDeps }> = asy
         integration: integration.name,
         ...person,
         privilege: {
-          effectiveRoles: roleHolders(p.graph).filter((h) => h.principal === ref),
+          effectiveRoles: p.holdersOf.get(ref) ?? [],
           pathToTierZero: node < 0 ? null : p.tierZero.path(node),
           reachedBy,
           computedAt: p.loadedAt.toISOString(),
