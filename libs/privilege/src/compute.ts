@@ -79,24 +79,37 @@ const BY_RULE = EDGE_CODE.get('AddedByRule')!;
 
 /**
  * The result of one backward search: for every node that reaches a target, its distance and the
- * first step of one shortest path (the next node, the edge, the grant or rule behind it).
+ * first step of one shortest path (the next node, the edge, the grant or rule behind it). Held per
+ * node of the graph, or, for a search that reached few nodes, per node reached (`slotOf`).
  */
 export class ShortestPaths {
   constructor(
     readonly graph: PrivilegeGraph,
     readonly targets: number[],
-    /** Steps to a target; -1 = no path. Targets are 0. */
-    readonly dist: Int32Array,
-    readonly next: Int32Array,
-    readonly edge: Uint8Array,
+    /** Steps to a target; -1 = no path. Targets are 0. Indexed by slot. */
+    private readonly dist: Int32Array,
+    private readonly next: Int32Array,
+    private readonly edge: Uint8Array,
     /** Assignment index (control edges, HasRole) or rule index (AddedByRule), else -1. */
-    readonly ref: Int32Array,
+    private readonly ref: Int32Array,
     /** Every node reached (targets included), in the order the search reached them. */
     readonly reached: Int32Array,
+    /** Node → slot of the arrays above; null when they are indexed by node. */
+    private readonly slotOf: Map<number, number> | null = null,
   ) {}
 
+  private slot(node: number): number {
+    return this.slotOf ? (this.slotOf.get(node) ?? -1) : node;
+  }
+
+  /** Steps from `node` to a target; -1 when it has no path. */
+  distance(node: number): number {
+    const s = this.slot(node);
+    return s < 0 ? -1 : (this.dist[s] as number);
+  }
+
   reaches(node: number): boolean {
-    return (this.dist[node] as number) > 0;
+    return this.distance(node) > 0;
   }
 
   path(node: number): PrivilegePath | null {
@@ -104,11 +117,11 @@ export class ShortestPaths {
     if (!this.reaches(node)) return null;
     const steps: PathStep[] = [];
     let v = node;
-    while ((this.dist[v] as number) > 0) {
-      const w = this.next[v] as number;
-      const kind = CODE_EDGE[this.edge[v] as number] as EdgeKind;
+    for (let s = this.slot(v); (this.dist[s] as number) > 0; s = this.slot(v)) {
+      const w = this.next[s] as number;
+      const kind = CODE_EDGE[this.edge[s] as number] as EdgeKind;
       const step: PathStep = { from: g.ref(v), edge: kind, to: g.ref(w) };
-      const r = this.ref[v] as number;
+      const r = this.ref[s] as number;
       if (kind === 'AddedByRule') step.rule = { id: g.rules[r]!.id, name: g.rules[r]!.name };
       else if (r >= 0) step.grant = grantOf(g, r);
       steps.push(step);
@@ -123,7 +136,7 @@ export class ShortestPaths {
     const nodes: number[] = [];
     for (const v of this.reached) if (v < g.ruleBase && this.reaches(v)) nodes.push(v);
     const refs = new Map(nodes.map((v) => [v, g.ref(v)] as const));
-    nodes.sort((a, b) => (this.dist[a] as number) - (this.dist[b] as number) || cmp(refs.get(a)!, refs.get(b)!));
+    nodes.sort((a, b) => this.distance(a) - this.distance(b) || cmp(refs.get(a)!, refs.get(b)!));
     for (const v of nodes) yield this.path(v)!;
   }
 }
@@ -141,17 +154,39 @@ export function shortestPaths(g: PrivilegeGraph, roles: readonly string[] = TIER
   return shortestPathsTo(g, roleNodes(g, roles));
 }
 
-/** Shortest paths from every node to any of the `targets` nodes (a role's node, or a principal: who can reach it). */
+/** Per-node arrays of one search, kept per graph between searches (reset after each). */
+interface SearchArrays {
+  dist: Int32Array;
+  next: Int32Array;
+  edge: Uint8Array;
+  ref: Int32Array;
+  queue: Int32Array;
+}
+
+const searchArrays = new WeakMap<PrivilegeGraph, SearchArrays>();
+
+function freshSearchArrays(n: number): SearchArrays {
+  return { dist: new Int32Array(n).fill(-1), next: new Int32Array(n).fill(-1), edge: new Uint8Array(n), ref: new Int32Array(n).fill(-1), queue: new Int32Array(n) };
+}
+
+/**
+ * Shortest paths from every node to any of the `targets` nodes (a role's node, or a principal: who can reach it).
+ *
+ * The search runs over arrays with a slot per node of the graph. A search that reaches few nodes
+ * (who can reach one person: typically the admins, a few hundred of 100,000 nodes) copies out
+ * those and resets the arrays for the next search: allocating and filling five arrays per node on
+ * every person view cost more than the search itself (measured on the person route: most of the
+ * server's CPU time at 100,000 users). A search that reaches much of the graph keeps the arrays.
+ */
 export function shortestPathsTo(g: PrivilegeGraph, targets: readonly number[]): ShortestPaths {
   const n = g.nodeCount;
-  const dist = new Int32Array(n).fill(-1);
-  const next = new Int32Array(n).fill(-1);
-  const edge = new Uint8Array(n);
-  const ref = new Int32Array(n).fill(-1);
-  const queue = new Int32Array(n);
+  const arrays = searchArrays.get(g) ?? freshSearchArrays(n);
+  searchArrays.delete(g);
+  const { dist, next, edge, ref, queue } = arrays;
   let head = 0;
   let tail = 0;
   for (const t of targets) {
+    if (dist[t] !== -1) continue;
     dist[t] = 0;
     queue[tail++] = t;
   }
@@ -175,7 +210,27 @@ export function shortestPathsTo(g: PrivilegeGraph, targets: readonly number[]): 
     d = dist[current]! + 1;
     forEachPredecessor(g, current, visit, orgWide);
   }
-  return new ShortestPaths(g, [...targets], dist, next, edge, ref, queue.subarray(0, tail));
+  if (tail * 8 >= n) return new ShortestPaths(g, [...targets], dist, next, edge, ref, queue.subarray(0, tail));
+  const slotOf = new Map<number, number>();
+  const sDist = new Int32Array(tail);
+  const sNext = new Int32Array(tail);
+  const sEdge = new Uint8Array(tail);
+  const sRef = new Int32Array(tail);
+  const reached = queue.slice(0, tail);
+  for (let i = 0; i < tail; i++) {
+    const v = reached[i]!;
+    slotOf.set(v, i);
+    sDist[i] = dist[v]!;
+    sNext[i] = next[v]!;
+    sEdge[i] = edge[v]!;
+    sRef[i] = ref[v]!;
+    dist[v] = -1;
+    next[v] = -1;
+    edge[v] = 0;
+    ref[v] = -1;
+  }
+  searchArrays.set(g, arrays);
+  return new ShortestPaths(g, [...targets], sDist, sNext, sEdge, sRef, reached, slotOf);
 }
 
 export type Visit = (from: number, edgeCode: number, ref: number) => void;

@@ -7,7 +7,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { expectedPrivilege, startOktaSim, TIER_ZERO_ROLES, type OktaSim } from '@idgraph/okta-sim';
-import { buildPrivilegeGraph, privilegeEdges, roleHolders, shortestPaths, type PrivilegeInput } from './index.js';
+import { buildPrivilegeGraph, forEachPredecessor, privilegeEdges, roleHolders, shortestPaths, shortestPathsTo, type PrivilegeGraph, type PrivilegeInput } from './index.js';
 
 function inputOf(sim: OktaSim): PrivilegeInput {
   const org = sim.org;
@@ -76,3 +76,46 @@ describe('privilege computation against the simulator oracle', () => {
     });
   }
 });
+
+/** Breadth first from `target` over every predecessor, each org-wide grant walked for every node: the search as first written. */
+function naiveDistances(g: PrivilegeGraph, target: number): Map<number, number> {
+  const dist = new Map<number, number>([[target, 0]]);
+  let frontier = [target];
+  for (let d = 1; frontier.length > 0; d++) {
+    const next: number[] = [];
+    for (const v of frontier) {
+      forEachPredecessor(g, v, (p) => {
+        if (dist.has(p)) return;
+        dist.set(p, d);
+        next.push(p);
+      });
+    }
+    frontier = next;
+  }
+  return dist;
+}
+
+describe('who can reach one principal (the person view): the search with its shortcuts agrees with the plain one', () => {
+  it('for every user and group of a mutated simulated org, searched one after another on one graph', async () => {
+    const sim = await startOktaSim({ seed: 4, users: 300 });
+    try {
+      for (let i = 0; i < 30; i++) sim.mutate();
+      const g = buildPrivilegeGraph(inputOf(sim));
+      let reachedSomeone = 0;
+      for (let v = 0; v < g.appBase; v++) {
+        const expected = naiveDistances(g, v);
+        const sp = shortestPathsTo(g, [v]);
+        const actual = new Map([...sp.reached].map((node) => [node, sp.distance(node)] as const));
+        expect(actual, g.ref(v)).toEqual(expected);
+        const paths = [...sp.paths()];
+        expect(paths.map((p) => p.length)).toEqual([...expected].filter(([node, d]) => d > 0 && node < g.ruleBase).map(([, d]) => d).sort((a, b) => a - b));
+        for (const p of paths) expect(p.steps.at(-1)!.to).toBe(g.ref(v));
+        if (paths.length > 0) reachedSomeone++;
+      }
+      expect(reachedSomeone).toBeGreaterThan(100);
+    } finally {
+      await sim.close();
+    }
+  });
+});
+
