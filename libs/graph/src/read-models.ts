@@ -206,89 +206,140 @@ export interface PersonView {
   eventsSince: string | null;
 }
 
-/** One person of an integration with everything around them; undefined when no such user was ever seen. */
+/**
+ * The windows the person view searches for events, newest first (days; null = all stored events).
+ * Each is a superset of the one before, so the first that holds PERSON_EVENTS events holds the
+ * newest ones. The index on subject_ids finds a person's events in any window; the windows bound
+ * the rows read for someone with a long history (a service account's thousands of events a day).
+ */
+export const PERSON_EVENT_WINDOWS_DAYS = [1, 30, null] as const;
+const PERSON_EVENTS = 50;
+
+/** An event of the person view as the statement returns it (timestamps as JSON text). */
+interface PersonEventRow {
+  uuid: string;
+  published: string;
+  eventType: string;
+  severity: string | null;
+  outcome: string | null;
+  /** The displayMessage member as it is written in the stored JSON text (escapes and all), or null. */
+  message: string | null;
+  actor: boolean;
+}
+
+/**
+ * The displayMessage member in an event's stored JSON text, its body captured. Read from the text,
+ * not parsed as JSON by the server: PostgreSQL refuses escapes Okta's text may hold (a NUL).
+ */
+const DISPLAY_MESSAGE = String.raw`"displayMessage"\s*:\s*"((?:[^"\\]|\\.)*)"`;
+
+/** The events of one window of the person view: the newest 50 of the person's, or [] where an earlier window held 50. */
+function personEventsIn(tenantId: string, integrationId: string, userId: string, since: string | null, skipUnless: SQL): SQL {
+  return sql`(
+    SELECT json_agg(json_build_object('uuid', e.uuid, 'published', e.published, 'eventType', e.event_type, 'severity', e.severity,
+      'outcome', e.outcome, 'message', e.message, 'actor', e.actor_id IS NOT DISTINCT FROM ${userId}) ORDER BY e.published DESC, e.uuid)
+    FROM (
+      SELECT uuid, published, event_type, severity, outcome, actor_id,
+        substring(raw FROM ${DISPLAY_MESSAGE}) AS message
+      FROM log_events
+      WHERE ${skipUnless} AND tenant_id = ${tenantId} AND integration_id = ${integrationId}::uuid AND subject_ids @> ARRAY[${userId}::text]
+        ${since ? sql`AND published > ${since}::timestamptz` : sql``}
+      ORDER BY published DESC, uuid
+      LIMIT ${PERSON_EVENTS}
+    ) e)`;
+}
+
+/**
+ * One person of an integration with everything around them; undefined when no such user was ever
+ * seen. One statement, one round trip: the person route runs it on every view, and as nine
+ * queries the round trips (each a write to the server, a wake-up and a reply) cost more than the
+ * queries. Each part is an aggregate of its own; the event windows after the first run only when
+ * the one before held fewer than 50 events.
+ */
 export async function personView(exec: Executor, tenantId: string, integrationId: string, userId: string): Promise<PersonView | undefined> {
-  const scope = sql`tenant_id = ${tenantId} AND integration_id = ${integrationId}::uuid`;
-  const [user] = await exec.rows<Record<string, unknown>>(sql`
-    SELECT okta_id, login, email, first_name, last_name, status, created, activated, status_changed, last_login,
-      password_changed, credential_provider, deleted_at, via_scim, ${sql.raw(apiReadSql(''))} AS api_read
-    FROM users WHERE ${scope} AND okta_id = ${userId}`, { prepare: true });
-  if (!user) return undefined;
-  const [groups, apps, roles, factors, events, findings] = await Promise.all([
-    exec.rows<Record<string, unknown>>(sql`
+  const now = Date.now();
+  const [day, month] = PERSON_EVENT_WINDOWS_DAYS.slice(0, 2).map((d) => new Date(now - (d as number) * 86_400_000).toISOString()) as [string, string];
+  const scope = (alias: string) => sql`${sql.raw(alias)}.tenant_id = ${tenantId} AND ${sql.raw(alias)}.integration_id = ${integrationId}::uuid`;
+  const [row] = await exec.rows<{
+    user: Record<string, unknown> | null;
+    groups: { id: string; name: string; type: string }[];
+    apps: { id: string; name: string; label: string | null; status: string; groupId: string | null; groupName: string | null }[];
+    roles: { roleId: string; resourceSetId: string; groupId: string | null; groupName: string | null; label: string | null }[];
+    factors: { id: string; factorType: string; provider: string | null; status: string; created: string | null }[];
+    findings: { checkId: string; severity: string; title: string | null; firstSeenAt: string; lastSeenAt: string }[];
+    events_day: PersonEventRow[] | null;
+    events_month: PersonEventRow[] | null;
+    events_all: PersonEventRow[] | null;
+  }>(
+    sql`
+    WITH my_groups AS (
       SELECT g.okta_id, g.name, g.group_type
       FROM group_memberships m JOIN groups g ON g.tenant_id = m.tenant_id AND g.integration_id = m.integration_id AND g.okta_id = m.group_id
-      WHERE m.tenant_id = ${tenantId} AND m.integration_id = ${integrationId}::uuid AND m.user_id = ${userId}
-        AND m.deleted_at IS NULL AND g.deleted_at IS NULL
-      ORDER BY g.name, g.okta_id`, { prepare: true }),
-    exec.rows<Record<string, unknown>>(sql`
-      WITH my_groups AS (
-        SELECT m.group_id FROM group_memberships m
-        JOIN groups g ON g.tenant_id = m.tenant_id AND g.integration_id = m.integration_id AND g.okta_id = m.group_id AND g.deleted_at IS NULL
-        WHERE m.tenant_id = ${tenantId} AND m.integration_id = ${integrationId}::uuid AND m.user_id = ${userId} AND m.deleted_at IS NULL
-      ), grants AS (
-        SELECT a.app_id, NULL::text AS group_id FROM app_user_assignments a
-        WHERE a.tenant_id = ${tenantId} AND a.integration_id = ${integrationId}::uuid AND a.user_id = ${userId}
-          AND a.deleted_at IS NULL AND coalesce(a.scope, 'USER') = 'USER'
-        UNION ALL
-        SELECT ag.app_id, ag.group_id FROM app_group_assignments ag JOIN my_groups mg ON mg.group_id = ag.group_id
-        WHERE ag.tenant_id = ${tenantId} AND ag.integration_id = ${integrationId}::uuid AND ag.deleted_at IS NULL
-      )
-      SELECT ap.okta_id, ap.name, ap.label, ap.status, gr.group_id, g.name AS group_name
-      FROM grants gr
-      JOIN apps ap ON ap.tenant_id = ${tenantId} AND ap.integration_id = ${integrationId}::uuid AND ap.okta_id = gr.app_id AND ap.deleted_at IS NULL
-      LEFT JOIN groups g ON g.tenant_id = ${tenantId} AND g.integration_id = ${integrationId}::uuid AND g.okta_id = gr.group_id
-      ORDER BY coalesce(ap.label, ap.name), ap.okta_id, gr.group_id NULLS FIRST`, { prepare: true }),
-    exec.rows<Record<string, unknown>>(sql`
-      WITH my_groups AS (
-        SELECT m.group_id FROM group_memberships m
-        JOIN groups g ON g.tenant_id = m.tenant_id AND g.integration_id = m.integration_id AND g.okta_id = m.group_id AND g.deleted_at IS NULL
-        WHERE m.tenant_id = ${tenantId} AND m.integration_id = ${integrationId}::uuid AND m.user_id = ${userId} AND m.deleted_at IS NULL
-      )
-      SELECT r.role_id, r.resource_set_id, NULL::text AS group_id, NULL::text AS group_name, cr.label
-      FROM role_assignments r
-      LEFT JOIN roles cr ON cr.tenant_id = r.tenant_id AND cr.integration_id = r.integration_id AND cr.okta_id = r.role_id
-      WHERE r.tenant_id = ${tenantId} AND r.integration_id = ${integrationId}::uuid AND r.principal_kind = 'user'
-        AND r.principal_id = ${userId} AND r.deleted_at IS NULL
+      WHERE ${scope('m')} AND m.user_id = ${userId} AND m.deleted_at IS NULL AND g.deleted_at IS NULL
+    ), grants AS (
+      SELECT a.app_id, NULL::text AS group_id, NULL::text AS group_name FROM app_user_assignments a
+      WHERE ${scope('a')} AND a.user_id = ${userId} AND a.deleted_at IS NULL AND coalesce(a.scope, 'USER') = 'USER'
       UNION ALL
-      SELECT r.role_id, r.resource_set_id, r.principal_id, g.name, cr.label
-      FROM my_groups mg
-      JOIN role_assignments r ON r.tenant_id = ${tenantId} AND r.integration_id = ${integrationId}::uuid
-        AND r.principal_kind = 'group' AND r.principal_id = mg.group_id AND r.deleted_at IS NULL
-      LEFT JOIN groups g ON g.tenant_id = r.tenant_id AND g.integration_id = r.integration_id AND g.okta_id = r.principal_id
-      LEFT JOIN roles cr ON cr.tenant_id = r.tenant_id AND cr.integration_id = r.integration_id AND cr.okta_id = r.role_id
-      ORDER BY 1, 2, 3 NULLS FIRST`, { prepare: true }),
-    exec.rows<Record<string, unknown>>(sql`
-      SELECT okta_id, factor_type, provider, status, created FROM factors
-      WHERE ${scope} AND user_id = ${userId} AND deleted_at IS NULL ORDER BY factor_type, okta_id`, { prepare: true }),
-    personEvents(exec, tenantId, integrationId, userId),
-    exec.rows<Record<string, unknown>>(sql`
-      SELECT check_id, severity, details->>'title' AS title, first_seen_at, last_seen_at FROM findings
-      WHERE ${scope} AND subject = ${`user:${userId}`} AND resolved_at IS NULL ORDER BY check_id`, { prepare: true }),
-  ]);
+      SELECT ag.app_id, ag.group_id, mg.name FROM app_group_assignments ag JOIN my_groups mg ON mg.okta_id = ag.group_id
+      WHERE ${scope('ag')} AND ag.deleted_at IS NULL
+    ), roles_held AS (
+      SELECT r.role_id, r.resource_set_id, NULL::text AS group_id, NULL::text AS group_name FROM role_assignments r
+      WHERE ${scope('r')} AND r.principal_kind = 'user' AND r.principal_id = ${userId} AND r.deleted_at IS NULL
+      UNION ALL
+      SELECT r.role_id, r.resource_set_id, mg.okta_id, mg.name FROM my_groups mg
+      JOIN role_assignments r ON ${scope('r')} AND r.principal_kind = 'group' AND r.principal_id = mg.okta_id AND r.deleted_at IS NULL
+    ), ev_day AS MATERIALIZED (SELECT ${personEventsIn(tenantId, integrationId, userId, day, sql`true`)} AS list
+    ), ev_month AS MATERIALIZED (SELECT ${personEventsIn(tenantId, integrationId, userId, month, sql`coalesce(json_array_length((SELECT list FROM ev_day)), 0) < ${PERSON_EVENTS}`)} AS list
+    ), ev_all AS MATERIALIZED (SELECT ${personEventsIn(tenantId, integrationId, userId, null, sql`coalesce(json_array_length((SELECT list FROM ev_month)), 0) < ${PERSON_EVENTS} AND coalesce(json_array_length((SELECT list FROM ev_day)), 0) < ${PERSON_EVENTS}`)} AS list
+    )
+    SELECT
+      (SELECT json_build_object('login', u.login, 'email', u.email, 'firstName', u.first_name, 'lastName', u.last_name, 'status', u.status,
+          'created', u.created, 'activated', u.activated, 'statusChanged', u.status_changed, 'lastLogin', u.last_login,
+          'passwordChanged', u.password_changed, 'credentialProvider', u.credential_provider, 'deleted', u.deleted_at IS NOT NULL,
+          'viaScim', u.via_scim, 'apiRead', ${sql.raw(apiReadSql('u'))})
+        FROM users u WHERE ${scope('u')} AND u.okta_id = ${userId}) AS "user",
+      coalesce((SELECT json_agg(json_build_object('id', okta_id, 'name', name, 'type', group_type) ORDER BY name, okta_id) FROM my_groups), '[]') AS groups,
+      coalesce((SELECT json_agg(json_build_object('id', ap.okta_id, 'name', ap.name, 'label', ap.label, 'status', ap.status, 'groupId', gr.group_id, 'groupName', gr.group_name)
+          ORDER BY coalesce(ap.label, ap.name), ap.okta_id, gr.group_id NULLS FIRST)
+        FROM grants gr JOIN apps ap ON ${scope('ap')} AND ap.okta_id = gr.app_id AND ap.deleted_at IS NULL), '[]') AS apps,
+      coalesce((SELECT json_agg(json_build_object('roleId', rh.role_id, 'resourceSetId', rh.resource_set_id, 'groupId', rh.group_id, 'groupName', rh.group_name, 'label', cr.label)
+          ORDER BY rh.role_id, rh.resource_set_id, rh.group_id NULLS FIRST)
+        FROM roles_held rh LEFT JOIN roles cr ON ${scope('cr')} AND cr.okta_id = rh.role_id), '[]') AS roles,
+      coalesce((SELECT json_agg(json_build_object('id', f.okta_id, 'factorType', f.factor_type, 'provider', f.provider, 'status', f.status, 'created', f.created)
+          ORDER BY f.factor_type, f.okta_id)
+        FROM factors f WHERE ${scope('f')} AND f.user_id = ${userId} AND f.deleted_at IS NULL), '[]') AS factors,
+      coalesce((SELECT json_agg(json_build_object('checkId', fi.check_id, 'severity', fi.severity, 'title', fi.details->>'title',
+            'firstSeenAt', fi.first_seen_at, 'lastSeenAt', fi.last_seen_at) ORDER BY fi.check_id)
+        FROM findings fi WHERE ${scope('fi')} AND fi.subject = ${`user:${userId}`} AND fi.resolved_at IS NULL), '[]') AS findings,
+      (SELECT list FROM ev_day) AS events_day, (SELECT list FROM ev_month) AS events_month, (SELECT list FROM ev_all) AS events_all`,
+    { prepare: true },
+  );
+  const user = row?.user;
+  if (!row || !user) return undefined;
 
   const appsById = new Map<string, PersonView['apps'][number]>();
-  for (const r of apps) {
-    const id = r.okta_id as string;
-    let app = appsById.get(id);
+  for (const r of row.apps) {
+    let app = appsById.get(r.id);
     if (!app) {
-      app = { id, name: r.name as string, label: (r.label as string | null) ?? null, status: r.status as string, direct: false, viaGroups: [] };
-      appsById.set(id, app);
+      app = { id: r.id, name: r.name, label: r.label ?? null, status: r.status, direct: false, viaGroups: [] };
+      appsById.set(r.id, app);
     }
-    if (r.group_id == null) app.direct = true;
-    else app.viaGroups.push({ id: r.group_id as string, name: (r.group_name as string | null) ?? null });
+    if (r.groupId == null) app.direct = true;
+    else app.viaGroups.push({ id: r.groupId, name: r.groupName ?? null });
   }
   const rolesByKey = new Map<string, PersonView['adminRoles'][number]>();
-  for (const r of roles) {
-    const key = `${r.role_id as string}\u0000${r.resource_set_id as string}`;
+  for (const r of row.roles) {
+    const key = `${r.roleId}\u0000${r.resourceSetId}`;
     let role = rolesByKey.get(key);
     if (!role) {
-      role = { roleId: r.role_id as string, label: (r.label as string | null) ?? null, resourceSetId: (r.resource_set_id as string) || null, direct: false, viaGroups: [] };
+      role = { roleId: r.roleId, label: r.label ?? null, resourceSetId: r.resourceSetId || null, direct: false, viaGroups: [] };
       rolesByKey.set(key, role);
     }
-    if (r.group_id == null) role.direct = true;
-    else role.viaGroups.push({ id: r.group_id as string, name: (r.group_name as string | null) ?? null });
+    if (r.groupId == null) role.direct = true;
+    else role.viaGroups.push({ id: r.groupId, name: r.groupName ?? null });
   }
+  const full = (list: PersonEventRow[] | null): list is PersonEventRow[] => (list?.length ?? 0) >= PERSON_EVENTS;
+  const [found, since] = full(row.events_day) ? [row.events_day, day] : full(row.events_month) ? [row.events_month, month] : [row.events_all ?? [], null];
   const s = (v: unknown) => (v as string | null) ?? null;
   return {
     integrationId,
@@ -296,69 +347,41 @@ export async function personView(exec: Executor, tenantId: string, integrationId
     profile: {
       login: s(user.login),
       email: s(user.email),
-      firstName: s(user.first_name),
-      lastName: s(user.last_name),
+      firstName: s(user.firstName),
+      lastName: s(user.lastName),
       status: user.status as string,
       created: isoOrNull(user.created),
       activated: isoOrNull(user.activated),
-      statusChanged: isoOrNull(user.status_changed),
-      lastLogin: isoOrNull(user.last_login),
-      passwordChanged: isoOrNull(user.password_changed),
-      credentialProvider: s(user.credential_provider),
+      statusChanged: isoOrNull(user.statusChanged),
+      lastLogin: isoOrNull(user.lastLogin),
+      passwordChanged: isoOrNull(user.passwordChanged),
+      credentialProvider: s(user.credentialProvider),
     },
-    deleted: user.deleted_at != null,
-    arrivedVia: arrivedVia(user.via_scim === true, user.api_read === true),
-    groups: groups.map((g) => ({ id: g.okta_id as string, name: g.name as string, type: g.group_type as string })),
+    deleted: user.deleted === true,
+    arrivedVia: arrivedVia(user.viaScim === true, user.apiRead === true),
+    groups: row.groups,
     apps: [...appsById.values()],
     adminRoles: [...rolesByKey.values()],
-    factors: factors.map((f) => ({ id: f.okta_id as string, factorType: f.factor_type as string, provider: s(f.provider), status: f.status as string, created: isoOrNull(f.created) })),
-    events: events.events,
-    eventsSince: events.since ? events.since.toISOString() : null,
-    openFindings: findings.map((f) => ({ checkId: f.check_id as string, severity: f.severity as string, title: s(f.title), firstSeenAt: iso(f.first_seen_at), lastSeenAt: iso(f.last_seen_at) })),
+    factors: row.factors.map((f) => ({ id: f.id, factorType: f.factorType, provider: f.provider ?? null, status: f.status, created: isoOrNull(f.created) })),
+    events: found.map((e) => ({
+      uuid: e.uuid,
+      published: iso(e.published),
+      eventType: e.eventType,
+      severity: e.severity ?? null,
+      outcome: e.outcome ?? null,
+      displayMessage: jsonStringBody(e.message),
+      role: e.actor ? ('actor' as const) : ('target' as const),
+    })),
+    eventsSince: since,
+    openFindings: row.findings.map((f) => ({ checkId: f.checkId, severity: f.severity, title: f.title ?? null, firstSeenAt: iso(f.firstSeenAt), lastSeenAt: iso(f.lastSeenAt) })),
   };
 }
 
-/**
- * The windows the person view searches for events, newest first (days; null = all stored events).
- * Each is a superset of the one before, so the first that holds PERSON_EVENTS events holds the
- * newest ones. The index on subject_ids finds a person's events in any window; the windows bound
- * the rows read for someone with a long history (a service account's thousands of events a day).
- */
-export const PERSON_EVENT_WINDOWS_DAYS: readonly (number | null)[] = [1, 30, null];
-const PERSON_EVENTS = 50;
-
-/** The newest 50 events with the user as actor or as a User target, with the start of the window they were found in. */
-async function personEvents(exec: Executor, tenantId: string, integrationId: string, userId: string): Promise<{ events: PersonView['events']; since: Date | null }> {
-  for (const days of PERSON_EVENT_WINDOWS_DAYS) {
-    const since = days === null ? null : new Date(Date.now() - days * 86_400_000);
-    const rows = await exec.rows<Record<string, unknown>>(sql`
-      SELECT uuid, published, event_type, severity, outcome, raw, actor_id
-      FROM log_events
-      WHERE tenant_id = ${tenantId} AND integration_id = ${integrationId}::uuid AND subject_ids @> ARRAY[${userId}::text]
-        ${since ? sql`AND published > ${since.toISOString()}::timestamptz` : sql``}
-      ORDER BY published DESC, uuid
-      LIMIT ${PERSON_EVENTS}`, { prepare: true });
-    if (rows.length < PERSON_EVENTS && since !== null) continue;
-    const events = rows.map((r) => ({
-      uuid: r.uuid as string,
-      published: iso(r.published),
-      eventType: r.event_type as string,
-      severity: (r.severity as string | null) ?? null,
-      outcome: (r.outcome as string | null) ?? null,
-      displayMessage: displayMessage(r.raw),
-      role: r.actor_id === userId ? ('actor' as const) : ('target' as const),
-    }));
-    return { events, since };
-  }
-  throw new Error('PERSON_EVENT_WINDOWS_DAYS must end with null (all events)');
-}
-
-/** The event's displayMessage, read from its stored JSON text (50 rows at most: parsed here, not by the server). */
-function displayMessage(raw: unknown): string | null {
-  if (typeof raw !== 'string') return null;
+/** A JSON string's body as written between its quotes (escapes and all), decoded; null when absent or not valid. */
+function jsonStringBody(body: string | null): string | null {
+  if (body === null) return null;
   try {
-    const m = (JSON.parse(raw) as { displayMessage?: unknown }).displayMessage;
-    return typeof m === 'string' ? m : null;
+    return JSON.parse(`"${body}"`) as string;
   } catch {
     return null;
   }

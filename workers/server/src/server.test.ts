@@ -492,11 +492,16 @@ describe('integrations, runs, findings, people and export against the simulator'
       event('evt-target-old', new Date(now - 30 * 86_400_000), other, admin.id),
       event('evt-unrelated', new Date(now - 30_000), other, other),
     ]);
+    // A message with escapes, in an event whose text holds a NUL that PostgreSQL's JSON parser refuses.
+    const tricky = event('evt-tricky', new Date(now - 90_000), other, admin.id);
+    tricky.row.raw = { ...tricky.row.raw, displayMessage: 'say "hi" \\ ünï\nnext', debugContext: { debugData: { note: 'a\u0000b' } } };
+    await store.ingestEvents([tricky]);
     const withEvents = (await call({ method: 'GET', url: `/api/v1/people/acme/${admin.id}`, key: readKey })).json();
     const mine = (withEvents.events as { uuid: string; role: string; displayMessage: string | null }[]).filter((e) => e.uuid.startsWith('evt-'));
     // Fewer than 50 in the last day and in the last 30: all stored events were searched, the old one too.
     expect(mine).toEqual([
       expect.objectContaining({ uuid: 'evt-target-new', role: 'target', displayMessage: 'test evt-target-new' }),
+      expect.objectContaining({ uuid: 'evt-tricky', role: 'target', displayMessage: 'say "hi" \\ ünï\nnext' }),
       expect.objectContaining({ uuid: 'evt-actor-new', role: 'actor' }),
       expect.objectContaining({ uuid: 'evt-target-old', role: 'target' }),
     ]);
@@ -505,8 +510,8 @@ describe('integrations, runs, findings, people and export against the simulator'
     await store.ingestEvents(Array.from({ length: 55 }, (_, i) => event(`evt-busy-${String(i).padStart(2, '0')}`, new Date(now - 3_600_000 + i * 1000), admin.id, null)));
     const busy = (await call({ method: 'GET', url: `/api/v1/people/acme/${admin.id}`, key: readKey })).json();
     expect(busy.events).toHaveLength(50);
-    expect(busy.events.map((e: { uuid: string }) => e.uuid).slice(0, 2)).toEqual(['evt-target-new', 'evt-actor-new']);
-    expect(busy.events.at(-1).uuid).toBe('evt-busy-07');
+    expect(busy.events.map((e: { uuid: string }) => e.uuid).slice(0, 3)).toEqual(['evt-target-new', 'evt-tricky', 'evt-actor-new']);
+    expect(busy.events.at(-1).uuid).toBe('evt-busy-08');
     expect(new Date(busy.eventsSince).getTime()).toBeGreaterThan(now - 2 * 86_400_000);
 
   });
