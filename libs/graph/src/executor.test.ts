@@ -35,6 +35,24 @@ describe('top-level transactions retry after losing a deadlock', () => {
     expect(rows.map((r) => Number(r.v))).toEqual([2, 2]);
   });
 
+  it('runs {prepare: true} queries as named statements the connection keeps; genericPlans plans them once', async () => {
+    const one = await openDatabase({ databaseUrl: tdb.url, maxConnections: 1, genericPlans: true });
+    try {
+      const exec = executorOf(one.db);
+      for (let i = 0; i < 3; i++) expect(await exec.rows(sql`SELECT v FROM counters WHERE id = ${1 + (i % 2)}`, { prepare: true })).toHaveLength(1);
+      await exec.rows(sql`SELECT v FROM counters WHERE id > ${0}`);
+      const kept = await exec.rows<{ statement: string; generic_plans: string; custom_plans: string }>(
+        sql`SELECT statement, generic_plans, custom_plans FROM pg_prepared_statements WHERE statement LIKE '%FROM counters%'`,
+      );
+      // The prepared query, planned once and reused; the plain one is not kept.
+      expect(kept.map((k) => ({ statement: k.statement.trim(), generic: Number(k.generic_plans), custom: Number(k.custom_plans) }))).toEqual([
+        { statement: 'SELECT v FROM counters WHERE id = $1', generic: 3, custom: 0 },
+      ]);
+    } finally {
+      await one.close();
+    }
+  });
+
   it('recognises deadlocks and serialization failures, also wrapped', () => {
     expect(isRetryableTxError(Object.assign(new Error('deadlock detected'), { code: '40P01' }))).toBe(true);
     expect(isRetryableTxError(new Error('Failed query: …', { cause: Object.assign(new Error('x'), { code: '40001' }) }))).toBe(true);

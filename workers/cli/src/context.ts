@@ -1,5 +1,5 @@
 import { createLogger, loadConfig, type IdgraphConfig, type Logger } from '@idgraph/core';
-import { GraphStore, migrateDatabase, openDatabase, type GraphDb } from '@idgraph/graph';
+import { GraphStore, migrateDatabase, openDatabase, type GraphDb, type OpenDatabaseOptions } from '@idgraph/graph';
 import { UserError } from './errors.js';
 
 /** What a command needs, opened lazily and closed once. */
@@ -9,7 +9,10 @@ export class CliContext {
   private gdb: GraphDb | undefined;
   private storeInstance: GraphStore | undefined;
 
-  constructor(opts: { quiet?: boolean; verbose?: boolean } = {}) {
+  private readonly databaseOptions: Pick<OpenDatabaseOptions, 'genericPlans'>;
+
+  constructor(opts: { quiet?: boolean | undefined; verbose?: boolean | undefined; database?: Pick<OpenDatabaseOptions, 'genericPlans'> | undefined } = {}) {
+    this.databaseOptions = opts.database ?? {};
     this.config = loadConfig();
     // Interactive commands log warnings only unless LOG_LEVEL asks for more; long-running ones pass verbose.
     const level = process.env.LOG_LEVEL ? this.config.logLevel : opts.verbose ? 'info' : 'warn';
@@ -20,7 +23,7 @@ export class CliContext {
   async store(): Promise<GraphStore> {
     if (this.storeInstance) return this.storeInstance;
     try {
-      this.gdb = await openDatabase({ databaseUrl: this.config.databaseUrl, dataDir: this.config.dataDir, logger: this.logger });
+      this.gdb = await openDatabase({ ...this.databaseOptions, databaseUrl: this.config.databaseUrl, dataDir: this.config.dataDir, logger: this.logger });
     } catch (err) {
       throw new UserError(
         `cannot open the graph database ${this.config.databaseUrl ? '(DATABASE_URL)' : `(embedded, in ${this.config.dataDir})`}: ${(err as Error).message}`,

@@ -494,7 +494,7 @@ describe('integrations, runs, findings, people and export against the simulator'
     ]);
     // A message with escapes, in an event whose text holds a NUL that PostgreSQL's JSON parser refuses.
     const tricky = event('evt-tricky', new Date(now - 90_000), other, admin.id);
-    tricky.row.raw = { ...tricky.row.raw, displayMessage: 'say "hi" \\ ünï\nnext', debugContext: { debugData: { note: 'a\u0000b' } } };
+    (tricky.row as { raw: unknown }).raw = { ...tricky.row.raw, displayMessage: 'say "hi" \\ ünï\nnext', debugContext: { debugData: { note: 'a\u0000b' } } };
     await store.ingestEvents([tricky]);
     const withEvents = (await call({ method: 'GET', url: `/api/v1/people/acme/${admin.id}`, key: readKey })).json();
     const mine = (withEvents.events as { uuid: string; role: string; displayMessage: string | null }[]).filter((e) => e.uuid.startsWith('evt-'));

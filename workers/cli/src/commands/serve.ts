@@ -45,7 +45,8 @@ export function registerServe(program: Command): void {
           await collectQueue.close();
           connection.disconnect();
         },
-        { verbose: (_opts: ServeOptions) => true },
+        // The API's statements are fixed-shape lookups: planned once per connection (see genericPlans).
+        { verbose: (_opts: ServeOptions) => true, database: { genericPlans: true } },
       ),
     );
 }
