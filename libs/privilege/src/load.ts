@@ -20,6 +20,9 @@ function live(alias: string, s: LoadScope): SQL {
   return sql`${a}."tenant_id" = ${s.tenantId} AND ${a}."integration_id" = ${s.integrationId}::uuid AND ${a}."deleted_at" IS NULL`;
 }
 
+/** Memberships indexed between two yields to the event loop (~5 ms of work). */
+const YIELD_EVERY = 10_000;
+
 const bool = (v: unknown): boolean => v === true || v === 't' || v === 'true';
 const words = (v: unknown): string[] => (typeof v === 'string' && v !== '' ? v.split(' ') : []);
 
@@ -75,7 +78,18 @@ export async function loadPrivilegeGraph(db: GraphDb, scope: LoadScope, stats?: 
         (SELECT string_agg(t."group_id", ' ' ORDER BY t."group_id") FROM "group_rule_targets" t WHERE ${live('t', scope)} AND t."rule_id" = r."okta_id") AS targets
       FROM "group_rules" r WHERE ${live('r', scope)} ORDER BY r."okta_id"`),
   ]);
-  for (const m of members) b.addMembers(m.group_id, words(m.members));
+  // A million memberships take ~0.5 s to index: the loop gives way to other work (a server's
+  // requests) every YIELD_EVERY members instead of holding the event loop that long.
+  let sinceYield = 0;
+  for (const m of members) {
+    const ids = words(m.members);
+    b.addMembers(m.group_id, ids);
+    sinceYield += ids.length;
+    if (sinceYield >= YIELD_EVERY) {
+      sinceYield = 0;
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+  }
   for (const a of assignments) {
     b.addRoleAssignment({ principalKind: a.principal_kind, principalId: a.principal_id, roleId: a.role_id, resourceSetId: a.resource_set_id || null, assignmentId: a.assignment_id });
   }

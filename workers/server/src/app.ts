@@ -38,7 +38,10 @@ export interface ServerDeps {
   secretKey: string;
   /** How often run event streams look for progress (default 1000 ms). */
   sseIntervalMs?: number;
-  /** How long the person route reuses an integration's effective-privilege graph (default 60 s). */
+  /**
+   * How old an integration's effective-privilege graph may get before the person route loads a
+   * newer one, in the background (default 60 s): until it is loaded, the older one is served, with its computedAt.
+   */
   privilegeTtlMs?: number;
   /** The SCIM endpoint's body limit and per-token rate limit (defaults in routes/scim.ts). */
   scim?: ScimOptions;
