@@ -254,7 +254,10 @@ function personEventsIn(tenantId: string, integrationId: string, userId: string,
  * seen. One statement, one round trip: the person route runs it on every view, and as nine
  * queries the round trips (each a write to the server, a wake-up and a reply) cost more than the
  * queries. Each part is an aggregate of its own; the event windows after the first run only when
- * the one before held fewer than 50 events.
+ * the one before held fewer than 50 events. Lookups by key are LATERAL subqueries fenced with
+ * OFFSET 0 (which keeps the planner from turning them back into joins), so that a generic plan
+ * (serve plans once, see OpenDatabaseOptions.genericPlans) probes the primary keys instead of
+ * hashing whole tables: it cannot know that one user has ten groups.
  */
 export async function personView(exec: Executor, tenantId: string, integrationId: string, userId: string): Promise<PersonView | undefined> {
   const now = Date.now();
@@ -272,22 +275,25 @@ export async function personView(exec: Executor, tenantId: string, integrationId
     events_all: PersonEventRow[] | null;
   }>(
     sql`
-    WITH my_groups AS (
+    WITH my_groups AS MATERIALIZED (
       SELECT g.okta_id, g.name, g.group_type
-      FROM group_memberships m JOIN groups g ON g.tenant_id = m.tenant_id AND g.integration_id = m.integration_id AND g.okta_id = m.group_id
-      WHERE ${scope('m')} AND m.user_id = ${userId} AND m.deleted_at IS NULL AND g.deleted_at IS NULL
+      FROM group_memberships m CROSS JOIN LATERAL (
+        SELECT g.okta_id, g.name, g.group_type FROM groups g
+        WHERE ${scope('g')} AND g.okta_id = m.group_id AND g.deleted_at IS NULL OFFSET 0) g
+      WHERE ${scope('m')} AND m.user_id = ${userId} AND m.deleted_at IS NULL
     ), grants AS (
       SELECT a.app_id, NULL::text AS group_id, NULL::text AS group_name FROM app_user_assignments a
       WHERE ${scope('a')} AND a.user_id = ${userId} AND a.deleted_at IS NULL AND coalesce(a.scope, 'USER') = 'USER'
       UNION ALL
-      SELECT ag.app_id, ag.group_id, mg.name FROM app_group_assignments ag JOIN my_groups mg ON mg.okta_id = ag.group_id
-      WHERE ${scope('ag')} AND ag.deleted_at IS NULL
+      SELECT ag.app_id, mg.okta_id, mg.name FROM my_groups mg CROSS JOIN LATERAL (
+        SELECT ag.app_id FROM app_group_assignments ag WHERE ${scope('ag')} AND ag.group_id = mg.okta_id AND ag.deleted_at IS NULL OFFSET 0) ag
     ), roles_held AS (
       SELECT r.role_id, r.resource_set_id, NULL::text AS group_id, NULL::text AS group_name FROM role_assignments r
       WHERE ${scope('r')} AND r.principal_kind = 'user' AND r.principal_id = ${userId} AND r.deleted_at IS NULL
       UNION ALL
-      SELECT r.role_id, r.resource_set_id, mg.okta_id, mg.name FROM my_groups mg
-      JOIN role_assignments r ON ${scope('r')} AND r.principal_kind = 'group' AND r.principal_id = mg.okta_id AND r.deleted_at IS NULL
+      SELECT r.role_id, r.resource_set_id, mg.okta_id, mg.name FROM my_groups mg CROSS JOIN LATERAL (
+        SELECT r.role_id, r.resource_set_id FROM role_assignments r
+        WHERE ${scope('r')} AND r.principal_kind = 'group' AND r.principal_id = mg.okta_id AND r.deleted_at IS NULL OFFSET 0) r
     ), ev_day AS MATERIALIZED (SELECT ${personEventsIn(tenantId, integrationId, userId, day, sql`true`)} AS list
     ), ev_month AS MATERIALIZED (SELECT ${personEventsIn(tenantId, integrationId, userId, month, sql`coalesce(json_array_length((SELECT list FROM ev_day)), 0) < ${PERSON_EVENTS}`)} AS list
     ), ev_all AS MATERIALIZED (SELECT ${personEventsIn(tenantId, integrationId, userId, null, sql`coalesce(json_array_length((SELECT list FROM ev_month)), 0) < ${PERSON_EVENTS} AND coalesce(json_array_length((SELECT list FROM ev_day)), 0) < ${PERSON_EVENTS}`)} AS list
@@ -301,10 +307,12 @@ export async function personView(exec: Executor, tenantId: string, integrationId
       coalesce((SELECT json_agg(json_build_object('id', okta_id, 'name', name, 'type', group_type) ORDER BY name, okta_id) FROM my_groups), '[]') AS groups,
       coalesce((SELECT json_agg(json_build_object('id', ap.okta_id, 'name', ap.name, 'label', ap.label, 'status', ap.status, 'groupId', gr.group_id, 'groupName', gr.group_name)
           ORDER BY coalesce(ap.label, ap.name), ap.okta_id, gr.group_id NULLS FIRST)
-        FROM grants gr JOIN apps ap ON ${scope('ap')} AND ap.okta_id = gr.app_id AND ap.deleted_at IS NULL), '[]') AS apps,
+        FROM grants gr CROSS JOIN LATERAL (
+          SELECT ap.okta_id, ap.name, ap.label, ap.status FROM apps ap WHERE ${scope('ap')} AND ap.okta_id = gr.app_id AND ap.deleted_at IS NULL OFFSET 0) ap), '[]') AS apps,
       coalesce((SELECT json_agg(json_build_object('roleId', rh.role_id, 'resourceSetId', rh.resource_set_id, 'groupId', rh.group_id, 'groupName', rh.group_name, 'label', cr.label)
           ORDER BY rh.role_id, rh.resource_set_id, rh.group_id NULLS FIRST)
-        FROM roles_held rh LEFT JOIN roles cr ON ${scope('cr')} AND cr.okta_id = rh.role_id), '[]') AS roles,
+        FROM roles_held rh LEFT JOIN LATERAL (
+          SELECT cr.label FROM roles cr WHERE ${scope('cr')} AND cr.okta_id = rh.role_id OFFSET 0) cr ON true), '[]') AS roles,
       coalesce((SELECT json_agg(json_build_object('id', f.okta_id, 'factorType', f.factor_type, 'provider', f.provider, 'status', f.status, 'created', f.created)
           ORDER BY f.factor_type, f.okta_id)
         FROM factors f WHERE ${scope('f')} AND f.user_id = ${userId} AND f.deleted_at IS NULL), '[]') AS factors,
