@@ -1,13 +1,17 @@
 #!/usr/bin/env node
 import './quiet-warnings.js';
-import './heap.js';
-import { runCli } from './program.js';
-
-
-import { registrarsFor } from './commands/index.js';
+import { runWithLargerYoungGeneration } from './heap.js';
 
 const argv = process.argv.slice(2);
-const code = await runCli(argv, await registrarsFor(argv));
+const restarted = runWithLargerYoungGeneration(argv);
+let code: number;
+if (restarted) {
+  code = await restarted;
+} else {
+  // Loaded only here: a process that starts the command again need not load it.
+  const [{ runCli }, { registrarsFor }] = await Promise.all([import('./program.js'), import('./commands/index.js')]);
+  code = await runCli(argv, await registrarsFor(argv));
+}
 process.exitCode = code;
 // Let everything written to stdout reach the pipe first (an export can be large), then make sure
 // a lingering handle (a pool, a timer) cannot keep a finished CLI alive.
