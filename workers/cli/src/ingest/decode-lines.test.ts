@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { copyTupleEnd } from '@idgraph/graph';
+import { COPY_EVENT_COLUMNS, copyTupleEnd } from '@idgraph/graph';
 import { EventLineDecoder, type DecodedChunk } from './decode-lines.js';
 
 const SOURCE = 'aws.partner/okta.com/acme/stream';
@@ -78,7 +78,7 @@ describe('EventLineDecoder', () => {
       expect(chunk.tupleEnds).toHaveLength(chunk.uuids.length);
       let start = 0;
       for (const end of chunk.tupleEnds!) {
-        expect(copyTupleEnd(chunk.tuples!, start, 10)).toBe(end);
+        expect(copyTupleEnd(chunk.tuples!, start, COPY_EVENT_COLUMNS.length)).toBe(end);
         start = end;
       }
       expect(start).toBe(chunk.tuples!.length);
