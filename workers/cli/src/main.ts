@@ -1,9 +1,10 @@
 #!/usr/bin/env node
 import './quiet-warnings.js';
-import { runWithLargerYoungGeneration } from './heap.js';
+import { runWithLargerYoungGeneration, stopWithFirstProcess } from './heap.js';
 
 const argv = process.argv.slice(2);
 const restarted = runWithLargerYoungGeneration(argv);
+if (!restarted) stopWithFirstProcess();
 let code: number;
 if (restarted) {
   code = await restarted;
